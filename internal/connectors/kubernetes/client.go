@@ -1,0 +1,151 @@
+// Package kubernetes is the Kubernetes connector: it reads and writes service
+// accounts and their RBAC grants through client-go. It has no Terraform
+// imports, so the provider and the drift reporter share it.
+package kubernetes
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// DefaultPrefix is the default prefix of governance annotations.
+const DefaultPrefix = "nhi.dev"
+
+// Managed-by marker put on every declared service account and every binding
+// the provider creates.
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "terraform-provider-nhi"
+)
+
+// Connection says how to reach the API server. The first that applies wins:
+// InCluster; Host (with Token or client certificate); a kubeconfig
+// (ConfigPath, or the KUBECONFIG environment variable, or ~/.kube/config)
+// with an optional Context. Exec credential plugins in the kubeconfig work.
+type Connection struct {
+	ConfigPath    string
+	ConfigContext string
+
+	Host                 string
+	Token                string
+	ClusterCACertificate string
+	ClientCertificate    string
+	ClientKey            string
+	Insecure             bool
+
+	InCluster bool
+}
+
+// RESTConfig builds the client-go configuration for a connection.
+func (c Connection) RESTConfig() (*rest.Config, error) {
+	if c.InCluster {
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("in_cluster is set but this process is not running in a pod: %w", err)
+		}
+		return cfg, nil
+	}
+	if c.Host != "" {
+		cfg := &rest.Config{
+			Host:        c.Host,
+			BearerToken: c.Token,
+			TLSClientConfig: rest.TLSClientConfig{
+				Insecure: c.Insecure,
+				CAData:   []byte(c.ClusterCACertificate),
+				CertData: []byte(c.ClientCertificate),
+				KeyData:  []byte(c.ClientKey),
+			},
+		}
+		if (c.ClientCertificate == "") != (c.ClientKey == "") {
+			return nil, errors.New("client_certificate and client_key must be set together")
+		}
+		return cfg, nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if c.ConfigPath != "" {
+		rules.ExplicitPath = c.ConfigPath
+		if _, err := os.Stat(c.ConfigPath); err != nil {
+			return nil, fmt.Errorf("kubeconfig %q cannot be read: %w", c.ConfigPath, err)
+		}
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.ConfigContext}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no usable Kubernetes configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// Client is the Kubernetes connector.
+type Client struct {
+	cs      kubernetes.Interface
+	markers Markers
+}
+
+// New builds a connector from a REST configuration.
+func New(cfg *rest.Config, prefix string) (*Client, error) {
+	if err := ValidatePrefix(prefix); err != nil {
+		return nil, err
+	}
+	cfg = rest.CopyConfig(cfg)
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "terraform-provider-nhi"
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("building Kubernetes client: %w", err)
+	}
+	return NewFromClientset(cs, prefix), nil
+}
+
+// NewFromClientset wraps an existing clientset.
+func NewFromClientset(cs kubernetes.Interface, prefix string) *Client {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Client{cs: cs, markers: Markers{Prefix: prefix}}
+}
+
+// Clientset exposes the underlying clientset (for tests and the harness).
+func (c *Client) Clientset() kubernetes.Interface { return c.cs }
+
+// Markers returns the marker keys this client writes.
+func (c *Client) Markers() Markers { return c.markers }
+
+// System implements nhi.Inventory.
+func (c *Client) System() string { return "kubernetes" }
+
+// ValidatePrefix checks an annotation prefix (a DNS subdomain).
+func ValidatePrefix(p string) error {
+	if errs := validation.IsDNS1123Subdomain(p); len(errs) > 0 {
+		return fmt.Errorf("annotation prefix %q is not a DNS subdomain: %s", p, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Markers are the annotation keys governance is stored under.
+type Markers struct{ Prefix string }
+
+func (m Markers) Owner() string      { return m.Prefix + "/owner" }
+func (m Markers) Purpose() string    { return m.Prefix + "/purpose" }
+func (m Markers) ExpiresAt() string  { return m.Prefix + "/expires-at" }
+func (m Markers) Scopes() string     { return m.Prefix + "/scopes" }
+func (m Markers) OnExpiry() string   { return m.Prefix + "/on-expiry" }
+func (m Markers) DisabledAt() string { return m.Prefix + "/disabled-at" }
+
+// ServiceAccount names the annotation on a provider-created binding that
+// records which declaration it belongs to ("namespace/name").
+func (m Markers) ServiceAccount() string { return m.Prefix + "/service-account" }
+
+// IsReservedKey reports whether a label or annotation key belongs to the
+// provider's own markers, which users may not set through labels.
+func (m Markers) IsReservedKey(k string) bool {
+	return k == ManagedByLabel || strings.HasPrefix(k, m.Prefix+"/")
+}

@@ -1,0 +1,337 @@
+package kubernetes
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+const (
+	kindCRB = "ClusterRoleBinding"
+	kindRB  = "RoleBinding"
+	// listPageSize bounds one page of a LIST call.
+	listPageSize = 500
+)
+
+// binding is a ClusterRoleBinding or RoleBinding reduced to what grants need.
+type binding struct {
+	kind      string
+	namespace string
+	name      string
+	roleKind  string
+	roleName  string
+	subjects  []rbacv1.Subject
+	// owner is the declaration ("namespace/name") a provider-created binding
+	// belongs to; empty for bindings the provider did not create.
+	owner string
+}
+
+// scope renders the grant for a service account whose namespace is home.
+func (b *binding) scope(home string) string {
+	if b.kind == kindCRB {
+		return Scope{Kind: ScopeClusterRole, Name: b.roleName}.Canonical(home)
+	}
+	kind := ScopeRole
+	if b.roleKind == "ClusterRole" {
+		kind = ScopeClusterRole
+	}
+	return Scope{Kind: kind, Name: b.roleName, Namespace: b.namespace}.Canonical(home)
+}
+
+func (b *binding) names(ref nhi.Ref) bool {
+	for _, s := range b.subjects {
+		if isSubject(s, ref) {
+			return true
+		}
+	}
+	return false
+}
+
+func isSubject(s rbacv1.Subject, ref nhi.Ref) bool {
+	return s.Kind == rbacv1.ServiceAccountKind && s.Name == ref.Name && s.Namespace == ref.Location
+}
+
+func (b *binding) String() string {
+	if b.kind == kindCRB {
+		return "ClusterRoleBinding " + b.name
+	}
+	return "RoleBinding " + b.namespace + "/" + b.name
+}
+
+// bindingIndex holds every binding of the cluster, indexed by the service
+// accounts they name and by the declarations that own them.
+type bindingIndex struct {
+	bySubject map[nhi.Ref][]*binding
+	byOwner   map[string][]*binding
+}
+
+// related returns the bindings that name ref or belong to its declaration.
+func (ix bindingIndex) related(ref nhi.Ref) []*binding {
+	seen := map[*binding]bool{}
+	var out []*binding
+	for _, b := range append(append([]*binding{}, ix.bySubject[ref]...), ix.byOwner[ref.String()]...) {
+		if !seen[b] {
+			seen[b] = true
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// effectiveScopes is every grant naming ref, canonical and sorted.
+func (ix bindingIndex) effectiveScopes(ref nhi.Ref) []string {
+	var out []string
+	for _, b := range ix.bySubject[ref] {
+		out = append(out, b.scope(ref.Location))
+	}
+	return sortedUnique(out)
+}
+
+func (c *Client) listBindings(ctx context.Context) (bindingIndex, error) {
+	ix := bindingIndex{bySubject: map[nhi.Ref][]*binding{}, byOwner: map[string][]*binding{}}
+	add := func(b *binding, labels, annotations map[string]string) {
+		if labels[ManagedByLabel] == ManagedByValue {
+			b.owner = annotations[c.markers.ServiceAccount()]
+			if b.owner != "" {
+				ix.byOwner[b.owner] = append(ix.byOwner[b.owner], b)
+			}
+		}
+		for _, s := range b.subjects {
+			if s.Kind == rbacv1.ServiceAccountKind {
+				ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
+				ix.bySubject[ref] = append(ix.bySubject[ref], b)
+			}
+		}
+	}
+	opts := metav1.ListOptions{Limit: listPageSize}
+	for {
+		l, err := c.cs.RbacV1().ClusterRoleBindings().List(ctx, opts)
+		if err != nil {
+			return ix, wrap(err, "listing ClusterRoleBindings")
+		}
+		for i := range l.Items {
+			it := &l.Items[i]
+			add(&binding{kind: kindCRB, name: it.Name, roleKind: it.RoleRef.Kind, roleName: it.RoleRef.Name, subjects: it.Subjects}, it.Labels, it.Annotations)
+		}
+		if opts.Continue = l.Continue; opts.Continue == "" {
+			break
+		}
+	}
+	opts = metav1.ListOptions{Limit: listPageSize}
+	for {
+		l, err := c.cs.RbacV1().RoleBindings("").List(ctx, opts)
+		if err != nil {
+			return ix, wrap(err, "listing RoleBindings")
+		}
+		for i := range l.Items {
+			it := &l.Items[i]
+			add(&binding{kind: kindRB, namespace: it.Namespace, name: it.Name, roleKind: it.RoleRef.Kind, roleName: it.RoleRef.Name, subjects: it.Subjects}, it.Labels, it.Annotations)
+		}
+		if opts.Continue = l.Continue; opts.Continue == "" {
+			break
+		}
+	}
+	return ix, nil
+}
+
+// BindingName is the deterministic name of the binding the provider creates
+// for one scope of one service account.
+func BindingName(ref nhi.Ref, sc Scope) string {
+	name := strings.Join([]string{"nhi", ref.Location, ref.Name, sc.Kind, sc.Name}, ":")
+	if len(name) <= 253 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return name[:240] + "-" + hex.EncodeToString(sum[:])[:12]
+}
+
+// MissingRoles returns the scopes whose ClusterRole or Role does not exist.
+func (c *Client) MissingRoles(ctx context.Context, home string, scopes []string) ([]string, error) {
+	var missing []string
+	for _, s := range scopes {
+		sc, err := ParseScope(s, home)
+		if err != nil {
+			return nil, err
+		}
+		if sc.Kind == ScopeClusterRole {
+			_, err = c.cs.RbacV1().ClusterRoles().Get(ctx, sc.Name, metav1.GetOptions{})
+		} else {
+			_, err = c.cs.RbacV1().Roles(sc.Namespace).Get(ctx, sc.Name, metav1.GetOptions{})
+		}
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, s)
+		case err != nil:
+			return nil, wrap(err, "checking the role of scope "+s)
+		}
+	}
+	return missing, nil
+}
+
+// reconcileGrants makes the grants naming ref exactly the desired scopes:
+// bindings granting anything else lose ref as a subject (and are deleted when
+// the provider created them or ref was their only subject), and a binding is
+// created for every desired scope not yet granted.
+func (c *Client) reconcileGrants(ctx context.Context, ref nhi.Ref, desired []Scope) error {
+	ix, err := c.listBindings(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]Scope{}
+	for _, sc := range desired {
+		want[sc.Canonical(ref.Location)] = sc
+	}
+	granted := map[string]bool{}
+	var errs []error
+	for _, b := range ix.related(ref) {
+		sc := b.scope(ref.Location)
+		_, wanted := want[sc]
+		owned := b.owner == ref.String()
+		names := b.names(ref)
+		switch {
+		case wanted && names:
+			granted[sc] = true
+		case wanted && owned && b.name == BindingName(ref, want[sc]):
+			if err := c.addSubject(ctx, b, ref); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			granted[sc] = true
+		case owned:
+			errs = append(errs, c.deleteBinding(ctx, b))
+		case names:
+			errs = append(errs, c.removeSubject(ctx, b, ref))
+		}
+	}
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !granted[k] {
+			errs = append(errs, c.createBinding(ctx, ref, want[k]))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Client) bindingMeta(ref nhi.Ref, sc Scope) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:        BindingName(ref, sc),
+		Namespace:   sc.Namespace,
+		Labels:      map[string]string{ManagedByLabel: ManagedByValue},
+		Annotations: map[string]string{c.markers.ServiceAccount(): ref.String()},
+	}
+}
+
+func (c *Client) createBinding(ctx context.Context, ref nhi.Ref, sc Scope) error {
+	subjects := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ref.Name, Namespace: ref.Location}}
+	var err error
+	if sc.Kind == ScopeClusterRole && sc.Namespace == "" {
+		meta := c.bindingMeta(ref, sc)
+		meta.Namespace = ""
+		_, err = c.cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: meta,
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: sc.Name},
+			Subjects:   subjects,
+		}, metav1.CreateOptions{})
+	} else {
+		roleKind := "Role"
+		if sc.Kind == ScopeClusterRole {
+			roleKind = "ClusterRole"
+		}
+		_, err = c.cs.RbacV1().RoleBindings(sc.Namespace).Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: c.bindingMeta(ref, sc),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: roleKind, Name: sc.Name},
+			Subjects:   subjects,
+		}, metav1.CreateOptions{})
+	}
+	if apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("granting scope %q to %s: a binding named %q already exists and was not created by this declaration; rename or delete it", sc.Canonical(ref.Location), ref, BindingName(ref, sc))
+	}
+	return wrap(err, fmt.Sprintf("granting scope %q to service account %s", sc.Canonical(ref.Location), ref))
+}
+
+func (c *Client) deleteBinding(ctx context.Context, b *binding) error {
+	var err error
+	if b.kind == kindCRB {
+		err = c.cs.RbacV1().ClusterRoleBindings().Delete(ctx, b.name, metav1.DeleteOptions{})
+	} else {
+		err = c.cs.RbacV1().RoleBindings(b.namespace).Delete(ctx, b.name, metav1.DeleteOptions{})
+	}
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return wrap(err, "deleting "+b.String())
+}
+
+// editSubjects rewrites a binding's subjects under optimistic concurrency,
+// retrying on conflict with a fresh read. A binding left without subjects is
+// deleted.
+func (c *Client) editSubjects(ctx context.Context, b *binding, edit func([]rbacv1.Subject) []rbacv1.Subject) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if b.kind == kindCRB {
+			cur, err := c.cs.RbacV1().ClusterRoleBindings().Get(ctx, b.name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			cur.Subjects = edit(cur.Subjects)
+			if len(cur.Subjects) == 0 {
+				return c.cs.RbacV1().ClusterRoleBindings().Delete(ctx, b.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &cur.ResourceVersion}})
+			}
+			_, err = c.cs.RbacV1().ClusterRoleBindings().Update(ctx, cur, metav1.UpdateOptions{})
+			return err
+		}
+		cur, err := c.cs.RbacV1().RoleBindings(b.namespace).Get(ctx, b.name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		cur.Subjects = edit(cur.Subjects)
+		if len(cur.Subjects) == 0 {
+			return c.cs.RbacV1().RoleBindings(b.namespace).Delete(ctx, b.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &cur.ResourceVersion}})
+		}
+		_, err = c.cs.RbacV1().RoleBindings(b.namespace).Update(ctx, cur, metav1.UpdateOptions{})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return wrap(err, "updating the subjects of "+b.String())
+}
+
+func (c *Client) removeSubject(ctx context.Context, b *binding, ref nhi.Ref) error {
+	return c.editSubjects(ctx, b, func(in []rbacv1.Subject) []rbacv1.Subject {
+		out := make([]rbacv1.Subject, 0, len(in))
+		for _, s := range in {
+			if !isSubject(s, ref) {
+				out = append(out, s)
+			}
+		}
+		return out
+	})
+}
+
+func (c *Client) addSubject(ctx context.Context, b *binding, ref nhi.Ref) error {
+	return c.editSubjects(ctx, b, func(in []rbacv1.Subject) []rbacv1.Subject {
+		for _, s := range in {
+			if isSubject(s, ref) {
+				return in
+			}
+		}
+		return append(in, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: ref.Name, Namespace: ref.Location})
+	})
+}
+
+func sortedUnique(in []string) []string { return nhi.SortedUnique(in) }

@@ -1,0 +1,320 @@
+package kubernetes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// ServiceAccountSpec is the desired state of a declared service account.
+type ServiceAccountSpec struct {
+	nhi.Spec
+	AutomountToken bool
+}
+
+var _ nhi.Inventory = (*Client)(nil)
+var _ nhi.Provisioner[ServiceAccountSpec] = (*Client)(nil)
+
+// legacyTokenNameAnnotation links a token Secret to its service account.
+const legacyTokenNameAnnotation = corev1.ServiceAccountNameKey
+
+// Get reads one service account with its effective scopes and credentials.
+func (c *Client) Get(ctx context.Context, ref nhi.Ref) (nhi.Identity, error) {
+	sa, err := c.cs.CoreV1().ServiceAccounts(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+	if err != nil {
+		return nhi.Identity{}, wrap(err, "reading service account "+ref.String())
+	}
+	ix, err := c.listBindings(ctx)
+	if err != nil {
+		return nhi.Identity{}, err
+	}
+	creds, err := c.listTokenSecrets(ctx, ref.Location)
+	if err != nil {
+		return nhi.Identity{}, err
+	}
+	return c.identity(sa, ix, creds), nil
+}
+
+// List returns one page of service accounts. Options.Locations are
+// namespaces; Declared filters on the managed-by label on the server.
+func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, error) {
+	ns := ""
+	if len(opts.Locations) == 1 {
+		ns = opts.Locations[0]
+	}
+	lo := metav1.ListOptions{Limit: int64(opts.PageSize), Continue: opts.PageToken}
+	if lo.Limit <= 0 {
+		lo.Limit = listPageSize
+	}
+	if opts.Declared != nil {
+		op := selection.Equals
+		if !*opts.Declared {
+			op = selection.NotEquals
+		}
+		req, err := labels.NewRequirement(ManagedByLabel, op, []string{ManagedByValue})
+		if err != nil {
+			return nhi.Page{}, err
+		}
+		lo.LabelSelector = labels.NewSelector().Add(*req).String()
+	}
+	l, err := c.cs.CoreV1().ServiceAccounts(ns).List(ctx, lo)
+	if err != nil {
+		return nhi.Page{}, wrap(err, "listing service accounts")
+	}
+	page := nhi.Page{NextPageToken: l.Continue}
+	if len(l.Items) == 0 {
+		return page, nil
+	}
+	ix, err := c.listBindings(ctx)
+	if err != nil {
+		return nhi.Page{}, err
+	}
+	creds, err := c.listTokenSecrets(ctx, ns)
+	if err != nil {
+		return nhi.Page{}, err
+	}
+	keep := map[string]bool{}
+	for _, l := range opts.Locations {
+		keep[l] = true
+	}
+	for i := range l.Items {
+		sa := &l.Items[i]
+		if len(keep) > 0 && !keep[sa.Namespace] {
+			continue
+		}
+		id := c.identity(sa, ix, creds)
+		if opts.Owner != "" && id.Governance.Owner != opts.Owner {
+			continue
+		}
+		page.Identities = append(page.Identities, id)
+	}
+	return page, nil
+}
+
+// listTokenSecrets indexes legacy service-account token Secrets by the
+// service account they belong to. An empty namespace means all namespaces.
+func (c *Client) listTokenSecrets(ctx context.Context, namespace string) (map[nhi.Ref][]nhi.Credential, error) {
+	out := map[nhi.Ref][]nhi.Credential{}
+	lo := metav1.ListOptions{Limit: listPageSize, FieldSelector: "type=" + string(corev1.SecretTypeServiceAccountToken)}
+	for {
+		l, err := c.cs.CoreV1().Secrets(namespace).List(ctx, lo)
+		if err != nil {
+			return nil, wrap(err, "listing service account token Secrets")
+		}
+		for _, s := range l.Items {
+			owner := s.Annotations[legacyTokenNameAnnotation]
+			if owner == "" {
+				continue
+			}
+			ref := nhi.Ref{Location: s.Namespace, Name: owner}
+			out[ref] = append(out[ref], nhi.Credential{
+				ID:        s.Namespace + "/" + s.Name,
+				Kind:      nhi.CredentialLegacyToken,
+				CreatedAt: s.CreationTimestamp.UTC(),
+			})
+		}
+		if lo.Continue = l.Continue; lo.Continue == "" {
+			return out, nil
+		}
+	}
+}
+
+// identity converts a service account to the model.
+func (c *Client) identity(sa *corev1.ServiceAccount, ix bindingIndex, creds map[nhi.Ref][]nhi.Credential) nhi.Identity {
+	ref := nhi.Ref{Location: sa.Namespace, Name: sa.Name}
+	m := c.markers
+	a := sa.Annotations
+	id := nhi.Identity{
+		System:          nhi.SystemKubernetes,
+		Kind:            nhi.KindServiceAccount,
+		ID:              string(sa.UID),
+		Ref:             ref,
+		Declared:        sa.Labels[ManagedByLabel] == ManagedByValue,
+		Disabled:        a[m.DisabledAt()] != "",
+		EffectiveScopes: ix.effectiveScopes(ref),
+		AutomountToken:  sa.AutomountServiceAccountToken,
+		CreatedAt:       sa.CreationTimestamp.UTC(),
+		Credentials:     creds[ref],
+		Governance: nhi.Governance{
+			Owner:    a[m.Owner()],
+			Purpose:  a[m.Purpose()],
+			OnExpiry: nhi.OnExpiry(a[m.OnExpiry()]),
+		},
+	}
+	if t, err := nhi.ParseExpiry(a[m.ExpiresAt()]); err == nil {
+		id.Governance.ExpiresAt = t
+	}
+	if raw := a[m.Scopes()]; raw != "" {
+		var scopes []string
+		if json.Unmarshal([]byte(raw), &scopes) == nil {
+			id.Governance.Scopes = scopes
+		}
+	}
+	for k, v := range sa.Labels {
+		if m.IsReservedKey(k) {
+			continue
+		}
+		if id.Labels == nil {
+			id.Labels = map[string]string{}
+		}
+		id.Labels[k] = v
+	}
+	return id
+}
+
+// desiredScopes parses a spec's scopes.
+func desiredScopes(spec ServiceAccountSpec) ([]Scope, error) {
+	out := make([]Scope, 0, len(spec.Governance.Scopes))
+	for _, s := range spec.Governance.Scopes {
+		sc, err := ParseScope(s, spec.Ref.Location)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+func (c *Client) checkRoles(ctx context.Context, spec ServiceAccountSpec) error {
+	missing, err := c.MissingRoles(ctx, spec.Ref.Location, spec.Governance.Scopes)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the roles of scopes %q do not exist: %w", missing, nhi.ErrNotFound)
+	}
+	return nil
+}
+
+// apply writes the governance markers, labels and automount setting onto sa.
+func (c *Client) apply(sa *corev1.ServiceAccount, spec ServiceAccountSpec, disabledAt string) {
+	m := c.markers
+	lbl := map[string]string{}
+	for k, v := range spec.Labels {
+		lbl[k] = v
+	}
+	lbl[ManagedByLabel] = ManagedByValue
+	sa.Labels = lbl
+	if sa.Annotations == nil {
+		sa.Annotations = map[string]string{}
+	}
+	scopes, _ := json.Marshal(nhi.SortedUnique(spec.Governance.Scopes))
+	sa.Annotations[m.Owner()] = spec.Governance.Owner
+	sa.Annotations[m.Purpose()] = spec.Governance.Purpose
+	sa.Annotations[m.ExpiresAt()] = nhi.FormatTime(spec.Governance.ExpiresAt)
+	sa.Annotations[m.Scopes()] = string(scopes)
+	onExpiry := spec.Governance.OnExpiry
+	if onExpiry == "" {
+		onExpiry = nhi.OnExpiryDisable
+	}
+	sa.Annotations[m.OnExpiry()] = string(onExpiry)
+	automount := spec.AutomountToken
+	if disabledAt != "" {
+		sa.Annotations[m.DisabledAt()] = disabledAt
+		automount = false
+	} else {
+		delete(sa.Annotations, m.DisabledAt())
+	}
+	sa.AutomountServiceAccountToken = &automount
+}
+
+// Create creates the service account and its bindings. When a binding cannot
+// be created, everything created so far is removed again, so a failed create
+// leaves nothing behind.
+func (c *Client) Create(ctx context.Context, spec ServiceAccountSpec) (nhi.Identity, error) {
+	desired, err := desiredScopes(spec)
+	if err != nil {
+		return nhi.Identity{}, err
+	}
+	if err := c.checkRoles(ctx, spec); err != nil {
+		return nhi.Identity{}, err
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: spec.Ref.Name, Namespace: spec.Ref.Location}}
+	c.apply(sa, spec, "")
+	if _, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return nhi.Identity{}, fmt.Errorf("service account %s already exists; import it with `terraform import` (ID %q) to adopt it", spec.Ref, spec.Ref.String())
+		}
+		return nhi.Identity{}, wrap(err, "creating service account "+spec.Ref.String())
+	}
+	if err := c.reconcileGrants(ctx, spec.Ref, desired); err != nil {
+		// Roll back with a context that outlives a cancelled apply, bounded.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if rerr := c.Delete(rctx, spec.Ref); rerr != nil {
+			return nhi.Identity{}, fmt.Errorf("%w; rolling back the service account also failed, remove it by hand: %v", err, rerr)
+		}
+		return nhi.Identity{}, fmt.Errorf("%w; the service account and any bindings created for it were removed again", err)
+	}
+	return c.Get(ctx, spec.Ref)
+}
+
+// Update writes governance, labels and automount, lifts a disable, and makes
+// the grants exactly the declared scopes.
+func (c *Client) Update(ctx context.Context, spec ServiceAccountSpec) (nhi.Identity, error) {
+	desired, err := desiredScopes(spec)
+	if err != nil {
+		return nhi.Identity{}, err
+	}
+	if err := c.checkRoles(ctx, spec); err != nil {
+		return nhi.Identity{}, err
+	}
+	return c.write(ctx, spec, desired, "")
+}
+
+// Disable keeps the service account but strips every grant and turns token
+// automount off, recording when it was disabled.
+func (c *Client) Disable(ctx context.Context, spec ServiceAccountSpec) (nhi.Identity, error) {
+	return c.write(ctx, spec, nil, nhi.FormatTime(time.Now()))
+}
+
+func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []Scope, disabledAt string) (nhi.Identity, error) {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sa, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Get(ctx, spec.Ref.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		at := disabledAt
+		if at != "" && sa.Annotations[c.markers.DisabledAt()] != "" {
+			at = sa.Annotations[c.markers.DisabledAt()] // keep the first disable time
+		}
+		c.apply(sa, spec, at)
+		_, err = c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Update(ctx, sa, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return nhi.Identity{}, wrap(err, "updating service account "+spec.Ref.String())
+	}
+	if err := c.reconcileGrants(ctx, spec.Ref, desired); err != nil {
+		return nhi.Identity{}, err
+	}
+	return c.Get(ctx, spec.Ref)
+}
+
+// Delete removes the bindings created for the service account, removes it
+// from every other binding that names it (so a later account with the same
+// name inherits nothing), and deletes it. A missing account is not an error.
+func (c *Client) Delete(ctx context.Context, ref nhi.Ref) error {
+	if err := c.reconcileGrants(ctx, ref, nil); err != nil {
+		return err
+	}
+	err := c.cs.CoreV1().ServiceAccounts(ref.Location).Delete(ctx, ref.Name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return wrap(err, "deleting service account "+ref.String())
+	}
+	return nil
+}
+
+// IsNotFound reports whether err means the object does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, nhi.ErrNotFound) }

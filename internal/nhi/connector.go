@@ -1,0 +1,75 @@
+package nhi
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned (wrapped) by connectors when an identity or an
+// object it depends on does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ListOptions filters an inventory listing.
+type ListOptions struct {
+	// Locations limits the listing to these locations; empty means all.
+	Locations []string
+	// Declared, when set, keeps only declared (true) or undeclared (false)
+	// identities.
+	Declared *bool
+	// Owner, when set, keeps only identities with this owner.
+	Owner string
+	// PageSize bounds one page; zero lets the connector choose.
+	PageSize int
+	// PageToken continues a previous listing.
+	PageToken string
+}
+
+// Page is one page of an inventory listing.
+type Page struct {
+	Identities    []Identity
+	NextPageToken string
+}
+
+// Inventory is the read side every connector offers.
+type Inventory interface {
+	// System names the system ("kubernetes").
+	System() string
+	// List returns one page of identities.
+	List(ctx context.Context, opts ListOptions) (Page, error)
+	// Get returns one identity, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, ref Ref) (Identity, error)
+}
+
+// Provisioner is the write side, where a system allows it. S is the
+// system-specific desired state (it embeds Spec).
+type Provisioner[S any] interface {
+	Create(ctx context.Context, spec S) (Identity, error)
+	Update(ctx context.Context, spec S) (Identity, error)
+	// Disable removes every grant and turns credentials off, keeping the
+	// identity so that it can be re-enabled.
+	Disable(ctx context.Context, spec S) (Identity, error)
+	Delete(ctx context.Context, ref Ref) error
+}
+
+// Spec is the system-agnostic part of a desired identity.
+type Spec struct {
+	Ref        Ref
+	Governance Governance
+	Labels     map[string]string
+}
+
+// ListAll drains every page of an inventory listing.
+func ListAll(ctx context.Context, inv Inventory, opts ListOptions) ([]Identity, error) {
+	var out []Identity
+	for {
+		page, err := inv.List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Identities...)
+		if page.NextPageToken == "" {
+			return out, nil
+		}
+		opts.PageToken = page.NextPageToken
+	}
+}

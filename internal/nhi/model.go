@@ -1,0 +1,86 @@
+// Package nhi is the system-agnostic model of a non-human identity: what it
+// is, who owns it, what it may do, when it ends, and the credentials it holds.
+// It has no Terraform imports: the provider, the connectors and the drift
+// engine all speak it.
+package nhi
+
+import "time"
+
+// Systems known to the model.
+const (
+	SystemKubernetes = "kubernetes"
+)
+
+// Kinds of identity.
+const (
+	KindServiceAccount = "service_account"
+)
+
+// Kinds of credential.
+const (
+	CredentialLegacyToken = "legacy_service_account_token"
+)
+
+// Ref locates one identity inside a system.
+type Ref struct {
+	// Location is the container of the identity: a Kubernetes namespace, an
+	// AWS account. Empty for systems without one.
+	Location string
+	// Name is the identity's name inside its location.
+	Name string
+}
+
+// String renders the reference as "location/name" (or "name").
+func (r Ref) String() string {
+	if r.Location == "" {
+		return r.Name
+	}
+	return r.Location + "/" + r.Name
+}
+
+// Governance is what a declaration says about an identity.
+type Governance struct {
+	Owner     string
+	Purpose   string
+	Scopes    []string
+	ExpiresAt time.Time
+	// OnExpiry is the declared expiry action ("disable", "block", "warn").
+	OnExpiry OnExpiry
+}
+
+// Identity is one non-human identity as found in a system.
+type Identity struct {
+	System string
+	Kind   string
+	// ID is the system's stable identifier (a Kubernetes UID, an AWS unique ID).
+	ID   string
+	Ref  Ref
+	// Governance as recorded in the system's markers. Zero when undeclared.
+	Governance Governance
+	// Declared is true when the identity carries this product's managed marker.
+	Declared bool
+	// Disabled is true when the identity was disabled on expiry.
+	Disabled bool
+	// Labels are the identity's user-visible labels or tags, without the
+	// product's own markers.
+	Labels map[string]string
+	// EffectiveScopes is every grant the system gives the identity, declared
+	// or not, in the scope grammar of its system, sorted.
+	EffectiveScopes []string
+	// AutomountToken is Kubernetes' automountServiceAccountToken (nil: unset).
+	AutomountToken *bool
+	CreatedAt      time.Time
+	// LastUsedAt is set where the system knows it.
+	LastUsedAt  *time.Time
+	Credentials []Credential
+}
+
+// Credential is a secret an identity authenticates with. It never carries the
+// secret value itself.
+type Credential struct {
+	ID         string
+	Kind       string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+}

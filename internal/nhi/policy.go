@@ -1,0 +1,153 @@
+package nhi
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Policy defaults, documented on the provider page.
+const (
+	DefaultMaxLifetime = 365 * 24 * time.Hour
+	DefaultWarnBefore  = 30 * 24 * time.Hour
+)
+
+// Policy is the organisation's rules for declared identities, enforced at
+// plan time by the provider and at scan time by the drift reporter.
+type Policy struct {
+	// MaxLifetime bounds how far in the future expires_at may be.
+	MaxLifetime time.Duration
+	// WarnBefore is the window before expiry in which plans warn.
+	WarnBefore time.Duration
+	// ForbiddenScopes are glob patterns ("clusterrole:cluster-admin",
+	// "clusterrole:*@kube-system") no declaration may hold.
+	ForbiddenScopes []string
+	// OwnerPattern, when set, must match the whole owner.
+	OwnerPattern *regexp.Regexp
+}
+
+// DefaultPolicy returns the policy in force when none is configured.
+func DefaultPolicy() Policy {
+	return Policy{MaxLifetime: DefaultMaxLifetime, WarnBefore: DefaultWarnBefore}
+}
+
+// Violation is one broken rule, phrased for a person: what is wrong and how
+// to fix it.
+type Violation struct {
+	Summary string
+	Detail  string
+}
+
+// CompileOwnerPattern compiles a pattern that must match a whole owner.
+func CompileOwnerPattern(p string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile("^(?:" + p + ")$")
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a valid regular expression: %v", p, err)
+	}
+	return re, nil
+}
+
+// ValidateScopePattern checks a forbidden-scope glob.
+func ValidateScopePattern(p string) error {
+	if strings.TrimSpace(p) == "" {
+		return fmt.Errorf("is empty; expected a scope or a glob such as \"clusterrole:cluster-admin\" or \"clusterrole:*@kube-system\"")
+	}
+	if _, err := path.Match(p, ""); err != nil {
+		return fmt.Errorf("%q is not a valid glob pattern: %v", p, err)
+	}
+	return nil
+}
+
+// MatchScope reports whether scope matches the glob pattern ("*" matches any
+// run of characters, "?" one character).
+func MatchScope(pattern, scope string) bool {
+	// path.Match stops "*" at "/", which scopes never contain; replace it so
+	// the rule holds for any input.
+	ok, err := path.Match(pattern, strings.ReplaceAll(scope, "/", "\x00"))
+	return err == nil && ok
+}
+
+// CheckOwner applies OwnerPattern.
+func (p Policy) CheckOwner(owner string) *Violation {
+	if p.OwnerPattern == nil || p.OwnerPattern.MatchString(owner) {
+		return nil
+	}
+	pat := strings.TrimSuffix(strings.TrimPrefix(p.OwnerPattern.String(), "^(?:"), ")$")
+	return &Violation{
+		Summary: "Owner does not match the owner policy",
+		Detail: fmt.Sprintf("owner %q does not match the provider's policy.owner_pattern %q. "+
+			"Set owner to a responsible person or team in the form the policy requires.", owner, pat),
+	}
+}
+
+// CheckScopes applies ForbiddenScopes; one violation per forbidden scope.
+func (p Policy) CheckScopes(scopes []string) []Violation {
+	var out []Violation
+	for _, s := range scopes {
+		for _, pat := range p.ForbiddenScopes {
+			if MatchScope(pat, s) {
+				out = append(out, Violation{
+					Summary: "Forbidden scope",
+					Detail: fmt.Sprintf("scope %q is forbidden by the provider's policy.forbidden_scopes (it matches %q). "+
+						"Remove it from scopes and grant a narrower role instead.", s, pat),
+				})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// CheckLifetime applies MaxLifetime to an expiry set as of now.
+func (p Policy) CheckLifetime(now, expiresAt time.Time) *Violation {
+	if p.MaxLifetime <= 0 || !expiresAt.After(now.Add(p.MaxLifetime)) {
+		return nil
+	}
+	latest := now.Add(p.MaxLifetime)
+	return &Violation{
+		Summary: "Lifetime exceeds policy",
+		Detail: fmt.Sprintf("expires_at %s is %s away, beyond the provider's policy.max_lifetime of %s. "+
+			"Set expires_at on or before %s, and extend it in a reviewed change when the identity is still needed.",
+			FormatTime(expiresAt), HumanDuration(expiresAt.Sub(now)), FormatDuration(p.MaxLifetime), FormatTime(latest)),
+	}
+}
+
+// SortedUnique returns the scopes sorted with duplicates removed.
+func SortedUnique(in []string) []string {
+	seen := make(map[string]struct{}, len(in))
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if _, ok := seen[s]; ok {
+			continue
+		}
+		seen[s] = struct{}{}
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ScopeDiff returns what actual has beyond declared (widened) and what it
+// lacks (narrowed).
+func ScopeDiff(declared, actual []string) (extra, missing []string) {
+	d := make(map[string]struct{}, len(declared))
+	for _, s := range declared {
+		d[s] = struct{}{}
+	}
+	a := make(map[string]struct{}, len(actual))
+	for _, s := range actual {
+		a[s] = struct{}{}
+		if _, ok := d[s]; !ok {
+			extra = append(extra, s)
+		}
+	}
+	for _, s := range declared {
+		if _, ok := a[s]; !ok {
+			missing = append(missing, s)
+		}
+	}
+	return SortedUnique(extra), SortedUnique(missing)
+}
