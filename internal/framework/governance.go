@@ -1,0 +1,189 @@
+package framework
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// GovernanceAttributes are the attributes every governed identity resource
+// shares. scopeCheck validates one scope of the resource's system; scopeDoc
+// documents the grammar.
+func GovernanceAttributes(scopeCheck validator.String, scopeDoc string) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"owner": schema.StringAttribute{
+			Required:            true,
+			MarkdownDescription: "Person or team responsible for this identity, such as `team:payments` or `alice@example.com`. Must match the provider's `policy.owner_pattern` when one is set.",
+			Validators:          []validator.String{NotBlank("owner")},
+		},
+		"purpose": schema.StringAttribute{
+			Required:            true,
+			MarkdownDescription: "Why this identity exists, in a sentence.",
+			Validators:          []validator.String{NotBlank("purpose")},
+		},
+		"scopes": schema.SetAttribute{
+			Required:            true,
+			ElementType:         types.StringType,
+			MarkdownDescription: "What this identity may do. " + scopeDoc + " Scopes are enforced: a grant made out of band shows in the next plan as a change that removes it.",
+			Validators:          []validator.Set{Each(scopeCheck)},
+		},
+		"expires_at": schema.StringAttribute{
+			Required: true,
+			MarkdownDescription: "When this identity ends: an RFC 3339 timestamp (`2027-03-31T17:00:00Z`) or a date (`2027-03-31`, meaning 00:00 UTC that day). " +
+				"Must be in the future when set, and no further away than the provider's `policy.max_lifetime`.",
+			Validators: []validator.String{Expiry()},
+		},
+		"on_expiry": schema.StringAttribute{
+			Optional: true,
+			Computed: true,
+			Default:  stringdefault.StaticString(string(nhi.OnExpiryDisable)),
+			MarkdownDescription: "What a plan does once `expires_at` has passed: `disable` (default) plans an in-place change that removes every grant and keeps the identity, " +
+				"`block` fails the plan until `expires_at` is extended or the resource removed, `warn` only warns.",
+			Validators: []validator.String{OneOf(nhi.OnExpiryValues...)},
+		},
+		"status": schema.StringAttribute{
+			Computed: true,
+			MarkdownDescription: "`active`; `expiring` (within the provider's `policy.warn_before` of `expires_at`); `expired` (past `expires_at` and still holding its access, " +
+				"with `on_expiry = \"warn\"`); or `disabled` (its access removed on expiry).",
+		},
+		"effective_scopes": schema.SetAttribute{
+			Computed:            true,
+			ElementType:         types.StringType,
+			MarkdownDescription: "Every grant the system gives this identity, declared or not. After apply it equals `scopes`, or is empty when `status` is `disabled`.",
+		},
+	}
+}
+
+// GovernanceValues are the governance attributes of one plan or state.
+type GovernanceValues struct {
+	Owner     types.String
+	Purpose   types.String
+	Scopes    []string // nil when unknown
+	ExpiresAt types.String
+	OnExpiry  types.String
+}
+
+// GovernancePlan is the outcome of PlanGovernance.
+type GovernancePlan struct {
+	// Known is false when the expiry or on_expiry is not yet known.
+	Known    bool
+	Decision nhi.ExpiryDecision
+	// ScopesChanged is true when creating or when scopes differ from state.
+	ScopesChanged bool
+}
+
+// PlanGovernance applies policy and the expiry rules to a planned identity,
+// adding attribute errors and warnings. subject names the identity for
+// people ("service account ci/deployer"). state is nil on create.
+func PlanGovernance(pd *ProviderData, subject string, plan GovernanceValues, state *GovernanceValues, diags *diag.Diagnostics) GovernancePlan {
+	now := pd.Clock.Now()
+	pol := pd.Policy
+	out := GovernancePlan{ScopesChanged: state == nil || !sameSet(plan.Scopes, state.Scopes)}
+
+	if o := plan.Owner; !o.IsUnknown() && !o.IsNull() {
+		if v := pol.CheckOwner(o.ValueString()); v != nil {
+			diags.AddAttributeError(path.Root("owner"), v.Summary, v.Detail)
+		}
+	}
+	if plan.Scopes != nil {
+		for _, v := range pol.CheckScopes(plan.Scopes) {
+			diags.AddAttributeError(path.Root("scopes"), v.Summary, v.Detail)
+		}
+	}
+	if plan.ExpiresAt.IsUnknown() || plan.OnExpiry.IsUnknown() {
+		return out
+	}
+	exp, err := nhi.ParseExpiry(plan.ExpiresAt.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("expires_at"), "Invalid expiry", "expires_at "+err.Error())
+		return out
+	}
+	expiryChanged := state == nil
+	if state != nil {
+		prev, perr := nhi.ParseExpiry(state.ExpiresAt.ValueString())
+		expiryChanged = perr != nil || !prev.Equal(exp)
+	}
+	if expiryChanged {
+		if !exp.After(now) {
+			diags.AddAttributeError(path.Root("expires_at"), "Expiry is in the past",
+				fmt.Sprintf("expires_at %s is already past (as of %s). Set a future date for %s, no further away than policy.max_lifetime (%s).",
+					nhi.FormatTime(exp), nhi.FormatTime(now), subject, nhi.FormatDuration(pol.MaxLifetime)))
+			return out
+		}
+		if v := pol.CheckLifetime(now, exp); v != nil {
+			diags.AddAttributeError(path.Root("expires_at"), v.Summary, v.Detail)
+		}
+	}
+
+	d := nhi.DecideExpiry(now, exp, pol.WarnBefore, nhi.OnExpiry(plan.OnExpiry.ValueString()))
+	out.Known, out.Decision = true, d
+	day := exp.Format(time.RFC3339)
+	switch {
+	case d.Block:
+		diags.AddAttributeError(path.Root("expires_at"), fmt.Sprintf("The %s has expired", subject),
+			fmt.Sprintf("%s expired at %s (%s ago) and on_expiry is \"block\", so this plan cannot proceed. To go on, either "+
+				"extend expires_at in a reviewed change if it is still needed, set on_expiry = \"disable\" to remove its access, or remove the resource.",
+				subject, day, nhi.HumanDuration(d.Remaining)))
+	case d.Phase == nhi.PhaseExpired && d.Disable:
+		diags.AddAttributeWarning(path.Root("expires_at"), fmt.Sprintf("The %s has expired and this plan disables it", subject),
+			fmt.Sprintf("%s expired at %s (%s ago). This plan removes every grant it holds and turns off token automount; the identity itself stays. "+
+				"To re-enable it, extend expires_at in a reviewed change.", subject, day, nhi.HumanDuration(d.Remaining)))
+	case d.Phase == nhi.PhaseExpired:
+		diags.AddAttributeWarning(path.Root("expires_at"), fmt.Sprintf("The %s has expired but keeps its access", subject),
+			fmt.Sprintf("%s expired at %s (%s ago) and on_expiry is \"warn\", so it still holds all its scopes. Extend expires_at in a reviewed change, "+
+				"or set on_expiry = \"disable\" to remove its access.", subject, day, nhi.HumanDuration(d.Remaining)))
+	case d.Phase == nhi.PhaseExpiring:
+		diags.AddAttributeWarning(path.Root("expires_at"), fmt.Sprintf("The %s expires in %s", subject, nhi.HumanDuration(d.Remaining)),
+			fmt.Sprintf("%s expires at %s (policy.warn_before is %s). If it is still needed, extend expires_at in a reviewed change; "+
+				"otherwise on_expiry = %q applies then.", subject, day, nhi.FormatDuration(pol.WarnBefore), plan.OnExpiry.ValueString()))
+	}
+	return out
+}
+
+// ReadStatus is the status of an identity as found, as of now.
+func ReadStatus(pd *ProviderData, id nhi.Identity) nhi.Status {
+	if id.Disabled {
+		return nhi.StatusDisabled
+	}
+	if id.Governance.ExpiresAt.IsZero() {
+		return nhi.StatusActive
+	}
+	switch nhi.Phase(pd.Clock.Now(), id.Governance.ExpiresAt, pd.Policy.WarnBefore) {
+	case nhi.PhaseExpired:
+		return nhi.StatusExpired
+	case nhi.PhaseExpiring:
+		return nhi.StatusExpiring
+	}
+	return nhi.StatusActive
+}
+
+// KeepExpiry returns prior when it denotes the same instant as found, so a
+// date written as "2027-03-31" is not rewritten as a timestamp on refresh.
+func KeepExpiry(prior types.String, found time.Time) types.String {
+	if found.IsZero() {
+		if prior.IsNull() || prior.IsUnknown() {
+			return types.StringValue("")
+		}
+		return prior
+	}
+	if t, err := nhi.ParseExpiry(prior.ValueString()); err == nil && t.Equal(found) {
+		return prior
+	}
+	return types.StringValue(nhi.FormatTime(found))
+}
+
+func sameSet(a, b []string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	extra, missing := nhi.ScopeDiff(a, b)
+	return len(extra) == 0 && len(missing) == 0
+}

@@ -1,0 +1,245 @@
+// Package provider is the nhi provider: its configuration (one block per
+// connector, plus policy) and the list of resources and data sources.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/clock"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/inventory"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
+)
+
+// EnvEvaluationTime overrides "now" for expiry evaluation.
+const EnvEvaluationTime = "NHI_EVALUATION_TIME"
+
+var _ provider.Provider = &nhiProvider{}
+
+type nhiProvider struct {
+	version string
+	// clock is the wall clock unless a test injects another.
+	clock clock.Clock
+}
+
+// New returns a provider factory.
+func New(version string) func() provider.Provider {
+	return NewWithClock(version, clock.System{})
+}
+
+// NewWithClock returns a provider factory with an injected clock.
+func NewWithClock(version string, c clock.Clock) func() provider.Provider {
+	return func() provider.Provider { return &nhiProvider{version: version, clock: c} }
+}
+
+type providerModel struct {
+	AnnotationPrefix types.String     `tfsdk:"annotation_prefix"`
+	EvaluationTime   types.String     `tfsdk:"evaluation_time"`
+	Kubernetes       *kubernetesModel `tfsdk:"kubernetes"`
+	Policy           *policyModel     `tfsdk:"policy"`
+}
+
+type kubernetesModel struct {
+	ConfigPath           types.String `tfsdk:"config_path"`
+	ConfigContext        types.String `tfsdk:"config_context"`
+	Host                 types.String `tfsdk:"host"`
+	Token                types.String `tfsdk:"token"`
+	ClusterCACertificate types.String `tfsdk:"cluster_ca_certificate"`
+	ClientCertificate    types.String `tfsdk:"client_certificate"`
+	ClientKey            types.String `tfsdk:"client_key"`
+	Insecure             types.Bool   `tfsdk:"insecure"`
+	InCluster            types.Bool   `tfsdk:"in_cluster"`
+}
+
+type policyModel struct {
+	MaxLifetime     types.String `tfsdk:"max_lifetime"`
+	WarnBefore      types.String `tfsdk:"warn_before"`
+	ForbiddenScopes []string     `tfsdk:"forbidden_scopes"`
+	OwnerPattern    types.String `tfsdk:"owner_pattern"`
+}
+
+func (p *nhiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "nhi"
+	resp.Version = p.version
+}
+
+func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Governs non-human identities (service accounts, tokens, keys) with an owner, a purpose, scopes and an expiry.",
+		Attributes: map[string]schema.Attribute{
+			"annotation_prefix": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Prefix of the governance annotations written on declared identities (`<prefix>/owner`, `<prefix>/purpose`, `<prefix>/expires-at`, ...). Defaults to `nhi.dev`. Must be a DNS subdomain.",
+				Validators: []validator.String{framework.StringCheck{
+					Summary: "Invalid annotation prefix", Desc: "a DNS subdomain",
+					Check: func(s string) error { return trimErr(k8s.ValidatePrefix(s)) },
+				}},
+			},
+			"evaluation_time": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Evaluate expiry and policy as of this instant (RFC 3339 or `YYYY-MM-DD`) instead of now, to preview " +
+					"what a plan will look like later (\"at quarter end\"). Can also be set with the `NHI_EVALUATION_TIME` environment variable; the attribute wins.",
+				Validators: []validator.String{framework.Expiry()},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"kubernetes": schema.SingleNestedBlock{
+				MarkdownDescription: "How to reach the Kubernetes API server. With no block, the provider uses `KUBE_CONFIG_PATH`, `KUBECONFIG` or `~/.kube/config`.",
+				Attributes: map[string]schema.Attribute{
+					"config_path":            schema.StringAttribute{Optional: true, MarkdownDescription: "Path of a kubeconfig file. Defaults to `KUBE_CONFIG_PATH`, then the standard `KUBECONFIG` rules. Exec credential plugins in it work."},
+					"config_context":         schema.StringAttribute{Optional: true, MarkdownDescription: "Context of the kubeconfig to use. Defaults to `KUBE_CTX`, then the kubeconfig's current context."},
+					"host":                   schema.StringAttribute{Optional: true, MarkdownDescription: "API server URL. When set, the kubeconfig is not used."},
+					"token":                  schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Bearer token, with `host`."},
+					"cluster_ca_certificate": schema.StringAttribute{Optional: true, MarkdownDescription: "PEM CA certificate of the API server, with `host`."},
+					"client_certificate":     schema.StringAttribute{Optional: true, MarkdownDescription: "PEM client certificate, with `host` and `client_key`."},
+					"client_key":             schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "PEM client key, with `host` and `client_certificate`."},
+					"insecure":               schema.BoolAttribute{Optional: true, MarkdownDescription: "Skip verification of the API server's certificate. For local clusters only."},
+					"in_cluster":             schema.BoolAttribute{Optional: true, MarkdownDescription: "Use the pod's service account (when the provider runs inside a cluster)."},
+				},
+			},
+			"policy": schema.SingleNestedBlock{
+				MarkdownDescription: "Organisation policy, enforced at plan time with errors that name the offending attribute.",
+				Attributes: map[string]schema.Attribute{
+					"max_lifetime": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Longest time from now that `expires_at` may be set to, such as `\"90d\"`. Default `\"365d\"`. Checked when an identity is created and whenever its `expires_at` changes.",
+						Validators:          []validator.String{framework.Duration()},
+					},
+					"warn_before": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "How long before `expires_at` plans start to warn. Default `\"30d\"`.",
+						Validators:          []validator.String{framework.Duration()},
+					},
+					"forbidden_scopes": schema.ListAttribute{
+						Optional:            true,
+						ElementType:         types.StringType,
+						MarkdownDescription: "Scopes no declaration may hold, as globs: `\"clusterrole:cluster-admin\"`, `\"clusterrole:*@kube-system\"`.",
+						Validators:          []validator.List{framework.Each(framework.ScopePattern())},
+					},
+					"owner_pattern": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Regular expression every `owner` must match in full, such as `\"team:[a-z-]+|[a-z.]+@example\\\\.com\"`.",
+						Validators:          []validator.String{framework.Regex()},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	var c clock.Clock = p.clock
+	if at, src := cfg.EvaluationTime.ValueString(), "evaluation_time"; at != "" || os.Getenv(EnvEvaluationTime) != "" {
+		if at == "" {
+			at, src = os.Getenv(EnvEvaluationTime), EnvEvaluationTime
+		}
+		t, err := nhi.ParseExpiry(at)
+		if err != nil {
+			if src == "evaluation_time" {
+				resp.Diagnostics.AddAttributeError(path.Root("evaluation_time"), "Invalid evaluation time", "evaluation_time "+err.Error())
+			} else {
+				resp.Diagnostics.AddError("Invalid "+EnvEvaluationTime, fmt.Sprintf("The environment variable %s %v. Unset it to evaluate as of now.", EnvEvaluationTime, err))
+			}
+			return
+		}
+		c = clock.Fixed(t)
+	}
+
+	pol := nhi.DefaultPolicy()
+	if cp := cfg.Policy; cp != nil {
+		if v := cp.MaxLifetime.ValueString(); v != "" {
+			d, err := nhi.ParseDuration(v)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("policy").AtName("max_lifetime"), "Invalid duration", "policy.max_lifetime "+err.Error())
+			}
+			pol.MaxLifetime = d
+		}
+		if v := cp.WarnBefore.ValueString(); v != "" {
+			d, err := nhi.ParseDuration(v)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("policy").AtName("warn_before"), "Invalid duration", "policy.warn_before "+err.Error())
+			}
+			pol.WarnBefore = d
+		}
+		pol.ForbiddenScopes = cp.ForbiddenScopes
+		if v := cp.OwnerPattern.ValueString(); v != "" {
+			re, err := nhi.CompileOwnerPattern(v)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("policy").AtName("owner_pattern"), "Invalid regular expression", "policy.owner_pattern "+err.Error())
+			}
+			pol.OwnerPattern = re
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	conn := k8s.Connection{
+		ConfigPath:    os.Getenv("KUBE_CONFIG_PATH"),
+		ConfigContext: os.Getenv("KUBE_CTX"),
+	}
+	if k := cfg.Kubernetes; k != nil {
+		setIf(&conn.ConfigPath, k.ConfigPath)
+		setIf(&conn.ConfigContext, k.ConfigContext)
+		setIf(&conn.Host, k.Host)
+		setIf(&conn.Token, k.Token)
+		setIf(&conn.ClusterCACertificate, k.ClusterCACertificate)
+		setIf(&conn.ClientCertificate, k.ClientCertificate)
+		setIf(&conn.ClientKey, k.ClientKey)
+		conn.Insecure = k.Insecure.ValueBool()
+		conn.InCluster = k.InCluster.ValueBool()
+	}
+	prefix := k8s.DefaultPrefix
+	setIf(&prefix, cfg.AnnotationPrefix)
+
+	pd := framework.NewProviderData(c, pol, conn, prefix)
+	resp.ResourceData = pd
+	resp.DataSourceData = pd
+}
+
+func setIf(dst *string, v types.String) {
+	if s := v.ValueString(); s != "" {
+		*dst = s
+	}
+}
+
+// trimErr drops the quoted value a connector error starts with, since the
+// attribute path already names it.
+func trimErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "annotation prefix "))
+}
+
+func (p *nhiProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		kubernetes.NewServiceAccountResource,
+	}
+}
+
+func (p *nhiProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		inventory.NewIdentitiesDataSource,
+		inventory.NewUndeclaredDataSource,
+	}
+}

@@ -1,0 +1,76 @@
+package inventory
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+var _ datasource.DataSourceWithConfigure = &identitiesDataSource{}
+
+// NewIdentitiesDataSource is the factory of nhi_identities.
+func NewIdentitiesDataSource() datasource.DataSource { return &identitiesDataSource{} }
+
+type identitiesDataSource struct{ pd *framework.ProviderData }
+
+type identitiesModel struct {
+	Namespace  types.String `tfsdk:"namespace"`
+	Declared   types.Bool   `tfsdk:"declared"`
+	Owner      types.String `tfsdk:"owner"`
+	Identities types.List   `tfsdk:"identities"`
+}
+
+func (d *identitiesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_identities"
+}
+
+func (d *identitiesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The normalized inventory of non-human identities: every service account, declared or not, with its governance, effective scopes and long-lived credentials.",
+		Attributes: map[string]schema.Attribute{
+			"namespace": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "Only identities in this namespace.",
+				Validators: []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a namespace name", Check: k8s.ValidateNamespace}},
+			},
+			"declared": schema.BoolAttribute{Optional: true, MarkdownDescription: "`true`: only declared identities; `false`: only undeclared ones. Unset: both."},
+			"owner": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "Only identities with this owner.",
+				Validators: []validator.String{framework.NotBlank("owner")},
+			},
+			"identities": identitiesAttribute("The identities found, sorted by `id`."),
+		},
+	}
+}
+
+func (d *identitiesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.pd = framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *identitiesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m identitiesModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	opts := nhi.ListOptions{Owner: m.Owner.ValueString()}
+	if ns := m.Namespace.ValueString(); ns != "" {
+		opts.Locations = []string{ns}
+	}
+	if !m.Declared.IsNull() {
+		v := m.Declared.ValueBool()
+		opts.Declared = &v
+	}
+	ids := listAll(ctx, d.pd, opts, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m.Identities = identityList(ctx, d.pd, ids, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

@@ -1,0 +1,424 @@
+// Package kubernetes holds the Terraform resources for Kubernetes
+// identities. API calls live in internal/connectors/kubernetes.
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = &serviceAccountResource{}
+	_ resource.ResourceWithImportState    = &serviceAccountResource{}
+	_ resource.ResourceWithModifyPlan     = &serviceAccountResource{}
+	_ resource.ResourceWithValidateConfig = &serviceAccountResource{}
+)
+
+// NewServiceAccountResource is the factory of nhi_kubernetes_service_account.
+func NewServiceAccountResource() resource.Resource { return &serviceAccountResource{} }
+
+type serviceAccountResource struct {
+	pd *framework.ProviderData
+}
+
+type serviceAccountModel struct {
+	ID              types.String `tfsdk:"id"`
+	Namespace       types.String `tfsdk:"namespace"`
+	Name            types.String `tfsdk:"name"`
+	Owner           types.String `tfsdk:"owner"`
+	Purpose         types.String `tfsdk:"purpose"`
+	Scopes          types.Set    `tfsdk:"scopes"`
+	ExpiresAt       types.String `tfsdk:"expires_at"`
+	OnExpiry        types.String `tfsdk:"on_expiry"`
+	Labels          types.Map    `tfsdk:"labels"`
+	AutomountToken  types.Bool   `tfsdk:"automount_token"`
+	UID             types.String `tfsdk:"uid"`
+	CreatedAt       types.String `tfsdk:"created_at"`
+	Status          types.String `tfsdk:"status"`
+	EffectiveScopes types.Set    `tfsdk:"effective_scopes"`
+}
+
+func (m *serviceAccountModel) ref() nhi.Ref {
+	return nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}
+}
+
+func (m *serviceAccountModel) subject() string {
+	return fmt.Sprintf("service account %s/%s", m.Namespace.ValueString(), m.Name.ValueString())
+}
+
+// scopes returns the declared scopes, or nil when unknown.
+func (m *serviceAccountModel) scopes(ctx context.Context, diags *diag.Diagnostics) []string {
+	if m.Scopes.IsUnknown() || m.Scopes.IsNull() {
+		return nil
+	}
+	out := []string{}
+	diags.Append(m.Scopes.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+func (m *serviceAccountModel) governance(ctx context.Context, diags *diag.Diagnostics) framework.GovernanceValues {
+	return framework.GovernanceValues{Owner: m.Owner, Purpose: m.Purpose, Scopes: m.scopes(ctx, diags), ExpiresAt: m.ExpiresAt, OnExpiry: m.OnExpiry}
+}
+
+func (r *serviceAccountResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_kubernetes_service_account"
+}
+
+func (r *serviceAccountResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = serviceAccountSchema()
+}
+
+func serviceAccountSchema() schema.Schema {
+	attrs := framework.GovernanceAttributes(scopeValidator(),
+		"Each scope is an RBAC grant: `clusterrole:<name>` (a ClusterRoleBinding), `clusterrole:<name>@<namespace>` (a RoleBinding in that namespace to a ClusterRole), "+
+			"`role:<name>` (a RoleBinding to a Role in the service account's namespace) or `role:<name>@<namespace>`. The role must exist.")
+	idPlan := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	attrs["id"] = schema.StringAttribute{Computed: true, MarkdownDescription: "`namespace/name`.", PlanModifiers: idPlan}
+	attrs["namespace"] = schema.StringAttribute{
+		Required: true, MarkdownDescription: "Namespace of the service account. Changing it replaces the service account.",
+		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		Validators:    []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a Kubernetes namespace name", Check: trimQuoted(k8s.ValidateNamespace)}},
+	}
+	attrs["name"] = schema.StringAttribute{
+		Required: true, MarkdownDescription: "Name of the service account. Changing it replaces the service account.",
+		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		Validators:    []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "a Kubernetes service account name", Check: trimQuoted(k8s.ValidateServiceAccountName)}},
+	}
+	attrs["labels"] = schema.MapAttribute{
+		Optional: true, ElementType: types.StringType,
+		MarkdownDescription: "Labels of the service account. The provider adds `app.kubernetes.io/managed-by`; keys under the annotation prefix are reserved. Labels are authoritative: others added out of band are removed.",
+	}
+	attrs["automount_token"] = schema.BoolAttribute{
+		Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+		MarkdownDescription: "Whether pods using this service account get its token mounted. Defaults to `false`. While the service account is disabled, automount is off whatever this says.",
+	}
+	attrs["uid"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Kubernetes UID.", PlanModifiers: idPlan}
+	attrs["created_at"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Creation time (RFC 3339).", PlanModifiers: idPlan}
+	return schema.Schema{
+		MarkdownDescription: "A Kubernetes service account declared with an owner, a purpose, the RBAC scopes it may hold and an expiry. " +
+			"The provider writes the governance as annotations, creates one binding per scope, removes grants nobody declared, " +
+			"and acts on expiry as `on_expiry` says.",
+		Attributes: attrs,
+	}
+}
+
+func scopeValidator() validator.String {
+	return framework.StringCheck{
+		Summary: "Invalid scope", Desc: "a scope: " + k8s.ScopeGrammar,
+		Check: func(s string) error {
+			_, err := k8s.ParseScope(s, "default")
+			return err
+		},
+	}
+}
+
+// trimQuoted drops the leading quoted value of a connector error, because the
+// diagnostic already starts with the attribute path.
+func trimQuoted(f func(string) error) func(string) error {
+	return func(s string) error {
+		err := f(s)
+		if err == nil {
+			return nil
+		}
+		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
+	}
+}
+
+func (r *serviceAccountResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *serviceAccountResource) client(diags *diag.Diagnostics) *k8s.Client {
+	c, err := r.pd.Kubernetes()
+	if err != nil {
+		framework.KubernetesDiag(diags, err)
+		return nil
+	}
+	return c
+}
+
+// ValidateConfig checks labels, which need the configured prefix only for
+// the reserved-key rule; the default prefix is used when unknown.
+func (r *serviceAccountResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var labels types.Map
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("labels"), &labels)...)
+	if labels.IsNull() || labels.IsUnknown() {
+		return
+	}
+	m := k8s.Markers{Prefix: k8s.DefaultPrefix}
+	if r.pd != nil {
+		if c, err := r.pd.Kubernetes(); err == nil {
+			m = c.Markers()
+		}
+	}
+	for k, v := range labels.Elements() {
+		s, ok := v.(types.String)
+		if !ok || s.IsUnknown() {
+			continue
+		}
+		if err := m.ValidateLabel(k, s.ValueString()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("labels").AtMapKey(k), "Invalid label", "labels "+err.Error())
+		}
+	}
+}
+
+func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.pd == nil {
+		return
+	}
+	var plan serviceAccountModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	var statePtr *framework.GovernanceValues
+	if !req.State.Raw.IsNull() {
+		var state serviceAccountModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		g := state.governance(ctx, &resp.Diagnostics)
+		statePtr = &g
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	gov := plan.governance(ctx, &resp.Diagnostics)
+	g := framework.PlanGovernance(r.pd, plan.subject(), gov, statePtr, &resp.Diagnostics)
+
+	if gov.Scopes != nil && g.ScopesChanged && !plan.Namespace.IsUnknown() && !resp.Diagnostics.HasError() {
+		if c := r.client(&resp.Diagnostics); c != nil {
+			missing, err := c.MissingRoles(ctx, plan.Namespace.ValueString(), gov.Scopes)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Cannot check the roles of scopes", err.Error())
+			}
+			for _, s := range missing {
+				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Scope names a role that does not exist",
+					fmt.Sprintf("scopes contains %q, but its role does not exist in the cluster. Create the role first (and reference it so Terraform orders the two), or fix the name.", s))
+			}
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if !g.Known {
+		plan.Status = types.StringUnknown()
+		plan.EffectiveScopes = types.SetUnknown(types.StringType)
+	} else {
+		plan.Status = types.StringValue(string(g.Decision.Status))
+		switch {
+		case g.Decision.Disable:
+			plan.EffectiveScopes = types.SetValueMust(types.StringType, []attr.Value{})
+		case gov.Scopes == nil || plan.Namespace.IsUnknown():
+			plan.EffectiveScopes = types.SetUnknown(types.StringType)
+		default:
+			canon, err := k8s.CanonicalScopes(gov.Scopes, plan.Namespace.ValueString())
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Invalid scope", "scopes "+err.Error())
+				return
+			}
+			plan.EffectiveScopes = stringSet(canon)
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *serviceAccountResource) spec(ctx context.Context, m *serviceAccountModel, diags *diag.Diagnostics) k8s.ServiceAccountSpec {
+	exp, err := nhi.ParseExpiry(m.ExpiresAt.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("expires_at"), "Invalid expiry", "expires_at "+err.Error())
+	}
+	labels := map[string]string{}
+	if !m.Labels.IsNull() {
+		diags.Append(m.Labels.ElementsAs(ctx, &labels, false)...)
+	}
+	return k8s.ServiceAccountSpec{
+		Spec: nhi.Spec{
+			Ref: m.ref(),
+			Governance: nhi.Governance{
+				Owner: m.Owner.ValueString(), Purpose: m.Purpose.ValueString(),
+				Scopes: m.scopes(ctx, diags), ExpiresAt: exp, OnExpiry: nhi.OnExpiry(m.OnExpiry.ValueString()),
+			},
+			Labels: labels,
+		},
+		AutomountToken: m.AutomountToken.ValueBool(),
+	}
+}
+
+func (r *serviceAccountResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan serviceAccountModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	spec := r.spec(ctx, &plan, &resp.Diagnostics)
+	c := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := c.Create(ctx, spec)
+	if err != nil {
+		resp.Diagnostics.AddError("Creating the "+plan.subject()+" failed", err.Error())
+		return
+	}
+	r.setState(ctx, &plan, id, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *serviceAccountResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state serviceAccountModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := c.Get(ctx, state.ref())
+	if k8s.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Reading the "+state.subject()+" failed", err.Error())
+		return
+	}
+	r.readInto(ctx, &state, id, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *serviceAccountResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan serviceAccountModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	spec := r.spec(ctx, &plan, &resp.Diagnostics)
+	c := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var id nhi.Identity
+	var err error
+	if plan.Status.ValueString() == string(nhi.StatusDisabled) {
+		id, err = c.Disable(ctx, spec)
+	} else {
+		id, err = c.Update(ctx, spec)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Updating the "+plan.subject()+" failed", err.Error()+
+			"\n\nThe next plan shows what is left to change.")
+		// Record what is true now, so nothing half-applied is hidden.
+		if cur, gerr := c.Get(ctx, spec.Ref); gerr == nil {
+			var state serviceAccountModel
+			resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+			r.readInto(ctx, &state, cur, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		}
+		return
+	}
+	r.setState(ctx, &plan, id, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *serviceAccountResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state serviceAccountModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := c.Delete(ctx, state.ref()); err != nil {
+		resp.Diagnostics.AddError("Deleting the "+state.subject()+" failed", err.Error())
+	}
+}
+
+func (r *serviceAccountResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ns, name, ok := strings.Cut(req.ID, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("The import ID %q is not of the form namespace/name. Import a service account with, for example:\n\n  terraform import nhi_kubernetes_service_account.ci ci/deployer", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("namespace"), ns)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+}
+
+// setState records the result of a create or update: computed values from
+// the API, the rest as planned.
+func (r *serviceAccountResource) setState(ctx context.Context, m *serviceAccountModel, id nhi.Identity, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(id.Ref.String())
+	m.UID = types.StringValue(id.ID)
+	m.CreatedAt = types.StringValue(nhi.FormatTime(id.CreatedAt))
+	m.EffectiveScopes = stringSet(id.EffectiveScopes)
+	if m.Status.IsUnknown() {
+		m.Status = types.StringValue(string(framework.ReadStatus(r.pd, id)))
+	}
+}
+
+// readInto refreshes a model from the identity as found.
+func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccountModel, id nhi.Identity, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(id.Ref.String())
+	m.Namespace = types.StringValue(id.Ref.Location)
+	m.Name = types.StringValue(id.Ref.Name)
+	m.UID = types.StringValue(id.ID)
+	m.CreatedAt = types.StringValue(nhi.FormatTime(id.CreatedAt))
+	g := id.Governance
+	m.Owner = types.StringValue(g.Owner)
+	m.Purpose = types.StringValue(g.Purpose)
+	m.ExpiresAt = framework.KeepExpiry(m.ExpiresAt, g.ExpiresAt)
+	if g.OnExpiry == "" {
+		m.OnExpiry = types.StringValue(string(nhi.OnExpiryDisable))
+	} else {
+		m.OnExpiry = types.StringValue(string(g.OnExpiry))
+	}
+	if g.Scopes != nil || id.Declared {
+		m.Scopes = keepSet(ctx, m.Scopes, g.Scopes, diags)
+	} else {
+		// Adopting an undeclared account: its current grants are the
+		// starting point, and the plan shows the way to the declared ones.
+		m.Scopes = stringSet(id.EffectiveScopes)
+	}
+	switch {
+	case len(id.Labels) > 0:
+		v, d := types.MapValueFrom(ctx, types.StringType, id.Labels)
+		diags.Append(d...)
+		m.Labels = v
+	case !m.Labels.IsNull() && !m.Labels.IsUnknown() && len(m.Labels.Elements()) == 0:
+		// keep an explicitly empty map
+	default:
+		m.Labels = types.MapNull(types.StringType)
+	}
+	if !id.Disabled || m.AutomountToken.IsNull() || m.AutomountToken.IsUnknown() {
+		// Kubernetes mounts the token when the field is unset.
+		m.AutomountToken = types.BoolValue(id.AutomountToken == nil || *id.AutomountToken)
+	}
+	m.Status = types.StringValue(string(framework.ReadStatus(r.pd, id)))
+	m.EffectiveScopes = stringSet(id.EffectiveScopes)
+}
+
+// keepSet returns prior when it holds the same scopes as found (so the
+// written form is kept), else the found ones.
+func keepSet(ctx context.Context, prior types.Set, found []string, diags *diag.Diagnostics) types.Set {
+	if !prior.IsNull() && !prior.IsUnknown() {
+		var p []string
+		diags.Append(prior.ElementsAs(ctx, &p, false)...)
+		if extra, missing := nhi.ScopeDiff(p, found); len(extra) == 0 && len(missing) == 0 {
+			return prior
+		}
+	}
+	return stringSet(found)
+}
+
+func stringSet(in []string) types.Set {
+	vals := make([]attr.Value, 0, len(in))
+	for _, s := range in {
+		vals = append(vals, types.StringValue(s))
+	}
+	return types.SetValueMust(types.StringType, vals)
+}
