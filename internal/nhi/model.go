@@ -53,8 +53,8 @@ type Identity struct {
 	System string
 	Kind   string
 	// ID is the system's stable identifier (a Kubernetes UID, an AWS unique ID).
-	ID   string
-	Ref  Ref
+	ID  string
+	Ref Ref
 	// Governance as recorded in the system's markers. Zero when undeclared.
 	Governance Governance
 	// Declared is true when the identity carries this product's managed marker.

@@ -43,7 +43,9 @@ var identityType = types.ObjectType{AttrTypes: map[string]attr.Type{
 
 // identitiesAttribute documents the identity object both data sources return.
 func identitiesAttribute(desc string) schema.ListNestedAttribute {
-	str := func(d string) schema.StringAttribute { return schema.StringAttribute{Computed: true, MarkdownDescription: d} }
+	str := func(d string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: d}
+	}
 	strList := func(d string) schema.ListAttribute {
 		return schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: d}
 	}

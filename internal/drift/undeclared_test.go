@@ -1,0 +1,72 @@
+package drift
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+func sa(ns, name string, declared bool, scopes ...string) nhi.Identity {
+	return nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: ns, Name: name}, Declared: declared, EffectiveScopes: scopes}
+}
+
+func refs(ids []nhi.Identity) []string {
+	out := []string{}
+	for _, id := range ids {
+		out = append(out, id.Ref.String())
+	}
+	return out
+}
+
+func TestUndeclaredDefaultExclusions(t *testing.T) {
+	in := []nhi.Identity{
+		sa("kube-system", "coredns", false, "clusterrole:system:coredns"),
+		sa("kube-public", "default", false),
+		sa("kube-node-lease", "default", false),
+		sa("team-a", "default", false),                            // default, no grants: noise
+		sa("team-b", "default", false, "clusterrole:edit@team-b"), // default with grants: reported
+		sa("team-a", "runner", false),
+		sa("team-a", "deployer", true, "clusterrole:view"), // declared: never reported
+	}
+	report, excluded := Undeclared(in, UndeclaredOptions{})
+	if got, want := refs(report), []string{"team-b/default", "team-a/runner"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("reported %v, want %v", got, want)
+	}
+	reasons := map[string]string{}
+	for _, e := range excluded {
+		reasons[e.Identity.Ref.String()] = e.Reason
+	}
+	want := map[string]string{
+		"kube-system/coredns": ReasonSystemNamespace, "kube-public/default": ReasonSystemNamespace,
+		"kube-node-lease/default": ReasonSystemNamespace, "team-a/default": ReasonDefaultAccount,
+	}
+	if !reflect.DeepEqual(reasons, want) {
+		t.Errorf("excluded %v, want %v", reasons, want)
+	}
+
+	all, none := Undeclared(in, UndeclaredOptions{IncludeSystem: true})
+	if len(all) != 6 || len(none) != 0 {
+		t.Errorf("IncludeSystem: reported %v excluded %d, want every undeclared identity", refs(all), len(none))
+	}
+}
+
+func TestUndeclaredIgnorePatterns(t *testing.T) {
+	in := []nhi.Identity{sa("ci", "runner-1", false), sa("ci", "runner-2", false), sa("ci", "builder", false), sa("monitoring", "prom", false)}
+	report, excluded := Undeclared(in, UndeclaredOptions{Ignore: []string{"*/runner-*", "monitoring/*"}})
+	if got := refs(report); !reflect.DeepEqual(got, []string{"ci/builder"}) {
+		t.Errorf("reported %v", got)
+	}
+	if len(excluded) != 3 || excluded[0].Pattern != "*/runner-*" || excluded[2].Pattern != "monitoring/*" || excluded[0].Reason != ReasonIgnored {
+		t.Errorf("excluded %+v", excluded)
+	}
+	// "*" does not cross "/": a bare "*" matches no namespace/name.
+	if r, _ := Undeclared(in, UndeclaredOptions{Ignore: []string{"*"}}); len(r) != 4 {
+		t.Errorf("pattern * must not match namespace/name, reported %v", refs(r))
+	}
+	for _, p := range []string{"", "ci/[a"} {
+		if err := ValidateIgnorePattern(p); err == nil {
+			t.Errorf("ValidateIgnorePattern(%q) accepted", p)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package nhi
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOwnerPattern(t *testing.T) {
+	re, err := CompileOwnerPattern(`team:[a-z-]+|[a-z.]+@example\.com`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Policy{OwnerPattern: re}
+	for _, ok := range []string{"team:payments", "alice@example.com"} {
+		if v := p.CheckOwner(ok); v != nil {
+			t.Errorf("CheckOwner(%q) = %+v, want nil", ok, v)
+		}
+	}
+	// The pattern must match the whole owner, not a part of it.
+	for _, bad := range []string{"bob", "team:Payments", "xteam:payments", "alice@example.com.evil"} {
+		v := p.CheckOwner(bad)
+		if v == nil || !strings.Contains(v.Detail, "policy.owner_pattern") || !strings.Contains(v.Detail, bad) {
+			t.Errorf("CheckOwner(%q) = %+v, want a violation naming the owner and the attribute", bad, v)
+		}
+	}
+	if _, err := CompileOwnerPattern("team:("); err == nil {
+		t.Error("CompileOwnerPattern accepted an invalid expression")
+	}
+	if v := (Policy{}).CheckOwner("anything"); v != nil {
+		t.Error("no pattern must accept any owner")
+	}
+}
+
+func TestForbiddenScopes(t *testing.T) {
+	p := Policy{ForbiddenScopes: []string{"clusterrole:cluster-admin", "clusterrole:*@kube-system", "role:secret-*"}}
+	got := p.CheckScopes([]string{"clusterrole:view", "clusterrole:cluster-admin", "clusterrole:edit@kube-system", "clusterrole:edit@default", "role:secret-reader"})
+	if len(got) != 3 {
+		t.Fatalf("CheckScopes found %d violations, want 3: %+v", len(got), got)
+	}
+	for i, s := range []string{"clusterrole:cluster-admin", "clusterrole:edit@kube-system", "role:secret-reader"} {
+		if !strings.Contains(got[i].Detail, s) || !strings.Contains(got[i].Detail, "policy.forbidden_scopes") {
+			t.Errorf("violation %d = %q, want it to name %q and the attribute", i, got[i].Detail, s)
+		}
+	}
+	if err := ValidateScopePattern("clusterrole:[a"); err == nil {
+		t.Error("ValidateScopePattern accepted a malformed glob")
+	}
+	if err := ValidateScopePattern(" "); err == nil {
+		t.Error("ValidateScopePattern accepted a blank pattern")
+	}
+}
+
+func TestCheckLifetime(t *testing.T) {
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	p := DefaultPolicy()
+	if v := p.CheckLifetime(now, now.Add(365*24*time.Hour)); v != nil {
+		t.Errorf("exactly max_lifetime must pass, got %+v", v)
+	}
+	v := p.CheckLifetime(now, now.Add(366*24*time.Hour))
+	if v == nil || !strings.Contains(v.Detail, "policy.max_lifetime of 365d") || !strings.Contains(v.Detail, "2027-11-22T00:00:00Z") {
+		t.Errorf("one day over must fail naming the limit and the latest date, got %+v", v)
+	}
+}
+
+func TestScopeDiff(t *testing.T) {
+	extra, missing := ScopeDiff([]string{"a", "b"}, []string{"b", "c", "c"})
+	if strings.Join(extra, ",") != "c" || strings.Join(missing, ",") != "a" {
+		t.Errorf("ScopeDiff = %v, %v", extra, missing)
+	}
+}
