@@ -27,8 +27,11 @@ import (
 const EnvKubeconfig = "NHI_TEST_KUBECONFIG"
 
 // ProviderFactories serve the provider in-process to the Terraform CLI.
+// Each call builds a fresh provider, so parallel tests share nothing.
 var ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"nhi": providerserver.NewProtocol6WithError(provider.New("test")()),
+	"nhi": func() (tfprotov6.ProviderServer, error) {
+		return providerserver.NewProtocol6WithError(provider.New("test")())()
+	},
 }
 
 // Kubeconfig returns the test cluster's kubeconfig path, failing the test
