@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
@@ -33,7 +34,22 @@ func (v StringCheck) ValidateString(_ context.Context, req validator.StringReque
 		return
 	}
 	if err := v.Check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, v.Summary, fmt.Sprintf("%s %s", req.Path, err))
+		resp.Diagnostics.AddAttributeError(req.Path, v.Summary, fmt.Sprintf("%s %s", HumanPath(req.Path), err))
+	}
+}
+
+// HumanPath renders an attribute path for a person: a set element is named
+// by its set ("scopes"), since its value is quoted in the message anyway.
+func HumanPath(p path.Path) string {
+	for {
+		last, _ := p.Steps().LastStep()
+		if last == nil {
+			return p.String()
+		}
+		if _, isSet := last.(path.PathStepElementKeyValue); !isSet {
+			return p.String()
+		}
+		p = p.ParentPath()
 	}
 }
 
@@ -44,7 +60,7 @@ func NotBlank(what string) validator.String {
 		Desc:    "must not be empty or whitespace",
 		Check: func(s string) error {
 			if strings.TrimSpace(s) == "" {
-				return fmt.Errorf("is empty; every identity needs a %s: %s", what, blankHint(what))
+				return fmt.Errorf("is empty: %s", blankHint(what))
 			}
 			if strings.TrimSpace(s) != s {
 				return fmt.Errorf("%q has leading or trailing whitespace; remove it", s)

@@ -28,7 +28,7 @@ const addr = "nhi_kubernetes_service_account.test"
 // sa is the arguments of one nhi_kubernetes_service_account block.
 type sa struct {
 	ns, name, owner, purpose, expires, onExpiry, extra string
-	scopes                                           []string
+	scopes                                             []string
 }
 
 func (a sa) hcl() string {
@@ -278,7 +278,9 @@ func TestAccServiceAccount_foreignBindingRemoved(t *testing.T) {
 	name := acctest.RandName("strict")
 	cs := acctest.Clientset(t)
 	shared := acctest.RandName("shared-admin")
-	t.Cleanup(func() { _ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), shared, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), shared, metav1.DeleteOptions{})
+	})
 	a := sa{ns: ns, name: name, expires: acctest.Date(acctest.Days(90)), scopes: []string{"clusterrole:view"}}
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
