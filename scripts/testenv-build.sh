@@ -12,6 +12,21 @@ OUT="$CACHE/bin/kube-$KUBE_VERSION-etcd-$ETCD_VERSION"
 
 log() { echo "testenv-build: $*" >&2; }
 
+# with_heartbeat runs a long, silent command and prints the elapsed time
+# every 30 seconds so that a first build visibly makes progress.
+with_heartbeat() {
+  local what="$1"; shift
+  "$@" &
+  local pid=$! start=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    if (( (SECONDS - start) % 30 < 5 && SECONDS - start >= 30 )); then
+      log "still building $what ($(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s elapsed)"
+    fi
+  done
+  wait "$pid"
+}
+
 if [[ -x "$OUT/kube-apiserver" && -x "$OUT/kube-controller-manager" && -x "$OUT/etcd" ]]; then
   echo "$OUT"
   exit 0
@@ -54,7 +69,7 @@ GO
   for cmd in kube-apiserver kube-controller-manager; do
     if [[ ! -x "$OUT/$cmd" ]]; then
       log "building $cmd $KUBE_VERSION (first time takes several minutes on 2 cores)"
-      go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${KUBE_VERSION#v1.}" -o "$OUT/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
+      with_heartbeat "$cmd" go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${KUBE_VERSION#v1.}" -o "$OUT/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
       mv "$OUT/$cmd.tmp" "$OUT/$cmd"
     fi
   done
@@ -80,7 +95,7 @@ import _ "go.etcd.io/etcd/server/v3"
 GO
   log "building etcd $ETCD_VERSION"
   go mod tidy -e >/dev/null 2>&1 || true
-  go build -trimpath -ldflags "-s -w" -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3
+  with_heartbeat etcd go build -trimpath -ldflags "-s -w" -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3
   mv "$OUT/etcd.tmp" "$OUT/etcd"
 }
 

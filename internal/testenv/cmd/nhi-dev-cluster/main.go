@@ -3,6 +3,10 @@
 //
 //	nhi-dev-cluster up   -dir .nhi-dev -bin <dir of etcd, kube-apiserver, kube-controller-manager>
 //	nhi-dev-cluster down -dir .nhi-dev
+//	nhi-dev-cluster create-sa -dir .nhi-dev -namespace default -name shadow -clusterrole cluster-admin
+//
+// create-sa makes a service account out of band (no markers), optionally
+// bound to a ClusterRole, as someone with kubectl would: the demo uses it.
 package main
 
 import (
@@ -11,19 +15,37 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
 )
 
 func main() {
-	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down") {
-		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down -dir DIR [-bin DIR]")
+	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down" && os.Args[1] != "create-sa") {
+		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa -dir DIR [-bin DIR]")
 		os.Exit(1)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	dir := fs.String("dir", ".nhi-dev", "directory for the cluster's state, logs and kubeconfigs")
 	bin := fs.String("bin", testenv.BinDirFromEnv(), "directory holding etcd, kube-apiserver and kube-controller-manager")
+	namespace := fs.String("namespace", "default", "create-sa: namespace")
+	name := fs.String("name", "", "create-sa: service account name")
+	clusterRole := fs.String("clusterrole", "", "create-sa: ClusterRole to bind it to")
 	_ = fs.Parse(os.Args[2:])
+
+	if os.Args[1] == "create-sa" {
+		if err := createSA(filepath.Join(*dir, testenv.KubeconfigFile), *namespace, *name, *clusterRole); err != nil {
+			fmt.Fprintln(os.Stderr, "nhi-dev-cluster:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if os.Args[1] == "down" {
 		if err := testenv.StopDir(*dir); err != nil {
@@ -39,4 +61,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "nhi-dev-cluster:", err)
 		os.Exit(1)
 	}
+}
+
+func createSA(kubeconfig, ns, name, clusterRole string) error {
+	if name == "" {
+		return fmt.Errorf("create-sa needs -name")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	if clusterRole != "" {
+		_, err = cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-" + clusterRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}},
+		}, metav1.CreateOptions{})
+	}
+	if err == nil {
+		fmt.Fprintf(os.Stderr, "created service account %s/%s out of band (clusterrole %q)\n", ns, name, clusterRole)
+	}
+	return err
 }

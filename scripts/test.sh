@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make test: builds the test cluster's binaries (cached), starts the cluster,
+# runs every test with the acceptance tests enabled, and stops the cluster
+# whatever happens. A skipped test fails the run: nothing may be silently
+# left out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v terraform >/dev/null 2>&1; then
+  echo "make test: the terraform CLI is needed for the acceptance tests and is not on PATH" >&2
+  exit 1
+fi
+
+BIN="$(scripts/testenv-build.sh)"
+DIR="$PWD/.nhi-dev/test"
+mkdir -p "$DIR" bin
+go build -o bin/nhi-dev-cluster ./internal/testenv/cmd/nhi-dev-cluster
+
+bin/nhi-dev-cluster down -dir "$DIR" >/dev/null 2>&1 || true
+trap 'bin/nhi-dev-cluster down -dir "$DIR"' EXIT
+bin/nhi-dev-cluster up -dir "$DIR" -bin "$BIN"
+
+export NHI_TEST_KUBECONFIG="$DIR/kubeconfig" TF_ACC=1
+# Terraform warns on every run when no CLI configuration exists.
+export TF_CLI_CONFIG_FILE="${TF_CLI_CONFIG_FILE:-$DIR/empty.tfrc}"
+touch "$TF_CLI_CONFIG_FILE"
+
+log="$DIR/go-test.log"
+status=0
+go test ./... -count=1 -v -timeout "${GO_TEST_TIMEOUT:-40m}" 2>&1 | tee "$log" || status=$?
+if [[ $status -ne 0 ]]; then
+  echo "make test: FAILED (logs of the cluster are in $DIR/logs)" >&2
+  exit "$status"
+fi
+if grep -E -- '--- SKIP' "$log"; then
+  echo "make test: the tests above were skipped; every test must run here" >&2
+  exit 1
+fi
+passed=$(grep -c -E -- '^\s*--- PASS' "$log" || true)
+echo "make test: $passed tests passed, none skipped"
