@@ -30,6 +30,10 @@ func NewProviderData(c clock.Clock, p nhi.Policy, kube k8s.Connection, prefix st
 	return &ProviderData{Clock: c, Policy: p, kubeConfig: kube, kubePrefix: prefix}
 }
 
+// KubernetesMarkers are the marker keys the Kubernetes connector writes,
+// known without connecting.
+func (d *ProviderData) KubernetesMarkers() k8s.Markers { return k8s.Markers{Prefix: d.kubePrefix} }
+
 // Kubernetes returns the Kubernetes connector.
 func (d *ProviderData) Kubernetes() (*k8s.Client, error) {
 	d.kubeOnce.Do(func() {

@@ -82,13 +82,6 @@ func identitiesAttribute(desc string) schema.ListNestedAttribute {
 	}
 }
 
-func optTime(t *nhi.Identity, v func(*nhi.Identity) (bool, string)) types.String {
-	if ok, s := v(t); ok {
-		return types.StringValue(s)
-	}
-	return types.StringNull()
-}
-
 // identityValue converts one identity to its Terraform object.
 func identityValue(ctx context.Context, pd *framework.ProviderData, id nhi.Identity, diags *diag.Diagnostics) attr.Value {
 	creds := make([]attr.Value, 0, len(id.Credentials))
@@ -102,9 +95,10 @@ func identityValue(ctx context.Context, pd *framework.ProviderData, id nhi.Ident
 			"created_at": types.StringValue(nhi.FormatTime(c.CreatedAt)), "expires_at": exp,
 		}))
 	}
-	expires := optTime(&id, func(i *nhi.Identity) (bool, string) {
-		return !i.Governance.ExpiresAt.IsZero(), nhi.FormatTime(i.Governance.ExpiresAt)
-	})
+	expires := types.StringNull()
+	if !id.Governance.ExpiresAt.IsZero() {
+		expires = types.StringValue(nhi.FormatTime(id.Governance.ExpiresAt))
+	}
 	status := types.StringNull()
 	if id.Declared {
 		status = types.StringValue(string(framework.ReadStatus(pd, id)))

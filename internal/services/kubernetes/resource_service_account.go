@@ -153,8 +153,8 @@ func (r *serviceAccountResource) client(diags *diag.Diagnostics) *k8s.Client {
 	return c
 }
 
-// ValidateConfig checks labels, which need the configured prefix only for
-// the reserved-key rule; the default prefix is used when unknown.
+// ValidateConfig checks labels. The reserved-key rule needs the configured
+// annotation prefix; before the provider is configured the default is used.
 func (r *serviceAccountResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var labels types.Map
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("labels"), &labels)...)
@@ -163,9 +163,7 @@ func (r *serviceAccountResource) ValidateConfig(ctx context.Context, req resourc
 	}
 	m := k8s.Markers{Prefix: k8s.DefaultPrefix}
 	if r.pd != nil {
-		if c, err := r.pd.Kubernetes(); err == nil {
-			m = c.Markers()
-		}
+		m = r.pd.KubernetesMarkers()
 	}
 	for k, v := range labels.Elements() {
 		s, ok := v.(types.String)
