@@ -36,7 +36,8 @@ func GovernanceAttributes(scopeCheck validator.String, scopeDoc string) map[stri
 			Validators:          []validator.Set{Each(scopeCheck)},
 		},
 		"expires_at": schema.StringAttribute{
-			Required: true,
+			Required:   true,
+			CustomType: ExpiryType{},
 			MarkdownDescription: "When this identity ends: an RFC 3339 timestamp (`2027-03-31T17:00:00Z`) or a date (`2027-03-31`, meaning 00:00 UTC that day). " +
 				"Must be in the future when set, and no further away than the provider's `policy.max_lifetime`.",
 			Validators: []validator.String{Expiry()},
@@ -67,7 +68,7 @@ type GovernanceValues struct {
 	Owner     types.String
 	Purpose   types.String
 	Scopes    []string // nil when unknown
-	ExpiresAt types.String
+	ExpiresAt ExpiryValue
 	OnExpiry  types.String
 }
 
@@ -163,21 +164,6 @@ func ReadStatus(pd *ProviderData, id nhi.Identity) nhi.Status {
 		return nhi.StatusExpiring
 	}
 	return nhi.StatusActive
-}
-
-// KeepExpiry returns prior when it denotes the same instant as found, so a
-// date written as "2027-03-31" is not rewritten as a timestamp on refresh.
-func KeepExpiry(prior types.String, found time.Time) types.String {
-	if found.IsZero() {
-		if prior.IsNull() || prior.IsUnknown() {
-			return types.StringValue("")
-		}
-		return prior
-	}
-	if t, err := nhi.ParseExpiry(prior.ValueString()); err == nil && t.Equal(found) {
-		return prior
-	}
-	return types.StringValue(nhi.FormatTime(found))
 }
 
 func sameSet(a, b []string) bool {

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func pd(p nhi.Policy) *ProviderData {
 func gov(expires, onExpiry string, scopes ...string) GovernanceValues {
 	return GovernanceValues{
 		Owner: types.StringValue("team:platform"), Purpose: types.StringValue("tests"),
-		Scopes: scopes, ExpiresAt: types.StringValue(expires), OnExpiry: types.StringValue(onExpiry),
+		Scopes: scopes, ExpiresAt: NewExpiryValue(expires), OnExpiry: types.StringValue(onExpiry),
 	}
 }
 
@@ -128,13 +129,16 @@ func TestPlanGovernancePolicy(t *testing.T) {
 	}
 }
 
-func TestKeepExpiry(t *testing.T) {
-	found := time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC)
-	if got := KeepExpiry(types.StringValue("2027-03-31"), found); got.ValueString() != "2027-03-31" {
-		t.Errorf("same instant must keep the written form, got %s", got)
+func TestExpirySemanticEquality(t *testing.T) {
+	eq := func(a, b string) bool {
+		ok, _ := NewExpiryValue(a).StringSemanticEquals(context.Background(), NewExpiryValue(b))
+		return ok
 	}
-	if got := KeepExpiry(types.StringValue("2027-04-01"), found); got.ValueString() != "2027-03-31T00:00:00Z" {
-		t.Errorf("a changed expiry must be read back, got %s", got)
+	if !eq("2027-03-31", "2027-03-31T00:00:00Z") || !eq("2027-03-31T02:00:00+02:00", "2027-03-31") {
+		t.Error("the same instant in two forms must be semantically equal")
+	}
+	if eq("2027-03-31", "2027-04-01") || eq("garbage", "garbage2") {
+		t.Error("different or unparseable instants must not be equal")
 	}
 }
 

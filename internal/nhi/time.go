@@ -19,7 +19,7 @@ func ParseExpiry(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("is empty; expected an RFC 3339 timestamp such as \"2027-03-31T17:00:00Z\" or a date such as \"2027-03-31\"")
 	}
-	if len(s) == len(DateLayout) {
+	if isDateShaped(s) {
 		t, err := time.Parse(DateLayout, s)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%q is not a valid date: %s; expected YYYY-MM-DD, such as \"2027-03-31\"", s, reason(err))
@@ -31,6 +31,23 @@ func ParseExpiry(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not a valid timestamp: %s; expected RFC 3339 such as \"2027-03-31T17:00:00Z\" or a date such as \"2027-03-31\"", s, reason(err))
 	}
 	return t.UTC(), nil
+}
+
+// isDateShaped reports whether s looks like YYYY-MM-DD (digits and dashes).
+func isDateShaped(s string) bool {
+	if len(s) != len(DateLayout) {
+		return false
+	}
+	for i, c := range s {
+		if i == 4 || i == 7 {
+			if c != '-' {
+				return false
+			}
+		} else if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func reason(err error) string {

@@ -38,20 +38,20 @@ type serviceAccountResource struct {
 }
 
 type serviceAccountModel struct {
-	ID              types.String `tfsdk:"id"`
-	Namespace       types.String `tfsdk:"namespace"`
-	Name            types.String `tfsdk:"name"`
-	Owner           types.String `tfsdk:"owner"`
-	Purpose         types.String `tfsdk:"purpose"`
-	Scopes          types.Set    `tfsdk:"scopes"`
-	ExpiresAt       types.String `tfsdk:"expires_at"`
-	OnExpiry        types.String `tfsdk:"on_expiry"`
-	Labels          types.Map    `tfsdk:"labels"`
-	AutomountToken  types.Bool   `tfsdk:"automount_token"`
-	UID             types.String `tfsdk:"uid"`
-	CreatedAt       types.String `tfsdk:"created_at"`
-	Status          types.String `tfsdk:"status"`
-	EffectiveScopes types.Set    `tfsdk:"effective_scopes"`
+	ID              types.String          `tfsdk:"id"`
+	Namespace       types.String          `tfsdk:"namespace"`
+	Name            types.String          `tfsdk:"name"`
+	Owner           types.String          `tfsdk:"owner"`
+	Purpose         types.String          `tfsdk:"purpose"`
+	Scopes          types.Set             `tfsdk:"scopes"`
+	ExpiresAt       framework.ExpiryValue `tfsdk:"expires_at"`
+	OnExpiry        types.String          `tfsdk:"on_expiry"`
+	Labels          types.Map             `tfsdk:"labels"`
+	AutomountToken  types.Bool            `tfsdk:"automount_token"`
+	UID             types.String          `tfsdk:"uid"`
+	CreatedAt       types.String          `tfsdk:"created_at"`
+	Status          types.String          `tfsdk:"status"`
+	EffectiveScopes types.Set             `tfsdk:"effective_scopes"`
 }
 
 func (m *serviceAccountModel) ref() nhi.Ref {
@@ -369,7 +369,14 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 	g := id.Governance
 	m.Owner = types.StringValue(g.Owner)
 	m.Purpose = types.StringValue(g.Purpose)
-	m.ExpiresAt = framework.KeepExpiry(m.ExpiresAt, g.ExpiresAt)
+	switch {
+	case !g.ExpiresAt.IsZero():
+		// Semantic equality keeps the user's form ("2027-03-31") when
+		// this is the same instant.
+		m.ExpiresAt = framework.NewExpiryValue(nhi.FormatTime(g.ExpiresAt))
+	case m.ExpiresAt.IsNull() || m.ExpiresAt.IsUnknown():
+		m.ExpiresAt = framework.NewExpiryValue("")
+	}
 	if g.OnExpiry == "" {
 		m.OnExpiry = types.StringValue(string(nhi.OnExpiryDisable))
 	} else {

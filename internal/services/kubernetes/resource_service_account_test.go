@@ -523,3 +523,96 @@ func TestAccServiceAccount_importBadID(t *testing.T) {
 		}},
 	})
 }
+
+// NHI_EVALUATION_TIME previews a plan as of another instant, as the
+// evaluation_time attribute does. Not parallel: it sets the environment.
+func TestAccServiceAccount_evaluationTimeFromEnvironment(t *testing.T) {
+	ns := acctest.Namespace(t)
+	name := acctest.RandName("env")
+	a := sa{ns: ns, name: name, expires: acctest.Date(acctest.Days(40)), scopes: []string{"clusterrole:view"}}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkDestroyed(t, ns, name),
+		Steps: []resource.TestStep{
+			{Config: config(t, "", a)},
+			{
+				PreConfig: func() { t.Setenv("NHI_EVALUATION_TIME", acctest.Date(acctest.Days(41))) },
+				Config:    config(t, "", a),
+				PlanOnly:  true,
+				// The plan is not empty: the account would be disabled.
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				PreConfig:   func() { t.Setenv("NHI_EVALUATION_TIME", "not a time") },
+				Config:      config(t, "", a),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid NHI_EVALUATION_TIME.*The environment variable NHI_EVALUATION_TIME\s+"not a time" is not a valid\s+timestamp`),
+			},
+			{
+				PreConfig: func() { t.Setenv("NHI_EVALUATION_TIME", "") },
+				Config:    config(t, "", a),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
+				}},
+			},
+		},
+	})
+}
+
+func TestAccServiceAccount_annotationPrefix(t *testing.T) {
+	ns := acctest.Namespace(t)
+	name := acctest.RandName("prefixed")
+	a := sa{ns: ns, name: name, expires: acctest.Date(acctest.Days(90)), scopes: []string{"clusterrole:view"}}
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkDestroyed(t, ns, name),
+		Steps: []resource.TestStep{
+			{
+				Config:      config(t, `annotation_prefix = "Not A Prefix"`, a),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid annotation prefix.*annotation_prefix "Not A Prefix" is not a DNS\s+subdomain`),
+			},
+			{
+				Config: config(t, `annotation_prefix = "governance.example.com"`, a),
+				Check: func(*terraform.State) error {
+					s := getSA(t, ns, name)
+					if s.Annotations["governance.example.com/owner"] != "team:platform" || s.Annotations["nhi.dev/owner"] != "" {
+						return fmt.Errorf("annotations = %v, want them under governance.example.com/", s.Annotations)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// Adopting a declared account with an import block plans no change when the
+// configuration matches what the account carries. (With expires_at written
+// as a date, the plan shows a one-time update that rewrites the same
+// instant: Terraform requires planned values to equal configuration.)
+func TestAccServiceAccount_importBlockIsNoop(t *testing.T) {
+	ns := acctest.Namespace(t)
+	name := acctest.RandName("adopted")
+	a := sa{ns: ns, name: name, expires: acctest.Date(acctest.Days(90)) + "T12:00:00Z", scopes: []string{"clusterrole:view"},
+		extra: `labels = { tier = "backend" }`}
+	forget := fmt.Sprintf("removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", addr)
+	adopt := fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", addr, ns+"/"+name)
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkDestroyed(t, ns, name),
+		Steps: []resource.TestStep{
+			{Config: config(t, "", a)},
+			{Config: acctest.ProviderBlock(t, "") + forget},
+			{
+				Config: config(t, "", a) + adopt,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{stateValue("status", knownvalue.StringExact("active"))},
+			},
+		},
+	})
+}
