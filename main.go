@@ -6,9 +6,12 @@ import (
 	"context"
 	"flag"
 	"log"
+	"os"
+	"os/signal"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/nhi-ops/terraform-provider-nhi/internal/driftcmd"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/provider"
 )
 
@@ -16,8 +19,19 @@ import (
 var version = "dev"
 
 func main() {
-	// A later issue adds `terraform-provider-nhi drift ...` here, dispatched
-	// on os.Args[1] before flag parsing.
+	// `terraform-provider-nhi drift ...` is the drift reporter; with no
+	// arguments (as Terraform launches it) the binary serves the provider.
+	if len(os.Args) > 1 && os.Args[1] == "drift" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		fi, _ := os.Stdout.Stat()
+		code := driftcmd.Main(ctx, os.Args[2:], driftcmd.IO{
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+			StdoutIsTerminal: fi != nil && fi.Mode()&os.ModeCharDevice != 0,
+		}, version)
+		stop()
+		os.Exit(code)
+	}
+
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "start the provider with support for debuggers like delve")
 	flag.Parse()

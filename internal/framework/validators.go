@@ -65,6 +65,9 @@ func NotBlank(what string) validator.String {
 			if strings.TrimSpace(s) != s {
 				return fmt.Errorf("%q has leading or trailing whitespace; remove it", s)
 			}
+			if strings.HasPrefix(s, nhi.Placeholder) {
+				return fmt.Errorf("is still the placeholder %q written by `drift --generate-imports`: %s", s, blankHint(what))
+			}
 			return nil
 		},
 	}
@@ -85,7 +88,13 @@ func Expiry() validator.String {
 	return StringCheck{
 		Summary: "Invalid expiry",
 		Desc:    "an RFC 3339 timestamp or a YYYY-MM-DD date",
-		Check:   func(s string) error { _, err := nhi.ParseExpiry(s); return err },
+		Check: func(s string) error {
+			if strings.HasPrefix(s, nhi.Placeholder) {
+				return fmt.Errorf("is still the placeholder %q written by `drift --generate-imports`: set the date this identity ends, such as \"2027-03-31\"", s)
+			}
+			_, err := nhi.ParseExpiry(s)
+			return err
+		},
 	}
 }
 

@@ -73,3 +73,11 @@ func ListAll(ctx context.Context, inv Inventory, opts ListOptions) ([]Identity, 
 		opts.PageToken = page.NextPageToken
 	}
 }
+
+// Scanner is implemented by connectors that take a whole inventory in one
+// pass with the details the drift rules need (workload usage, wildcard
+// grants). Locations limits the scan; empty means everything.
+type Scanner interface {
+	Inventory
+	Scan(ctx context.Context, locations []string) ([]Identity, error)
+}

@@ -67,6 +67,14 @@ type Identity struct {
 	// EffectiveScopes is every grant the system gives the identity, declared
 	// or not, in the scope grammar of its system, sorted.
 	EffectiveScopes []string
+	// WildcardScopes are the effective scopes whose role grants every verb on
+	// every resource. Set by scans.
+	WildcardScopes []string
+	// UsageKnown is true when UsedBy was looked up (by a scan).
+	UsageKnown bool
+	// UsedBy names the workloads that run as this identity, such as
+	// "Deployment team-a/web", sorted.
+	UsedBy []string
 	// AutomountToken is Kubernetes' automountServiceAccountToken (nil: unset).
 	AutomountToken *bool
 	CreatedAt      time.Time
@@ -84,3 +92,8 @@ type Credential struct {
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 }
+
+// Placeholder starts every value that `drift --generate-imports` leaves for
+// a person to fill in (owner, purpose, expiry). The provider rejects values
+// that start with it, so adoption cannot skip taking ownership.
+const Placeholder = "FILL-IN"

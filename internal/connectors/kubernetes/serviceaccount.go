@@ -209,7 +209,11 @@ func (c *Client) apply(sa *corev1.ServiceAccount, spec ServiceAccountSpec, disab
 	if sa.Annotations == nil {
 		sa.Annotations = map[string]string{}
 	}
-	scopes, _ := json.Marshal(nhi.SortedUnique(spec.Governance.Scopes))
+	canon, err := CanonicalScopes(spec.Governance.Scopes, spec.Ref.Location)
+	if err != nil {
+		canon = nhi.SortedUnique(spec.Governance.Scopes)
+	}
+	scopes, _ := json.Marshal(canon)
 	sa.Annotations[m.Owner()] = spec.Governance.Owner
 	sa.Annotations[m.Purpose()] = spec.Governance.Purpose
 	sa.Annotations[m.ExpiresAt()] = nhi.FormatTime(spec.Governance.ExpiresAt)

@@ -383,7 +383,7 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 		m.OnExpiry = types.StringValue(string(g.OnExpiry))
 	}
 	if g.Scopes != nil || id.Declared {
-		m.Scopes = keepSet(ctx, m.Scopes, g.Scopes, diags)
+		m.Scopes = keepSet(ctx, m.Scopes, g.Scopes, id.Ref.Location, diags)
 	} else {
 		// Adopting an undeclared account: its current grants are the
 		// starting point, and the plan shows the way to the declared ones.
@@ -407,14 +407,19 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 	m.EffectiveScopes = stringSet(id.EffectiveScopes)
 }
 
-// keepSet returns prior when it holds the same scopes as found (so the
-// written form is kept), else the found ones.
-func keepSet(ctx context.Context, prior types.Set, found []string, diags *diag.Diagnostics) types.Set {
+// keepSet returns prior when it holds the same scopes as found once both are
+// canonical (so "role:x@<own namespace>" as written is kept), else the found
+// ones.
+func keepSet(ctx context.Context, prior types.Set, found []string, home string, diags *diag.Diagnostics) types.Set {
 	if !prior.IsNull() && !prior.IsUnknown() {
 		var p []string
 		diags.Append(prior.ElementsAs(ctx, &p, false)...)
-		if extra, missing := nhi.ScopeDiff(p, found); len(extra) == 0 && len(missing) == 0 {
-			return prior
+		a, err1 := k8s.CanonicalScopes(p, home)
+		b, err2 := k8s.CanonicalScopes(found, home)
+		if err1 == nil && err2 == nil {
+			if extra, missing := nhi.ScopeDiff(a, b); len(extra) == 0 && len(missing) == 0 {
+				return prior
+			}
 		}
 	}
 	return stringSet(found)

@@ -1,0 +1,476 @@
+package drift
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// Policy is the reporter's policy: the provider's, plus risk thresholds.
+type Policy struct {
+	nhi.Policy
+	// MaxCredentialAge flags credentials older than this (NHI007).
+	MaxCredentialAge time.Duration
+	// StaleAfter: an unused identity older than this is stale (NHI009).
+	StaleAfter time.Duration
+	// PrivilegedScopes are globs of scopes that are privileged (NHI008).
+	PrivilegedScopes []string
+}
+
+// DefaultPolicy returns the documented defaults.
+func DefaultPolicy() Policy {
+	return Policy{
+		Policy:           nhi.DefaultPolicy(),
+		MaxCredentialAge: 90 * 24 * time.Hour,
+		StaleAfter:       45 * 24 * time.Hour,
+		PrivilegedScopes: []string{"clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin"},
+	}
+}
+
+// Location is a place in a file, 1-based.
+type Location struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+// Source is one scanned system.
+type Source struct {
+	Name   string
+	System string
+	// Locations is what was scanned (namespaces); empty means everything.
+	Locations []string
+	// Err is set when the scan was incomplete; Identities may be partial.
+	Err        error
+	Identities []nhi.Identity
+	// Location is the source block in the drift configuration.
+	Location *Location
+}
+
+// Declaration is an identity declared in Terraform state.
+type Declaration struct {
+	Address string
+	System  string
+	ID      string // "namespace/name"
+}
+
+// Exception is a reviewed, time-boxed decision to accept findings.
+type Exception struct {
+	ID       string
+	Identity string // glob over the identity ID ("namespace/name")
+	Rules    []string
+	Reason   string
+	Ticket   string
+	Expires  time.Time
+	Location *Location
+}
+
+// OwnerDirectory says which owners exist.
+type OwnerDirectory interface {
+	Name() string
+	Has(owner string) bool
+}
+
+// Input is everything one evaluation needs.
+type Input struct {
+	Now        time.Time
+	Policy     Policy
+	Sources    []Source
+	Owners     OwnerDirectory // nil: only a missing owner is flagged
+	Exceptions []Exception
+	// StateGiven enables NHI002 and NHI012.
+	StateGiven   bool
+	Declarations []Declaration
+	// ResourceLocations maps "system:id" to the resource block declaring it.
+	ResourceLocations map[string]Location
+}
+
+// IdentityRef names an identity in a finding.
+type IdentityRef struct {
+	System string `json:"system"`
+	Source string `json:"source"`
+	Kind   string `json:"kind"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Owner  string `json:"owner"`
+}
+
+// Suppression records the exception that accepted a finding.
+type Suppression struct {
+	Exception string `json:"exception"`
+	Reason    string `json:"reason"`
+	Ticket    string `json:"ticket,omitempty"`
+	Expires   string `json:"expires"`
+}
+
+// Finding is one rule broken by one identity.
+type Finding struct {
+	RuleID      string       `json:"rule_id"`
+	Severity    Severity     `json:"severity"`
+	OWASP       string       `json:"owasp"`
+	Identity    IdentityRef  `json:"identity"`
+	Message     string       `json:"message"`
+	Remediation string       `json:"remediation"`
+	Location    *Location    `json:"location,omitempty"`
+	Fingerprint string       `json:"fingerprint"`
+	Suppressed  *Suppression `json:"suppressed,omitempty"`
+	// key distinguishes several findings of one rule on one identity.
+	key string
+}
+
+// SourceStatus says whether a source was scanned completely.
+type SourceStatus struct {
+	Name       string `json:"name"`
+	System     string `json:"system"`
+	Complete   bool   `json:"complete"`
+	Error      string `json:"error,omitempty"`
+	Identities int    `json:"identities"`
+}
+
+// Report is the outcome of one evaluation.
+type Report struct {
+	Complete    bool           `json:"complete"`
+	EvaluatedAt time.Time      `json:"evaluated_at"`
+	Sources     []SourceStatus `json:"sources"`
+	Findings    []Finding      `json:"findings"`
+	// Excluded lists identities left out by default exclusions.
+	Excluded []ExcludedIdentity `json:"excluded"`
+	// Scanned lists every evaluated identity (for JUnit), sorted.
+	Scanned []IdentityRef `json:"-"`
+}
+
+// ExcludedIdentity is an identity the reporter did not evaluate, and why.
+type ExcludedIdentity struct {
+	Identity IdentityRef `json:"identity"`
+	Reason   string      `json:"reason"`
+}
+
+// Evaluate applies every rule to the input.
+func Evaluate(in Input) Report {
+	r := Report{Complete: true, EvaluatedAt: in.Now.UTC()}
+	e := evaluator{in: in, report: &r}
+	seen := map[string]bool{} // "system:id" present in some source
+	for _, src := range in.Sources {
+		st := SourceStatus{Name: src.Name, System: src.System, Complete: src.Err == nil, Identities: len(src.Identities)}
+		if src.Err != nil {
+			st.Error = src.Err.Error()
+			r.Complete = false
+		}
+		r.Sources = append(r.Sources, st)
+		for _, id := range src.Identities {
+			seen[id.System+":"+id.Ref.String()] = true
+			ref := e.ref(src, id)
+			if !id.Declared {
+				if reason := defaultExclusion(id); reason != "" {
+					r.Excluded = append(r.Excluded, ExcludedIdentity{Identity: ref, Reason: reason})
+					continue
+				}
+			}
+			r.Scanned = append(r.Scanned, ref)
+			e.identity(src, id, ref)
+		}
+	}
+	if in.StateGiven {
+		e.missing(seen)
+	}
+	e.exceptions()
+	sortFindings(r.Findings)
+	sort.Slice(r.Scanned, func(i, j int) bool { return refKey(r.Scanned[i]) < refKey(r.Scanned[j]) })
+	sort.Slice(r.Excluded, func(i, j int) bool { return refKey(r.Excluded[i].Identity) < refKey(r.Excluded[j].Identity) })
+	return r
+}
+
+type evaluator struct {
+	in     Input
+	report *Report
+	// srcLoc is the source block of the identity being evaluated, the
+	// fallback location of its findings.
+	srcLoc *Location
+}
+
+func (e *evaluator) ref(src Source, id nhi.Identity) IdentityRef {
+	return IdentityRef{System: id.System, Source: src.Name, Kind: id.Kind, ID: id.Ref.String(), Name: id.Ref.Name, Owner: id.Governance.Owner}
+}
+
+func (e *evaluator) add(rule string, sev Severity, ref IdentityRef, key, msg string, loc *Location) {
+	ru, _ := RuleByID(rule)
+	if sev == "" {
+		sev = ru.Severity
+	}
+	if loc == nil {
+		if l, ok := e.in.ResourceLocations[ref.System+":"+ref.ID]; ok {
+			loc = &l
+		} else {
+			loc = e.srcLoc
+		}
+	}
+	e.report.Findings = append(e.report.Findings, Finding{
+		RuleID: rule, Severity: sev, OWASP: ru.OWASP, Identity: ref, Message: msg,
+		Remediation: ru.Remediation, Location: loc, key: key,
+		Fingerprint: fingerprint(rule, ref, key),
+	})
+}
+
+// fingerprint is stable across runs: it depends only on the rule, where the
+// identity lives and what the finding is about, never on time or wording.
+func fingerprint(rule string, ref IdentityRef, key string) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{rule, ref.System, ref.Source, ref.Kind, ref.ID, key}, "\x00")))
+	return hex.EncodeToString(h[:16])
+}
+
+func (e *evaluator) matchAny(patterns []string, scope string) string {
+	for _, p := range patterns {
+		if nhi.MatchScope(p, scope) {
+			return p
+		}
+	}
+	return ""
+}
+
+// privileged returns the identity's privileged scopes with why.
+func (e *evaluator) privileged(id nhi.Identity) []string {
+	wild := map[string]bool{}
+	for _, s := range id.WildcardScopes {
+		wild[s] = true
+	}
+	var out []string
+	for _, s := range id.EffectiveScopes {
+		switch {
+		case e.matchAny(e.in.Policy.ForbiddenScopes, s) != "":
+			out = append(out, s+" (forbidden by policy)")
+		case e.matchAny(e.in.Policy.PrivilegedScopes, s) != "":
+			out = append(out, s)
+		case wild[s]:
+			out = append(out, s+" (grants every verb on every resource)")
+		}
+	}
+	return out
+}
+
+func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
+	now, pol := e.in.Now, e.in.Policy
+	priv := e.privileged(id)
+	loc := src.Location
+	e.srcLoc = src.Location
+
+	if !id.Declared {
+		sev, extra := SeverityMedium, ""
+		if len(priv) > 0 {
+			sev, extra = SeverityHigh, "; it holds privileged scopes"
+		}
+		e.add(RuleUndeclared, sev, ref, "", fmt.Sprintf("%s %s exists in source %q but is not declared%s", kindName(id.Kind), ref.ID, src.Name, extra), loc)
+	} else {
+		declared := id.Governance.Scopes
+		if id.Disabled {
+			declared = nil
+		}
+		if extra, missing := nhi.ScopeDiff(declared, id.EffectiveScopes); len(extra)+len(missing) > 0 {
+			sev, parts := SeverityMedium, []string{}
+			if len(extra) > 0 {
+				sev = SeverityHigh
+				parts = append(parts, "holds undeclared "+strings.Join(extra, ", "))
+			}
+			if len(missing) > 0 {
+				parts = append(parts, "lacks declared "+strings.Join(missing, ", "))
+			}
+			e.add(RuleScopeDrift, sev, ref, "", fmt.Sprintf("%s %s %s", kindName(id.Kind), ref.ID, strings.Join(parts, " and ")), nil)
+		}
+		if exp := id.Governance.ExpiresAt; !exp.IsZero() {
+			switch nhi.Phase(now, exp, pol.WarnBefore) {
+			case nhi.PhaseExpired:
+				if len(id.EffectiveScopes) > 0 {
+					e.add(RuleExpired, "", ref, "", fmt.Sprintf("%s %s expired at %s (%s ago) and still holds %s",
+						kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now)), strings.Join(id.EffectiveScopes, ", ")), nil)
+				}
+			case nhi.PhaseExpiring:
+				e.add(RuleExpiring, "", ref, "", fmt.Sprintf("%s %s expires at %s, in %s", kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now))), nil)
+			}
+			if pol.MaxLifetime > 0 && exp.After(now.Add(pol.MaxLifetime)) {
+				e.add(RuleLongLived, "", ref, "lifetime", fmt.Sprintf("%s %s is declared to live until %s, beyond max_lifetime %s",
+					kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.FormatDuration(pol.MaxLifetime)), nil)
+			}
+		}
+		switch owner := strings.TrimSpace(id.Governance.Owner); {
+		case owner == "":
+			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is declared without an owner", kindName(id.Kind), ref.ID), nil)
+		case e.in.Owners != nil && !e.in.Owners.Has(owner):
+			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is owned by %q, who is not in the owners directory %s", kindName(id.Kind), ref.ID, owner, e.in.Owners.Name()), nil)
+		}
+	}
+
+	for _, c := range id.Credentials {
+		switch {
+		case c.Kind == nhi.CredentialLegacyToken:
+			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a legacy token Secret %s that never expires", kindName(id.Kind), ref.ID, c.ID), locOr(loc, id.Declared))
+		case pol.MaxCredentialAge > 0 && !c.CreatedAt.IsZero() && now.Sub(c.CreatedAt) > pol.MaxCredentialAge:
+			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has credential %s created %s ago, older than max_credential_age %s",
+				kindName(id.Kind), ref.ID, c.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.MaxCredentialAge)), locOr(loc, id.Declared))
+		}
+	}
+	if len(priv) > 0 {
+		e.add(RulePrivileged, "", ref, "", fmt.Sprintf("%s %s holds privileged scopes: %s", kindName(id.Kind), ref.ID, strings.Join(priv, ", ")), locOr(loc, id.Declared))
+	}
+	if id.UsageKnown {
+		switch {
+		case len(id.UsedBy) == 0 && pol.StaleAfter > 0 && !id.CreatedAt.IsZero() && now.Sub(id.CreatedAt) > pol.StaleAfter:
+			e.add(RuleStale, "", ref, "", fmt.Sprintf("no workload runs as %s %s, created %s ago (stale_after %s)",
+				kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(id.CreatedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
+		case len(id.UsedBy) > 1:
+			e.add(RuleReused, "", ref, "", fmt.Sprintf("%s %s is used by %d workloads: %s", kindName(id.Kind), ref.ID, len(id.UsedBy), strings.Join(id.UsedBy, ", ")), locOr(loc, id.Declared))
+		}
+	}
+	if id.Declared && e.in.StateGiven && !e.declaredInState(id) {
+		e.add(RuleOrphanedDeclaration, "", ref, "", fmt.Sprintf("%s %s carries the managed marker but is in none of the given Terraform states", kindName(id.Kind), ref.ID), loc)
+	}
+}
+
+// locOr points undeclared identities at their source block; declared ones
+// get their resource block from ResourceLocations.
+func locOr(loc *Location, declared bool) *Location {
+	if declared {
+		return nil
+	}
+	return loc
+}
+
+func (e *evaluator) declaredInState(id nhi.Identity) bool {
+	for _, d := range e.in.Declarations {
+		if d.System == id.System && d.ID == id.Ref.String() {
+			return true
+		}
+	}
+	return false
+}
+
+// missing reports declarations that no complete source that covers them
+// has found. A declaration outside every scanned location is not judged.
+func (e *evaluator) missing(seen map[string]bool) {
+	for _, d := range e.in.Declarations {
+		if seen[d.System+":"+d.ID] {
+			continue
+		}
+		covered := false
+		var by Source
+		for _, src := range e.in.Sources {
+			if src.System != d.System || src.Err != nil {
+				continue
+			}
+			if covers(src.Locations, d.ID) {
+				covered, by = true, src
+				break
+			}
+		}
+		if !covered {
+			continue
+		}
+		name := d.ID
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			name = name[i+1:]
+		}
+		ref := IdentityRef{System: d.System, Source: by.Name, Kind: nhi.KindServiceAccount, ID: d.ID, Name: name}
+		e.srcLoc = by.Location
+		e.add(RuleMissing, "", ref, "", fmt.Sprintf("%s is declared in Terraform state as %s but does not exist in source %q", d.ID, d.Address, by.Name), nil)
+	}
+}
+
+func covers(locations []string, id string) bool {
+	if len(locations) == 0 {
+		return true
+	}
+	ns, _, _ := strings.Cut(id, "/")
+	for _, l := range locations {
+		if l == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// exceptions suppresses what live exceptions cover and reports expired
+// ones, which suppress nothing.
+func (e *evaluator) exceptions() {
+	e.srcLoc = nil
+	for _, ex := range e.in.Exceptions {
+		if !e.in.Now.Before(ex.Expires) {
+			ref := IdentityRef{System: "drift-config", Source: "exceptions", Kind: "exception", ID: ex.ID, Name: ex.ID}
+			e.add(RuleExceptionExpired, "", ref, "", fmt.Sprintf("exception %q for %s (%s) expired on %s: %s",
+				ex.ID, ex.Identity, strings.Join(ex.Rules, ", "), ex.Expires.Format(nhi.DateLayout), ex.Reason), ex.Location)
+			continue
+		}
+		for i := range e.report.Findings {
+			f := &e.report.Findings[i]
+			if f.Suppressed != nil || f.RuleID == RuleExceptionExpired || !contains(ex.Rules, f.RuleID) {
+				continue
+			}
+			if ok, _ := path.Match(ex.Identity, f.Identity.ID); ok {
+				f.Suppressed = &Suppression{Exception: ex.ID, Reason: ex.Reason, Ticket: ex.Ticket, Expires: ex.Expires.Format(nhi.DateLayout)}
+			}
+		}
+	}
+}
+
+func contains(in []string, s string) bool {
+	for _, v := range in {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func kindName(kind string) string { return strings.ReplaceAll(kind, "_", " ") }
+
+func refKey(r IdentityRef) string { return r.System + "\x00" + r.Source + "\x00" + r.ID }
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() > b.Severity.Rank()
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		if refKey(a.Identity) != refKey(b.Identity) {
+			return refKey(a.Identity) < refKey(b.Identity)
+		}
+		return a.key < b.key
+	})
+}
+
+// Active returns the findings not suppressed by an exception.
+func (r Report) Active() []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Suppressed == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Worst is the highest severity among active findings ("" when none).
+func (r Report) Worst() Severity {
+	var w Severity
+	for _, f := range r.Active() {
+		if f.Severity.Rank() > w.Rank() {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// Counts tallies active findings per severity.
+func (r Report) Counts() map[Severity]int {
+	c := map[Severity]int{}
+	for _, f := range r.Active() {
+		c[f.Severity]++
+	}
+	return c
+}

@@ -1,0 +1,136 @@
+package drift
+
+// Severity of a finding.
+type Severity string
+
+const (
+	SeverityLow      Severity = "low"
+	SeverityMedium   Severity = "medium"
+	SeverityHigh     Severity = "high"
+	SeverityCritical Severity = "critical"
+)
+
+// Severities in ascending order.
+var Severities = []Severity{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+
+// Rank orders severities; an unknown one ranks below low.
+func (s Severity) Rank() int {
+	for i, v := range Severities {
+		if v == s {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// ParseSeverity accepts a severity name.
+func ParseSeverity(s string) (Severity, bool) {
+	for _, v := range Severities {
+		if string(v) == s {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// SecurityScore is the CVSS-like score GitHub code scanning ranks by.
+func (s Severity) SecurityScore() string {
+	switch s {
+	case SeverityCritical:
+		return "9.5"
+	case SeverityHigh:
+		return "8.0"
+	case SeverityMedium:
+		return "5.5"
+	default:
+		return "3.0"
+	}
+}
+
+// OWASP Non-Human Identities Top 10 (2025) categories.
+const (
+	OWASPImproperOffboarding = "NHI1:2025 Improper Offboarding"
+	OWASPOverprivileged      = "NHI5:2025 Overprivileged NHI"
+	OWASPLongLivedSecrets    = "NHI7:2025 Long-Lived Secrets"
+	OWASPReuse               = "NHI9:2025 NHI Reuse"
+)
+
+// Rule is one entry of the catalog.
+type Rule struct {
+	ID   string
+	Name string
+	// Severity is the default; some rules raise or lower it per finding.
+	Severity    Severity
+	OWASP       string
+	Description string
+	Remediation string
+}
+
+// HelpURI is where each rule is documented.
+const HelpURI = "https://github.com/nhi-ops/terraform-provider-nhi/blob/main/docs/guides/drift-rules.md"
+
+// Rule IDs.
+const (
+	RuleUndeclared          = "NHI001"
+	RuleMissing             = "NHI002"
+	RuleScopeDrift          = "NHI003"
+	RuleExpired             = "NHI004"
+	RuleExpiring            = "NHI005"
+	RuleOrphanedOwner       = "NHI006"
+	RuleLongLived           = "NHI007"
+	RulePrivileged          = "NHI008"
+	RuleStale               = "NHI009"
+	RuleReused              = "NHI010"
+	RuleExceptionExpired    = "NHI011"
+	RuleOrphanedDeclaration = "NHI012"
+)
+
+// Catalog lists every rule, in ID order.
+var Catalog = []Rule{
+	{RuleUndeclared, "undeclared-identity", SeverityMedium, OWASPImproperOffboarding,
+		"An identity exists that no declaration covers: nobody owns it, and nothing ends it. High when it holds a privileged scope.",
+		"Adopt it (terraform-provider-nhi drift --generate-imports writes the import and resource blocks; fill in owner, purpose and expiry) or delete it."},
+	{RuleMissing, "declared-identity-missing", SeverityHigh, OWASPImproperOffboarding,
+		"An identity in Terraform state no longer exists in the system: it was deleted out of band, or the state is stale.",
+		"Run terraform plan to recreate it, or remove the declaration if it is no longer needed."},
+	{RuleScopeDrift, "scope-drift", SeverityHigh, OWASPOverprivileged,
+		"The identity's effective grants differ from its declared scopes. High when it holds more than declared, medium when less.",
+		"Run terraform apply to remove grants nobody declared, or declare them in scopes after review."},
+	{RuleExpired, "expired-with-access", SeverityCritical, OWASPImproperOffboarding,
+		"The identity is past expires_at and still holds access.",
+		"Run terraform apply (on_expiry = \"disable\" removes its access), or extend expires_at in a reviewed change."},
+	{RuleExpiring, "expiring-soon", SeverityLow, OWASPImproperOffboarding,
+		"The identity expires within the policy's warn_before.",
+		"Extend expires_at in a reviewed change if it is still needed; otherwise let it expire."},
+	{RuleOrphanedOwner, "orphaned-owner", SeverityHigh, OWASPImproperOffboarding,
+		"The declared owner is missing, or is not in the owners directory: nobody is responsible for the identity.",
+		"Set owner to a current person or team from the owners directory, or remove the identity."},
+	{RuleLongLived, "long-lived-credential", SeverityHigh, OWASPLongLivedSecrets,
+		"A credential that never expires (a legacy service account token Secret), a credential older than max_credential_age, or an identity declared to live beyond max_lifetime.",
+		"Delete the long-lived credential and use short-lived tokens (the TokenRequest API); rotate keys within max_credential_age."},
+	{RulePrivileged, "privileged-scope", SeverityHigh, OWASPOverprivileged,
+		"The identity holds a privileged scope (policy privileged_scopes or forbidden_scopes), or a role that grants every verb on every resource.",
+		"Replace the grant with a role limited to what the workload needs."},
+	{RuleStale, "stale-identity", SeverityMedium, OWASPImproperOffboarding,
+		"No workload (Pod, or the template of a Deployment, StatefulSet, DaemonSet, Job or CronJob) runs as the identity, and it is older than stale_after.",
+		"Delete the identity if nothing uses it, or record why it is needed outside the cluster in an exception."},
+	{RuleReused, "reused-identity", SeverityMedium, OWASPReuse,
+		"Several distinct workloads run as one identity, so none of them can be given least privilege or revoked alone.",
+		"Give each workload its own identity with its own scopes."},
+	{RuleExceptionExpired, "exception-expired", SeverityMedium, OWASPImproperOffboarding,
+		"An exception in the drift configuration is past its expiry; it no longer suppresses findings.",
+		"Review the exception: fix what it covered, or renew its expires date with a new reason and ticket."},
+	{RuleOrphanedDeclaration, "orphaned-declaration", SeverityMedium, OWASPImproperOffboarding,
+		"The identity carries this provider's managed marker but is in none of the given Terraform states, for example after terraform state rm.",
+		"Import it back into the state that should own it, or remove its marker and delete it."},
+}
+
+// RuleByID looks a rule up.
+func RuleByID(id string) (Rule, bool) {
+	for _, r := range Catalog {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}

@@ -1,0 +1,388 @@
+// Package driftcmd is the `terraform-provider-nhi drift` command: it reads
+// nhi-drift.hcl, Terraform state and configuration, scans the sources
+// through the connectors, evaluates them with internal/drift and renders
+// the report with internal/report.
+package driftcmd
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// SourceConfig is one `source "<type>" "<name>"` block.
+type SourceConfig struct {
+	Type             string
+	Name             string
+	Kubeconfig       string
+	Context          string
+	Namespaces       []string
+	AnnotationPrefix string
+	Location         drift.Location
+}
+
+// Config is a parsed nhi-drift.hcl.
+type Config struct {
+	File       string
+	Sources    []SourceConfig
+	Policy     drift.Policy
+	OwnersFile string
+	Exceptions []drift.Exception
+}
+
+var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "source", LabelNames: []string{"type", "name"}},
+	{Type: "policy"},
+	{Type: "owners"},
+	{Type: "exception", LabelNames: []string{"id"}},
+}}
+
+var kubernetesSourceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "kubeconfig"}, {Name: "context"}, {Name: "namespaces"}, {Name: "annotation_prefix"},
+}}
+
+var policySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "warn_before"}, {Name: "max_lifetime"}, {Name: "max_credential_age"}, {Name: "stale_after"},
+	{Name: "privileged_scopes"}, {Name: "forbidden_scopes"},
+}}
+
+var ownersSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "file", Required: true}}}
+
+var exceptionSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "identity", Required: true}, {Name: "rules", Required: true}, {Name: "reason", Required: true},
+	{Name: "ticket"}, {Name: "expires", Required: true},
+}}
+
+// ParseConfig parses a drift configuration. Relative paths in it are
+// resolved against the file's directory.
+func ParseConfig(filename string, src []byte) (*Config, hcl.Diagnostics) {
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	content, d := f.Body.Content(fileSchema)
+	diags = append(diags, d...)
+	cfg := &Config{File: filename, Policy: drift.DefaultPolicy()}
+	dir := filepath.Dir(filename)
+	p := parser{}
+	seenSource := map[string]hcl.Range{}
+	seenException := map[string]hcl.Range{}
+	policySeen, ownersSeen := false, false
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "source":
+			key := b.Labels[0] + "." + b.Labels[1]
+			if prev, dup := seenSource[key]; dup {
+				p.errorf(b.DefRange, "Duplicate source", "source %q %q is already defined at %s; give each source a unique name.", b.Labels[0], b.Labels[1], prev)
+				continue
+			}
+			seenSource[key] = b.DefRange
+			if s, ok := p.source(b, dir); ok {
+				cfg.Sources = append(cfg.Sources, s)
+			}
+		case "policy":
+			if policySeen {
+				p.errorf(b.DefRange, "Duplicate policy block", "Only one policy block is allowed; merge them.")
+				continue
+			}
+			policySeen = true
+			p.policy(b, &cfg.Policy)
+		case "owners":
+			if ownersSeen {
+				p.errorf(b.DefRange, "Duplicate owners block", "Only one owners block is allowed.")
+				continue
+			}
+			ownersSeen = true
+			attrs := p.attrs(b, ownersSchema)
+			if a, ok := attrs["file"]; ok {
+				if v, ok := p.str(a); ok {
+					if !filepath.IsAbs(v) {
+						v = filepath.Join(dir, v)
+					}
+					cfg.OwnersFile = v
+				}
+			}
+		case "exception":
+			if prev, dup := seenException[b.Labels[0]]; dup {
+				p.errorf(b.DefRange, "Duplicate exception", "exception %q is already defined at %s; give each a unique id.", b.Labels[0], prev)
+				continue
+			}
+			seenException[b.Labels[0]] = b.DefRange
+			if ex, ok := p.exception(b); ok {
+				cfg.Exceptions = append(cfg.Exceptions, ex)
+			}
+		}
+	}
+	diags = append(diags, p.diags...)
+	if len(cfg.Sources) == 0 && !diags.HasErrors() {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No sources",
+			Detail:  `The configuration declares no source to scan. Add one, for example: source "kubernetes" "prod" { kubeconfig = "~/.kube/config" }`,
+			Subject: &hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos}})
+	}
+	return cfg, diags
+}
+
+type parser struct{ diags hcl.Diagnostics }
+
+func (p *parser) errorf(r hcl.Range, summary, format string, args ...any) {
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: r.Ptr()})
+}
+
+func (p *parser) attrs(b *hcl.Block, schema *hcl.BodySchema) hcl.Attributes {
+	c, d := b.Body.Content(schema)
+	p.diags = append(p.diags, d...)
+	if len(c.Blocks) > 0 {
+		p.errorf(c.Blocks[0].DefRange, "Unexpected block", "A %s block takes no nested blocks.", b.Type)
+	}
+	return c.Attributes
+}
+
+func (p *parser) value(a *hcl.Attribute) (cty.Value, bool) {
+	v, d := a.Expr.Value(nil)
+	if d.HasErrors() {
+		p.diags = append(p.diags, d...)
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+func (p *parser) str(a *hcl.Attribute) (string, bool) {
+	v, ok := p.value(a)
+	if !ok {
+		return "", false
+	}
+	if v.IsNull() || !v.Type().Equals(cty.String) {
+		p.errorf(a.Expr.Range(), "Incorrect attribute value type", "%s must be a string.", a.Name)
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+func (p *parser) list(a *hcl.Attribute) ([]string, bool) {
+	v, ok := p.value(a)
+	if !ok {
+		return nil, false
+	}
+	if v.IsNull() || !(v.Type().IsListType() || v.Type().IsTupleType() || v.Type().IsSetType()) {
+		p.errorf(a.Expr.Range(), "Incorrect attribute value type", "%s must be a list of strings, such as [\"a\", \"b\"].", a.Name)
+		return nil, false
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, el := it.Element()
+		if el.IsNull() || !el.Type().Equals(cty.String) {
+			p.errorf(a.Expr.Range(), "Incorrect attribute value type", "%s must be a list of strings.", a.Name)
+			return nil, false
+		}
+		out = append(out, el.AsString())
+	}
+	return out, true
+}
+
+func (p *parser) duration(a *hcl.Attribute, dst *time.Duration) {
+	s, ok := p.str(a)
+	if !ok {
+		return
+	}
+	d, err := nhi.ParseDuration(s)
+	if err != nil {
+		p.errorf(a.Expr.Range(), "Invalid duration", "%s %v.", a.Name, err)
+		return
+	}
+	*dst = d
+}
+
+func (p *parser) source(b *hcl.Block, dir string) (SourceConfig, bool) {
+	s := SourceConfig{Type: b.Labels[0], Name: b.Labels[1], Location: loc(b.DefRange)}
+	if s.Type != nhi.SystemKubernetes {
+		p.errorf(b.LabelRanges[0], "Unsupported source type", "source type %q is not supported; supported types: %q.", s.Type, nhi.SystemKubernetes)
+		return s, false
+	}
+	if !validName(s.Name) {
+		p.errorf(b.LabelRanges[1], "Invalid source name", "source name %q must be letters, digits, '-' or '_'.", s.Name)
+	}
+	attrs := p.attrs(b, kubernetesSourceSchema)
+	if a, ok := attrs["kubeconfig"]; ok {
+		if v, ok := p.str(a); ok {
+			s.Kubeconfig = expandPath(v, dir)
+		}
+	}
+	if a, ok := attrs["context"]; ok {
+		s.Context, _ = p.str(a)
+	}
+	if a, ok := attrs["annotation_prefix"]; ok {
+		s.AnnotationPrefix, _ = p.str(a)
+	}
+	if a, ok := attrs["namespaces"]; ok {
+		s.Namespaces, _ = p.list(a)
+		for _, ns := range s.Namespaces {
+			if err := k8s.ValidateNamespace(ns); err != nil {
+				p.errorf(a.Expr.Range(), "Invalid namespace", "namespaces: %v.", err)
+			}
+		}
+	}
+	return s, true
+}
+
+func (p *parser) policy(b *hcl.Block, pol *drift.Policy) {
+	attrs := p.attrs(b, policySchema)
+	for name, dst := range map[string]*time.Duration{
+		"warn_before": &pol.WarnBefore, "max_lifetime": &pol.MaxLifetime,
+		"max_credential_age": &pol.MaxCredentialAge, "stale_after": &pol.StaleAfter,
+	} {
+		if a, ok := attrs[name]; ok {
+			p.duration(a, dst)
+		}
+	}
+	for name, dst := range map[string]*[]string{"privileged_scopes": &pol.PrivilegedScopes, "forbidden_scopes": &pol.ForbiddenScopes} {
+		a, ok := attrs[name]
+		if !ok {
+			continue
+		}
+		v, ok := p.list(a)
+		if !ok {
+			continue
+		}
+		for _, pat := range v {
+			if err := nhi.ValidateScopePattern(pat); err != nil {
+				p.errorf(a.Expr.Range(), "Invalid scope pattern", "%s: %v.", name, err)
+			}
+		}
+		*dst = v
+	}
+}
+
+func (p *parser) exception(b *hcl.Block) (drift.Exception, bool) {
+	ex := drift.Exception{ID: b.Labels[0]}
+	l := loc(b.DefRange)
+	ex.Location = &l
+	attrs := p.attrs(b, exceptionSchema)
+	before := len(p.diags.Errs())
+	if a, ok := attrs["identity"]; ok {
+		if v, ok := p.str(a); ok {
+			if _, err := path.Match(v, ""); err != nil || strings.TrimSpace(v) == "" {
+				p.errorf(a.Expr.Range(), "Invalid identity pattern", "identity %q must be a glob over \"namespace/name\", such as \"ci/runner-*\".", v)
+			}
+			ex.Identity = v
+		}
+	}
+	if a, ok := attrs["rules"]; ok {
+		if v, ok := p.list(a); ok {
+			if len(v) == 0 {
+				p.errorf(a.Expr.Range(), "No rules", "rules must name the rule IDs the exception accepts, such as [\"NHI009\"]; an exception never covers everything.")
+			}
+			for _, r := range v {
+				if _, known := drift.RuleByID(r); !known {
+					p.errorf(a.Expr.Range(), "Unknown rule", "rules: %q is not a rule ID; rules are NHI001 to NHI012 (docs/guides/drift-rules.md).", r)
+				}
+			}
+			ex.Rules = v
+		}
+	}
+	if a, ok := attrs["reason"]; ok {
+		if v, ok := p.str(a); ok {
+			if strings.TrimSpace(v) == "" {
+				p.errorf(a.Expr.Range(), "Missing reason", "reason must say why the finding is accepted.")
+			}
+			ex.Reason = v
+		}
+	}
+	if a, ok := attrs["ticket"]; ok {
+		ex.Ticket, _ = p.str(a)
+	}
+	if a, ok := attrs["expires"]; ok {
+		if v, ok := p.str(a); ok {
+			t, err := nhi.ParseExpiry(v)
+			if err != nil {
+				p.errorf(a.Expr.Range(), "Invalid expiry", "expires %v.", err)
+			}
+			ex.Expires = t
+		}
+	}
+	return ex, len(p.diags.Errs()) == before
+}
+
+func loc(r hcl.Range) drift.Location {
+	return drift.Location{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column}
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func expandPath(p, dir string) string {
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	if !filepath.IsAbs(p) {
+		return filepath.Join(dir, p)
+	}
+	return p
+}
+
+// FileOwners is an owners directory read from a file: one owner per line,
+// "#" starts a comment, blank lines are ignored.
+type FileOwners struct {
+	path   string
+	owners map[string]bool
+}
+
+// LoadOwners reads an owners file.
+func LoadOwners(file string) (*FileOwners, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("owners file: %w", err)
+	}
+	o := &FileOwners{path: file, owners: map[string]bool{}}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			o.owners[line] = true
+		}
+	}
+	return o, sc.Err()
+}
+
+// Name implements drift.OwnerDirectory.
+func (o *FileOwners) Name() string { return o.path }
+
+// Has implements drift.OwnerDirectory.
+func (o *FileOwners) Has(owner string) bool { return o.owners[owner] }
+
+// Owners lists the directory, sorted.
+func (o *FileOwners) Owners() []string {
+	out := make([]string, 0, len(o.owners))
+	for k := range o.owners {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

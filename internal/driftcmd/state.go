@@ -1,0 +1,222 @@
+package driftcmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// resourceSystems maps the provider's resource types to their system.
+var resourceSystems = map[string]string{
+	"nhi_kubernetes_service_account": nhi.SystemKubernetes,
+}
+
+// ParseState extracts the identities declared in a Terraform state file
+// (format version 4) or in `terraform show -json` output.
+func ParseState(b []byte) ([]drift.Declaration, error) {
+	var probe struct {
+		Version       *int            `json:"version"`
+		FormatVersion string          `json:"format_version"`
+		Values        json.RawMessage `json:"values"`
+		Resources     json.RawMessage `json:"resources"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, fmt.Errorf("not a Terraform state: %v (expected a state file or the output of `terraform show -json`)", err)
+	}
+	switch {
+	case probe.FormatVersion != "":
+		return parseShowJSON(probe.Values)
+	case probe.Version != nil && *probe.Version == 4:
+		return parseStateV4(probe.Resources)
+	case probe.Version != nil:
+		return nil, fmt.Errorf("state format version %d is not supported; use a state written by Terraform 0.12 or later, or `terraform show -json`", *probe.Version)
+	default:
+		return nil, fmt.Errorf("not a Terraform state: it has neither \"version\" nor \"format_version\" (expected a state file or the output of `terraform show -json`)")
+	}
+}
+
+func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
+	var rs []struct {
+		Module    string `json:"module"`
+		Mode      string `json:"mode"`
+		Type      string `json:"type"`
+		Name      string `json:"name"`
+		Instances []struct {
+			IndexKey   json.RawMessage `json:"index_key"`
+			Attributes struct {
+				ID string `json:"id"`
+			} `json:"attributes"`
+		} `json:"instances"`
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &rs); err != nil {
+			return nil, fmt.Errorf("state resources: %v", err)
+		}
+	}
+	var out []drift.Declaration
+	for _, r := range rs {
+		sys, ok := resourceSystems[r.Type]
+		if r.Mode != "managed" || !ok {
+			continue
+		}
+		base := r.Type + "." + r.Name
+		if r.Module != "" {
+			base = r.Module + "." + base
+		}
+		for _, in := range r.Instances {
+			addr := base
+			if len(in.IndexKey) > 0 && string(in.IndexKey) != "null" {
+				addr += "[" + string(in.IndexKey) + "]"
+			}
+			if in.Attributes.ID != "" {
+				out = append(out, drift.Declaration{Address: addr, System: sys, ID: in.Attributes.ID})
+			}
+		}
+	}
+	return out, nil
+}
+
+type showModule struct {
+	Resources []struct {
+		Address string `json:"address"`
+		Mode    string `json:"mode"`
+		Type    string `json:"type"`
+		Values  struct {
+			ID string `json:"id"`
+		} `json:"values"`
+	} `json:"resources"`
+	ChildModules []showModule `json:"child_modules"`
+}
+
+func parseShowJSON(raw json.RawMessage) ([]drift.Declaration, error) {
+	var v struct {
+		RootModule showModule `json:"root_module"`
+	}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("terraform show -json values: %v", err)
+		}
+	}
+	var out []drift.Declaration
+	var walk func(m showModule, depth int) error
+	walk = func(m showModule, depth int) error {
+		if depth > 100 {
+			return fmt.Errorf("terraform show -json: modules nested more than 100 deep")
+		}
+		for _, r := range m.Resources {
+			if sys, ok := resourceSystems[r.Type]; ok && r.Mode == "managed" && r.Values.ID != "" {
+				out = append(out, drift.Declaration{Address: r.Address, System: sys, ID: r.Values.ID})
+			}
+		}
+		for _, c := range m.ChildModules {
+			if err := walk(c, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return out, walk(v.RootModule, 0)
+}
+
+// ConfigResource is a resource block of this provider found in Terraform
+// configuration.
+type ConfigResource struct {
+	Address string
+	System  string
+	// ID is "namespace/name" when both are literals in the block.
+	ID       string
+	Location drift.Location
+}
+
+// ScanConfigDir finds the provider's resource blocks in the .tf files of
+// dir (not its subdirectories).
+func ScanConfigDir(dir string) ([]ConfigResource, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("--config-dir %s: %w", dir, err)
+	}
+	sort.Strings(files)
+	var out []ConfigResource
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		file, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("%s", diags.Error())
+		}
+		body, ok := file.Body.(*hclsyntax.Body)
+		if !ok {
+			continue
+		}
+		for _, b := range body.Blocks {
+			if b.Type != "resource" || len(b.Labels) != 2 {
+				continue
+			}
+			sys, ok := resourceSystems[b.Labels[0]]
+			if !ok {
+				continue
+			}
+			r := ConfigResource{Address: b.Labels[0] + "." + b.Labels[1], System: sys, Location: loc(b.DefRange())}
+			ns, name := literal(b.Body, "namespace"), literal(b.Body, "name")
+			if ns != "" && name != "" {
+				r.ID = ns + "/" + name
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// literal returns a string attribute's value when it needs no variables.
+func literal(body *hclsyntax.Body, name string) string {
+	a, ok := body.Attributes[name]
+	if !ok {
+		return ""
+	}
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() || v.IsNull() || !v.IsKnown() || !v.Type().Equals(cty.String) {
+		return ""
+	}
+	return v.AsString()
+}
+
+// resourceLocations maps "system:id" to resource blocks, through literal
+// IDs in configuration and, when given, the addresses in state.
+func resourceLocations(res []ConfigResource, decls []drift.Declaration) map[string]drift.Location {
+	out := map[string]drift.Location{}
+	byAddr := map[string]drift.Location{}
+	for _, r := range res {
+		byAddr[r.Address] = r.Location
+		if r.ID != "" {
+			out[r.System+":"+r.ID] = r.Location
+		}
+	}
+	for _, d := range decls {
+		// Instances of counted or for_each resources, and resources in
+		// modules, point at the block of their base address when it is in
+		// the given directory.
+		addr := d.Address
+		if i := strings.Index(addr, "["); i >= 0 {
+			addr = addr[:i]
+		}
+		if l, ok := byAddr[addr]; ok {
+			out[d.System+":"+d.ID] = l
+		}
+	}
+	return out
+}

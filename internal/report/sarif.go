@@ -1,0 +1,166 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
+)
+
+// SARIF 2.1.0 structures (only what the report uses).
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations"`
+	Results     []sarifResult     `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Version        string      `json:"version"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifRule struct {
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	ShortDescription     sarifText      `json:"shortDescription"`
+	FullDescription      sarifText      `json:"fullDescription"`
+	HelpURI              string         `json:"helpUri"`
+	Help                 sarifText      `json:"help"`
+	DefaultConfiguration map[string]any `json:"defaultConfiguration"`
+	Properties           map[string]any `json:"properties"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level   string    `json:"level"`
+	Message sarifText `json:"message"`
+}
+
+type sarifResult struct {
+	RuleID              string             `json:"ruleId"`
+	RuleIndex           int                `json:"ruleIndex"`
+	Level               string             `json:"level"`
+	Message             sarifText          `json:"message"`
+	Locations           []sarifLocation    `json:"locations,omitempty"`
+	PartialFingerprints map[string]string  `json:"partialFingerprints"`
+	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	Properties          map[string]any     `json:"properties"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           sarifRegion   `json:"region"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+}
+
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification"`
+}
+
+func sarifLevel(s drift.Severity) string {
+	switch s {
+	case drift.SeverityCritical, drift.SeverityHigh:
+		return "error"
+	case drift.SeverityMedium:
+		return "warning"
+	}
+	return "note"
+}
+
+// SARIF renders SARIF 2.1.0 for code scanning: one rule per catalog entry
+// with OWASP tags and security-severity, and results with locations and
+// fingerprints that do not change between runs.
+func SARIF(w io.Writer, r drift.Report, o Options) error {
+	version := o.Version
+	if version == "" {
+		version = "dev"
+	}
+	drv := sarifDriver{Name: "terraform-provider-nhi drift", InformationURI: "https://github.com/nhi-ops/terraform-provider-nhi", Version: version}
+	index := map[string]int{}
+	for i, ru := range drift.Catalog {
+		index[ru.ID] = i
+		cat := strings.SplitN(ru.OWASP, " ", 2)[0]
+		drv.Rules = append(drv.Rules, sarifRule{
+			ID: ru.ID, Name: ru.Name,
+			ShortDescription:     sarifText{Text: ru.Name},
+			FullDescription:      sarifText{Text: ru.Description},
+			HelpURI:              drift.HelpURI + "#" + strings.ToLower(ru.ID),
+			Help:                 sarifText{Text: ru.Remediation},
+			DefaultConfiguration: map[string]any{"level": sarifLevel(ru.Severity)},
+			Properties: map[string]any{
+				"tags":              []string{"security", "non-human-identity", "owasp-nhi-top10", cat},
+				"security-severity": ru.Severity.SecurityScore(),
+				"precision":         "high",
+			},
+		})
+	}
+	inv := sarifInvocation{ExecutionSuccessful: r.Complete}
+	for _, s := range incompleteSources(r) {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+			Level: "error", Message: sarifText{Text: "source " + s.Name + " (" + s.System + ") could not be fully scanned: " + s.Error},
+		})
+	}
+	run := sarifRun{Tool: sarifTool{Driver: drv}, Invocations: []sarifInvocation{inv}, Results: []sarifResult{}}
+	for _, f := range r.Findings {
+		res := sarifResult{
+			RuleID: f.RuleID, RuleIndex: index[f.RuleID], Level: sarifLevel(f.Severity),
+			Message:             sarifText{Text: f.Message + ". " + f.Remediation},
+			PartialFingerprints: map[string]string{"nhiFinding/v1": f.Fingerprint},
+			Properties: map[string]any{
+				"security-severity": f.Severity.SecurityScore(), "severity": string(f.Severity), "owasp": f.OWASP,
+				"identity": f.Identity,
+			},
+		}
+		if f.Location != nil {
+			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
+				ArtifactLocation: sarifArtifact{URI: relPath(f.Location.File, o.BaseDir)},
+				Region:           sarifRegion{StartLine: f.Location.Line, StartColumn: f.Location.Column},
+			}}}
+		}
+		if f.Suppressed != nil {
+			j := f.Suppressed.Reason + " (exception " + f.Suppressed.Exception + ", until " + f.Suppressed.Expires
+			if f.Suppressed.Ticket != "" {
+				j += ", " + f.Suppressed.Ticket
+			}
+			res.Suppressions = []sarifSuppression{{Kind: "external", Justification: j + ")"}}
+		}
+		run.Results = append(run.Results, res)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
