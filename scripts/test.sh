@@ -12,6 +12,12 @@ if ! command -v terraform >/dev/null 2>&1; then
 fi
 
 BIN="$(scripts/testenv-build.sh)"
+
+# Microsoft's SARIF validator, pinned in tools/sarif (npm skips its
+# postinstall chmod, so do it here).
+(cd tools/sarif && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+chmod u+x tools/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+export NHI_SARIF_MULTITOOL="$PWD/tools/sarif/node_modules/.bin/sarif-multitool"
 DIR="$PWD/.nhi-dev/test"
 mkdir -p "$DIR" bin
 go build -o bin/nhi-dev-cluster ./internal/testenv/cmd/nhi-dev-cluster

@@ -31,7 +31,7 @@ import (
 // (NHI001 and NHI008 twice), evaluated 60 days from now.
 type scenario struct {
 	ns, dir, config, state string
-	at                      time.Time
+	at                     time.Time
 }
 
 func day(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
@@ -53,7 +53,7 @@ func seedScenario(t *testing.T) scenario {
 	}
 	declare := func(name, owner string, expires time.Duration, scopes ...string) {
 		_, err := c.Create(ctx, k8s.ServiceAccountSpec{Spec: nhi.Spec{
-			Ref: nhi.Ref{Location: ns, Name: name},
+			Ref:        nhi.Ref{Location: ns, Name: name},
 			Governance: nhi.Governance{Owner: owner, Purpose: "scenario", Scopes: scopes, ExpiresAt: now.Add(expires)},
 		}})
 		must(err)
@@ -109,13 +109,17 @@ func seedScenario(t *testing.T) scenario {
 	must(err)
 	declare("wild", "team:payments", day(200), "role:everything") // NHI008 (wildcard)
 	deployment("wild", "wild")
-	declare("stale", "team:payments", day(200)) // NHI009, and the expired exception does not hide it
+	declare("stale", "team:payments", day(200))  // NHI009, and the expired exception does not hide it
 	declare("reused", "team:payments", day(200)) // NHI010, suppressed by a live exception
 	deployment("reused-web", "reused")
 	_, err = cs.BatchV1().CronJobs(ns).Create(ctx, &batchv1.CronJob{
 		ObjectMeta: metav1.ObjectMeta{Name: "reused-nightly"},
 		Spec: batchv1.CronJobSpec{Schedule: "0 3 * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
-			Template: func() corev1.PodTemplateSpec { p := podSpec("reused"); p.Spec.RestartPolicy = corev1.RestartPolicyNever; return p }(),
+			Template: func() corev1.PodTemplateSpec {
+				p := podSpec("reused")
+				p.Spec.RestartPolicy = corev1.RestartPolicyNever
+				return p
+			}(),
 		}}},
 	}, metav1.CreateOptions{})
 	must(err)

@@ -3,6 +3,8 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
@@ -147,7 +149,7 @@ func SARIF(w io.Writer, r drift.Report, o Options) error {
 		}
 		if f.Location != nil {
 			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: relPath(f.Location.File, o.BaseDir)},
+				ArtifactLocation: sarifArtifact{URI: fileURI(f.Location.File, o.BaseDir)},
 				Region:           sarifRegion{StartLine: f.Location.Line, StartColumn: f.Location.Column},
 			}}}
 		}
@@ -163,4 +165,15 @@ func SARIF(w io.Writer, r drift.Report, o Options) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// fileURI is a URI reference for SARIF: relative (and escaped) inside
+// base, so that code scanning maps it onto the repository, else an
+// absolute file:// URI.
+func fileURI(file, base string) string {
+	rel := relPath(file, base)
+	if !filepath.IsAbs(filepath.FromSlash(rel)) {
+		return (&url.URL{Path: rel}).String()
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(rel)}).String()
 }
