@@ -302,6 +302,25 @@ func TestScenarioEveryRuleExactly(t *testing.T) {
 		}
 	}
 
+	// --config-dir points findings about declared identities at their
+	// resource blocks: by literal namespace/name, or by state address.
+	tfdir := filepath.Join(s.dir, "tf")
+	if err := os.MkdirAll(tfdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tf := fmt.Sprintf("# identities\n\nresource \"nhi_kubernetes_service_account\" \"expired\" {\n  namespace = %q\n  name      = \"expired-holder\"\n}\n\nresource \"nhi_kubernetes_service_account\" \"widened\" {\n  namespace = var.ns\n  name      = \"widened\"\n}\n", s.ns)
+	if err := os.WriteFile(filepath.Join(tfdir, "main.tf"), []byte(tf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	located := parseJSON(t, run(t, "--config", s.config, "--state", s.state, "--config-dir", tfdir, "--format", "json", "--at", s.at.Format(time.RFC3339)).stdout)
+	where := map[string]string{}
+	for _, f := range located.Findings {
+		where[f.RuleID+" "+strings.TrimPrefix(f.Identity.ID, s.ns+"/")] = fmt.Sprintf("%s:%d", filepath.Base(f.Location.File), f.Location.Line)
+	}
+	if where["NHI004 expired-holder"] != "main.tf:3" || where["NHI003 widened"] != "main.tf:8" || where["NHI001 plain"] != "nhi-drift.hcl:2" {
+		t.Errorf("locations: %v", where)
+	}
+
 	// Without --state, the state rules (NHI002, NHI012) do not apply.
 	noState := parseJSON(t, run(t, "--config", s.config, "--format", "json", "--at", s.at.Format(time.RFC3339)).stdout)
 	for _, f := range noState.Findings {

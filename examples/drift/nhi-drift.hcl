@@ -1,0 +1,28 @@
+# nhi-drift.hcl: what `terraform-provider-nhi drift` scans and how it judges.
+
+source "kubernetes" "prod" {
+  kubeconfig = "~/.kube/config"
+  context    = "prod"
+  # namespaces = ["payments", "ci"]   # default: all namespaces
+}
+
+policy {
+  warn_before        = "30d"  # NHI005
+  max_lifetime       = "365d" # NHI007, for declared expiry
+  max_credential_age = "90d"  # NHI007, for keys
+  stale_after        = "45d"  # NHI009
+  privileged_scopes  = ["clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin"]
+  forbidden_scopes   = ["clusterrole:*@kube-system"]
+}
+
+owners {
+  file = "owners.txt" # one person or team per line; "#" starts a comment
+}
+
+exception "nightly-report-reuse" {
+  identity = "reports/nightly"
+  rules    = ["NHI010"]
+  reason   = "The report's web view and its CronJob are one product."
+  ticket   = "SEC-142"
+  expires  = "2027-03-31"
+}
