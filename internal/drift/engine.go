@@ -15,8 +15,6 @@ import (
 // Policy is the reporter's policy: the provider's, plus risk thresholds.
 type Policy struct {
 	nhi.Policy
-	// MaxCredentialAge flags credentials older than this (NHI007).
-	MaxCredentialAge time.Duration
 	// StaleAfter: an unused identity older than this is stale (NHI009).
 	StaleAfter time.Duration
 	// PrivilegedScopes are globs of scopes that are privileged (NHI008).
@@ -27,7 +25,6 @@ type Policy struct {
 func DefaultPolicy() Policy {
 	return Policy{
 		Policy:           nhi.DefaultPolicy(),
-		MaxCredentialAge: 90 * 24 * time.Hour,
 		StaleAfter:       45 * 24 * time.Hour,
 		PrivilegedScopes: []string{"clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin"},
 	}
@@ -306,7 +303,7 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 
 	for _, c := range id.Credentials {
 		switch {
-		case c.Kind == nhi.CredentialLegacyToken:
+		case c.Kind == nhi.CredentialLegacyToken && !c.Declared:
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a legacy token Secret %s that never expires", kindName(id.Kind), ref.ID, c.ID), locOr(loc, id.Declared))
 		case pol.MaxCredentialAge > 0 && !c.CreatedAt.IsZero() && now.Sub(c.CreatedAt) > pol.MaxCredentialAge:
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has credential %s created %s ago, older than max_credential_age %s",

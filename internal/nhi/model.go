@@ -86,8 +86,10 @@ type Identity struct {
 // Credential is a secret an identity authenticates with. It never carries the
 // secret value itself.
 type Credential struct {
-	ID         string
-	Kind       string
+	ID   string
+	Kind string
+	// Declared is true when a declaration of this product manages it.
+	Declared   bool
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time

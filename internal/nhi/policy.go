@@ -11,8 +11,10 @@ import (
 
 // Policy defaults, documented on the provider page.
 const (
-	DefaultMaxLifetime = 365 * 24 * time.Hour
-	DefaultWarnBefore  = 30 * 24 * time.Hour
+	DefaultMaxLifetime        = 365 * 24 * time.Hour
+	DefaultWarnBefore         = 30 * 24 * time.Hour
+	DefaultMaxTokenExpiration = 24 * time.Hour
+	DefaultMaxCredentialAge   = 90 * 24 * time.Hour
 )
 
 // Policy is the organisation's rules for declared identities, enforced at
@@ -27,11 +29,17 @@ type Policy struct {
 	ForbiddenScopes []string
 	// OwnerPattern, when set, must match the whole owner.
 	OwnerPattern *regexp.Regexp
+	// MaxTokenExpiration bounds short-lived tokens minted at plan/apply time.
+	MaxTokenExpiration time.Duration
+	// MaxCredentialAge bounds how long a long-lived credential may live
+	// before it must be rotated.
+	MaxCredentialAge time.Duration
 }
 
 // DefaultPolicy returns the policy in force when none is configured.
 func DefaultPolicy() Policy {
-	return Policy{MaxLifetime: DefaultMaxLifetime, WarnBefore: DefaultWarnBefore}
+	return Policy{MaxLifetime: DefaultMaxLifetime, WarnBefore: DefaultWarnBefore,
+		MaxTokenExpiration: DefaultMaxTokenExpiration, MaxCredentialAge: DefaultMaxCredentialAge}
 }
 
 // Violation is one broken rule, phrased for a person: what is wrong and how

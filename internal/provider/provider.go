@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -27,7 +29,10 @@ import (
 // EnvEvaluationTime overrides "now" for expiry evaluation.
 const EnvEvaluationTime = "NHI_EVALUATION_TIME"
 
-var _ provider.Provider = &nhiProvider{}
+var (
+	_ provider.Provider                       = &nhiProvider{}
+	_ provider.ProviderWithEphemeralResources = &nhiProvider{}
+)
 
 type nhiProvider struct {
 	version string
@@ -65,10 +70,12 @@ type kubernetesModel struct {
 }
 
 type policyModel struct {
-	MaxLifetime     types.String `tfsdk:"max_lifetime"`
-	WarnBefore      types.String `tfsdk:"warn_before"`
-	ForbiddenScopes []string     `tfsdk:"forbidden_scopes"`
-	OwnerPattern    types.String `tfsdk:"owner_pattern"`
+	MaxLifetime        types.String `tfsdk:"max_lifetime"`
+	WarnBefore         types.String `tfsdk:"warn_before"`
+	ForbiddenScopes    []string     `tfsdk:"forbidden_scopes"`
+	OwnerPattern       types.String `tfsdk:"owner_pattern"`
+	MaxTokenExpiration types.String `tfsdk:"max_token_expiration"`
+	MaxCredentialAge   types.String `tfsdk:"max_credential_age"`
 }
 
 func (p *nhiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -129,6 +136,16 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 						MarkdownDescription: "Scopes no declaration may hold, as globs: `\"clusterrole:cluster-admin\"`, `\"clusterrole:*@kube-system\"`.",
 						Validators:          []validator.List{framework.Each(framework.ScopePattern())},
 					},
+					"max_token_expiration": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Longest `expiration` a short-lived token from `nhi_kubernetes_token` may have. Default `\"24h\"`.",
+						Validators:          []validator.String{framework.Duration()},
+					},
+					"max_credential_age": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Longest a long-lived credential (`nhi_kubernetes_service_account_token`) may live before a plan rotates it; `rotate_after` may not exceed it. Default `\"90d\"`.",
+						Validators:          []validator.String{framework.Duration()},
+					},
 					"owner_pattern": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "Regular expression every `owner` must match in full, such as `\"team:[a-z-]+|[a-z.]+@example\\\\.com\"`.",
@@ -166,19 +183,23 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 
 	pol := nhi.DefaultPolicy()
 	if cp := cfg.Policy; cp != nil {
-		if v := cp.MaxLifetime.ValueString(); v != "" {
-			d, err := nhi.ParseDuration(v)
-			if err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("policy").AtName("max_lifetime"), "Invalid duration", "policy.max_lifetime "+err.Error())
+		for _, d := range []struct {
+			name  string
+			value types.String
+			dst   *time.Duration
+		}{
+			{"max_lifetime", cp.MaxLifetime, &pol.MaxLifetime},
+			{"warn_before", cp.WarnBefore, &pol.WarnBefore},
+			{"max_token_expiration", cp.MaxTokenExpiration, &pol.MaxTokenExpiration},
+			{"max_credential_age", cp.MaxCredentialAge, &pol.MaxCredentialAge},
+		} {
+			if v := d.value.ValueString(); v != "" {
+				parsed, err := nhi.ParseDuration(v)
+				if err != nil {
+					resp.Diagnostics.AddAttributeError(path.Root("policy").AtName(d.name), "Invalid duration", "policy."+d.name+" "+err.Error())
+				}
+				*d.dst = parsed
 			}
-			pol.MaxLifetime = d
-		}
-		if v := cp.WarnBefore.ValueString(); v != "" {
-			d, err := nhi.ParseDuration(v)
-			if err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("policy").AtName("warn_before"), "Invalid duration", "policy.warn_before "+err.Error())
-			}
-			pol.WarnBefore = d
 		}
 		pol.ForbiddenScopes = cp.ForbiddenScopes
 		if v := cp.OwnerPattern.ValueString(); v != "" {
@@ -214,6 +235,7 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	pd := framework.NewProviderData(c, pol, conn, prefix)
 	resp.ResourceData = pd
 	resp.DataSourceData = pd
+	resp.EphemeralResourceData = pd
 }
 
 func setIf(dst *string, v types.String) {
@@ -234,6 +256,14 @@ func trimErr(err error) error {
 func (p *nhiProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		kubernetes.NewServiceAccountResource,
+		kubernetes.NewServiceAccountTokenResource,
+	}
+}
+
+func (p *nhiProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		kubernetes.NewTokenEphemeralResource,
+		kubernetes.NewServiceAccountTokenValueEphemeralResource,
 	}
 }
 

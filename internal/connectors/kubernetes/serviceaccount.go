@@ -122,6 +122,7 @@ func (c *Client) listTokenSecrets(ctx context.Context, namespace string) (map[nh
 				ID:        s.Namespace + "/" + s.Name,
 				Kind:      nhi.CredentialLegacyToken,
 				CreatedAt: s.CreationTimestamp.UTC(),
+				Declared:  s.Labels[ManagedByLabel] == ManagedByValue,
 			})
 		}
 		if lo.Continue = l.Continue; lo.Continue == "" {

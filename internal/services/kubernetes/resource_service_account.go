@@ -52,6 +52,8 @@ type serviceAccountModel struct {
 	CreatedAt       types.String          `tfsdk:"created_at"`
 	Status          types.String          `tfsdk:"status"`
 	EffectiveScopes types.Set             `tfsdk:"effective_scopes"`
+	AllowLegacy     types.Bool            `tfsdk:"allow_legacy_tokens"`
+	LegacyTokens    types.Set             `tfsdk:"legacy_tokens"`
 }
 
 func (m *serviceAccountModel) ref() nhi.Ref {
@@ -107,6 +109,15 @@ func serviceAccountSchema() schema.Schema {
 	attrs["automount_token"] = schema.BoolAttribute{
 		Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 		MarkdownDescription: "Whether pods using this service account get its token mounted. Defaults to `false`. While the service account is disabled, automount is off whatever this says.",
+	}
+	attrs["allow_legacy_tokens"] = schema.BoolAttribute{
+		Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+		MarkdownDescription: "Whether long-lived token Secrets that reference this service account may exist without being declared by " +
+			"`nhi_kubernetes_service_account_token`. Defaults to `false`: such Secrets show in the plan (`legacy_tokens`) and the apply deletes them.",
+	}
+	attrs["legacy_tokens"] = schema.SetAttribute{
+		Computed: true, ElementType: types.StringType,
+		MarkdownDescription: "Names of the token Secrets that reference this service account and that no `nhi_kubernetes_service_account_token` declares. Never their values.",
 	}
 	attrs["uid"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Kubernetes UID.", PlanModifiers: idPlan}
 	attrs["created_at"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Creation time (RFC 3339).", PlanModifiers: idPlan}
@@ -230,7 +241,35 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 			plan.EffectiveScopes = stringSet(canon)
 		}
 	}
+	switch {
+	case !plan.AllowLegacy.IsUnknown() && !plan.AllowLegacy.ValueBool():
+		plan.LegacyTokens = types.SetValueMust(types.StringType, []attr.Value{})
+	case req.State.Raw.IsNull():
+		plan.LegacyTokens = types.SetUnknown(types.StringType)
+	default:
+		var prior types.Set
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("legacy_tokens"), &prior)...)
+		plan.LegacyTokens = prior
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// removeLegacyTokens deletes the undeclared token Secrets of the account
+// unless they are allowed.
+func (r *serviceAccountResource) removeLegacyTokens(ctx context.Context, c *k8s.Client, m *serviceAccountModel) error {
+	if m.AllowLegacy.ValueBool() {
+		return nil
+	}
+	names, err := c.LegacyTokens(ctx, m.ref())
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := c.DeleteTokenSecret(ctx, nhi.Ref{Location: m.Namespace.ValueString(), Name: n}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *serviceAccountResource) spec(ctx context.Context, m *serviceAccountModel, diags *diag.Diagnostics) k8s.ServiceAccountSpec {
@@ -307,6 +346,11 @@ func (r *serviceAccountResource) Update(ctx context.Context, req resource.Update
 	} else {
 		id, err = c.Update(ctx, spec)
 	}
+	if err == nil {
+		if err = r.removeLegacyTokens(ctx, c, &plan); err == nil {
+			id, err = c.Get(ctx, spec.Ref)
+		}
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Updating the "+plan.subject()+" failed", err.Error()+
 			"\n\nThe next plan shows what is left to change.")
@@ -354,6 +398,7 @@ func (r *serviceAccountResource) setState(ctx context.Context, m *serviceAccount
 	m.UID = types.StringValue(id.ID)
 	m.CreatedAt = types.StringValue(nhi.FormatTime(id.CreatedAt))
 	m.EffectiveScopes = stringSet(id.EffectiveScopes)
+	m.LegacyTokens = stringSet(legacyTokens(id))
 	if m.Status.IsUnknown() {
 		m.Status = types.StringValue(string(framework.ReadStatus(r.pd, id)))
 	}
@@ -405,6 +450,22 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 	}
 	m.Status = types.StringValue(string(framework.ReadStatus(r.pd, id)))
 	m.EffectiveScopes = stringSet(id.EffectiveScopes)
+	m.LegacyTokens = stringSet(legacyTokens(id))
+	if m.AllowLegacy.IsNull() || m.AllowLegacy.IsUnknown() {
+		m.AllowLegacy = types.BoolValue(false)
+	}
+}
+
+// legacyTokens names the undeclared token Secrets of an identity.
+func legacyTokens(id nhi.Identity) []string {
+	var out []string
+	for _, c := range id.Credentials {
+		if c.Kind == nhi.CredentialLegacyToken && !c.Declared {
+			_, name, _ := strings.Cut(c.ID, "/")
+			out = append(out, name)
+		}
+	}
+	return nhi.SortedUnique(out)
 }
 
 // keepSet returns prior when it holds the same scopes as found once both are

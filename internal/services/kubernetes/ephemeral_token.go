@@ -1,0 +1,156 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+var _ ephemeral.EphemeralResourceWithConfigure = &tokenEphemeralResource{}
+
+// NewTokenEphemeralResource is the factory of the ephemeral
+// nhi_kubernetes_token.
+func NewTokenEphemeralResource() ephemeral.EphemeralResource { return &tokenEphemeralResource{} }
+
+type tokenEphemeralResource struct{ pd *framework.ProviderData }
+
+type boundObjectModel struct {
+	Kind types.String `tfsdk:"kind"`
+	Name types.String `tfsdk:"name"`
+	UID  types.String `tfsdk:"uid"`
+}
+
+type tokenModel struct {
+	Namespace   types.String      `tfsdk:"namespace"`
+	Name        types.String      `tfsdk:"service_account"`
+	Audiences   []string          `tfsdk:"audiences"`
+	Expiration  types.String      `tfsdk:"expiration"`
+	BoundObject *boundObjectModel `tfsdk:"bound_object"`
+	Token       types.String      `tfsdk:"token"`
+	ExpiresAt   types.String      `tfsdk:"expires_at"`
+}
+
+func (e *tokenEphemeralResource) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_kubernetes_token"
+}
+
+func (e *tokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A short-lived token for a declared service account, minted through the TokenRequest API when Terraform " +
+			"needs it. It is never in a plan or in state: use it to configure another provider, or in a write-only argument. " +
+			"A service account that has expired or been disabled gets no token.",
+		Attributes: map[string]schema.Attribute{
+			"namespace": schema.StringAttribute{Required: true, MarkdownDescription: "Namespace of the service account.",
+				Validators: []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a namespace name", Check: trimQuoted(k8s.ValidateNamespace)}}},
+			"service_account": schema.StringAttribute{Required: true, MarkdownDescription: "Name of a service account declared with `nhi_kubernetes_service_account`.",
+				Validators: []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "a service account name", Check: trimQuoted(k8s.ValidateServiceAccountName)}}},
+			"audiences": schema.ListAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "Audiences of the token. Default: the API server's."},
+			"expiration": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "Lifetime of the token, such as `\"1h\"`: at least `10m`, at most the provider's `policy.max_token_expiration` (default `24h`). Default `\"1h\"`.",
+				Validators:          []validator.String{framework.Duration()}},
+			"bound_object": schema.SingleNestedAttribute{Optional: true,
+				MarkdownDescription: "Bind the token to an object: it stops working when the object is deleted.",
+				Attributes: map[string]schema.Attribute{
+					"kind": schema.StringAttribute{Required: true, MarkdownDescription: "`Pod`, `Secret` or `Node`.",
+						Validators: []validator.String{framework.OneOf("Pod", "Secret", "Node")}},
+					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the object, in the service account's namespace for a Pod or Secret."},
+					"uid":  schema.StringAttribute{Optional: true, MarkdownDescription: "UID of the object, to bind to this instance of it."},
+				}},
+			"token":      schema.StringAttribute{Computed: true, Sensitive: true, MarkdownDescription: "The token."},
+			"expires_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the token expires (RFC 3339)."},
+		},
+	}
+}
+
+func (e *tokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
+	e.pd = framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (e *tokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	var m tokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || e.pd == nil {
+		return
+	}
+	exp := time.Hour
+	if v := m.Expiration.ValueString(); v != "" {
+		d, err := nhi.ParseDuration(v)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("expiration"), "Invalid duration", "expiration "+err.Error())
+			return
+		}
+		exp = d
+	}
+	if exp < k8s.MinTokenExpiration {
+		resp.Diagnostics.AddAttributeError(path.Root("expiration"), "Token expiration too short",
+			fmt.Sprintf("expiration %s is shorter than the TokenRequest API's minimum of 10m; set it to \"10m\" or more.", nhi.FormatDuration(exp)))
+		return
+	}
+	if max := e.pd.Policy.MaxTokenExpiration; max > 0 && exp > max {
+		resp.Diagnostics.AddAttributeError(path.Root("expiration"), "Token expiration exceeds policy",
+			fmt.Sprintf("expiration %s is longer than the provider's policy.max_token_expiration of %s; shorten it.", nhi.FormatDuration(exp), nhi.FormatDuration(max)))
+		return
+	}
+	c, err := e.pd.Kubernetes()
+	if err != nil {
+		framework.KubernetesDiag(&resp.Diagnostics, err)
+		return
+	}
+	ref := nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}
+	if !e.eligible(ctx, c, ref, &resp.Diagnostics) {
+		return
+	}
+	tr := k8s.TokenRequest{Audiences: m.Audiences, Expiration: exp}
+	if b := m.BoundObject; b != nil {
+		tr.Bound = &k8s.BoundObject{Kind: b.Kind.ValueString(), Name: b.Name.ValueString(), UID: b.UID.ValueString()}
+	}
+	tok, err := c.RequestToken(ctx, ref, tr)
+	if err != nil {
+		resp.Diagnostics.AddError("Requesting a token failed", err.Error())
+		return
+	}
+	m.Token = types.StringValue(tok.Value)
+	m.ExpiresAt = types.StringValue(nhi.FormatTime(tok.ExpiresAt))
+	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+}
+
+// eligible refuses tokens to service accounts that are undeclared, disabled
+// or expired (as of the provider's evaluation time).
+func (e *tokenEphemeralResource) eligible(ctx context.Context, c *k8s.Client, ref nhi.Ref, diags *diag.Diagnostics) bool {
+	id, err := c.Get(ctx, ref)
+	switch {
+	case errors.Is(err, nhi.ErrNotFound):
+		diags.AddAttributeError(path.Root("service_account"), "Service account not found",
+			fmt.Sprintf("service account %s does not exist. Declare it with nhi_kubernetes_service_account and reference that resource's namespace and name.", ref))
+		return false
+	case err != nil:
+		diags.AddError("Reading the service account failed", err.Error())
+		return false
+	case !id.Declared:
+		diags.AddAttributeError(path.Root("service_account"), "Service account is not declared",
+			fmt.Sprintf("service account %s has no owner, purpose or expiry: it is not declared with nhi_kubernetes_service_account, so it gets no token. Declare it (terraform import adopts it).", ref))
+		return false
+	case id.Disabled:
+		diags.AddAttributeError(path.Root("service_account"), "Service account is disabled",
+			fmt.Sprintf("service account %s was disabled on expiry, so it gets no token. Extend its expires_at in a reviewed change to re-enable it.", ref))
+		return false
+	case !id.Governance.ExpiresAt.IsZero() && !e.pd.Clock.Now().Before(id.Governance.ExpiresAt):
+		diags.AddAttributeError(path.Root("service_account"), "Service account has expired",
+			fmt.Sprintf("service account %s expired at %s, so it gets no token. Extend its expires_at in a reviewed change if it is still needed.", ref, nhi.FormatTime(id.Governance.ExpiresAt)))
+		return false
+	}
+	return true
+}

@@ -1,0 +1,295 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = &tokenResource{}
+	_ resource.ResourceWithImportState = &tokenResource{}
+	_ resource.ResourceWithModifyPlan  = &tokenResource{}
+)
+
+// NewServiceAccountTokenResource is the factory of
+// nhi_kubernetes_service_account_token.
+func NewServiceAccountTokenResource() resource.Resource { return &tokenResource{} }
+
+type tokenResource struct{ pd *framework.ProviderData }
+
+type tokenResourceModel struct {
+	ID             types.String          `tfsdk:"id"`
+	Namespace      types.String          `tfsdk:"namespace"`
+	ServiceAccount types.String          `tfsdk:"service_account"`
+	Name           types.String          `tfsdk:"name"`
+	UID            types.String          `tfsdk:"uid"`
+	Owner          types.String          `tfsdk:"owner"`
+	Purpose        types.String          `tfsdk:"purpose"`
+	ExpiresAt      framework.ExpiryValue `tfsdk:"expires_at"`
+	RotateAfter    types.String          `tfsdk:"rotate_after"`
+	CreatedAt      types.String          `tfsdk:"created_at"`
+	RotationDueAt  types.String          `tfsdk:"rotation_due_at"`
+}
+
+func (m *tokenResourceModel) ref() nhi.Ref {
+	return nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}
+}
+
+func (r *tokenResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_kubernetes_service_account_token"
+}
+
+func (r *tokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A governed long-lived token for a declared service account, for the few cases that truly need one " +
+			"(such as an external CI system): a `kubernetes.io/service-account-token` Secret carrying its own owner, purpose and expiry. " +
+			"A plan replaces it once `rotate_after` (or the provider's `policy.max_credential_age`) has passed since it was created, and warns before. " +
+			"**The token is never in state**: read it with the ephemeral `nhi_kubernetes_service_account_token` and pass it on as an ephemeral value.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "`namespace/name` of the Secret."},
+			"namespace": schema.StringAttribute{Required: true, PlanModifiers: replace, MarkdownDescription: "Namespace of the service account and the Secret.",
+				Validators: []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a namespace name", Check: trimQuoted(k8s.ValidateNamespace)}}},
+			"service_account": schema.StringAttribute{Required: true, PlanModifiers: replace,
+				MarkdownDescription: "Name of a service account declared with `nhi_kubernetes_service_account`.",
+				Validators:          []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "a service account name", Check: trimQuoted(k8s.ValidateServiceAccountName)}}},
+			"name": schema.StringAttribute{Computed: true, PlanModifiers: keep,
+				MarkdownDescription: "Generated name of the Secret (`<service_account>-token-<suffix>`), so that a replacement can exist beside the token it replaces."},
+			"uid":   schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "UID of the Secret."},
+			"owner": schema.StringAttribute{Required: true, MarkdownDescription: "Who is responsible for this credential.", Validators: []validator.String{framework.NotBlank("owner")}},
+			"purpose": schema.StringAttribute{Required: true, MarkdownDescription: "Why this long-lived credential exists, for example the system that holds it.",
+				Validators: []validator.String{framework.NotBlank("purpose")}},
+			"expires_at": schema.StringAttribute{Optional: true, CustomType: framework.ExpiryType{},
+				MarkdownDescription: "When this credential must be gone (RFC 3339 or `YYYY-MM-DD`). Past it, plans fail until it is extended or the resource removed.",
+				Validators:          []validator.String{framework.Expiry()}},
+			"rotate_after": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "Replace the token this long after it was created, such as `\"30d\"`. Default and maximum: the provider's `policy.max_credential_age` (`90d`).",
+				Validators:          []validator.String{framework.Duration()}},
+			"created_at": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When the token was created (RFC 3339)."},
+			"rotation_due_at": schema.StringAttribute{Computed: true,
+				MarkdownDescription: "When a plan will replace the token: `created_at` plus `rotate_after`. Reference the resource in `replace_triggered_by` to roll consumers with it."},
+		},
+	}
+}
+
+func (r *tokenResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// period is the rotation period for a plan, or 0 with an attribute error.
+func (r *tokenResource) period(m *tokenResourceModel, diags *diag.Diagnostics) time.Duration {
+	max := r.pd.Policy.MaxCredentialAge
+	if m.RotateAfter.IsNull() || m.RotateAfter.IsUnknown() {
+		return max
+	}
+	d, err := nhi.ParseDuration(m.RotateAfter.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("rotate_after"), "Invalid duration", "rotate_after "+err.Error())
+		return 0
+	}
+	if max > 0 && d > max {
+		diags.AddAttributeError(path.Root("rotate_after"), "Rotation period exceeds policy",
+			fmt.Sprintf("rotate_after %s is longer than the provider's policy.max_credential_age of %s. Set rotate_after to %s or less.",
+				nhi.FormatDuration(d), nhi.FormatDuration(max), nhi.FormatDuration(max)))
+		return 0
+	}
+	return d
+}
+
+// ModifyPlan plans rotation: once rotation_due_at has passed (as of the
+// provider's evaluation time) the token is replaced, with a warning before.
+func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.pd == nil {
+		return
+	}
+	var plan tokenResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	now := r.pd.Clock.Now()
+	subject := fmt.Sprintf("token of service account %s/%s", plan.Namespace.ValueString(), plan.ServiceAccount.ValueString())
+	period := r.period(&plan, &resp.Diagnostics)
+
+	var state *tokenResourceModel
+	if !req.State.Raw.IsNull() {
+		state = &tokenResourceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if v := plan.ExpiresAt; !v.IsNull() && !v.IsUnknown() {
+		if exp, err := nhi.ParseExpiry(v.ValueString()); err == nil && !now.Before(exp) {
+			resp.Diagnostics.AddAttributeError(path.Root("expires_at"), fmt.Sprintf("The %s has expired", subject),
+				fmt.Sprintf("expires_at %s is past (as of %s). Remove the resource to delete the credential, or extend expires_at in a reviewed change.",
+					nhi.FormatTime(exp), nhi.FormatTime(now)))
+		}
+	}
+	if resp.Diagnostics.HasError() || period == 0 {
+		return
+	}
+	if state == nil || state.CreatedAt.IsNull() || state.CreatedAt.ValueString() == "" {
+		plan.RotationDueAt = types.StringUnknown()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	created, err := time.Parse(time.RFC3339, state.CreatedAt.ValueString())
+	if err != nil {
+		return
+	}
+	due := created.Add(period)
+	if !now.Before(due) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation", subject),
+			fmt.Sprintf("The token was created at %s and rotation was due at %s. This plan replaces it with a new token; with "+
+				"create_before_destroy the old one is deleted only after the new one exists. Consumers that reference this resource in "+
+				"replace_triggered_by are replaced with it.", state.CreatedAt.ValueString(), nhi.FormatTime(due)))
+		for _, p := range []string{"rotation_due_at", "name", "id", "uid", "created_at"} {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(p), types.StringUnknown())...)
+		}
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("rotation_due_at"))
+		return
+	}
+	warn := r.pd.Policy.WarnBefore
+	if q := period / 4; q < warn {
+		warn = q
+	}
+	if !now.Before(due.Add(-warn)) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation in %s", subject, nhi.HumanDuration(due.Sub(now))),
+			fmt.Sprintf("The token will be replaced by the first plan after %s. Make sure its consumers pick up the new token (replace_triggered_by), "+
+				"or set create_before_destroy so that old and new overlap.", nhi.FormatTime(due)))
+	}
+	plan.RotationDueAt = types.StringValue(nhi.FormatTime(due))
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *tokenResource) governance(m *tokenResourceModel, diags *diag.Diagnostics) nhi.Governance {
+	g := nhi.Governance{Owner: m.Owner.ValueString(), Purpose: m.Purpose.ValueString()}
+	if v := m.ExpiresAt.ValueString(); v != "" {
+		t, err := nhi.ParseExpiry(v)
+		if err != nil {
+			diags.AddAttributeError(path.Root("expires_at"), "Invalid expiry", "expires_at "+err.Error())
+		}
+		g.ExpiresAt = t
+	}
+	return g
+}
+
+func (r *tokenResource) setComputed(m *tokenResourceModel, t k8s.TokenSecret, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(t.Ref.String())
+	m.Name = types.StringValue(t.Ref.Name)
+	m.UID = types.StringValue(t.UID)
+	m.CreatedAt = types.StringValue(nhi.FormatTime(t.CreatedAt))
+	if p := r.period(m, diags); p > 0 {
+		m.RotationDueAt = types.StringValue(nhi.FormatTime(t.CreatedAt.Add(p)))
+	}
+}
+
+func (r *tokenResource) client(diags *diag.Diagnostics) *k8s.Client {
+	c, err := r.pd.Kubernetes()
+	if err != nil {
+		framework.KubernetesDiag(diags, err)
+	}
+	return c
+}
+
+func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m tokenResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	g := r.governance(&m, &resp.Diagnostics)
+	c := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	t, err := c.CreateTokenSecret(ctx, k8s.TokenSecretSpec{
+		ServiceAccount: nhi.Ref{Location: m.Namespace.ValueString(), Name: m.ServiceAccount.ValueString()}, Governance: g,
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Creating the token failed", err.Error())
+		return
+	}
+	r.setComputed(&m, t, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m tokenResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	c := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	t, err := c.GetTokenSecret(ctx, m.ref())
+	if k8s.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Reading the token failed", err.Error())
+		return
+	}
+	m.ServiceAccount = types.StringValue(t.ServiceAccount)
+	m.Owner = types.StringValue(t.Governance.Owner)
+	m.Purpose = types.StringValue(t.Governance.Purpose)
+	if !t.Governance.ExpiresAt.IsZero() {
+		m.ExpiresAt = framework.NewExpiryValue(nhi.FormatTime(t.Governance.ExpiresAt))
+	} else {
+		m.ExpiresAt = framework.ExpiryValue{StringValue: types.StringNull()}
+	}
+	r.setComputed(&m, t, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *tokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m tokenResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	g := r.governance(&m, &resp.Diagnostics)
+	c := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	t, err := c.UpdateTokenSecretGovernance(ctx, m.ref(), g)
+	if err != nil {
+		resp.Diagnostics.AddError("Updating the token failed", err.Error())
+		return
+	}
+	r.setComputed(&m, t, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *tokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m tokenResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	c := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := c.DeleteTokenSecret(ctx, m.ref()); err != nil {
+		resp.Diagnostics.AddError("Deleting the token failed", err.Error())
+	}
+}
+
+func (r *tokenResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ns, name, ok := strings.Cut(req.ID, "/")
+	if !ok || ns == "" || name == "" {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("The import ID %q is not of the form namespace/secret-name, such as ci/deployer-token-x7k2p.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("namespace"), ns)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+}
