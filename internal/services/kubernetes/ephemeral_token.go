@@ -85,8 +85,9 @@ func (e *tokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 	if resp.Diagnostics.HasError() || e.pd == nil {
 		return
 	}
-	exp := time.Hour
+	exp, written := time.Hour, "1h"
 	if v := m.Expiration.ValueString(); v != "" {
+		written = v
 		d, err := nhi.ParseDuration(v)
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("expiration"), "Invalid duration", "expiration "+err.Error())
@@ -96,12 +97,12 @@ func (e *tokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 	}
 	if exp < k8s.MinTokenExpiration {
 		resp.Diagnostics.AddAttributeError(path.Root("expiration"), "Token expiration too short",
-			fmt.Sprintf("expiration %s is shorter than the TokenRequest API's minimum of 10m; set it to \"10m\" or more.", nhi.FormatDuration(exp)))
+			fmt.Sprintf("expiration %q is shorter than the TokenRequest API's minimum of 10m; set it to \"10m\" or more.", written))
 		return
 	}
 	if max := e.pd.Policy.MaxTokenExpiration; max > 0 && exp > max {
 		resp.Diagnostics.AddAttributeError(path.Root("expiration"), "Token expiration exceeds policy",
-			fmt.Sprintf("expiration %s is longer than the provider's policy.max_token_expiration of %s; shorten it.", nhi.FormatDuration(exp), nhi.FormatDuration(max)))
+			fmt.Sprintf("expiration %q is longer than the provider's policy.max_token_expiration of %s; shorten it.", written, max))
 		return
 	}
 	c, err := e.pd.Kubernetes()

@@ -134,9 +134,14 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	}
 	if v := plan.ExpiresAt; !v.IsNull() && !v.IsUnknown() {
 		if exp, err := nhi.ParseExpiry(v.ValueString()); err == nil && !now.Before(exp) {
-			resp.Diagnostics.AddAttributeError(path.Root("expires_at"), fmt.Sprintf("The %s has expired", subject),
-				fmt.Sprintf("expires_at %s is past (as of %s). Remove the resource to delete the credential, or extend expires_at in a reviewed change.",
-					nhi.FormatTime(exp), nhi.FormatTime(now)))
+			if state == nil {
+				resp.Diagnostics.AddAttributeError(path.Root("expires_at"), "Expiry is in the past",
+					fmt.Sprintf("expires_at %s is already past (as of %s). Set a future date for the %s.", nhi.FormatTime(exp), nhi.FormatTime(now), subject))
+			} else {
+				resp.Diagnostics.AddAttributeError(path.Root("expires_at"), fmt.Sprintf("The %s has expired", subject),
+					fmt.Sprintf("expires_at %s is past (as of %s). Remove the resource to delete the credential, or extend expires_at in a reviewed change.",
+						nhi.FormatTime(exp), nhi.FormatTime(now)))
+			}
 		}
 	}
 	if resp.Diagnostics.HasError() || period == 0 {
