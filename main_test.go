@@ -16,10 +16,7 @@ func TestBinaryServesTerraformAndDrift(t *testing.T) {
 		t.Fatal("NHI_TEST_KUBECONFIG is not set; run make test")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "terraform-provider-nhi")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 
 	// drift, with usage on -h, and stdin for --state.
 	out, err := exec.Command(bin, "drift", "-h").CombinedOutput()
@@ -39,7 +36,7 @@ func TestBinaryServesTerraformAndDrift(t *testing.T) {
 
 	// Terraform launching the same binary as its plugin.
 	tfrc := filepath.Join(dir, "dev.tfrc")
-	if err := os.WriteFile(tfrc, []byte("provider_installation {\n  dev_overrides {\n    \"nhi-ops/nhi\" = \""+dir+"\"\n  }\n  direct {}\n}\n"), 0o600); err != nil {
+	if err := os.WriteFile(tfrc, []byte("provider_installation {\n  dev_overrides {\n    \"nhi-ops/nhi\" = \""+filepath.Dir(bin)+"\"\n  }\n  direct {}\n}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	work := filepath.Join(dir, "work")

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// binary builds the provider once per test run into dir's parent.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "nhi-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "terraform-provider-nhi")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// jwt matches any JSON Web Token: service account tokens are JWTs, and
+// nothing else in these artifacts should be one.
+var jwt = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+`)
+
+// After applying configurations that use both a minted and a long-lived
+// token, no byte sequence of either appears in the state, the plan and
+// state JSON, Terraform's trace log, or any drift report.
+func TestSecurityNoTokenInStatePlanLogsOrReports(t *testing.T) {
+	kubeconfig := acctest.Kubeconfig(t)
+	bin := binary(t)
+	ns := acctest.Namespace(t)
+	cs := acctest.Clientset(t)
+	ctx := context.Background()
+
+	// What the service account may do, so that providers configured with
+	// its tokens can read the inventory.
+	reader := acctest.RandName("nhi-reader")
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: reader},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"serviceaccounts", "secrets"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"rolebindings", "clusterrolebindings"}, Verbs: []string{"get", "list"}},
+		},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.RbacV1().ClusterRoles().Delete(context.Background(), reader, metav1.DeleteOptions{}) })
+
+	raw, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := raw.Clusters[raw.Contexts[raw.CurrentContext].Cluster]
+
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tfrc := filepath.Join(dir, "dev.tfrc")
+	if err := os.WriteFile(tfrc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"nhi-ops/nhi\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(bin))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "trace.log")
+	tf := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("terraform", args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+tfrc, "TF_LOG=trace", "TF_LOG_PATH="+logFile, "TF_IN_AUTOMATION=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	base := fmt.Sprintf(`
+terraform {
+  required_providers {
+    nhi = { source = "nhi-ops/nhi" }
+  }
+}
+provider "nhi" {
+  kubernetes { config_path = %q }
+}
+resource "nhi_kubernetes_service_account" "ci" {
+  namespace  = %q
+  name       = "ci"
+  owner      = "team:platform"
+  purpose    = "security test"
+  scopes     = ["clusterrole:%s"]
+  expires_at = %q
+}
+resource "nhi_kubernetes_service_account_token" "ci" {
+  namespace       = nhi_kubernetes_service_account.ci.namespace
+  service_account = nhi_kubernetes_service_account.ci.name
+  owner           = "team:platform"
+  purpose         = "external CI"
+  rotate_after    = "30d"
+}
+`, kubeconfig, ns, reader, time.Now().Add(60*24*time.Hour).Format("2006-01-02"))
+	consumers := fmt.Sprintf(`
+ephemeral "nhi_kubernetes_service_account_token" "ci" {
+  namespace = nhi_kubernetes_service_account_token.ci.namespace
+  name      = nhi_kubernetes_service_account_token.ci.name
+}
+ephemeral "nhi_kubernetes_token" "ci" {
+  namespace       = nhi_kubernetes_service_account.ci.namespace
+  service_account = nhi_kubernetes_service_account.ci.name
+  expiration      = "10m"
+}
+provider "nhi" {
+  alias = "long_lived"
+  kubernetes {
+    host                   = %[1]q
+    token                  = ephemeral.nhi_kubernetes_service_account_token.ci.token
+    cluster_ca_certificate = file(%[2]q)
+  }
+}
+provider "nhi" {
+  alias = "minted"
+  kubernetes {
+    host                   = %[1]q
+    token                  = ephemeral.nhi_kubernetes_token.ci.token
+    cluster_ca_certificate = file(%[2]q)
+  }
+}
+data "nhi_identities" "long_lived" {
+  provider  = nhi.long_lived
+  namespace = %[3]q
+}
+data "nhi_identities" "minted" {
+  provider  = nhi.minted
+  namespace = %[3]q
+}
+output "seen_with_long_lived_token" { value = length(data.nhi_identities.long_lived.identities) }
+output "seen_with_minted_token" { value = length(data.nhi_identities.minted.identities) }
+`, cluster.Server, cluster.CertificateAuthority, ns)
+
+	write := func(cfg string) {
+		if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(base)
+	tf("apply", "-auto-approve", "-input=false", "-no-color")
+	write(base + consumers)
+	out := tf("apply", "-auto-approve", "-input=false", "-no-color")
+	// Both providers authenticated as the service account and saw it.
+	if !strings.Contains(out, "seen_with_long_lived_token = 2") || !strings.Contains(out, "seen_with_minted_token = 2") {
+		t.Fatalf("the tokens did not work for the aliased providers:\n%s", out)
+	}
+	tf("plan", "-input=false", "-no-color", "-out=plan.bin")
+	artifacts := map[string]string{
+		"terraform.tfstate":   readFile(t, filepath.Join(work, "terraform.tfstate")),
+		"show -json (state)":  tf("show", "-json"),
+		"show -json (plan)":   tf("show", "-json", "plan.bin"),
+		"TF_LOG=trace output": readFile(t, logFile),
+	}
+
+	// The drift reporter, every format and the import blocks.
+	conf := filepath.Join(dir, "nhi-drift.hcl")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("source \"kubernetes\" \"k\" {\n  kubeconfig = %q\n  namespaces = [%q]\n}\n", kubeconfig, ns)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"drift", "--config", conf, "--state", filepath.Join(work, "terraform.tfstate"), "--verbose", "--fail-on", "none",
+		"--generate-imports", filepath.Join(dir, "adopt.tf")}
+	for _, f := range []string{"json", "sarif", "junit", "markdown"} {
+		args = append(args, "--output", f+"="+filepath.Join(dir, "report."+f))
+	}
+	d, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("drift: %v\n%s", err, d)
+	}
+	artifacts["drift text"] = string(d)
+	for _, f := range []string{"report.json", "report.sarif", "report.junit", "report.markdown", "adopt.tf"} {
+		artifacts["drift "+f] = readFile(t, filepath.Join(dir, f))
+	}
+
+	// The real long-lived token, read from the cluster by the test.
+	secret := ""
+	for _, line := range strings.Split(artifacts["terraform.tfstate"], "\n") {
+		if m := regexp.MustCompile(`"name": "(ci-token-[a-z0-9]+)"`).FindStringSubmatch(line); m != nil {
+			secret = m[1]
+		}
+	}
+	if secret == "" {
+		t.Fatal("no token Secret name in state")
+	}
+	token, err := acctest.Client(t).ReadTokenValue(ctx, nhi.Ref{Location: ns, Name: secret})
+	if err != nil || len(token) < 100 {
+		t.Fatalf("reading the real token: %v", err)
+	}
+	if len(artifacts["TF_LOG=trace output"]) < 10000 {
+		t.Fatalf("the trace log is suspiciously short (%d bytes); was TF_LOG honoured?", len(artifacts["TF_LOG=trace output"]))
+	}
+	for name, body := range artifacts {
+		// The whole token, and any 40-byte run of it (its signature part).
+		for i := 0; i+40 <= len(token); i += 20 {
+			if strings.Contains(body, token[i:i+40]) {
+				t.Errorf("%s contains bytes %d-%d of the long-lived token", name, i, i+40)
+				break
+			}
+		}
+		if m := jwt.FindString(body); m != "" {
+			t.Errorf("%s contains a JWT (a service account token): %.40s...", name, m)
+		}
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
