@@ -43,6 +43,12 @@ func (d *ProviderData) Kubernetes() (*k8s.Client, error) {
 			return
 		}
 		d.kube, d.kubeErr = k8s.New(cfg, d.kubePrefix)
+		if d.kubeErr == nil {
+			// One provider process serves one Terraform command: share
+			// list snapshots across its reads (see the connector's
+			// consistency rule).
+			d.kube.EnableSnapshots()
+		}
 	})
 	return d.kube, d.kubeErr
 }

@@ -87,6 +87,8 @@ func (c Connection) RESTConfig() (*rest.Config, error) {
 type Client struct {
 	cs      kubernetes.Interface
 	markers Markers
+	// snap, when set, shares list results across reads (see snapshot).
+	snap *snapshot
 }
 
 // New builds a connector from a REST configuration.
@@ -95,6 +97,12 @@ func New(cfg *rest.Config, prefix string) (*Client, error) {
 		return nil, err
 	}
 	cfg = rest.CopyConfig(cfg)
+	// client-go's default client-side limit (5 requests/s, bursts of 10)
+	// throttles applies of many identities; use kubectl's order of
+	// magnitude. The API server's own priority and fairness still applies.
+	if cfg.QPS == 0 && cfg.RateLimiter == nil {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "terraform-provider-nhi"
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
@@ -26,4 +27,9 @@ func wrap(err error, what string) error {
 	default:
 		return fmt.Errorf("%s: %w", what, err)
 	}
+}
+
+// notFound builds the API server's not-found error for a lookup in a list.
+func notFound(resource, name string) error {
+	return apierrors.NewNotFound(schema.GroupResource{Resource: resource}, name)
 }

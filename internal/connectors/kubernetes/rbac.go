@@ -99,6 +99,10 @@ func (ix bindingIndex) effectiveScopes(ref nhi.Ref) []string {
 }
 
 func (c *Client) listBindings(ctx context.Context) (bindingIndex, error) {
+	return cached(c, "bindings", func() (bindingIndex, error) { return c.listBindingsNow(ctx) })
+}
+
+func (c *Client) listBindingsNow(ctx context.Context) (bindingIndex, error) {
 	ix := bindingIndex{bySubject: map[nhi.Ref][]*binding{}, byOwner: map[string][]*binding{}}
 	add := func(b *binding, labels, annotations map[string]string) {
 		if labels[ManagedByLabel] == ManagedByValue {
@@ -184,7 +188,8 @@ func (c *Client) MissingRoles(ctx context.Context, home string, scopes []string)
 // the provider created them or ref was their only subject), and a binding is
 // created for every desired scope not yet granted.
 func (c *Client) reconcileGrants(ctx context.Context, ref nhi.Ref, desired []Scope) error {
-	ix, err := c.listBindings(ctx)
+	defer c.mutated()
+	ix, err := c.listBindingsNow(ctx)
 	if err != nil {
 		return err
 	}

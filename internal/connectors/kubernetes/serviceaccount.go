@@ -31,7 +31,7 @@ const legacyTokenNameAnnotation = corev1.ServiceAccountNameKey
 
 // Get reads one service account with its effective scopes and credentials.
 func (c *Client) Get(ctx context.Context, ref nhi.Ref) (nhi.Identity, error) {
-	sa, err := c.cs.CoreV1().ServiceAccounts(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+	sa, err := c.serviceAccount(ctx, ref)
 	if err != nil {
 		return nhi.Identity{}, wrap(err, "reading service account "+ref.String())
 	}
@@ -105,6 +105,10 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 // listTokenSecrets indexes legacy service-account token Secrets by the
 // service account they belong to. An empty namespace means all namespaces.
 func (c *Client) listTokenSecrets(ctx context.Context, namespace string) (map[nhi.Ref][]nhi.Credential, error) {
+	return cached(c, "tokens/"+namespace, func() (map[nhi.Ref][]nhi.Credential, error) { return c.listTokenSecretsNow(ctx, namespace) })
+}
+
+func (c *Client) listTokenSecretsNow(ctx context.Context, namespace string) (map[nhi.Ref][]nhi.Credential, error) {
 	out := map[nhi.Ref][]nhi.Credential{}
 	lo := metav1.ListOptions{Limit: listPageSize, FieldSelector: "type=" + string(corev1.SecretTypeServiceAccountToken)}
 	for {
@@ -245,9 +249,12 @@ func (c *Client) Create(ctx context.Context, spec ServiceAccountSpec) (nhi.Ident
 	if err := c.checkRoles(ctx, spec); err != nil {
 		return nhi.Identity{}, err
 	}
+	defer c.mutated()
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: spec.Ref.Name, Namespace: spec.Ref.Location}}
 	c.apply(sa, spec, "")
-	if _, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+	_, err = c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Create(ctx, sa, metav1.CreateOptions{})
+	c.mutated()
+	if err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return nhi.Identity{}, fmt.Errorf("service account %s already exists; import it with `terraform import` (ID %q) to adopt it", spec.Ref, spec.Ref.String())
 		}
@@ -285,6 +292,7 @@ func (c *Client) Disable(ctx context.Context, spec ServiceAccountSpec) (nhi.Iden
 }
 
 func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []Scope, disabledAt string) (nhi.Identity, error) {
+	defer c.mutated()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		sa, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Get(ctx, spec.Ref.Name, metav1.GetOptions{})
 		if err != nil {
@@ -298,6 +306,7 @@ func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []S
 		_, err = c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Update(ctx, sa, metav1.UpdateOptions{})
 		return err
 	})
+	c.mutated()
 	if err != nil {
 		return nhi.Identity{}, wrap(err, "updating service account "+spec.Ref.String())
 	}
@@ -311,6 +320,7 @@ func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []S
 // from every other binding that names it (so a later account with the same
 // name inherits nothing), and deletes it. A missing account is not an error.
 func (c *Client) Delete(ctx context.Context, ref nhi.Ref) error {
+	defer c.mutated()
 	if err := c.reconcileGrants(ctx, ref, nil); err != nil {
 		return err
 	}

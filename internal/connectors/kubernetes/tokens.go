@@ -101,6 +101,7 @@ func (c *Client) CreateTokenSecret(ctx context.Context, spec TokenSecretSpec) (T
 	if sa.Labels[ManagedByLabel] != ManagedByValue {
 		return TokenSecret{}, fmt.Errorf("service account %s is %w: declare it with nhi_kubernetes_service_account first", spec.ServiceAccount, ErrNotDeclared)
 	}
+	defer c.mutated()
 	m := c.markers
 	ann := map[string]string{
 		corev1.ServiceAccountNameKey: spec.ServiceAccount.Name,
@@ -171,6 +172,7 @@ func (c *Client) ReadTokenValue(ctx context.Context, ref nhi.Ref) (string, error
 
 // DeleteTokenSecret deletes a token Secret; a missing one is not an error.
 func (c *Client) DeleteTokenSecret(ctx context.Context, ref nhi.Ref) error {
+	defer c.mutated()
 	err := c.cs.CoreV1().Secrets(ref.Location).Delete(ctx, ref.Name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return wrap(err, "deleting token Secret "+ref.String())
@@ -181,7 +183,8 @@ func (c *Client) DeleteTokenSecret(ctx context.Context, ref nhi.Ref) error {
 // LegacyTokens lists the names of the token Secrets that reference the
 // service account and that no nhi_kubernetes_service_account_token declares.
 func (c *Client) LegacyTokens(ctx context.Context, ref nhi.Ref) ([]string, error) {
-	creds, err := c.listTokenSecrets(ctx, ref.Location)
+	// Decides deletions: always a fresh list.
+	creds, err := c.listTokenSecretsNow(ctx, ref.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +201,7 @@ func (c *Client) LegacyTokens(ctx context.Context, ref nhi.Ref) ([]string, error
 // UpdateTokenSecretGovernance rewrites a token Secret's governance
 // annotations.
 func (c *Client) UpdateTokenSecretGovernance(ctx context.Context, ref nhi.Ref, g nhi.Governance) (TokenSecret, error) {
+	defer c.mutated()
 	var out TokenSecret
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		s, err := c.cs.CoreV1().Secrets(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})

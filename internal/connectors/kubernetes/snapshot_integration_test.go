@@ -1,0 +1,111 @@
+package kubernetes_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+type counter struct {
+	rt http.RoundTripper
+	n  *atomic.Int64
+}
+
+func (c counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.rt.RoundTrip(r)
+}
+
+// snapshotClient is a connector like the provider's (snapshots on) that
+// counts its API requests.
+func snapshotClient(t *testing.T) (*k8s.Client, *atomic.Int64) {
+	cfg, err := k8s.Connection{ConfigPath: acctest.Kubeconfig(t)}.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &atomic.Int64{}
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return counter{rt, n} }
+	c, err := k8s.New(cfg, k8s.DefaultPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.EnableSnapshots()
+	return c, n
+}
+
+func TestIntegrationSnapshotsBudgetAndConsistency(t *testing.T) {
+	ctx := context.Background()
+	ns := acctest.Namespace(t)
+	admin := acctest.Client(t)
+	const n = 30
+	for i := 0; i < n; i++ {
+		if _, err := admin.Create(ctx, spec(ns, fmt.Sprintf("sa-%02d", i), "clusterrole:view@"+ns)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// One "command": N concurrent reads, as Terraform's refresh does.
+	c, requests := snapshotClient(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			id, err := c.Get(ctx, nhi.Ref{Location: ns, Name: fmt.Sprintf("sa-%02d", i)})
+			if err == nil && strings.Join(id.EffectiveScopes, ",") != "clusterrole:view@"+ns {
+				err = fmt.Errorf("sa-%02d: effective scopes %v", i, id.EffectiveScopes)
+			}
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Service accounts, ClusterRoleBindings, RoleBindings and token Secrets
+	// of the namespace: one list each (more only when a list has pages).
+	if got := requests.Load(); got > 6 {
+		t.Errorf("%d reads cost %d API requests; want at most 6 (one list per kind)", n, got)
+	}
+	if _, err := c.Get(ctx, nhi.Ref{Location: ns, Name: "nope"}); !k8s.IsNotFound(err) {
+		t.Errorf("a name missing from the snapshot must be not found, got %v", err)
+	}
+
+	// The provider's own write is seen at once.
+	if _, err := c.Update(ctx, spec(ns, "sa-00", "clusterrole:edit@"+ns)); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := c.Get(ctx, nhi.Ref{Location: ns, Name: "sa-00"}); err != nil || strings.Join(id.EffectiveScopes, ",") != "clusterrole:edit@"+ns {
+		t.Fatalf("own write not seen: %v %v", id.EffectiveScopes, err)
+	}
+
+	// A change made by someone else before the next command starts is
+	// always seen by that command.
+	if _, err := admin.Clientset().RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "out-of-band"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "admin"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "sa-01", Namespace: ns}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := snapshotClient(t)
+	id, err := next.Get(ctx, nhi.Ref{Location: ns, Name: "sa-01"})
+	if err != nil || strings.Join(id.EffectiveScopes, ",") != "clusterrole:admin@"+ns+",clusterrole:view@"+ns {
+		t.Fatalf("the next command must see the out-of-band grant: %v %v", id.EffectiveScopes, err)
+	}
+}
