@@ -39,7 +39,7 @@ func (c *Client) Get(ctx context.Context, ref nhi.Ref) (nhi.Identity, error) {
 	if err != nil {
 		return nhi.Identity{}, err
 	}
-	creds, err := c.listTokenSecrets(ctx, ref.Location)
+	creds, err := c.listTokenSecrets(ctx, c.tokenScope(ref.Location))
 	if err != nil {
 		return nhi.Identity{}, err
 	}

@@ -84,21 +84,23 @@ func cached[T any](c *Client, key string, load func() (T, error)) (T, error) {
 }
 
 // serviceAccount reads one service account: a GET without snapshots, a
-// lookup in the namespace's list with them.
+// lookup in the cluster-wide list with them. Cluster-wide lists cost about
+// one request per 500 objects however the identities are spread over
+// namespaces.
 func (c *Client) serviceAccount(ctx context.Context, ref nhi.Ref) (*corev1.ServiceAccount, error) {
 	if c.snap == nil {
 		return c.cs.CoreV1().ServiceAccounts(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
 	}
-	byName, err := cached(c, "serviceaccounts/"+ref.Location, func() (map[string]*corev1.ServiceAccount, error) {
-		out := map[string]*corev1.ServiceAccount{}
+	byRef, err := cached(c, "serviceaccounts", func() (map[nhi.Ref]*corev1.ServiceAccount, error) {
+		out := map[nhi.Ref]*corev1.ServiceAccount{}
 		lo := metav1.ListOptions{Limit: listPageSize}
 		for {
-			l, err := c.cs.CoreV1().ServiceAccounts(ref.Location).List(ctx, lo)
+			l, err := c.cs.CoreV1().ServiceAccounts("").List(ctx, lo)
 			if err != nil {
 				return nil, err
 			}
 			for i := range l.Items {
-				out[l.Items[i].Name] = &l.Items[i]
+				out[nhi.Ref{Location: l.Items[i].Namespace, Name: l.Items[i].Name}] = &l.Items[i]
 			}
 			if lo.Continue = l.Continue; lo.Continue == "" {
 				return out, nil
@@ -108,9 +110,18 @@ func (c *Client) serviceAccount(ctx context.Context, ref nhi.Ref) (*corev1.Servi
 	if err != nil {
 		return nil, err
 	}
-	sa, ok := byName[ref.Name]
+	sa, ok := byRef[ref]
 	if !ok {
 		return nil, notFound("serviceaccounts", ref.Name)
 	}
 	return sa.DeepCopy(), nil
+}
+
+// tokenScope is the namespace to list token Secrets in for one identity:
+// its own without snapshots, all of them (one shared list) with.
+func (c *Client) tokenScope(ns string) string {
+	if c.snap != nil {
+		return ""
+	}
+	return ns
 }

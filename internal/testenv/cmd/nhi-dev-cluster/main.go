@@ -27,8 +27,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down" && os.Args[1] != "create-sa") {
-		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa -dir DIR [-bin DIR]")
+	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down" && os.Args[1] != "create-sa" && os.Args[1] != "create-ns") {
+		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns -dir DIR [-bin DIR]")
 		os.Exit(1)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -37,7 +37,16 @@ func main() {
 	namespace := fs.String("namespace", "default", "create-sa: namespace")
 	name := fs.String("name", "", "create-sa: service account name")
 	clusterRole := fs.String("clusterrole", "", "create-sa: ClusterRole to bind it to")
+	count := fs.Int("count", 1, "create-ns: how many namespaces, named <name>-0 .. <name>-(count-1)")
 	_ = fs.Parse(os.Args[2:])
+
+	if os.Args[1] == "create-ns" {
+		if err := createNamespaces(filepath.Join(*dir, testenv.KubeconfigFile), *name, *count); err != nil {
+			fmt.Fprintln(os.Stderr, "nhi-dev-cluster:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if os.Args[1] == "create-sa" {
 		if err := createSA(filepath.Join(*dir, testenv.KubeconfigFile), *namespace, *name, *clusterRole); err != nil {
@@ -90,4 +99,22 @@ func createSA(kubeconfig, ns, name, clusterRole string) error {
 		fmt.Fprintf(os.Stderr, "created service account %s/%s out of band (clusterrole %q)\n", ns, name, clusterRole)
 	}
 	return err
+}
+
+func createNamespaces(kubeconfig, prefix string, count int) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < count; i++ {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, i)}}
+		if _, err := cs.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

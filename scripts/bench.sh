@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# make bench: performance at fleet scale, against the project's own real
+# cluster. For each N it applies N declared service accounts (spread over 10
+# namespaces, one or two scopes each), then runs a plan with nothing to
+# change, and records wall time, API requests counted by kube-apiserver's own
+# /metrics (apiserver_request_total for the kinds the provider touches,
+# WATCH excluded), and the provider's peak RSS. Writes BENCHMARKS.md.
+#   NHI_BENCH_SIZES="100 500 2000" scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+SIZES="${NHI_BENCH_SIZES:-100 500 2000}"
+NAMESPACES=10
+
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+
+go build -o bin/terraform-provider-nhi .
+go build -o bin/nhi-dev-cluster ./internal/testenv/cmd/nhi-dev-cluster
+BIN="$(scripts/testenv-build.sh)"
+DIR="$root/.nhi-dev/bench"
+rm -rf "$DIR" && mkdir -p "$DIR/plugin"
+bin/nhi-dev-cluster down -dir "$DIR" >/dev/null 2>&1 || true
+trap 'bin/nhi-dev-cluster down -dir "$DIR"' EXIT
+bin/nhi-dev-cluster up -dir "$DIR" -bin "$BIN"
+bin/nhi-dev-cluster create-ns -dir "$DIR" -name bench -count "$NAMESPACES"
+
+KC="$DIR/kubeconfig"
+HOST=$(awk '/server:/ {print $2; exit}' "$KC")
+TOKEN=$(awk '/token:/ {print $2; exit}' "$KC")
+CA="$DIR/pki/ca.crt"
+requests() {
+  curl -s --cacert "$CA" -H "Authorization: Bearer $TOKEN" "$HOST/metrics" |
+    awk '/^apiserver_request_total\{/ && /resource="(serviceaccounts|secrets|rolebindings|clusterrolebindings|roles|clusterroles)"/ && !/verb="WATCH"/ { s += $NF } END { printf "%d\n", s }'
+}
+
+# The provider runs under GNU time, so its peak RSS is recorded.
+cat > "$DIR/plugin/terraform-provider-nhi" <<SH
+#!/bin/sh
+exec /usr/bin/time -f "%M" -a -o "\$NHI_BENCH_RSS" "$root/bin/terraform-provider-nhi" "\$@"
+SH
+chmod +x "$DIR/plugin/terraform-provider-nhi"
+cat > "$DIR/dev.tfrc" <<TFRC
+provider_installation {
+  dev_overrides {
+    "nhi-ops/nhi" = "$DIR/plugin"
+  }
+  direct {}
+}
+TFRC
+export TF_CLI_CONFIG_FILE="$DIR/dev.tfrc" TF_IN_AUTOMATION=1
+expires=$(date -u -d '+180 days' +%F)
+
+rows=()
+for n in $SIZES; do
+  work="$DIR/n$n"
+  mkdir -p "$work"
+  cat > "$work/main.tf" <<TF
+terraform {
+  required_providers {
+    nhi = { source = "nhi-ops/nhi" }
+  }
+}
+provider "nhi" {
+  kubernetes { config_path = "$KC" }
+}
+locals {
+  ids = { for i in range($n) : format("sa-%05d", i) => { ns = "bench-\${i % $NAMESPACES}", two = i % 2 == 0 } }
+}
+resource "nhi_kubernetes_service_account" "s" {
+  for_each   = local.ids
+  namespace  = each.value.ns
+  name       = each.key
+  owner      = "team:bench"
+  purpose    = "benchmark"
+  scopes     = each.value.two ? ["clusterrole:view@\${each.value.ns}", "clusterrole:edit@\${each.value.ns}"] : ["clusterrole:view@\${each.value.ns}"]
+  expires_at = "$expires"
+}
+TF
+  echo "bench: N=$n apply" >&2
+  export NHI_BENCH_RSS="$work/rss-apply.txt"
+  before=$(requests); start=$(date +%s.%N)
+  (cd "$work" && terraform apply -auto-approve -input=false -no-color > apply.log 2>&1) || { echo "apply of $n failed; see $work/apply.log" >&2; exit 1; }
+  apply_s=$(awk "BEGIN { print $(date +%s.%N) - $start }"); apply_req=$(( $(requests) - before ))
+  errors=$(grep -c -E '^Error' "$work/apply.log" || true)
+
+  echo "bench: N=$n plan" >&2
+  export NHI_BENCH_RSS="$work/rss-plan.txt"
+  : > "$NHI_BENCH_RSS"
+  before=$(requests); start=$(date +%s.%N)
+  set +e
+  (cd "$work" && terraform plan -detailed-exitcode -input=false -no-color > plan.log 2>&1); code=$?
+  set -e
+  plan_s=$(awk "BEGIN { print $(date +%s.%N) - $start }"); plan_req=$(( $(requests) - before ))
+  [[ $code -eq 0 ]] || { echo "the plan of $n was not empty (exit $code); see $work/plan.log" >&2; exit 1; }
+  rss_kb=$(sort -n "$NHI_BENCH_RSS" | tail -n1)
+  budget=$(( n / 50 + 20 ))
+  rows+=("| $n | $(printf %.1f "$plan_s") | $plan_req | $budget | $(( rss_kb / 1024 )) | $(printf %.1f "$apply_s") | $apply_req | $errors |")
+done
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Produced by \`make bench\` (\`scripts/bench.sh\`, sizes \`$SIZES\`) on $(date -u +%F) against the project's own"
+  echo "kube-apiserver $(basename "$BIN" | cut -d- -f2), on a machine with $(nproc) cores and $(free -g | awk '/Mem:/ {print $2}') GiB of memory,"
+  echo "Terraform $(terraform version | head -n1 | awk '{print $2}'), default parallelism (10)."
+  echo
+  echo "N declared service accounts over $NAMESPACES namespaces, half with one scope and half with two."
+  echo "Requests are kube-apiserver's own count (\`apiserver_request_total\`, kinds the provider touches, WATCH"
+  echo "excluded) before and after each command. Peak RSS is the provider process's, from GNU time."
+  echo "Absolute times on these shared 2-core machines are noisy; compare within one run."
+  echo
+  echo "| N | no-change plan (s) | plan requests | target N/50+20 | provider peak RSS (MB) | apply (s) | apply requests | apply errors |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+} > BENCHMARKS.md
+cat BENCHMARKS.md
