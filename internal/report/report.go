@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
@@ -108,14 +107,5 @@ func incompleteSources(r drift.Report) []drift.SourceStatus {
 			out = append(out, s)
 		}
 	}
-	return out
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
