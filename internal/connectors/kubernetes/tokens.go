@@ -199,7 +199,7 @@ func (c *Client) LegacyTokens(ctx context.Context, ref nhi.Ref) ([]string, error
 }
 
 // UpdateTokenSecretGovernance rewrites a token Secret's governance
-// annotations.
+// annotations and marks it as declared.
 func (c *Client) UpdateTokenSecretGovernance(ctx context.Context, ref nhi.Ref, g nhi.Governance) (TokenSecret, error) {
 	defer c.mutated()
 	var out TokenSecret
@@ -212,6 +212,11 @@ func (c *Client) UpdateTokenSecretGovernance(ctx context.Context, ref nhi.Ref, g
 		if s.Annotations == nil {
 			s.Annotations = map[string]string{}
 		}
+		// Adopting an imported token Secret makes it declared.
+		if s.Labels == nil {
+			s.Labels = map[string]string{}
+		}
+		s.Labels[ManagedByLabel] = ManagedByValue
 		s.Annotations[m.Owner()] = g.Owner
 		s.Annotations[m.Purpose()] = g.Purpose
 		if g.ExpiresAt.IsZero() {

@@ -356,3 +356,60 @@ func nhiRef(ns, name string) nhi.Ref { return nhi.Ref{Location: ns, Name: name} 
 // wrapped compiles a pattern whose spaces match any whitespace, since
 // Terraform wraps long diagnostics.
 func wrapped(p string) *regexp.Regexp { return regexp.MustCompile(strings.ReplaceAll(p, " ", `\s+`)) }
+
+// Importing an existing token Secret adopts it: it becomes declared, so the
+// account's legacy-token rule no longer deletes it.
+func TestAccServiceAccountToken_importAdoptsLegacySecret(t *testing.T) {
+	ns := acctest.Namespace(t)
+	name := acctest.RandName("adopt")
+	cs := acctest.Clientset(t)
+	sa := declaredSA(ns, name, acctest.Date(acctest.Days(90)))
+	allowed := sa[:len(sa)-2] + "  allow_legacy_tokens = true\n}\n"
+	tok := fmt.Sprintf(`
+import {
+  to = nhi_kubernetes_service_account_token.ci
+  id = "%s/old-ci-token"
+}
+resource "nhi_kubernetes_service_account_token" "ci" {
+  namespace       = nhi_kubernetes_service_account.test.namespace
+  service_account = nhi_kubernetes_service_account.test.name
+  owner           = "team:platform"
+  purpose         = "legacy CI token, adopted"
+}
+`, ns)
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: acctest.ProviderBlock(t, "") + allowed},
+			{
+				PreConfig: func() {
+					if _, err := cs.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
+						ObjectMeta: metav1.ObjectMeta{Name: "old-ci-token", Annotations: map[string]string{corev1.ServiceAccountNameKey: name}},
+						Type:       corev1.SecretTypeServiceAccountToken,
+					}, metav1.CreateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: acctest.ProviderBlock(t, "") + allowed + tok,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(tokenAddr, plancheck.ResourceActionUpdate),
+				}},
+			},
+			{
+				// Now forbid undeclared tokens: the adopted one is declared.
+				Config: acctest.ProviderBlock(t, "") + sa + tok,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nhi_kubernetes_service_account.test", tfjsonpath.New("legacy_tokens"), knownvalue.SetSizeExact(0)),
+				},
+				Check: func(*terraform.State) error {
+					s, err := cs.CoreV1().Secrets(ns).Get(context.Background(), "old-ci-token", metav1.GetOptions{})
+					if err != nil || s.Labels[k8s.ManagedByLabel] != k8s.ManagedByValue || s.Annotations["nhi.dev/owner"] != "team:platform" {
+						return fmt.Errorf("the adopted token must be kept and declared: %v %v", s, err)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}

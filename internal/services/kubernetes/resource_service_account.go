@@ -307,6 +307,12 @@ func (r *serviceAccountResource) Create(ctx context.Context, req resource.Create
 		resp.Diagnostics.AddError("Creating the "+plan.subject()+" failed", err.Error())
 		return
 	}
+	// A token Secret can name an account before it exists.
+	if err := r.removeLegacyTokens(ctx, c, &plan); err != nil {
+		resp.Diagnostics.AddError("Removing undeclared tokens of the "+plan.subject()+" failed", err.Error())
+	} else if id, err = c.Get(ctx, spec.Ref); err != nil {
+		resp.Diagnostics.AddError("Reading the "+plan.subject()+" failed", err.Error())
+	}
 	r.setState(ctx, &plan, id, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
