@@ -9,14 +9,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-SIZES="${NHI_BENCH_SIZES:-100 500 2000}"
+SIZES="${NHI_BENCH_SIZES-100 500 2000}"
+DRIFT_SIZES="${NHI_BENCH_DRIFT-1000 10000}"
 NAMESPACES=10
 
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 go build -o bin/terraform-provider-nhi .
 go build -o bin/nhi-dev-cluster ./internal/testenv/cmd/nhi-dev-cluster
-BIN="$(scripts/testenv-build.sh)"
+BIN="$(NHI_WITH_KUBECTL=1 scripts/testenv-build.sh)"
 DIR="$root/.nhi-dev/bench"
 rm -rf "$DIR" && mkdir -p "$DIR/plugin"
 bin/nhi-dev-cluster down -dir "$DIR" >/dev/null 2>&1 || true
@@ -28,6 +29,12 @@ KC="$DIR/kubeconfig"
 HOST=$(awk '/server:/ {print $2; exit}' "$KC")
 TOKEN=$(awk '/token:/ {print $2; exit}' "$KC")
 CA="$DIR/pki/ca.crt"
+# LIST and GET of everything the drift scan reads (the controller manager's
+# own writes do not count).
+reads() {
+  curl -s --cacert "$CA" -H "Authorization: Bearer $TOKEN" "$HOST/metrics" |
+    awk '/^apiserver_request_total\{/ && /verb="(LIST|GET)"/ && /resource="(serviceaccounts|secrets|rolebindings|clusterrolebindings|roles|clusterroles|pods|deployments|statefulsets|daemonsets|jobs|cronjobs)"/ { s += $NF } END { printf "%d\n", s }'
+}
 requests() {
   curl -s --cacert "$CA" -H "Authorization: Bearer $TOKEN" "$HOST/metrics" |
     awk '/^apiserver_request_total\{/ && /resource="(serviceaccounts|secrets|rolebindings|clusterrolebindings|roles|clusterroles)"/ && !/verb="WATCH"/ { s += $NF } END { printf "%d\n", s }'
@@ -118,5 +125,40 @@ TF
   echo "| $n | $(printf %.1f "$plan_s") | $plan_req | $budget | $(( rss_kb / 1024 )) | $(printf %.1f "$apply_s") | $apply_req | $errors |" >> BENCHMARKS.md
 done
 
+if [[ -n "$DRIFT_SIZES" ]]; then
+  {
+    echo
+    echo "## Drift scan"
+    echo
+    echo "For each size, \`nhi-dev-cluster seed\` creates that many undeclared service accounts (32 concurrent workers) with a"
+    echo "RoleBinding each, a legacy token Secret for every tenth, a Deployment for every other one and a CronJob for every"
+    echo "twentieth, in namespaces of 100. Then, back to back in the same run, the raw floor"
+    echo "\`kubectl get serviceaccounts,rolebindings,clusterrolebindings,secrets,deployments,cronjobs -A -o json\` and"
+    echo "\`terraform-provider-nhi drift --format json\` over the whole cluster (which still holds the objects above)."
+    echo "Requests are LIST and GET counted by kube-apiserver. Target: drift within 1.5x the floor, peak RSS at most 150 MB."
+    echo
+    echo "| seeded | seeding (s) | service accounts in cluster | kubectl floor (s) | drift scan (s) | ratio | drift peak RSS (MB) | drift requests | kubectl requests |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+  } >> BENCHMARKS.md
+  printf 'source "kubernetes" "bench" {\n  kubeconfig = "%s"\n}\n' "$KC" > "$DIR/drift.hcl"
+  for n in $DRIFT_SIZES; do
+    echo "bench: drift N=$n seed" >&2
+    start=$(date +%s.%N)
+    bin/nhi-dev-cluster seed -dir "$DIR" -name "drift$n" -count "$n"
+    seed_s=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+    sas=$("$BIN/kubectl" --kubeconfig "$KC" get serviceaccounts -A --no-headers | wc -l)
+    echo "bench: drift N=$n kubectl floor" >&2
+    before=$(reads); start=$(date +%s.%N)
+    "$BIN/kubectl" --kubeconfig "$KC" get serviceaccounts,rolebindings,clusterrolebindings,secrets,deployments,cronjobs -A -o json > /dev/null
+    kubectl_s=$(awk "BEGIN { print $(date +%s.%N) - $start }"); kubectl_req=$(( $(reads) - before ))
+    echo "bench: drift N=$n scan" >&2
+    before=$(reads); start=$(date +%s.%N)
+    /usr/bin/time -f "%M" -o "$DIR/drift-rss.txt" bin/terraform-provider-nhi drift --config "$DIR/drift.hcl" --format json --fail-on none > "$DIR/drift-$n.json"
+    drift_s=$(awk "BEGIN { print $(date +%s.%N) - $start }"); drift_req=$(( $(reads) - before ))
+    rss_kb=$(tail -n1 "$DIR/drift-rss.txt")
+    ratio=$(awk "BEGIN { printf \"%.2f\", $drift_s / $kubectl_s }")
+    echo "| $n | $(printf %.1f "$seed_s") | $sas | $(printf %.2f "$kubectl_s") | $(printf %.2f "$drift_s") | $ratio | $(( rss_kb / 1024 )) | $drift_req | $kubectl_req |" >> BENCHMARKS.md
+  done
+fi
 [[ -n "$notes" ]] && printf '\n%s\n' "$notes" >> BENCHMARKS.md
 cat BENCHMARKS.md

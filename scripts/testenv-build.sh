@@ -27,7 +27,9 @@ with_heartbeat() {
   wait "$pid"
 }
 
-if [[ -x "$OUT/kube-apiserver" && -x "$OUT/kube-controller-manager" && -x "$OUT/etcd" ]]; then
+# NHI_WITH_KUBECTL=1 also builds kubectl (make bench compares against it).
+WITH_KUBECTL="${NHI_WITH_KUBECTL:-0}"
+if [[ -x "$OUT/kube-apiserver" && -x "$OUT/kube-controller-manager" && -x "$OUT/etcd" && ( "$WITH_KUBECTL" != 1 || -x "$OUT/kubectl" ) ]]; then
   echo "$OUT"
   exit 0
 fi
@@ -62,11 +64,14 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
   log "resolving k8s.io/kubernetes $KUBE_VERSION modules"
   go mod tidy -e >/dev/null 2>&1 || true
-  for cmd in kube-apiserver kube-controller-manager; do
+  local cmds=(kube-apiserver kube-controller-manager)
+  [[ "$WITH_KUBECTL" == 1 ]] && cmds+=(kubectl)
+  for cmd in "${cmds[@]}"; do
     if [[ ! -x "$OUT/$cmd" ]]; then
       log "building $cmd $KUBE_VERSION (first time takes several minutes on 2 cores)"
       with_heartbeat "$cmd" go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${KUBE_VERSION#v1.}" -o "$OUT/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
@@ -100,6 +105,6 @@ GO
 }
 
 [[ -x "$OUT/etcd" ]] || (build_etcd)
-[[ -x "$OUT/kube-apiserver" && -x "$OUT/kube-controller-manager" ]] || (build_kube)
+[[ -x "$OUT/kube-apiserver" && -x "$OUT/kube-controller-manager" && ( "$WITH_KUBECTL" != 1 || -x "$OUT/kubectl" ) ]] || (build_kube)
 log "binaries ready in $OUT"
 echo "$OUT"

@@ -4,6 +4,8 @@
 //	nhi-dev-cluster up   -dir .nhi-dev -bin <dir of etcd, kube-apiserver, kube-controller-manager>
 //	nhi-dev-cluster down -dir .nhi-dev
 //	nhi-dev-cluster create-sa -dir .nhi-dev -namespace default -name shadow -clusterrole cluster-admin
+//	nhi-dev-cluster create-ns -dir .nhi-dev -name bench -count 10
+//	nhi-dev-cluster seed -dir .nhi-dev -name drift -count 10000
 //
 // create-sa makes a service account out of band (no markers), optionally
 // bound to a ClusterRole, as someone with kubectl would: the demo uses it.
@@ -27,8 +29,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down" && os.Args[1] != "create-sa" && os.Args[1] != "create-ns") {
-		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns -dir DIR [-bin DIR]")
+	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down" && os.Args[1] != "create-sa" && os.Args[1] != "create-ns" && os.Args[1] != "seed") {
+		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns|seed -dir DIR [-bin DIR]")
 		os.Exit(1)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -40,6 +42,13 @@ func main() {
 	count := fs.Int("count", 1, "create-ns: how many namespaces, named <name>-0 .. <name>-(count-1)")
 	_ = fs.Parse(os.Args[2:])
 
+	if os.Args[1] == "seed" {
+		if err := seed(filepath.Join(*dir, testenv.KubeconfigFile), *name, *count); err != nil {
+			fmt.Fprintln(os.Stderr, "nhi-dev-cluster:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if os.Args[1] == "create-ns" {
 		if err := createNamespaces(filepath.Join(*dir, testenv.KubeconfigFile), *name, *count); err != nil {
 			fmt.Fprintln(os.Stderr, "nhi-dev-cluster:", err)
