@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
@@ -282,11 +284,16 @@ func (c *Client) deleteBinding(ctx context.Context, b *binding) error {
 	return wrap(err, "deleting "+b.String())
 }
 
+// conflictBackoff bounds retries of subject edits on a shared binding: many
+// identities applied in parallel may edit one binding at once. Jitter spreads
+// the writers; 10 tries and a 2s cap bound the wait to well under a minute.
+var conflictBackoff = wait.Backoff{Steps: 10, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 1, Cap: 2 * time.Second}
+
 // editSubjects rewrites a binding's subjects under optimistic concurrency,
 // retrying on conflict with a fresh read. A binding left without subjects is
 // deleted.
 func (c *Client) editSubjects(ctx context.Context, b *binding, edit func([]rbacv1.Subject) []rbacv1.Subject) error {
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err := retry.RetryOnConflict(conflictBackoff, func() error {
 		if b.kind == kindCRB {
 			cur, err := c.cs.RbacV1().ClusterRoleBindings().Get(ctx, b.name, metav1.GetOptions{})
 			if err != nil {

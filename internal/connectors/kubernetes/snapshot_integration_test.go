@@ -110,3 +110,60 @@ func TestIntegrationSnapshotsBudgetAndConsistency(t *testing.T) {
 		t.Fatalf("the next command must see the out-of-band grant: %v %v", id.EffectiveScopes, err)
 	}
 }
+
+// Many identities applied in parallel, all named by one foreign binding and
+// all sharing one ClusterRole: every one removes itself from the binding,
+// with no lost update, and the binding's other subject stays.
+func TestIntegrationConcurrentEditsOfSharedBinding(t *testing.T) {
+	ctx := context.Background()
+	ns := acctest.Namespace(t)
+	admin := acctest.Client(t)
+	const n = 20
+	subjects := []rbacv1.Subject{{Kind: "User", Name: "alice"}}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("p-%02d", i)
+		if _, err := admin.Create(ctx, spec(ns, name, "clusterrole:view@"+ns)); err != nil {
+			t.Fatal(err)
+		}
+		subjects = append(subjects, rbacv1.Subject{Kind: "ServiceAccount", Name: name, Namespace: ns})
+	}
+	if _, err := admin.Clientset().RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "shared"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+		Subjects:   subjects,
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Ten writers at a time, as Terraform's default parallelism.
+	sem := make(chan struct{}, 10)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, _ := snapshotClient(t)
+			_, err := c.Update(ctx, spec(ns, fmt.Sprintf("p-%02d", i), "clusterrole:view@"+ns))
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("a parallel update failed: %v", err)
+		}
+	}
+	rb, err := admin.Clientset().RbacV1().RoleBindings(ns).Get(ctx, "shared", metav1.GetOptions{})
+	if err != nil || len(rb.Subjects) != 1 || rb.Subjects[0].Name != "alice" {
+		t.Fatalf("every identity must have removed itself and alice must stay: %+v %v", rb.Subjects, err)
+	}
+	for i := 0; i < n; i++ {
+		id, err := admin.Get(ctx, nhi.Ref{Location: ns, Name: fmt.Sprintf("p-%02d", i)})
+		if err != nil || strings.Join(id.EffectiveScopes, ",") != "clusterrole:view@"+ns {
+			t.Fatalf("p-%02d: %v %v", i, id.EffectiveScopes, err)
+		}
+	}
+}
