@@ -53,6 +53,17 @@ func (d *ProviderData) Kubernetes() (*k8s.Client, error) {
 	return d.kube, d.kubeErr
 }
 
+// KubernetesOrDiag returns the Kubernetes connector, or nil after adding the
+// standard diagnostic for an unusable configuration.
+func (d *ProviderData) KubernetesOrDiag(diags *diag.Diagnostics) *k8s.Client {
+	c, err := d.Kubernetes()
+	if err != nil {
+		KubernetesDiag(diags, err)
+		return nil
+	}
+	return c
+}
+
 // Inventories returns every configured connector's inventory.
 func (d *ProviderData) Inventories() ([]nhi.Inventory, error) {
 	k, err := d.Kubernetes()

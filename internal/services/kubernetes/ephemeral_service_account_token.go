@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -55,9 +54,8 @@ func (e *tokenValueEphemeralResource) Open(ctx context.Context, req ephemeral.Op
 	if resp.Diagnostics.HasError() || e.pd == nil {
 		return
 	}
-	c, err := e.pd.Kubernetes()
-	if err != nil {
-		framework.KubernetesDiag(&resp.Diagnostics, err)
+	c := e.pd.KubernetesOrDiag(&resp.Diagnostics)
+	if c == nil {
 		return
 	}
 	ref := nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}

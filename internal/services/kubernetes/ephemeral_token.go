@@ -105,9 +105,8 @@ func (e *tokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 			fmt.Sprintf("expiration %q is longer than the provider's policy.max_token_expiration of %s; shorten it.", written, max))
 		return
 	}
-	c, err := e.pd.Kubernetes()
-	if err != nil {
-		framework.KubernetesDiag(&resp.Diagnostics, err)
+	c := e.pd.KubernetesOrDiag(&resp.Diagnostics)
+	if c == nil {
 		return
 	}
 	ref := nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}

@@ -156,12 +156,7 @@ func (r *serviceAccountResource) Configure(_ context.Context, req resource.Confi
 }
 
 func (r *serviceAccountResource) client(diags *diag.Diagnostics) *k8s.Client {
-	c, err := r.pd.Kubernetes()
-	if err != nil {
-		framework.KubernetesDiag(diags, err)
-		return nil
-	}
-	return c
+	return r.pd.KubernetesOrDiag(diags)
 }
 
 // ValidateConfig checks labels. The reserved-key rule needs the configured

@@ -204,11 +204,7 @@ func (r *tokenResource) setComputed(m *tokenResourceModel, t k8s.TokenSecret, di
 }
 
 func (r *tokenResource) client(diags *diag.Diagnostics) *k8s.Client {
-	c, err := r.pd.Kubernetes()
-	if err != nil {
-		framework.KubernetesDiag(diags, err)
-	}
-	return c
+	return r.pd.KubernetesOrDiag(diags)
 }
 
 func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
