@@ -85,11 +85,7 @@ func createSA(kubeconfig, ns, name, clusterRole string) error {
 	if name == "" {
 		return fmt.Errorf("create-sa needs -name")
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return err
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := clientset(kubeconfig, 0)
 	if err != nil {
 		return err
 	}
@@ -111,11 +107,7 @@ func createSA(kubeconfig, ns, name, clusterRole string) error {
 }
 
 func createNamespaces(kubeconfig, prefix string, count int) error {
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return err
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := clientset(kubeconfig, 0)
 	if err != nil {
 		return err
 	}
@@ -126,4 +118,17 @@ func createNamespaces(kubeconfig, prefix string, count int) error {
 		}
 	}
 	return nil
+}
+
+// clientset connects to the cluster of a kubeconfig; qps 0 keeps client-go's
+// default client-side rate limit.
+func clientset(kubeconfig string, qps float32) (kubernetes.Interface, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	if qps > 0 {
+		cfg.QPS, cfg.Burst = qps, int(2*qps)
+	}
+	return kubernetes.NewForConfig(cfg)
 }

@@ -14,7 +14,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // seed creates count undeclared service accounts for the drift benchmark,
@@ -23,12 +22,7 @@ import (
 // every other one and a CronJob for every twentieth. Creates run on 32
 // workers, so 10,000 accounts take a minute or two, not an hour.
 func seed(kubeconfig, prefix string, count int) error {
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return err
-	}
-	cfg.QPS, cfg.Burst = 1000, 2000
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := clientset(kubeconfig, 1000)
 	if err != nil {
 		return err
 	}
