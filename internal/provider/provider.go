@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -92,7 +91,7 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Prefix of the governance annotations written on declared identities (`<prefix>/owner`, `<prefix>/purpose`, `<prefix>/expires-at`, ...). Defaults to `nhi.dev`. Must be a DNS subdomain.",
 				Validators: []validator.String{framework.StringCheck{
 					Summary: "Invalid annotation prefix", Desc: "a DNS subdomain",
-					Check: func(s string) error { return trimErr(k8s.ValidatePrefix(s)) },
+					Check: k8s.ValidatePrefix,
 				}},
 			},
 			"evaluation_time": schema.StringAttribute{
@@ -242,15 +241,6 @@ func setIf(dst *string, v types.String) {
 	if s := v.ValueString(); s != "" {
 		*dst = s
 	}
-}
-
-// trimErr drops the quoted value a connector error starts with, since the
-// attribute path already names it.
-func trimErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "annotation prefix "))
 }
 
 func (p *nhiProvider) Resources(context.Context) []func() resource.Resource {

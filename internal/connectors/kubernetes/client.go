@@ -94,7 +94,7 @@ type Client struct {
 // New builds a connector from a REST configuration.
 func New(cfg *rest.Config, prefix string) (*Client, error) {
 	if err := ValidatePrefix(prefix); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("annotation prefix %w", err)
 	}
 	cfg = rest.CopyConfig(cfg)
 	// client-go's default client-side limit (5 requests/s, bursts of 10)
@@ -133,7 +133,7 @@ func (c *Client) System() string { return "kubernetes" }
 // ValidatePrefix checks an annotation prefix (a DNS subdomain).
 func ValidatePrefix(p string) error {
 	if errs := validation.IsDNS1123Subdomain(p); len(errs) > 0 {
-		return fmt.Errorf("annotation prefix %q is not a DNS subdomain: %s", p, strings.Join(errs, "; "))
+		return fmt.Errorf("%q is not a DNS subdomain: %s", p, strings.Join(errs, "; "))
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -178,24 +177,6 @@ func (c *Client) DeleteTokenSecret(ctx context.Context, ref nhi.Ref) error {
 		return wrap(err, "deleting token Secret "+ref.String())
 	}
 	return nil
-}
-
-// LegacyTokens lists the names of the token Secrets that reference the
-// service account and that no nhi_kubernetes_service_account_token declares.
-func (c *Client) LegacyTokens(ctx context.Context, ref nhi.Ref) ([]string, error) {
-	// Decides deletions: always a fresh list.
-	creds, err := c.listTokenSecretsNow(ctx, ref.Location)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, cr := range creds[ref] {
-		if !cr.Declared {
-			_, name, _ := strings.Cut(cr.ID, "/")
-			out = append(out, name)
-		}
-	}
-	return sortedUnique(out), nil
 }
 
 // UpdateTokenSecretGovernance rewrites a token Secret's governance

@@ -8,9 +8,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
 )
 
 var _ datasource.DataSourceWithConfigure = &identitiesDataSource{}
@@ -37,7 +37,7 @@ func (d *identitiesDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 		Attributes: map[string]schema.Attribute{
 			"namespace": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "Only identities in this namespace.",
-				Validators: []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a namespace name", Check: k8s.ValidateNamespace}},
+				Validators: []validator.String{kubernetes.NamespaceValidator()},
 			},
 			"declared": schema.BoolAttribute{Optional: true, MarkdownDescription: "`true`: only declared identities; `false`: only undeclared ones. Unset: both."},
 			"owner": schema.StringAttribute{

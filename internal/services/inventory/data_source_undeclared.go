@@ -9,10 +9,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
 )
 
 var _ datasource.DataSourceWithConfigure = &undeclaredDataSource{}
@@ -50,9 +50,7 @@ func (d *undeclaredDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			"namespaces": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Only look in these namespaces. Default: all.",
-				Validators: []validator.List{framework.Each(framework.StringCheck{
-					Summary: "Invalid namespace", Desc: "a namespace name", Check: k8s.ValidateNamespace,
-				})},
+				Validators:          []validator.List{framework.Each(kubernetes.NamespaceValidator())},
 			},
 			"ignore": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,

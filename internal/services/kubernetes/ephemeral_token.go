@@ -53,9 +53,9 @@ func (e *tokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaReq
 			"A service account that has expired or been disabled gets no token.",
 		Attributes: map[string]schema.Attribute{
 			"namespace": schema.StringAttribute{Required: true, MarkdownDescription: "Namespace of the service account.",
-				Validators: []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a namespace name", Check: trimQuoted(k8s.ValidateNamespace)}}},
+				Validators: []validator.String{NamespaceValidator()}},
 			"service_account": schema.StringAttribute{Required: true, MarkdownDescription: "Name of a service account declared with `nhi_kubernetes_service_account`.",
-				Validators: []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "a service account name", Check: trimQuoted(k8s.ValidateServiceAccountName)}}},
+				Validators: []validator.String{ServiceAccountNameValidator()}},
 			"audiences": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Audiences of the token. Default: the API server's."},
 			"expiration": schema.StringAttribute{Optional: true,

@@ -95,12 +95,12 @@ func serviceAccountSchema() schema.Schema {
 	attrs["namespace"] = schema.StringAttribute{
 		Required: true, MarkdownDescription: "Namespace of the service account. Changing it replaces the service account.",
 		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-		Validators:    []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a Kubernetes namespace name", Check: trimQuoted(k8s.ValidateNamespace)}},
+		Validators:    []validator.String{NamespaceValidator()},
 	}
 	attrs["name"] = schema.StringAttribute{
 		Required: true, MarkdownDescription: "Name of the service account. Changing it replaces the service account.",
 		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-		Validators:    []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "a Kubernetes service account name", Check: trimQuoted(k8s.ValidateServiceAccountName)}},
+		Validators:    []validator.String{ServiceAccountNameValidator()},
 	}
 	attrs["labels"] = schema.MapAttribute{
 		Optional: true, ElementType: types.StringType,
@@ -136,18 +136,6 @@ func scopeValidator() validator.String {
 			_, err := k8s.ParseScope(s, "default")
 			return err
 		},
-	}
-}
-
-// trimQuoted drops the leading quoted value of a connector error, because the
-// diagnostic already starts with the attribute path.
-func trimQuoted(f func(string) error) func(string) error {
-	return func(s string) error {
-		err := f(s)
-		if err == nil {
-			return nil
-		}
-		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
 	}
 }
 
@@ -249,22 +237,20 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// removeLegacyTokens deletes the undeclared token Secrets of the account
-// unless they are allowed.
-func (r *serviceAccountResource) removeLegacyTokens(ctx context.Context, c *k8s.Client, m *serviceAccountModel) error {
-	if m.AllowLegacy.ValueBool() {
-		return nil
-	}
-	names, err := c.LegacyTokens(ctx, m.ref())
-	if err != nil {
-		return err
+// removeLegacyTokens deletes the undeclared token Secrets of id, which was
+// read just after the write, unless they are allowed, and returns id as it
+// is afterwards (read again only when something was deleted).
+func (r *serviceAccountResource) removeLegacyTokens(ctx context.Context, c *k8s.Client, m *serviceAccountModel, id nhi.Identity) (nhi.Identity, error) {
+	names := legacyTokens(id)
+	if m.AllowLegacy.ValueBool() || len(names) == 0 {
+		return id, nil
 	}
 	for _, n := range names {
-		if err := c.DeleteTokenSecret(ctx, nhi.Ref{Location: m.Namespace.ValueString(), Name: n}); err != nil {
-			return err
+		if err := c.DeleteTokenSecret(ctx, nhi.Ref{Location: id.Ref.Location, Name: n}); err != nil {
+			return id, err
 		}
 	}
-	return nil
+	return c.Get(ctx, id.Ref)
 }
 
 func (r *serviceAccountResource) spec(ctx context.Context, m *serviceAccountModel, diags *diag.Diagnostics) k8s.ServiceAccountSpec {
@@ -303,10 +289,10 @@ func (r *serviceAccountResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	// A token Secret can name an account before it exists.
-	if err := r.removeLegacyTokens(ctx, c, &plan); err != nil {
+	if after, err := r.removeLegacyTokens(ctx, c, &plan, id); err != nil {
 		resp.Diagnostics.AddError("Removing undeclared tokens of the "+plan.subject()+" failed", err.Error())
-	} else if id, err = c.Get(ctx, spec.Ref); err != nil {
-		resp.Diagnostics.AddError("Reading the "+plan.subject()+" failed", err.Error())
+	} else {
+		id = after
 	}
 	r.setState(ctx, &plan, id, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -348,9 +334,7 @@ func (r *serviceAccountResource) Update(ctx context.Context, req resource.Update
 		id, err = c.Update(ctx, spec)
 	}
 	if err == nil {
-		if err = r.removeLegacyTokens(ctx, c, &plan); err == nil {
-			id, err = c.Get(ctx, spec.Ref)
-		}
+		id, err = r.removeLegacyTokens(ctx, c, &plan, id)
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Updating the "+plan.subject()+" failed", err.Error()+

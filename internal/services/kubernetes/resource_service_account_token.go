@@ -65,10 +65,10 @@ func (r *tokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "`namespace/name` of the Secret."},
 			"namespace": schema.StringAttribute{Required: true, PlanModifiers: replace, MarkdownDescription: "Namespace of the service account and the Secret.",
-				Validators: []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a namespace name", Check: trimQuoted(k8s.ValidateNamespace)}}},
+				Validators: []validator.String{NamespaceValidator()}},
 			"service_account": schema.StringAttribute{Required: true, PlanModifiers: replace,
 				MarkdownDescription: "Name of a service account declared with `nhi_kubernetes_service_account`.",
-				Validators:          []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "a service account name", Check: trimQuoted(k8s.ValidateServiceAccountName)}}},
+				Validators:          []validator.String{ServiceAccountNameValidator()}},
 			"name": schema.StringAttribute{Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "Generated name of the Secret (`<service_account>-token-<suffix>`), so that a replacement can exist beside the token it replaces."},
 			"uid":   schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "UID of the Secret."},
