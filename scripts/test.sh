@@ -12,6 +12,7 @@ if ! command -v terraform >/dev/null 2>&1; then
 fi
 
 BIN="$(scripts/testenv-build.sh)"
+VERSITYGW="$(scripts/versitygw-build.sh)"
 
 # Microsoft's SARIF validator, pinned in tools/sarif (npm skips its
 # postinstall chmod, so do it here).
@@ -23,8 +24,16 @@ mkdir -p "$DIR" bin
 go build -o bin/nhi-dev-cluster ./internal/testenv/cmd/nhi-dev-cluster
 
 bin/nhi-dev-cluster down -dir "$DIR" >/dev/null 2>&1 || true
-trap 'bin/nhi-dev-cluster down -dir "$DIR"' EXIT
+bin/nhi-dev-cluster iam-down -dir "$DIR" >/dev/null 2>&1 || true
+trap 'bin/nhi-dev-cluster down -dir "$DIR"; bin/nhi-dev-cluster iam-down -dir "$DIR"' EXIT
 bin/nhi-dev-cluster up -dir "$DIR" -bin "$BIN"
+# The IAM test server: versitygw behind the managed-policy fake. aws.env
+# exports the standard AWS variables (endpoint, region, root credentials).
+bin/nhi-dev-cluster iam-up -dir "$DIR" -versitygw "$VERSITYGW"
+set -a
+# shellcheck disable=SC1091
+. "$DIR/aws.env"
+set +a
 
 export NHI_TEST_KUBECONFIG="$DIR/kubeconfig" TF_ACC=1
 # Terraform warns on every run when no CLI configuration exists.

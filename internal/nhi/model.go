@@ -9,16 +9,20 @@ import "time"
 // Systems known to the model.
 const (
 	SystemKubernetes = "kubernetes"
+	SystemAWS        = "aws"
 )
 
 // Kinds of identity.
 const (
 	KindServiceAccount = "service_account"
+	KindIAMUser        = "iam_user"
+	KindIAMRole        = "iam_role"
 )
 
 // Kinds of credential.
 const (
 	CredentialLegacyToken = "legacy_service_account_token"
+	CredentialAccessKey   = "aws_access_key"
 )
 
 // Ref locates one identity inside a system.
@@ -81,6 +85,25 @@ type Identity struct {
 	// LastUsedAt is set where the system knows it.
 	LastUsedAt  *time.Time
 	Credentials []Credential
+	// Path is the identity's place in a system hierarchy, such as an IAM
+	// path ("/aws-service-role/"). Empty where the system has none.
+	Path string
+	// Trusts are the principals allowed to assume the identity (an IAM
+	// role's trust policy). Nil for identities nobody assumes.
+	Trusts []Trust
+}
+
+// Trust is one principal allowed to act as an identity.
+type Trust struct {
+	// Principal as the system names it (an ARN, an OIDC provider, "*").
+	Principal string
+	// Issuer is the OIDC issuer of a federated principal ("" otherwise).
+	Issuer string
+	// Unrestricted is true when any subject of Issuer may assume the
+	// identity: no subject condition narrows it.
+	Unrestricted bool
+	// Reason explains Unrestricted.
+	Reason string
 }
 
 // Credential is a secret an identity authenticates with. It never carries the
@@ -93,6 +116,11 @@ type Credential struct {
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
+	// UsageKnown is true when the system reports last use (LastUsedAt nil
+	// then means never used).
+	UsageKnown bool
+	// Inactive is true for a credential that exists but is switched off.
+	Inactive bool
 }
 
 // Placeholder starts every value that `drift --generate-imports` leaves for

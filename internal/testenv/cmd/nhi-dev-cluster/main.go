@@ -6,6 +6,8 @@
 //	nhi-dev-cluster create-sa -dir .nhi-dev -namespace default -name shadow -clusterrole cluster-admin
 //	nhi-dev-cluster create-ns -dir .nhi-dev -name bench -count 10
 //	nhi-dev-cluster seed -dir .nhi-dev -name drift -count 10000
+//	nhi-dev-cluster iam-up -dir .nhi-dev -versitygw <binary>   (see iam.go)
+//	nhi-dev-cluster iam-down -dir .nhi-dev
 //
 // create-sa makes a service account out of band (no markers), optionally
 // bound to a ClusterRole, as someone with kubectl would: the demo uses it.
@@ -29,8 +31,15 @@ import (
 )
 
 func main() {
+	if len(os.Args) >= 2 && (os.Args[1] == "iam-up" || os.Args[1] == "iam-down" || os.Args[1] == "iam-proxy") {
+		if err := iamMain(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "nhi-dev-cluster:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down" && os.Args[1] != "create-sa" && os.Args[1] != "create-ns" && os.Args[1] != "seed") {
-		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns|seed -dir DIR [-bin DIR]")
+		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns|seed|iam-up|iam-down -dir DIR [-bin DIR] [-versitygw BIN]")
 		os.Exit(1)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)

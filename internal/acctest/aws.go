@@ -1,0 +1,62 @@
+package acctest
+
+import (
+	"context"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"testing"
+
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/iamfake"
+)
+
+// EnvIAMUpstream is set (with the standard AWS variables) by sourcing the
+// aws.env that `make test` and `make iam-up` write.
+const EnvIAMUpstream = "NHI_TEST_IAM_UPSTREAM"
+
+// AWS checks that the IAM test server is configured, failing the test
+// (never skipping it) when it is not, and returns the connection the
+// standard AWS variables describe. NHI_AWS_LIVE=1 runs against real AWS
+// with whatever credentials the environment holds instead.
+func AWS(t testing.TB) awsc.Connection {
+	t.Helper()
+	if os.Getenv("NHI_AWS_LIVE") == "1" {
+		return awsc.Connection{}
+	}
+	if os.Getenv(EnvIAMUpstream) == "" || os.Getenv("AWS_ENDPOINT_URL_IAM") == "" {
+		t.Fatalf("%s and AWS_ENDPOINT_URL_IAM are not set: AWS tests need the project's IAM test server. Run `make test`, or `make iam-up`, `. .nhi-dev/aws.env` and `make testacc`.", EnvIAMUpstream)
+	}
+	return awsc.Connection{}
+}
+
+// AWSClient returns a connector using the environment's IAM server.
+func AWSClient(t testing.TB) *awsc.Client {
+	t.Helper()
+	c, err := awsc.New(context.Background(), AWS(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// OwnFakeIAM starts an in-process managed-policy fake in front of the test
+// IAM server, for tests that inject failures or count requests, and returns
+// a connector through it.
+func OwnFakeIAM(t testing.TB, maxAttempts int) (*awsc.Client, *iamfake.Server) {
+	t.Helper()
+	AWS(t)
+	u, err := url.Parse(os.Getenv(EnvIAMUpstream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := iamfake.New(u, testenv.IAMAccountID)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	c, err := awsc.New(context.Background(), awsc.Connection{Endpoint: srv.URL, MaxAttempts: maxAttempts}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, fake
+}

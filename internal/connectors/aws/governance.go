@@ -1,0 +1,203 @@
+package aws
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// Details is an IAM user or role as found, with what the Terraform layer
+// compares against a declaration beyond the normalized identity.
+type Details struct {
+	nhi.Identity
+	ARN string
+	// InlinePolicies maps each inline policy name to its document.
+	InlinePolicies map[string]string
+	// TrustPolicy is a role's assume-role policy document ("" for users).
+	TrustPolicy string
+}
+
+// grants are an entity's attached and inline policies.
+type grants struct {
+	attached []string
+	inline   map[string]string
+}
+
+func (g grants) scopes() []string {
+	out := make([]string, 0, len(g.attached)+len(g.inline))
+	for _, a := range g.attached {
+		out = append(out, "policy:"+a)
+	}
+	for n := range g.inline {
+		out = append(out, "inline:"+n)
+	}
+	return nhi.SortedUnique(out)
+}
+
+// wildcard lists the scopes whose document allows every action on every
+// resource. Managed policy documents are looked up once per ARN in cache.
+func (c *Client) wildcard(ctx context.Context, g grants, cache *policyCache) []string {
+	var out []string
+	for _, a := range g.attached {
+		if cache.grantsEverything(ctx, c, a) {
+			out = append(out, "policy:"+a)
+		}
+	}
+	for n, doc := range g.inline {
+		if GrantsEverything(doc) {
+			out = append(out, "inline:"+n)
+		}
+	}
+	return nhi.SortedUnique(out)
+}
+
+func (c *Client) readGrants(ctx context.Context, e entity) (grants, error) {
+	attached, err := e.listAttached(ctx)
+	if err != nil {
+		return grants{}, err
+	}
+	names, err := e.listInline(ctx)
+	if err != nil {
+		return grants{}, err
+	}
+	inline := make(map[string]string, len(names))
+	for _, n := range names {
+		doc, err := e.getInline(ctx, n)
+		if err != nil {
+			return grants{}, err
+		}
+		inline[n] = doc
+	}
+	sort.Strings(attached)
+	return grants{attached: attached, inline: inline}, nil
+}
+
+// reconcileGrants makes the entity hold exactly the wanted policies: it adds
+// what is missing first and removes what nobody declared last, so a failure
+// half-way never leaves the identity with less than was declared.
+func (c *Client) reconcileGrants(ctx context.Context, e entity, arns []string, inline map[string]string) error {
+	have, err := c.readGrants(ctx, e)
+	if err != nil {
+		return err
+	}
+	haveARN := map[string]bool{}
+	for _, a := range have.attached {
+		haveARN[a] = true
+	}
+	wantARN := map[string]bool{}
+	for _, a := range arns {
+		wantARN[a] = true
+		if !haveARN[a] {
+			if err := c.untilVisible(ctx, func() error { return e.attach(ctx, a) }); err != nil {
+				return err
+			}
+		}
+	}
+	for _, n := range sortedKeys(inline) {
+		if cur, ok := have.inline[n]; ok && EquivalentPolicies(cur, inline[n]) {
+			continue
+		}
+		if err := c.untilVisible(ctx, func() error { return e.putInline(ctx, n, inline[n]) }); err != nil {
+			return err
+		}
+	}
+	for _, a := range have.attached {
+		if !wantARN[a] {
+			if err := e.detach(ctx, a); err != nil && !IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	for _, n := range sortedKeys(have.inline) {
+		if _, ok := inline[n]; !ok {
+			if err := e.deleteInline(ctx, n); err != nil && !IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reconcileTags makes the entity's tags exactly want: governance markers
+// and user tags are authoritative, so tags added out of band are removed.
+func (c *Client) reconcileTags(ctx context.Context, e entity, want map[string]string) error {
+	have, err := e.listTags(ctx)
+	if err != nil {
+		return err
+	}
+	var stale []string
+	cur := map[string]string{}
+	for _, t := range have {
+		k := aws.ToString(t.Key)
+		cur[k] = aws.ToString(t.Value)
+		if _, ok := want[k]; !ok {
+			stale = append(stale, k)
+		}
+	}
+	changed := map[string]string{}
+	for k, v := range want {
+		if old, ok := cur[k]; !ok || old != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) > 0 {
+		if err := c.untilVisible(ctx, func() error { return e.tag(ctx, toTags(changed)) }); err != nil {
+			return err
+		}
+	}
+	if len(stale) > 0 {
+		sort.Strings(stale)
+		if err := e.untag(ctx, stale); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// specTags are the tags a spec asks for; disabledAt is zero unless the
+// identity is being (or stays) disabled.
+func (c *Client) specTags(s nhi.Spec, disabledAt time.Time) map[string]string {
+	return c.Tags.governanceTags(s.Governance, s.Labels, disabledAt)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// wantGrants splits declared scopes into managed ARNs and the inline
+// documents for the declared inline names.
+func wantGrants(g nhi.Governance, docs map[string]string) ([]string, map[string]string, error) {
+	arns, names, err := SplitScopes(g.Scopes)
+	if err != nil {
+		return nil, nil, err
+	}
+	inline := map[string]string{}
+	for _, n := range names {
+		inline[n] = docs[n]
+	}
+	return arns, inline, nil
+}
+
+// currentDisabledAt keeps the first disable time across updates.
+func currentDisabledAt(ctx context.Context, e entity, m Markers, now time.Time) time.Time {
+	tags, err := e.listTags(ctx)
+	if err == nil {
+		for _, t := range tags {
+			if aws.ToString(t.Key) == m.DisabledAt() {
+				if ts, perr := time.Parse(time.RFC3339, aws.ToString(t.Value)); perr == nil {
+					return ts
+				}
+			}
+		}
+	}
+	return now
+}

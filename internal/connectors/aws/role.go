@@ -1,0 +1,160 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// RoleSpec is a declared workload role.
+type RoleSpec struct {
+	nhi.Spec
+	Path string
+	// TrustPolicy is the assume-role policy document.
+	TrustPolicy string
+	// InlinePolicies holds the document of every "inline:<name>" scope.
+	InlinePolicies map[string]string
+}
+
+func (s RoleSpec) path() string {
+	if s.Path == "" {
+		return "/"
+	}
+	return s.Path
+}
+
+func (c *Client) role(name string) roleEntity { return roleEntity{c: c.iam, n: name} }
+
+// GetRole reads a role with its tags, trust policy and grants.
+func (c *Client) GetRole(ctx context.Context, name string) (Details, error) {
+	out, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		return Details{}, wrap(err, "reading IAM role "+name)
+	}
+	return c.roleDetails(ctx, *out.Role, nil)
+}
+
+func (c *Client) roleDetails(ctx context.Context, r types.Role, cache *policyCache) (Details, error) {
+	name := aws.ToString(r.RoleName)
+	e := c.role(name)
+	trust := decodeDocument(aws.ToString(r.AssumeRolePolicyDocument))
+	d := Details{ARN: aws.ToString(r.Arn), TrustPolicy: trust}
+	d.Identity = nhi.Identity{
+		System: nhi.SystemAWS, Kind: nhi.KindIAMRole, ID: aws.ToString(r.RoleId), Ref: RoleRef(name),
+		Path: aws.ToString(r.Path), CreatedAt: aws.ToTime(r.CreateDate).UTC(), Trusts: AnalyzeTrust(trust),
+	}
+	if r.RoleLastUsed != nil && r.RoleLastUsed.LastUsedDate != nil {
+		t := r.RoleLastUsed.LastUsedDate.UTC()
+		d.LastUsedAt = &t
+	}
+	tags := r.Tags
+	if len(tags) == 0 {
+		var err error
+		if tags, err = e.listTags(ctx); err != nil {
+			return Details{}, err
+		}
+	}
+	c.Tags.read(tags, &d.Identity)
+	g, err := c.readGrants(ctx, e)
+	if err != nil {
+		return Details{}, err
+	}
+	d.InlinePolicies = g.inline
+	d.EffectiveScopes = g.scopes()
+	if cache != nil {
+		d.WildcardScopes = c.wildcard(ctx, g, cache)
+	}
+	return d, nil
+}
+
+// CreateRole creates a declared role, and deletes it again when a later
+// step fails.
+func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
+	arns, inline, err := wantGrants(s.Governance, s.InlinePolicies)
+	if err != nil {
+		return Details{}, err
+	}
+	name := s.Ref.Name
+	_, err = c.iam.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName: aws.String(name), Path: aws.String(s.path()), AssumeRolePolicyDocument: aws.String(s.TrustPolicy),
+		Tags: toTags(c.specTags(s.Spec, time.Time{})),
+	})
+	if err != nil {
+		err = wrap(err, "creating IAM role "+name)
+		if errors.Is(err, ErrAlreadyExists) {
+			return Details{}, fmt.Errorf("%w\n\nAn IAM role named %q exists already. Import it (terraform import <address> %s) to declare it, or choose another name", err, name, name)
+		}
+		return Details{}, err
+	}
+	if err := c.reconcileGrants(ctx, c.role(name), arns, inline); err != nil {
+		if derr := c.DeleteRole(ctx, name); derr != nil {
+			return Details{}, fmt.Errorf("%w; removing the half-created role failed too: %v (delete IAM role %s by hand)", err, derr, name)
+		}
+		return Details{}, fmt.Errorf("%w (the role was deleted again; nothing was left behind)", err)
+	}
+	var d Details
+	err = c.untilVisible(ctx, func() (gerr error) { d, gerr = c.GetRole(ctx, name); return gerr })
+	return d, err
+}
+
+// UpdateRole makes a role match its spec: trust policy, tags and grants.
+// IAM cannot move a role to another path; the resource replaces it instead.
+func (c *Client) UpdateRole(ctx context.Context, s RoleSpec) (Details, error) {
+	return c.updateRole(ctx, s, time.Time{})
+}
+
+func (c *Client) updateRole(ctx context.Context, s RoleSpec, disabledAt time.Time) (Details, error) {
+	arns, inline, err := wantGrants(s.Governance, s.InlinePolicies)
+	if err != nil {
+		return Details{}, err
+	}
+	if !disabledAt.IsZero() {
+		arns, inline = nil, nil
+	}
+	name := s.Ref.Name
+	cur, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		return Details{}, wrap(err, "reading IAM role "+name)
+	}
+	if !EquivalentPolicies(decodeDocument(aws.ToString(cur.Role.AssumeRolePolicyDocument)), s.TrustPolicy) {
+		if _, err := c.iam.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(name), PolicyDocument: aws.String(s.TrustPolicy)}); err != nil {
+			return Details{}, wrap(err, "updating the trust policy of IAM role "+name)
+		}
+	}
+	e := c.role(name)
+	if err := c.reconcileTags(ctx, e, c.specTags(s.Spec, disabledAt)); err != nil {
+		return Details{}, err
+	}
+	if err := c.reconcileGrants(ctx, e, arns, inline); err != nil {
+		return Details{}, err
+	}
+	return c.GetRole(ctx, name)
+}
+
+// DisableRole removes every policy of a role and records when; the role and
+// its trust policy stay, so it can be enabled again by extending its expiry.
+func (c *Client) DisableRole(ctx context.Context, s RoleSpec, now time.Time) (Details, error) {
+	return c.updateRole(ctx, s, currentDisabledAt(ctx, c.role(s.Ref.Name), c.Tags, now))
+}
+
+// DeleteRole removes a role with its policies; one already gone is fine.
+func (c *Client) DeleteRole(ctx context.Context, name string) error {
+	if err := c.reconcileGrants(ctx, c.role(name), nil, nil); err != nil {
+		if IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	_, err := c.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)})
+	if err = wrap(err, "deleting IAM role "+name); err != nil && !IsNotFound(err) {
+		return err
+	}
+	return nil
+}

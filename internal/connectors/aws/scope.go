@@ -1,0 +1,104 @@
+package aws
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// ScopeGrammar documents the AWS scope grammar for error messages.
+const ScopeGrammar = "`policy:<managed policy ARN>` (an attached managed policy, such as `policy:arn:aws:iam::aws:policy/ReadOnlyAccess`) " +
+	"or `inline:<name>` (an inline policy whose document is in `inline_policies`)"
+
+var (
+	policyARN  = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::(aws|\d{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
+	entityName = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	iamPath    = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+)
+
+// Scope is one parsed AWS scope.
+type Scope struct {
+	// Kind is "policy" or "inline".
+	Kind string
+	// Value is the policy ARN or the inline policy name.
+	Value string
+}
+
+func (s Scope) String() string { return s.Kind + ":" + s.Value }
+
+// ParseScope parses "policy:<arn>" or "inline:<name>".
+func ParseScope(s string) (Scope, error) {
+	kind, v, ok := strings.Cut(s, ":")
+	switch {
+	case !ok:
+		return Scope{}, fmt.Errorf("%q has no kind; expected %s", s, ScopeGrammar)
+	case kind == "policy":
+		if !policyARN.MatchString(v) {
+			return Scope{}, fmt.Errorf("%q does not hold a managed policy ARN: expected arn:aws:iam::<account ID or \"aws\">:policy/<optional path/><name>, such as policy:arn:aws:iam::aws:policy/ReadOnlyAccess", s)
+		}
+	case kind == "inline":
+		if err := ValidatePolicyName(v); err != nil {
+			return Scope{}, fmt.Errorf("%q: inline policy name %w", s, err)
+		}
+	default:
+		return Scope{}, fmt.Errorf("%q has unknown kind %q; expected %s", s, kind, ScopeGrammar)
+	}
+	if strings.Contains(v, ",") {
+		// The declared scopes are recorded in IAM tags, whose values
+		// cannot hold a comma.
+		return Scope{}, fmt.Errorf("%q contains a comma, which the provider cannot record in IAM tags; rename the policy", s)
+	}
+	return Scope{Kind: kind, Value: v}, nil
+}
+
+// SplitScopes returns the managed policy ARNs and inline policy names of
+// valid scopes, each sorted.
+func SplitScopes(scopes []string) (arns, inline []string, err error) {
+	for _, s := range scopes {
+		sc, perr := ParseScope(s)
+		if perr != nil {
+			return nil, nil, perr
+		}
+		if sc.Kind == "policy" {
+			arns = append(arns, sc.Value)
+		} else {
+			inline = append(inline, sc.Value)
+		}
+	}
+	sort.Strings(arns)
+	sort.Strings(inline)
+	return arns, inline, nil
+}
+
+// ValidatePolicyName checks an inline policy name as IAM does.
+func ValidatePolicyName(n string) error {
+	if n == "" || len(n) > 128 || !entityName.MatchString(n) {
+		return fmt.Errorf("%q is invalid: use 1 to 128 letters, digits and _ + = , . @ -", n)
+	}
+	return nil
+}
+
+// ValidateUserName checks a user name as IAM does (1 to 64 characters).
+func ValidateUserName(n string) error {
+	if n == "" || len(n) > 64 || !entityName.MatchString(n) {
+		return fmt.Errorf("%q is not a valid IAM user name: use 1 to 64 letters, digits and _ + = , . @ -", n)
+	}
+	return nil
+}
+
+// ValidateRoleName checks a role name as IAM does (1 to 64 characters).
+func ValidateRoleName(n string) error {
+	if n == "" || len(n) > 64 || !entityName.MatchString(n) {
+		return fmt.Errorf("%q is not a valid IAM role name: use 1 to 64 letters, digits and _ + = , . @ -", n)
+	}
+	return nil
+}
+
+// ValidatePath checks an IAM path ("/", or "/division/team/").
+func ValidatePath(p string) error {
+	if len(p) > 512 || !iamPath.MatchString(p) {
+		return fmt.Errorf("%q is not a valid IAM path: it must begin and end with \"/\", such as \"/\" or \"/ci/\"", p)
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// UserSpec is a declared IAM service user.
+type UserSpec struct {
+	nhi.Spec
+	// Path is the IAM path ("/" when empty).
+	Path string
+	// InlinePolicies holds the document of every "inline:<name>" scope.
+	InlinePolicies map[string]string
+}
+
+func (s UserSpec) path() string {
+	if s.Path == "" {
+		return "/"
+	}
+	return s.Path
+}
+
+// UserRef is the reference of an IAM user in the normalized model.
+func UserRef(name string) nhi.Ref { return nhi.Ref{Location: "user", Name: name} }
+
+// RoleRef is the reference of an IAM role in the normalized model.
+func RoleRef(name string) nhi.Ref { return nhi.Ref{Location: "role", Name: name} }
+
+func (c *Client) user(name string) userEntity { return userEntity{c: c.iam, n: name} }
+
+// GetUser reads a user with its tags, grants and access keys.
+func (c *Client) GetUser(ctx context.Context, name string) (Details, error) {
+	out, err := c.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	if err != nil {
+		return Details{}, wrap(err, "reading IAM user "+name)
+	}
+	return c.userDetails(ctx, *out.User, nil)
+}
+
+// userDetails completes a user found by GetUser or ListUsers.
+func (c *Client) userDetails(ctx context.Context, u types.User, cache *policyCache) (Details, error) {
+	name := aws.ToString(u.UserName)
+	e := c.user(name)
+	d := Details{ARN: aws.ToString(u.Arn)}
+	d.Identity = nhi.Identity{
+		System: nhi.SystemAWS, Kind: nhi.KindIAMUser, ID: aws.ToString(u.UserId), Ref: UserRef(name),
+		Path: aws.ToString(u.Path), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
+	}
+	if u.PasswordLastUsed != nil {
+		t := u.PasswordLastUsed.UTC()
+		d.LastUsedAt = &t
+	}
+	tags := u.Tags
+	if len(tags) == 0 {
+		// ListUsers leaves tags out.
+		var err error
+		if tags, err = e.listTags(ctx); err != nil {
+			return Details{}, err
+		}
+	}
+	c.Tags.read(tags, &d.Identity)
+	g, err := c.readGrants(ctx, e)
+	if err != nil {
+		return Details{}, err
+	}
+	d.InlinePolicies = g.inline
+	d.EffectiveScopes = g.scopes()
+	if cache != nil {
+		d.WildcardScopes = c.wildcard(ctx, g, cache)
+	}
+	keys, err := c.ListAccessKeys(ctx, name, cache != nil)
+	if err != nil {
+		return Details{}, err
+	}
+	d.Credentials = keys
+	return d, nil
+}
+
+// CreateUser creates a declared user. When any step after the user exists
+// fails, the user is deleted again, so nothing half-made is left.
+func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
+	arns, inline, err := wantGrants(s.Governance, s.InlinePolicies)
+	if err != nil {
+		return Details{}, err
+	}
+	name := s.Ref.Name
+	_, err = c.iam.CreateUser(ctx, &iam.CreateUserInput{
+		UserName: aws.String(name), Path: aws.String(s.path()), Tags: toTags(c.specTags(s.Spec, time.Time{})),
+	})
+	if err != nil {
+		err = wrap(err, "creating IAM user "+name)
+		if errors.Is(err, ErrAlreadyExists) {
+			return Details{}, fmt.Errorf("%w\n\nAn IAM user named %q exists already. Import it (terraform import <address> %s) to declare it, or choose another name", err, name, name)
+		}
+		return Details{}, err
+	}
+	if err := c.reconcileGrants(ctx, c.user(name), arns, inline); err != nil {
+		if derr := c.DeleteUser(ctx, name); derr != nil {
+			return Details{}, fmt.Errorf("%w; removing the half-created user failed too: %v (delete IAM user %s by hand)", err, derr, name)
+		}
+		return Details{}, fmt.Errorf("%w (the user was deleted again; nothing was left behind)", err)
+	}
+	var d Details
+	err = c.untilVisible(ctx, func() (gerr error) { d, gerr = c.GetUser(ctx, name); return gerr })
+	return d, err
+}
+
+// UpdateUser makes a user match its spec: path, tags and exactly the
+// declared grants. A user that was disabled is enabled again; its access
+// keys stay inactive until their own declarations turn them on.
+func (c *Client) UpdateUser(ctx context.Context, s UserSpec) (Details, error) {
+	arns, inline, err := wantGrants(s.Governance, s.InlinePolicies)
+	if err != nil {
+		return Details{}, err
+	}
+	name := s.Ref.Name
+	cur, err := c.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	if err != nil {
+		return Details{}, wrap(err, "reading IAM user "+name)
+	}
+	if aws.ToString(cur.User.Path) != s.path() {
+		if _, err := c.iam.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String(name), NewPath: aws.String(s.path())}); err != nil {
+			return Details{}, wrap(err, "moving IAM user "+name+" to path "+s.path())
+		}
+	}
+	e := c.user(name)
+	if err := c.reconcileTags(ctx, e, c.specTags(s.Spec, time.Time{})); err != nil {
+		return Details{}, err
+	}
+	if err := c.reconcileGrants(ctx, e, arns, inline); err != nil {
+		return Details{}, err
+	}
+	return c.GetUser(ctx, name)
+}
+
+// DisableUser is what expiry does: every access key is deactivated, every
+// policy detached or deleted, and the user kept with a disabled-at tag.
+func (c *Client) DisableUser(ctx context.Context, s UserSpec, now time.Time) (Details, error) {
+	name := s.Ref.Name
+	e := c.user(name)
+	keys, err := c.ListAccessKeys(ctx, name, false)
+	if err != nil {
+		return Details{}, err
+	}
+	for _, k := range keys {
+		if !k.Inactive {
+			if err := c.SetAccessKeyActive(ctx, name, k.ID, false); err != nil {
+				return Details{}, err
+			}
+		}
+	}
+	if err := c.reconcileGrants(ctx, e, nil, nil); err != nil {
+		return Details{}, err
+	}
+	if err := c.reconcileTags(ctx, e, c.specTags(s.Spec, currentDisabledAt(ctx, e, c.Tags, now))); err != nil {
+		return Details{}, err
+	}
+	return c.GetUser(ctx, name)
+}
+
+// DeleteUser removes a user and what IAM requires gone first: access keys,
+// inline and attached policies. A user already gone is not an error.
+func (c *Client) DeleteUser(ctx context.Context, name string) error {
+	keys, err := c.ListAccessKeys(ctx, name, false)
+	if IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := c.DeleteAccessKey(ctx, name, k.ID); err != nil {
+			return err
+		}
+	}
+	if err := c.reconcileGrants(ctx, c.user(name), nil, nil); err != nil && !IsNotFound(err) {
+		return err
+	}
+	_, err = c.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
+	if err = wrap(err, "deleting IAM user "+name); err != nil && !IsNotFound(err) {
+		return err
+	}
+	return nil
+}

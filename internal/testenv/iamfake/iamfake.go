@@ -1,0 +1,379 @@
+// Package iamfake is a FAKE of part of the AWS IAM Query API, for tests
+// only. The test IAM server, versitygw, does not implement managed
+// policies, so this proxy sits in front of it: it answers the managed-policy
+// actions itself, following the request parameters, XML responses and error
+// codes of the IAM API Reference (2010-05-08), and forwards every other
+// request unchanged (Host header included, so versitygw checks the SigV4
+// signature) to the real server.
+//
+// Faked actions: CreatePolicy, GetPolicy, GetPolicyVersion, DeletePolicy,
+// ListPolicies, Attach/Detach/ListAttached{User,Role}Policies. It also
+// refuses DeleteUser and DeleteRole while policies are attached
+// (DeleteConflict), as IAM does. It does not check signatures on the actions
+// it fakes. It knows users and roles from the CreateUser/CreateRole answers
+// that pass through it, so it must front the server from the start.
+//
+// Tests can make it answer Throttling or a 5xx to the next requests, and
+// count requests per action.
+package iamfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const ns = "https://iam.amazonaws.com/doc/2010-05-08/"
+
+// AWS-managed policies every account sees.
+var awsManaged = map[string]string{
+	"AdministratorAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
+	"ReadOnlyAccess":      `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*","ec2:Describe*","iam:Get*","iam:List*"],"Resource":"*"}]}`,
+	"IAMReadOnlyAccess":   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:Get*","iam:List*"],"Resource":"*"}]}`,
+	"AmazonS3FullAccess":  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","s3-object-lambda:*"],"Resource":"*"}]}`,
+}
+
+type policy struct {
+	Name, Path, ARN, ID, Doc string
+	Created                  time.Time
+}
+
+// Server is the fake. Use it as an http.Handler.
+type Server struct {
+	account string
+	proxy   *httputil.ReverseProxy
+
+	mu       sync.Mutex
+	policies map[string]*policy
+	attached map[string]map[string]bool // "user/<name>" or "role/<name>" -> ARNs
+	known    map[string]bool            // "user/<name>", "role/<name>" created through the proxy
+	failNext []int                      // statuses to answer the next requests with
+	counts   map[string]int
+	seq      int
+}
+
+// New fronts the IAM server at upstream; account is the account ID used in
+// the ARNs of customer-managed policies.
+func New(upstream *url.URL, account string) *Server {
+	s := &Server{
+		account: account, policies: map[string]*policy{}, attached: map[string]map[string]bool{},
+		known: map[string]bool{}, counts: map[string]int{},
+	}
+	s.proxy = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(upstream)
+		r.Out.Host = r.In.Host // keep the signed Host header
+	}}
+	for name, doc := range awsManaged {
+		arn := "arn:aws:iam::aws:policy/" + name
+		s.policies[arn] = &policy{Name: name, Path: "/", ARN: arn, ID: "ANPA" + strings.ToUpper(fmt.Sprintf("%016x", len(name)*7919)), Doc: doc, Created: time.Date(2015, 2, 6, 18, 39, 46, 0, time.UTC)}
+	}
+	return s
+}
+
+// FailNext makes the next len(statuses) requests fail: 400 answers
+// Throttling, any 5xx answers ServiceFailure.
+func (s *Server) FailNext(statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext = append(s.failNext, statuses...)
+}
+
+// Count returns how many requests of an action arrived (failed ones too).
+func (s *Server) Count(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[action]
+}
+
+var faked = map[string]bool{
+	"CreatePolicy": true, "GetPolicy": true, "GetPolicyVersion": true, "DeletePolicy": true, "ListPolicies": true,
+	"AttachUserPolicy": true, "DetachUserPolicy": true, "ListAttachedUserPolicies": true,
+	"AttachRolePolicy": true, "DetachRolePolicy": true, "ListAttachedRolePolicies": true,
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	for k, v := range r.URL.Query() {
+		if _, ok := form[k]; !ok {
+			form[k] = v
+		}
+	}
+	action := form.Get("Action")
+
+	s.mu.Lock()
+	s.counts[action]++
+	var fail int
+	if len(s.failNext) > 0 {
+		fail, s.failNext = s.failNext[0], s.failNext[1:]
+	}
+	s.mu.Unlock()
+	switch {
+	case fail == http.StatusBadRequest:
+		writeError(w, fail, "Throttling", "Rate exceeded")
+		return
+	case fail >= 500:
+		writeError(w, fail, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
+		return
+	}
+
+	if faked[action] {
+		s.handle(w, action, form)
+		return
+	}
+	switch action {
+	case "DeleteUser", "DeleteRole":
+		kind := strings.ToLower(strings.TrimPrefix(action, "Delete"))
+		key := kind + "/" + form.Get(strings.TrimPrefix(action, "Delete")+"Name")
+		s.mu.Lock()
+		n := len(s.attached[key])
+		s.mu.Unlock()
+		if n > 0 {
+			writeError(w, http.StatusConflict, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+			return
+		}
+	}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.proxy.ServeHTTP(rec, r)
+	if rec.status == http.StatusOK {
+		s.observe(action, form)
+	}
+}
+
+// observe tracks users and roles from successful forwarded calls.
+func (s *Server) observe(action string, form url.Values) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch action {
+	case "CreateUser":
+		s.known["user/"+form.Get("UserName")] = true
+	case "CreateRole":
+		s.known["role/"+form.Get("RoleName")] = true
+	case "DeleteUser":
+		delete(s.known, "user/"+form.Get("UserName"))
+	case "DeleteRole":
+		delete(s.known, "role/"+form.Get("RoleName"))
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) handle(w http.ResponseWriter, action string, f url.Values) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch action {
+	case "CreatePolicy":
+		name, path, doc := f.Get("PolicyName"), f.Get("Path"), f.Get("PolicyDocument")
+		if path == "" {
+			path = "/"
+		}
+		if name == "" || doc == "" {
+			writeError(w, 400, "ValidationError", "PolicyName and PolicyDocument are required")
+			return
+		}
+		if !json.Valid([]byte(doc)) {
+			writeError(w, 400, "MalformedPolicyDocument", "Syntax errors in policy.")
+			return
+		}
+		arn := fmt.Sprintf("arn:aws:iam::%s:policy%s%s", s.account, path, name)
+		if _, ok := s.policies[arn]; ok {
+			writeError(w, 409, "EntityAlreadyExists", fmt.Sprintf("A policy called %s already exists. Duplicate names are not allowed.", name))
+			return
+		}
+		s.seq++
+		p := &policy{Name: name, Path: path, ARN: arn, ID: fmt.Sprintf("ANPAFAKE%012d", s.seq), Doc: doc, Created: time.Now().UTC()}
+		s.policies[arn] = p
+		writeResult(w, action, "<Policy>"+s.policyXML(p)+"</Policy>")
+	case "GetPolicy":
+		p, ok := s.policies[f.Get("PolicyArn")]
+		if !ok {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("Policy %s does not exist or is not attachable.", f.Get("PolicyArn")))
+			return
+		}
+		writeResult(w, action, "<Policy>"+s.policyXML(p)+"</Policy>")
+	case "GetPolicyVersion":
+		p, ok := s.policies[f.Get("PolicyArn")]
+		if !ok || f.Get("VersionId") != "v1" {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("Policy %s version %s does not exist or is not attachable.", f.Get("PolicyArn"), f.Get("VersionId")))
+			return
+		}
+		writeResult(w, action, fmt.Sprintf("<PolicyVersion><Document>%s</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion><CreateDate>%s</CreateDate></PolicyVersion>",
+			esc(url.QueryEscape(p.Doc)), p.Created.Format(time.RFC3339)))
+	case "DeletePolicy":
+		arn := f.Get("PolicyArn")
+		if _, ok := s.policies[arn]; !ok || strings.Contains(arn, ":aws:policy/") {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("Policy %s does not exist or is not attachable.", arn))
+			return
+		}
+		if s.attachments(arn) > 0 {
+			writeError(w, 409, "DeleteConflict", "Cannot delete a policy attached to entities.")
+			return
+		}
+		delete(s.policies, arn)
+		writeResult(w, action, "")
+	case "ListPolicies":
+		scope := f.Get("Scope")
+		var items []string
+		for _, arn := range sortedKeys(s.policies) {
+			aws := strings.Contains(arn, ":aws:policy/")
+			if (scope == "Local" && aws) || (scope == "AWS" && !aws) {
+				continue
+			}
+			if f.Get("OnlyAttached") == "true" && s.attachments(arn) == 0 {
+				continue
+			}
+			items = append(items, "<member>"+s.policyXML(s.policies[arn])+"</member>")
+		}
+		s.page(w, action, "Policies", items, f)
+	case "AttachUserPolicy", "AttachRolePolicy", "DetachUserPolicy", "DetachRolePolicy", "ListAttachedUserPolicies", "ListAttachedRolePolicies":
+		kind := "user"
+		if strings.Contains(action, "Role") {
+			kind = "role"
+		}
+		entity := f.Get("UserName")
+		if kind == "role" {
+			entity = f.Get("RoleName")
+		}
+		key := kind + "/" + entity
+		if !s.known[key] {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("The %s with name %s cannot be found.", kind, entity))
+			return
+		}
+		if strings.HasPrefix(action, "ListAttached") {
+			var items []string
+			for _, arn := range sortedKeys(s.attached[key]) {
+				items = append(items, fmt.Sprintf("<member><PolicyName>%s</PolicyName><PolicyArn>%s</PolicyArn></member>", esc(s.policies[arn].Name), esc(arn)))
+			}
+			s.page(w, action, "AttachedPolicies", items, f)
+			return
+		}
+		arn := f.Get("PolicyArn")
+		if _, ok := s.policies[arn]; !ok {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("Policy %s does not exist or is not attachable.", arn))
+			return
+		}
+		if strings.HasPrefix(action, "Attach") {
+			if s.attached[key] == nil {
+				s.attached[key] = map[string]bool{}
+			}
+			if !s.attached[key][arn] && len(s.attached[key]) >= 10 {
+				writeError(w, 409, "LimitExceeded", fmt.Sprintf("Cannot exceed quota for PoliciesPer%s: 10", map[string]string{"user": "User", "role": "Role"}[kind]))
+				return
+			}
+			s.attached[key][arn] = true
+		} else {
+			if !s.attached[key][arn] {
+				writeError(w, 404, "NoSuchEntity", fmt.Sprintf("Policy %s was not found.", arn))
+				return
+			}
+			delete(s.attached[key], arn)
+		}
+		writeResult(w, action, "")
+	}
+}
+
+func (s *Server) attachments(arn string) int {
+	n := 0
+	for _, m := range s.attached {
+		if m[arn] {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) policyXML(p *policy) string {
+	return fmt.Sprintf("<PolicyName>%s</PolicyName><DefaultVersionId>v1</DefaultVersionId><PolicyId>%s</PolicyId><Path>%s</Path><Arn>%s</Arn>"+
+		"<AttachmentCount>%d</AttachmentCount><IsAttachable>true</IsAttachable><CreateDate>%s</CreateDate><UpdateDate>%s</UpdateDate>",
+		esc(p.Name), p.ID, esc(p.Path), esc(p.ARN), s.attachments(p.ARN), p.Created.Format(time.RFC3339), p.Created.Format(time.RFC3339))
+}
+
+// page answers a list with IAM's Marker/MaxItems pagination (default 100).
+func (s *Server) page(w http.ResponseWriter, action, field string, items []string, f url.Values) {
+	start, _ := strconv.Atoi(f.Get("Marker"))
+	max, err := strconv.Atoi(f.Get("MaxItems"))
+	if err != nil || max <= 0 {
+		max = 100
+	}
+	if start > len(items) {
+		start = len(items)
+	}
+	end := start + max
+	truncated := end < len(items)
+	if !truncated {
+		end = len(items)
+	}
+	out := "<" + field + ">" + strings.Join(items[start:end], "") + "</" + field + ">"
+	out += fmt.Sprintf("<IsTruncated>%t</IsTruncated>", truncated)
+	if truncated {
+		out += "<Marker>" + strconv.Itoa(end) + "</Marker>"
+	}
+	writeResult(w, action, out)
+}
+
+func writeResult(w http.ResponseWriter, action, inner string) {
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
+		action, ns, action, inner, action, requestID(), action)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	typ := "Sender"
+	if status >= 500 {
+		typ = "Receiver"
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+		ns, typ, code, esc(msg), requestID())
+}
+
+var reqSeq struct {
+	sync.Mutex
+	n int
+}
+
+func requestID() string {
+	reqSeq.Lock()
+	defer reqSeq.Unlock()
+	reqSeq.n++
+	return fmt.Sprintf("fake0000-0000-0000-0000-%012d", reqSeq.n)
+}
+
+func esc(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
