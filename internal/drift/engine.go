@@ -26,7 +26,7 @@ func DefaultPolicy() Policy {
 	return Policy{
 		Policy:           nhi.DefaultPolicy(),
 		StaleAfter:       45 * 24 * time.Hour,
-		PrivilegedScopes: []string{"clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin"},
+		PrivilegedScopes: []string{"clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin", "policy:arn:aws*:iam::aws:policy/AdministratorAccess"},
 	}
 }
 
@@ -54,7 +54,8 @@ type Source struct {
 type Declaration struct {
 	Address string
 	System  string
-	ID      string // "namespace/name"
+	Kind    string // nhi.Kind*
+	ID      string // the identity's reference: "namespace/name", "user/name"
 }
 
 // Exception is a reviewed, time-boxed decision to accept findings.
@@ -301,14 +302,45 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 		}
 	}
 
+	active := map[string][]string{} // active credentials per kind
 	for _, c := range id.Credentials {
+		if c.Inactive {
+			continue
+		}
+		active[c.Kind] = append(active[c.Kind], c.ID)
 		switch {
 		case c.Kind == nhi.CredentialLegacyToken && !c.Declared:
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a legacy token Secret %s that never expires", kindName(id.Kind), ref.ID, c.ID), locOr(loc, id.Declared))
 		case pol.MaxCredentialAge > 0 && !c.CreatedAt.IsZero() && now.Sub(c.CreatedAt) > pol.MaxCredentialAge:
-			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has credential %s created %s ago, older than max_credential_age %s",
-				kindName(id.Kind), ref.ID, c.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.MaxCredentialAge)), locOr(loc, id.Declared))
+			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has %s %s created %s ago, older than max_credential_age %s",
+				kindName(id.Kind), ref.ID, credentialName(c.Kind), c.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.MaxCredentialAge)), locOr(loc, id.Declared))
 		}
+		if c.UsageKnown && pol.StaleAfter > 0 {
+			switch {
+			case c.LastUsedAt != nil && now.Sub(*c.LastUsedAt) > pol.StaleAfter:
+				e.add(RuleStale, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s of %s %s was last used %s ago (stale_after %s)",
+					credentialName(c.Kind), c.ID, kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(*c.LastUsedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
+			case c.LastUsedAt == nil && !c.CreatedAt.IsZero() && now.Sub(c.CreatedAt) > pol.StaleAfter:
+				e.add(RuleStale, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s of %s %s was never used and was created %s ago (stale_after %s)",
+					credentialName(c.Kind), c.ID, kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
+			}
+		}
+	}
+	for _, kind := range sortedKeys(active) {
+		if ids := active[kind]; len(ids) > 1 && kind != nhi.CredentialLegacyToken {
+			sort.Strings(ids)
+			e.add(RuleMultipleActiveKeys, "", ref, "kind:"+kind, fmt.Sprintf("%s %s has %d active %ss: %s", kindName(id.Kind), ref.ID, len(ids), credentialName(kind), strings.Join(ids, ", ")), locOr(loc, id.Declared))
+		}
+	}
+	for _, t := range id.Trusts {
+		if !t.Unrestricted {
+			continue
+		}
+		sev := SeverityHigh
+		if t.Issuer == githubActionsIssuer {
+			sev = SeverityCritical
+		}
+		e.add(RuleOpenFederatedTrust, sev, ref, "trust:"+t.Principal, fmt.Sprintf("%s %s trusts OIDC issuer %s: %s", kindName(id.Kind), ref.ID, t.Issuer, t.Reason), locOr(loc, id.Declared))
 	}
 	if len(priv) > 0 {
 		e.add(RulePrivileged, "", ref, "", fmt.Sprintf("%s %s holds privileged scopes: %s", kindName(id.Kind), ref.ID, strings.Join(priv, ", ")), locOr(loc, id.Declared))
@@ -370,7 +402,7 @@ func (e *evaluator) missing(seen map[string]bool) {
 		if i := strings.LastIndex(name, "/"); i >= 0 {
 			name = name[i+1:]
 		}
-		ref := IdentityRef{System: d.System, Source: by.Name, Kind: nhi.KindServiceAccount, ID: d.ID, Name: name}
+		ref := IdentityRef{System: d.System, Source: by.Name, Kind: d.Kind, ID: d.ID, Name: name}
 		e.srcLoc = by.Location
 		e.add(RuleMissing, "", ref, "", fmt.Sprintf("%s is declared in Terraform state as %s but does not exist in source %q", d.ID, d.Address, by.Name), nil)
 	}
@@ -421,7 +453,37 @@ func contains(in []string, s string) bool {
 	return false
 }
 
-func kindName(kind string) string { return strings.ReplaceAll(kind, "_", " ") }
+func kindName(kind string) string {
+	switch kind {
+	case nhi.KindIAMUser:
+		return "IAM user"
+	case nhi.KindIAMRole:
+		return "IAM role"
+	}
+	return strings.ReplaceAll(kind, "_", " ")
+}
+
+// githubActionsIssuer is the OIDC issuer all of GitHub Actions shares.
+const githubActionsIssuer = "token.actions.githubusercontent.com"
+
+func credentialName(kind string) string {
+	switch kind {
+	case nhi.CredentialAccessKey:
+		return "access key"
+	case nhi.CredentialLegacyToken:
+		return "legacy token Secret"
+	}
+	return "credential"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
 
 func refKey(r IdentityRef) string { return r.System + "\x00" + r.Source + "\x00" + r.ID }
 

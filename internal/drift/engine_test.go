@@ -46,7 +46,7 @@ func TestCredentialAgeAndLifetime(t *testing.T) {
 		id.Credentials = []nhi.Credential{{ID: "k1", Kind: "access_key", CreatedAt: now.Add(-91 * 24 * time.Hour)}, {ID: "k2", Kind: "access_key", CreatedAt: now.Add(-89 * 24 * time.Hour)}}
 	})
 	forever := declared("forever", func(id *nhi.Identity) { id.Governance.ExpiresAt = now.Add(400 * 24 * time.Hour) })
-	if got := rules(eval(pol, old, forever)); got != "NHI007:high:ci/forever NHI007:high:ci/old-key" {
+	if got := rules(eval(pol, old, forever)); got != "NHI007:high:ci/forever NHI007:high:ci/old-key NHI013:medium:ci/old-key" {
 		t.Errorf("got %s", got)
 	}
 }

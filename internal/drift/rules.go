@@ -51,6 +51,7 @@ func (s Severity) SecurityScore() string {
 const (
 	OWASPImproperOffboarding = "NHI1:2025 Improper Offboarding"
 	OWASPOverprivileged      = "NHI5:2025 Overprivileged NHI"
+	OWASPInsecureCloud       = "NHI6:2025 Insecure Cloud Deployment Configurations"
 	OWASPLongLivedSecrets    = "NHI7:2025 Long-Lived Secrets"
 	OWASPReuse               = "NHI9:2025 NHI Reuse"
 )
@@ -83,6 +84,8 @@ const (
 	RuleReused              = "NHI010"
 	RuleExceptionExpired    = "NHI011"
 	RuleOrphanedDeclaration = "NHI012"
+	RuleMultipleActiveKeys  = "NHI013"
+	RuleOpenFederatedTrust  = "NHI014"
 )
 
 // Catalog lists every rule, in ID order.
@@ -106,14 +109,14 @@ var Catalog = []Rule{
 		"The declared owner is missing, or is not in the owners directory: nobody is responsible for the identity.",
 		"Set owner to a current person or team from the owners directory, or remove the identity."},
 	{RuleLongLived, "long-lived-credential", SeverityHigh, OWASPLongLivedSecrets,
-		"A credential that never expires (a legacy service account token Secret), a credential older than max_credential_age, or an identity declared to live beyond max_lifetime.",
-		"Delete the long-lived credential and use short-lived tokens (the TokenRequest API); rotate keys within max_credential_age."},
+		"A credential that never expires (a legacy service account token Secret), an active credential older than max_credential_age (an AWS access key: CIS AWS 1.14, 90 days), or an identity declared to live beyond max_lifetime.",
+		"Delete the long-lived credential and use short-lived tokens (the TokenRequest API, an IAM role); rotate keys within max_credential_age (nhi_aws_iam_access_key rotate_after)."},
 	{RulePrivileged, "privileged-scope", SeverityHigh, OWASPOverprivileged,
-		"The identity holds a privileged scope (policy privileged_scopes or forbidden_scopes), or a role that grants every verb on every resource.",
+		"The identity holds a privileged scope (policy privileged_scopes or forbidden_scopes, AWS AdministratorAccess by default), or a role or policy that grants every verb on every resource (Kubernetes `*` on `*`, IAM `\"Action\": \"*\"` on `\"Resource\": \"*\"`).",
 		"Replace the grant with a role limited to what the workload needs."},
 	{RuleStale, "stale-identity", SeverityMedium, OWASPImproperOffboarding,
-		"No workload (Pod, or the template of a Deployment, StatefulSet, DaemonSet, Job or CronJob) runs as the identity, and it is older than stale_after.",
-		"Delete the identity if nothing uses it, or record why it is needed outside the cluster in an exception."},
+		"No workload (Pod, or the template of a Deployment, StatefulSet, DaemonSet, Job or CronJob) runs as the identity, and it is older than stale_after; or an active credential whose system reports its use (an AWS access key, from GetAccessKeyLastUsed) was not used for stale_after, or never used and is older than that (CIS AWS 1.12, 45 days).",
+		"Delete the identity or credential if nothing uses it, or record why it is needed in an exception."},
 	{RuleReused, "reused-identity", SeverityMedium, OWASPReuse,
 		"Several distinct workloads run as one identity, so none of them can be given least privilege or revoked alone.",
 		"Give each workload its own identity with its own scopes."},
@@ -123,6 +126,12 @@ var Catalog = []Rule{
 	{RuleOrphanedDeclaration, "orphaned-declaration", SeverityMedium, OWASPImproperOffboarding,
 		"The identity carries this provider's managed marker but is in none of the given Terraform states, for example after terraform state rm.",
 		"Import it back into the state that should own it, or remove its marker and delete it."},
+	{RuleMultipleActiveKeys, "multiple-active-keys", SeverityMedium, OWASPLongLivedSecrets,
+		"The identity holds more than one active long-lived credential of one kind, such as two active AWS access keys (CIS AWS 1.13). Outside a rotation, the second key is one more secret to leak and revoke.",
+		"Finish the rotation: deactivate and delete the key no workload uses any more, so one active key remains."},
+	{RuleOpenFederatedTrust, "open-federated-trust", SeverityHigh, OWASPInsecureCloud,
+		"The identity (an IAM role) trusts an OIDC issuer without a condition on the token's subject, or with one every subject matches (\"*\", GitHub's \"repo:*\"). For GitHub Actions' shared issuer that lets a workflow in any repository on GitHub assume it: critical.",
+		"Add a condition on <issuer>:sub naming exactly the subjects allowed, such as \"repo:acme/deploy:ref:refs/heads/main\" for GitHub; nhi_aws_iam_role warns about this at plan time."},
 }
 
 // RuleByID looks a rule up.

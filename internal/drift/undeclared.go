@@ -16,6 +16,8 @@ const (
 	ReasonSystemNamespace = "system_namespace"
 	ReasonDefaultAccount  = "default_service_account"
 	ReasonIgnored         = "ignore_pattern"
+	ReasonServiceLinked   = "aws_service_linked_role"
+	ReasonReservedSSO     = "aws_reserved_sso_role"
 )
 
 // KubernetesSystemNamespaces hold the cluster's own identities, left out of
@@ -75,6 +77,17 @@ func Undeclared(ids []nhi.Identity, o UndeclaredOptions) (report []nhi.Identity,
 
 // defaultExclusion returns why an identity is system noise, or "".
 func defaultExclusion(id nhi.Identity) string {
+	if id.System == nhi.SystemAWS {
+		// AWS creates and manages these roles itself; nobody can
+		// declare, change or delete them through IAM.
+		switch {
+		case id.Kind == nhi.KindIAMRole && strings.HasPrefix(id.Path, "/aws-service-role/"):
+			return ReasonServiceLinked
+		case id.Kind == nhi.KindIAMRole && (strings.HasPrefix(id.Path, "/aws-reserved/") || strings.HasPrefix(id.Ref.Name, "AWSReservedSSO_")):
+			return ReasonReservedSSO
+		}
+		return ""
+	}
 	if id.System != nhi.SystemKubernetes {
 		return ""
 	}

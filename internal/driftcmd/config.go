@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -32,7 +33,13 @@ type SourceConfig struct {
 	Context          string
 	Namespaces       []string
 	AnnotationPrefix string
-	Location         drift.Location
+	// AWS
+	Profile    string
+	Region     string
+	Endpoint   string
+	AssumeRole string
+	ExternalID string
+	Location   drift.Location
 }
 
 // Config is a parsed nhi-drift.hcl.
@@ -53,6 +60,10 @@ var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 
 var kubernetesSourceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "kubeconfig"}, {Name: "context"}, {Name: "namespaces"}, {Name: "annotation_prefix"},
+}}
+
+var awsSourceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "profile"}, {Name: "region"}, {Name: "endpoint"}, {Name: "assume_role"}, {Name: "external_id"}, {Name: "annotation_prefix"},
 }}
 
 var policySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -208,12 +219,15 @@ func (p *parser) duration(a *hcl.Attribute, dst *time.Duration) {
 
 func (p *parser) source(b *hcl.Block, dir string) (SourceConfig, bool) {
 	s := SourceConfig{Type: b.Labels[0], Name: b.Labels[1], Location: loc(b.DefRange)}
-	if s.Type != nhi.SystemKubernetes {
-		p.errorf(b.LabelRanges[0], "Unsupported source type", "source type %q is not supported; supported types: %q.", s.Type, nhi.SystemKubernetes)
+	if s.Type != nhi.SystemKubernetes && s.Type != nhi.SystemAWS {
+		p.errorf(b.LabelRanges[0], "Unsupported source type", "source type %q is not supported; supported types: %q, %q.", s.Type, nhi.SystemKubernetes, nhi.SystemAWS)
 		return s, false
 	}
 	if !validName(s.Name) {
 		p.errorf(b.LabelRanges[1], "Invalid source name", "source name %q must be letters, digits, '-' or '_'.", s.Name)
+	}
+	if s.Type == nhi.SystemAWS {
+		return p.awsSource(b, s)
 	}
 	attrs := p.attrs(b, kubernetesSourceSchema)
 	if a, ok := attrs["kubeconfig"]; ok {
@@ -234,6 +248,30 @@ func (p *parser) source(b *hcl.Block, dir string) (SourceConfig, bool) {
 				p.errorf(a.Expr.Range(), "Invalid namespace", "namespaces: %v.", err)
 			}
 		}
+	}
+	return s, true
+}
+
+// awsSource reads `source "aws" "<name>" { profile, region, endpoint,
+// assume_role, external_id }`. Credentials come from the SDK's standard
+// chain; the block never holds secrets.
+func (p *parser) awsSource(b *hcl.Block, s SourceConfig) (SourceConfig, bool) {
+	attrs := p.attrs(b, awsSourceSchema)
+	for name, dst := range map[string]*string{
+		"profile": &s.Profile, "region": &s.Region, "endpoint": &s.Endpoint, "assume_role": &s.AssumeRole,
+		"external_id": &s.ExternalID, "annotation_prefix": &s.AnnotationPrefix,
+	} {
+		if a, ok := attrs[name]; ok {
+			*dst, _ = p.str(a)
+		}
+	}
+	if a, ok := attrs["endpoint"]; ok && s.Endpoint != "" {
+		if u, err := url.Parse(s.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.errorf(a.Expr.Range(), "Invalid endpoint", "endpoint %q must be an http(s) URL such as \"https://iam.amazonaws.com\".", s.Endpoint)
+		}
+	}
+	if a, ok := attrs["assume_role"]; ok && s.AssumeRole != "" && !strings.HasPrefix(s.AssumeRole, "arn:") {
+		p.errorf(a.Expr.Range(), "Invalid role ARN", "assume_role %q must be a role ARN such as \"arn:aws:iam::123456789012:role/nhi-drift-reader\".", s.AssumeRole)
 	}
 	return s, true
 }

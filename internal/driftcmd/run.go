@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
@@ -257,7 +258,11 @@ func scanAll(ctx context.Context, sources []SourceConfig, limit time.Duration, p
 			s := drift.Source{Name: sc.Name, System: sc.Type, Locations: sc.Namespaces, Location: &l}
 			sctx, cancel := context.WithTimeout(ctx, limit)
 			defer cancel()
-			s.Identities, s.Err = scanKubernetes(sctx, sc)
+			if sc.Type == nhi.SystemAWS {
+				s.Identities, s.Err = scanAWS(sctx, sc)
+			} else {
+				s.Identities, s.Err = scanKubernetes(sctx, sc)
+			}
 			if s.Err != nil && sctx.Err() != nil {
 				s.Err = fmt.Errorf("timed out after %s: %w", limit, s.Err)
 			}
@@ -289,6 +294,17 @@ func scanKubernetes(ctx context.Context, sc SourceConfig) ([]nhi.Identity, error
 		return nil, err
 	}
 	return c.Scan(ctx, sc.Namespaces)
+}
+
+func scanAWS(ctx context.Context, sc SourceConfig) ([]nhi.Identity, error) {
+	c, err := awsc.New(ctx, awsc.Connection{
+		Profile: sc.Profile, Region: sc.Region, Endpoint: sc.Endpoint,
+		AssumeRoleARN: sc.AssumeRole, AssumeRoleExternalID: sc.ExternalID, AssumeRoleSessionName: "nhi-drift",
+	}, sc.AnnotationPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return c.Scan(ctx, nil)
 }
 
 // adoptions are the undeclared identities that NHI001 reported.

@@ -16,9 +16,18 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
-// resourceSystems maps the provider's resource types to their system.
-var resourceSystems = map[string]string{
-	"nhi_kubernetes_service_account": nhi.SystemKubernetes,
+// resourceKind says which identity a resource type declares. Location is
+// the fixed location of its references ("user" for "user/<name>"); empty
+// when the reference's location is the block's namespace attribute.
+type resourceKind struct {
+	System, Kind, Location string
+}
+
+// resourceSystems maps the provider's resource types to what they declare.
+var resourceSystems = map[string]resourceKind{
+	"nhi_kubernetes_service_account": {nhi.SystemKubernetes, nhi.KindServiceAccount, ""},
+	"nhi_aws_iam_user":               {nhi.SystemAWS, nhi.KindIAMUser, "user"},
+	"nhi_aws_iam_role":               {nhi.SystemAWS, nhi.KindIAMRole, "role"},
 }
 
 // ParseState extracts the identities declared in a Terraform state file
@@ -79,7 +88,7 @@ func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
 				addr += "[" + string(in.IndexKey) + "]"
 			}
 			if in.Attributes.ID != "" {
-				out = append(out, drift.Declaration{Address: addr, System: sys, ID: in.Attributes.ID})
+				out = append(out, drift.Declaration{Address: addr, System: sys.System, Kind: sys.Kind, ID: in.Attributes.ID})
 			}
 		}
 	}
@@ -115,7 +124,7 @@ func parseShowJSON(raw json.RawMessage) ([]drift.Declaration, error) {
 		}
 		for _, r := range m.Resources {
 			if sys, ok := resourceSystems[r.Type]; ok && r.Mode == "managed" && r.Values.ID != "" {
-				out = append(out, drift.Declaration{Address: r.Address, System: sys, ID: r.Values.ID})
+				out = append(out, drift.Declaration{Address: r.Address, System: sys.System, Kind: sys.Kind, ID: r.Values.ID})
 			}
 		}
 		for _, c := range m.ChildModules {
@@ -171,8 +180,11 @@ func ScanConfigDir(dir string) ([]ConfigResource, error) {
 			if !ok {
 				continue
 			}
-			r := ConfigResource{Address: b.Labels[0] + "." + b.Labels[1], System: sys, Location: loc(b.DefRange())}
-			ns, name := literal(b.Body, "namespace"), literal(b.Body, "name")
+			r := ConfigResource{Address: b.Labels[0] + "." + b.Labels[1], System: sys.System, Location: loc(b.DefRange())}
+			ns, name := sys.Location, literal(b.Body, "name")
+			if ns == "" {
+				ns = literal(b.Body, "namespace")
+			}
 			if ns != "" && name != "" {
 				r.ID = ns + "/" + name
 			}

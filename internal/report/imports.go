@@ -25,6 +25,13 @@ var resourceTypes = map[string]string{
 	nhi.SystemKubernetes + "/" + nhi.KindServiceAccount: "nhi_kubernetes_service_account",
 }
 
+// manualImports are kinds adopted by hand: the report lacks what their
+// resource needs (IAM policy documents).
+var manualImports = map[string]string{
+	nhi.SystemAWS + "/" + nhi.KindIAMUser: "nhi_aws_iam_user",
+	nhi.SystemAWS + "/" + nhi.KindIAMRole: "nhi_aws_iam_role",
+}
+
 var nonName = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
 
 // resourceName turns "team-a/runner" into "team-a__runner", a valid
@@ -50,6 +57,15 @@ func Imports(w io.Writer, adoptions []Adoption) error {
 		id := a.Identity
 		typ, ok := resourceTypes[id.System+"/"+id.Kind]
 		if !ok {
+			if manual, ok := manualImports[id.System+"/"+id.Kind]; ok {
+				if n > 0 {
+					body.AppendNewline()
+				}
+				n++
+				body.AppendUnstructuredTokens(comment(fmt.Sprintf("Undeclared %s %s found in source %q: write its %s block by hand "+
+					"(its policy documents are not in the report), then: terraform import %s.<name> %s",
+					strings.ReplaceAll(id.Kind, "_", " "), id.Ref, a.Source, manual, manual, id.Ref.Name)))
+			}
 			continue
 		}
 		name := resourceName(id.Ref.String())
