@@ -13,6 +13,7 @@ fi
 
 BIN="$(scripts/testenv-build.sh)"
 VERSITYGW="$(scripts/versitygw-build.sh)"
+export NHI_VERSITYGW="$VERSITYGW"
 
 # Microsoft's SARIF validator, pinned in tools/sarif (npm skips its
 # postinstall chmod, so do it here).

@@ -60,3 +60,29 @@ func OwnFakeIAM(t testing.TB, maxAttempts int) (*awsc.Client, *iamfake.Server) {
 	}
 	return c, fake
 }
+
+// EnvVersitygw is the versitygw binary, for tests that need an IAM server
+// of their own (make test exports it).
+const EnvVersitygw = "NHI_VERSITYGW"
+
+// PrivateIAM starts an IAM server (versitygw behind the managed-policy
+// fake) that only this test uses, so that a scan sees exactly what the test
+// seeded. It is stopped when the test ends.
+func PrivateIAM(t testing.TB) *testenv.IAM {
+	t.Helper()
+	bin := os.Getenv(EnvVersitygw)
+	if bin == "" {
+		t.Fatalf("%s is not set: this test starts its own IAM server. Run `make test`, or set it to the path scripts/versitygw-build.sh prints.", EnvVersitygw)
+	}
+	i, err := testenv.StartIAM(context.Background(), testenv.IAMOptions{
+		Dir: t.TempDir(), Versitygw: bin,
+		// The same root credentials as the shared server, so that the
+		// standard credential chain works for both.
+		AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = i.Stop() })
+	return i
+}

@@ -5,13 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/iamfake"
 )
 
 // The IAM test target: versitygw (an independent implementation of the IAM
@@ -35,6 +39,10 @@ type IAM struct {
 	AccessKey string `json:"access_key"`
 	SecretKey string `json:"-"`
 	Pids      []int  `json:"pids"`
+
+	inProcess *http.Server
+	// Fake is the managed-policy fake when served in this process.
+	Fake *iamfake.Server `json:"-"`
 }
 
 // StoreFile is versitygw's file-backed IAM store.
@@ -46,8 +54,11 @@ type IAMOptions struct {
 	// Versitygw is the versitygw binary.
 	Versitygw string
 	// Proxy is the command that serves the fake:
-	// <Proxy...> -listen ADDR -upstream URL.
+	// <Proxy...> -listen ADDR -upstream URL. Empty: serve it in this
+	// process until Stop.
 	Proxy []string
+	// AccessKey and SecretKey are the root credentials; random when empty.
+	AccessKey, SecretKey string
 }
 
 // StartIAM launches versitygw and the proxy detached, waits until both
@@ -70,15 +81,23 @@ func StartIAM(ctx context.Context, o IAMOptions) (*IAM, error) {
 		Dir:       dir,
 		Upstream:  fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
 		Endpoint:  fmt.Sprintf("http://127.0.0.1:%d", ports[1]),
-		AccessKey: "AKIANHIDEV" + strings.ToUpper(randomHex(5)),
-		SecretKey: randomHex(20),
+		AccessKey: o.AccessKey,
+		SecretKey: o.SecretKey,
+	}
+	if i.AccessKey == "" || i.SecretKey == "" {
+		i.AccessKey, i.SecretKey = "AKIANHIDEV"+strings.ToUpper(randomHex(5)), randomHex(20)
 	}
 	if err := i.launch("versitygw", o.Versitygw, "--health", "/healthz", "-p", fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		"-a", i.AccessKey, "-s", i.SecretKey, "iam", "--dir", filepath.Join(dir, "iam-data")); err != nil {
 		return nil, err
 	}
-	proxy := append(append([]string{}, o.Proxy[1:]...), "-listen", fmt.Sprintf("127.0.0.1:%d", ports[1]), "-upstream", i.Upstream)
-	if err := i.launch("iam-proxy", o.Proxy[0], proxy...); err != nil {
+	if len(o.Proxy) > 0 {
+		proxy := append(append([]string{}, o.Proxy[1:]...), "-listen", fmt.Sprintf("127.0.0.1:%d", ports[1]), "-upstream", i.Upstream)
+		if err := i.launch("iam-proxy", o.Proxy[0], proxy...); err != nil {
+			_ = i.Stop()
+			return nil, err
+		}
+	} else if err := i.serveFake(fmt.Sprintf("127.0.0.1:%d", ports[1])); err != nil {
 		_ = i.Stop()
 		return nil, err
 	}
@@ -96,6 +115,21 @@ func StartIAM(ctx context.Context, o IAMOptions) (*IAM, error) {
 		return nil, err
 	}
 	return i, i.save()
+}
+
+func (i *IAM) serveFake(addr string) error {
+	u, err := url.Parse(i.Upstream)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	i.Fake = iamfake.New(u, IAMAccountID)
+	i.inProcess = &http.Server{Handler: i.Fake, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = i.inProcess.Serve(l) }()
+	return nil
 }
 
 func (i *IAM) launch(name, bin string, args ...string) error {
@@ -143,6 +177,9 @@ func (i *IAM) save() error {
 // Stop terminates the proxy and versitygw and removes the IAM data.
 func (i *IAM) Stop() error {
 	var errs []error
+	if i.inProcess != nil {
+		_ = i.inProcess.Close()
+	}
 	for j := len(i.Pids) - 1; j >= 0; j-- {
 		pid := i.Pids[j]
 		if syscall.Kill(pid, syscall.SIGTERM) != nil {
@@ -179,4 +216,52 @@ func StopIAMDir(dir string) error {
 		return err
 	}
 	return i.Stop()
+}
+
+// Backdate rewrites times in versitygw's store, which it reads on every
+// request, so tests can seed identities and keys that are years old: IAM
+// sets creation and last-use times itself. keyID picks an access key of the
+// user; empty backdates the user (or role) itself. Zero times are left.
+func (i *IAM) Backdate(kind, name, keyID string, created, lastUsed time.Time) error {
+	b, err := os.ReadFile(i.StoreFile())
+	if err != nil {
+		return err
+	}
+	var store map[string]any
+	if err := json.Unmarshal(b, &store); err != nil {
+		return err
+	}
+	coll, _ := store[kind+"s"].(map[string]any)
+	ent, ok := coll[name].(map[string]any)
+	if !ok {
+		return fmt.Errorf("no %s %q in the IAM store", kind, name)
+	}
+	target := ent
+	if keyID != "" {
+		target = nil
+		keys, _ := ent["AccessKeys"].([]any)
+		for _, k := range keys {
+			if km, ok := k.(map[string]any); ok && km["AccessKeyId"] == keyID {
+				target = km
+			}
+		}
+		if target == nil {
+			return fmt.Errorf("no access key %s on user %q in the IAM store", keyID, name)
+		}
+	}
+	if !created.IsZero() {
+		target["CreateDate"] = created.UTC().Format(time.RFC3339)
+	}
+	if !lastUsed.IsZero() {
+		target["LastUsedDate"] = lastUsed.UTC().Format(time.RFC3339)
+	}
+	out, err := json.Marshal(store)
+	if err != nil {
+		return err
+	}
+	tmp := i.StoreFile() + ".nhi-tmp"
+	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, i.StoreFile())
 }
