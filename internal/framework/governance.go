@@ -135,7 +135,7 @@ func PlanGovernance(pd *ProviderData, subject string, plan GovernanceValues, sta
 				subject, day, nhi.HumanDuration(d.Remaining)))
 	case d.Phase == nhi.PhaseExpired && d.Disable:
 		diags.AddAttributeWarning(path.Root("expires_at"), fmt.Sprintf("The %s has expired and this plan disables it", subject),
-			fmt.Sprintf("%s expired at %s (%s ago). This plan removes every grant it holds and turns off token automount; the identity itself stays. "+
+			fmt.Sprintf("%s expired at %s (%s ago). This plan removes every grant it holds and turns its credentials off (token automount, access keys); the identity itself stays. "+
 				"To re-enable it, extend expires_at in a reviewed change.", subject, day, nhi.HumanDuration(d.Remaining)))
 	case d.Phase == nhi.PhaseExpired:
 		diags.AddAttributeWarning(path.Root("expires_at"), fmt.Sprintf("The %s has expired but keeps its access", subject),

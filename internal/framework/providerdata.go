@@ -1,12 +1,14 @@
 package framework
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/clock"
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
@@ -16,6 +18,19 @@ import (
 type ProviderData struct {
 	Clock  clock.Clock
 	Policy nhi.Policy
+	// RequireOIDCSubject turns the open-federated-trust warning of
+	// nhi_aws_iam_role into an error.
+	RequireOIDCSubject bool
+
+	// KubernetesConfigured and AWSConfigured say which connectors the
+	// configuration names; the inventory data sources list those.
+	KubernetesConfigured bool
+	AWSConfigured        bool
+
+	awsOnce   sync.Once
+	awsConfig awsc.Connection
+	aws       *awsc.Client
+	awsErr    error
 
 	kubeOnce   sync.Once
 	kubeConfig k8s.Connection
@@ -28,6 +43,30 @@ type ProviderData struct {
 // first use, so configurations that never touch Kubernetes need no cluster.
 func NewProviderData(c clock.Clock, p nhi.Policy, kube k8s.Connection, prefix string) *ProviderData {
 	return &ProviderData{Clock: c, Policy: p, kubeConfig: kube, kubePrefix: prefix}
+}
+
+// SetAWS records how to reach AWS; the client is built on first use.
+func (d *ProviderData) SetAWS(c awsc.Connection) { d.awsConfig, d.AWSConfigured = c, true }
+
+// AWSTags are the governance tag keys the AWS connector writes.
+func (d *ProviderData) AWSTags() awsc.Markers { return awsc.Markers{Prefix: awsc.TagPrefix(d.kubePrefix)} }
+
+// AWS returns the AWS IAM connector.
+func (d *ProviderData) AWS(ctx context.Context) (*awsc.Client, error) {
+	d.awsOnce.Do(func() { d.aws, d.awsErr = awsc.New(ctx, d.awsConfig, d.kubePrefix) })
+	return d.aws, d.awsErr
+}
+
+// AWSOrDiag returns the AWS connector, or nil after adding the standard
+// diagnostic for an unusable configuration.
+func (d *ProviderData) AWSOrDiag(ctx context.Context, diags *diag.Diagnostics) *awsc.Client {
+	c, err := d.AWS(ctx)
+	if err != nil {
+		diags.AddError("AWS connection is not configured",
+			fmt.Sprintf("%v\n\nConfigure the provider's aws block (region, profile, assume_role, endpoint) or the standard AWS environment variables and shared configuration files.", err))
+		return nil
+	}
+	return c
 }
 
 // KubernetesMarkers are the marker keys the Kubernetes connector writes,
@@ -64,13 +103,26 @@ func (d *ProviderData) KubernetesOrDiag(diags *diag.Diagnostics) *k8s.Client {
 	return c
 }
 
-// Inventories returns every configured connector's inventory.
-func (d *ProviderData) Inventories() ([]nhi.Inventory, error) {
-	k, err := d.Kubernetes()
-	if err != nil {
-		return nil, err
+// Inventories returns every configured connector's inventory: Kubernetes
+// when its block is present or no other connector is configured, AWS when
+// its block is present.
+func (d *ProviderData) Inventories(ctx context.Context) ([]nhi.Inventory, error) {
+	var out []nhi.Inventory
+	if d.KubernetesConfigured || !d.AWSConfigured {
+		k, err := d.Kubernetes()
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes: %w", err)
+		}
+		out = append(out, k)
 	}
-	return []nhi.Inventory{k}, nil
+	if d.AWSConfigured {
+		a, err := d.AWS(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("aws: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // KubernetesDiag adds the standard error for an unusable Kubernetes

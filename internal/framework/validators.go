@@ -148,3 +148,22 @@ func quoteJoin(values []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// Int64Between accepts integers in [min, max].
+type Int64Between struct{ Min, Max int64 }
+
+var _ validator.Int64 = Int64Between{}
+
+func (v Int64Between) Description(context.Context) string {
+	return fmt.Sprintf("between %d and %d", v.Min, v.Max)
+}
+func (v Int64Between) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v Int64Between) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if n := req.ConfigValue.ValueInt64(); n < v.Min || n > v.Max {
+		resp.Diagnostics.AddAttributeError(req.Path, "Value out of range", fmt.Sprintf("%s is %d; it must be between %d and %d.", HumanPath(req.Path), n, v.Min, v.Max))
+	}
+}

@@ -5,7 +5,9 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -18,9 +20,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/clock"
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/aws"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/inventory"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
 )
@@ -53,7 +57,22 @@ type providerModel struct {
 	AnnotationPrefix types.String     `tfsdk:"annotation_prefix"`
 	EvaluationTime   types.String     `tfsdk:"evaluation_time"`
 	Kubernetes       *kubernetesModel `tfsdk:"kubernetes"`
+	AWS              *awsModel        `tfsdk:"aws"`
 	Policy           *policyModel     `tfsdk:"policy"`
+}
+
+type awsModel struct {
+	Region      types.String     `tfsdk:"region"`
+	Profile     types.String     `tfsdk:"profile"`
+	Endpoint    types.String     `tfsdk:"endpoint"`
+	MaxAttempts types.Int64      `tfsdk:"max_attempts"`
+	AssumeRole  *assumeRoleModel `tfsdk:"assume_role"`
+}
+
+type assumeRoleModel struct {
+	RoleARN     types.String `tfsdk:"role_arn"`
+	ExternalID  types.String `tfsdk:"external_id"`
+	SessionName types.String `tfsdk:"session_name"`
 }
 
 type kubernetesModel struct {
@@ -75,6 +94,7 @@ type policyModel struct {
 	OwnerPattern       types.String `tfsdk:"owner_pattern"`
 	MaxTokenExpiration types.String `tfsdk:"max_token_expiration"`
 	MaxCredentialAge   types.String `tfsdk:"max_credential_age"`
+	RequireOIDCSubject types.Bool   `tfsdk:"require_oidc_subject"`
 }
 
 func (p *nhiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -116,6 +136,34 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"in_cluster":             schema.BoolAttribute{Optional: true, MarkdownDescription: "Use the pod's service account (when the provider runs inside a cluster)."},
 				},
 			},
+			"aws": schema.SingleNestedBlock{
+				MarkdownDescription: "How to reach AWS IAM, for the `nhi_aws_*` resources and for AWS in the inventory data sources (which list AWS only when this block is present). " +
+					"Credentials come from the AWS SDK's standard chain: environment variables, the shared config and credentials files (`profile`), IAM Identity Center (SSO), " +
+					"web identity, container and instance roles. The block holds no secrets.",
+				Attributes: map[string]schema.Attribute{
+					"region":  schema.StringAttribute{Optional: true, MarkdownDescription: "Region for STS and request signing (IAM is global). Defaults to `AWS_REGION` or the profile's region, then `us-east-1`."},
+					"profile": schema.StringAttribute{Optional: true, MarkdownDescription: "Named profile of the shared configuration files. Defaults to `AWS_PROFILE`."},
+					"endpoint": schema.StringAttribute{
+						Optional: true, MarkdownDescription: "IAM and STS endpoint URL, for IAM-compatible systems and tests. Defaults to AWS's (`AWS_ENDPOINT_URL_IAM` and `AWS_ENDPOINT_URL_STS` also work).",
+						Validators: []validator.String{framework.StringCheck{Summary: "Invalid endpoint", Desc: "an http(s) URL", Check: httpURL}},
+					},
+					"max_attempts": schema.Int64Attribute{
+						Optional: true, MarkdownDescription: "Attempts per API call, the first included, when IAM throttles (`Throttling`) or fails with a 5xx; backoff is jittered and capped at 10s, and every wait ends when Terraform cancels. Default 8.",
+						Validators: []validator.Int64{framework.Int64Between{Min: 1, Max: 25}},
+					},
+				},
+				Blocks: map[string]schema.Block{
+					"assume_role": schema.SingleNestedBlock{
+						MarkdownDescription: "Assume this role with the credentials found, and act as it.",
+						Attributes: map[string]schema.Attribute{
+							"role_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the role to assume, such as `arn:aws:iam::123456789012:role/nhi-admin`.",
+								Validators: []validator.String{framework.StringCheck{Summary: "Invalid role ARN", Desc: "a role ARN", Check: roleARN}}},
+							"external_id":  schema.StringAttribute{Optional: true, MarkdownDescription: "External ID the role's trust policy requires."},
+							"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name, seen in CloudTrail. Default `terraform-provider-nhi`."},
+						},
+					},
+				},
+			},
 			"policy": schema.SingleNestedBlock{
 				MarkdownDescription: "Organisation policy, enforced at plan time with errors that name the offending attribute.",
 				Attributes: map[string]schema.Attribute{
@@ -144,6 +192,11 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 						Optional:            true,
 						MarkdownDescription: "Longest a long-lived credential (`nhi_kubernetes_service_account_token`) may live before a plan rotates it; `rotate_after` may not exceed it. Default `\"90d\"`.",
 						Validators:          []validator.String{framework.Duration()},
+					},
+					"require_oidc_subject": schema.BoolAttribute{
+						Optional: true,
+						MarkdownDescription: "Make it an error, instead of a warning, when an `nhi_aws_iam_role` trust policy lets an OIDC issuer's tokens assume the role " +
+							"without a condition on their subject (`<issuer>:sub`), or with one every subject matches (`\"*\"`, GitHub's `\"repo:*\"`). Default `false`.",
 					},
 					"owner_pattern": schema.StringAttribute{
 						Optional:            true,
@@ -232,9 +285,40 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	setIf(&prefix, cfg.AnnotationPrefix)
 
 	pd := framework.NewProviderData(c, pol, conn, prefix)
+	pd.KubernetesConfigured = cfg.Kubernetes != nil
+	if cfg.Policy != nil {
+		pd.RequireOIDCSubject = cfg.Policy.RequireOIDCSubject.ValueBool()
+	}
+	if a := cfg.AWS; a != nil {
+		ac := awsc.Connection{MaxAttempts: int(a.MaxAttempts.ValueInt64())}
+		setIf(&ac.Region, a.Region)
+		setIf(&ac.Profile, a.Profile)
+		setIf(&ac.Endpoint, a.Endpoint)
+		if r := a.AssumeRole; r != nil {
+			setIf(&ac.AssumeRoleARN, r.RoleARN)
+			setIf(&ac.AssumeRoleExternalID, r.ExternalID)
+			setIf(&ac.AssumeRoleSessionName, r.SessionName)
+		}
+		pd.SetAWS(ac)
+	}
 	resp.ResourceData = pd
 	resp.DataSourceData = pd
 	resp.EphemeralResourceData = pd
+}
+
+func httpURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL such as \"https://iam.amazonaws.com\"", s)
+	}
+	return nil
+}
+
+func roleARN(s string) error {
+	if !strings.HasPrefix(s, "arn:") || !strings.Contains(s, ":role/") {
+		return fmt.Errorf("%q is not a role ARN such as \"arn:aws:iam::123456789012:role/nhi-admin\"", s)
+	}
+	return nil
 }
 
 func setIf(dst *string, v types.String) {
@@ -247,6 +331,8 @@ func (p *nhiProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		kubernetes.NewServiceAccountResource,
 		kubernetes.NewServiceAccountTokenResource,
+		aws.NewIAMUserResource,
+		aws.NewIAMRoleResource,
 	}
 }
 

@@ -232,3 +232,12 @@ func (c *Client) managedPolicyGrantsEverything(ctx context.Context, arn string) 
 	}
 	return GrantsEverything(decodeDocument(aws.ToString(ver.PolicyVersion.Document)))
 }
+
+// PolicyExists reports whether a managed policy exists.
+func (c *Client) PolicyExists(ctx context.Context, arn string) (bool, error) {
+	_, err := c.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if err = wrap(err, "reading managed policy "+arn); IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}

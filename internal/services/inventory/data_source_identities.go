@@ -21,6 +21,7 @@ func NewIdentitiesDataSource() datasource.DataSource { return &identitiesDataSou
 type identitiesDataSource struct{ pd *framework.ProviderData }
 
 type identitiesModel struct {
+	System     types.String `tfsdk:"system"`
 	Namespace  types.String `tfsdk:"namespace"`
 	Declared   types.Bool   `tfsdk:"declared"`
 	Owner      types.String `tfsdk:"owner"`
@@ -35,6 +36,7 @@ func (d *identitiesDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The normalized inventory of non-human identities: every service account, declared or not, with its governance, effective scopes and long-lived credentials.",
 		Attributes: map[string]schema.Attribute{
+			"system": systemAttribute(),
 			"namespace": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "Only identities in this namespace.",
 				Validators: []validator.String{kubernetes.NamespaceValidator()},
@@ -67,7 +69,7 @@ func (d *identitiesDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		v := m.Declared.ValueBool()
 		opts.Declared = &v
 	}
-	ids := listAll(ctx, d.pd, opts, &resp.Diagnostics)
+	ids := listAll(ctx, d.pd, m.System.ValueString(), opts, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -23,12 +23,13 @@ func NewUndeclaredDataSource() datasource.DataSource { return &undeclaredDataSou
 type undeclaredDataSource struct{ pd *framework.ProviderData }
 
 type undeclaredModel struct {
-	Namespaces    []string   `tfsdk:"namespaces"`
-	Ignore        []string   `tfsdk:"ignore"`
-	IncludeSystem types.Bool `tfsdk:"include_system"`
-	IDs           types.List `tfsdk:"ids"`
-	Identities    types.List `tfsdk:"identities"`
-	Excluded      types.List `tfsdk:"excluded"`
+	System        types.String `tfsdk:"system"`
+	Namespaces    []string     `tfsdk:"namespaces"`
+	Ignore        []string     `tfsdk:"ignore"`
+	IncludeSystem types.Bool   `tfsdk:"include_system"`
+	IDs           types.List   `tfsdk:"ids"`
+	Identities    types.List   `tfsdk:"identities"`
+	Excluded      types.List   `tfsdk:"excluded"`
 }
 
 var excludedType = types.ObjectType{AttrTypes: map[string]attr.Type{
@@ -41,12 +42,14 @@ func (d *undeclaredDataSource) Metadata(_ context.Context, req datasource.Metada
 
 func (d *undeclaredDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Identities that exist but that nobody declared: service accounts without the provider's managed-by marker. " +
+		MarkdownDescription: "Identities that exist but that nobody declared: service accounts, IAM users and IAM roles without the provider's managed-by marker. " +
 			"Use it in a `check` block so that every plan reports them.\n\n" +
 			"Left out by default, so that results are not noise: every service account in `kube-system`, `kube-public` and `kube-node-lease`; " +
-			"and a namespace's `default` service account while no binding grants it anything. `include_system = true` reports them too, and " +
+			"a namespace's `default` service account while no binding grants it anything; AWS service-linked roles (path `/aws-service-role/`) and " +
+			"the roles AWS IAM Identity Center creates (path `/aws-reserved/`, names `AWSReservedSSO_*`), which only AWS can change. `include_system = true` reports them too, and " +
 			"`excluded` lists what was left out and why.",
 		Attributes: map[string]schema.Attribute{
+			"system": systemAttribute(),
 			"namespaces": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Only look in these namespaces. Default: all.",
@@ -54,17 +57,17 @@ func (d *undeclaredDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			},
 			"ignore": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Glob patterns over `namespace/name` to leave out, such as `\"monitoring/*\"` or `\"*/runner-*\"`. `*` does not cross `/`.",
+				MarkdownDescription: "Glob patterns over the `id` (`namespace/name`, or `user/name` and `role/name` for AWS) to leave out, such as `\"monitoring/*\"`, `\"*/runner-*\"` or `\"user/ci-*\"`. `*` does not cross `/`.",
 				Validators: []validator.List{framework.Each(framework.StringCheck{
 					Summary: "Invalid ignore pattern", Desc: "a glob over namespace/name", Check: drift.ValidateIgnorePattern,
 				})},
 			},
 			"include_system": schema.BoolAttribute{Optional: true, MarkdownDescription: "Report system identities too (see above). Default `false`."},
-			"ids":            schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "IDs (`namespace/name`) of the undeclared identities, sorted."},
+			"ids":            schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "IDs (`namespace/name`, `user/name`, `role/name`) of the undeclared identities, sorted."},
 			"identities":     identitiesAttribute("The undeclared identities, sorted by `id`."),
 			"excluded": schema.ListNestedAttribute{
 				Computed:            true,
-				MarkdownDescription: "Undeclared identities left out, with `reason` `system_namespace`, `default_service_account` or `ignore_pattern` (and the `pattern` that matched).",
+				MarkdownDescription: "Undeclared identities left out, with `reason` `system_namespace`, `default_service_account`, `aws_service_linked_role`, `aws_reserved_sso_role` or `ignore_pattern` (and the `pattern` that matched).",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"id":      schema.StringAttribute{Computed: true},
 					"reason":  schema.StringAttribute{Computed: true},
@@ -86,7 +89,7 @@ func (d *undeclaredDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		return
 	}
 	no := false
-	ids := listAll(ctx, d.pd, nhi.ListOptions{Locations: m.Namespaces, Declared: &no}, &resp.Diagnostics)
+	ids := listAll(ctx, d.pd, m.System.ValueString(), nhi.ListOptions{Locations: m.Namespaces, Declared: &no}, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -4,11 +4,13 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
@@ -16,10 +18,12 @@ import (
 )
 
 var credentialType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"id":         types.StringType,
-	"kind":       types.StringType,
-	"created_at": types.StringType,
-	"expires_at": types.StringType,
+	"id":           types.StringType,
+	"kind":         types.StringType,
+	"created_at":   types.StringType,
+	"expires_at":   types.StringType,
+	"active":       types.BoolType,
+	"last_used_at": types.StringType,
 }}
 
 var identityType = types.ObjectType{AttrTypes: map[string]attr.Type{
@@ -53,11 +57,11 @@ func identitiesAttribute(desc string) schema.ListNestedAttribute {
 		Computed:            true,
 		MarkdownDescription: desc,
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-			"id":               str("`namespace/name`: the import ID of `nhi_kubernetes_service_account`."),
-			"system":           str("System the identity lives in: `kubernetes`."),
-			"kind":             str("Kind of identity: `service_account`."),
-			"uid":              str("The system's stable identifier."),
-			"namespace":        str("Kubernetes namespace."),
+			"id":               str("`namespace/name` (the import ID of `nhi_kubernetes_service_account`), or `user/name` / `role/name` for AWS (the `id` of `nhi_aws_iam_user` / `nhi_aws_iam_role`)."),
+			"system":           str("System the identity lives in: `kubernetes` or `aws`."),
+			"kind":             str("Kind of identity: `service_account`, `iam_user` or `iam_role`."),
+			"uid":              str("The system's stable identifier (Kubernetes UID, IAM unique ID)."),
+			"namespace":        str("Kubernetes namespace; for AWS identities `user` or `role`."),
 			"name":             str("Name."),
 			"declared":         schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether it carries the managed-by marker of this provider."},
 			"owner":            str("Declared owner (empty when undeclared)."),
@@ -72,10 +76,12 @@ func identitiesAttribute(desc string) schema.ListNestedAttribute {
 				Computed:            true,
 				MarkdownDescription: "Long-lived credentials the identity holds, such as legacy service account token Secrets. Never their values.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id":         str("`namespace/secret-name` for token Secrets."),
-					"kind":       str("`legacy_service_account_token`."),
-					"created_at": str("Creation time, RFC 3339."),
-					"expires_at": str("Expiry, when the credential has one."),
+					"id":           str("`namespace/secret-name` for token Secrets; the access key ID for AWS access keys."),
+					"kind":         str("`legacy_service_account_token` or `aws_access_key`."),
+					"created_at":   str("Creation time, RFC 3339."),
+					"expires_at":   str("Expiry, when the credential has one."),
+					"active":       schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the credential is switched on (an inactive AWS access key is `false`)."},
+					"last_used_at": str("When it was last used, where the data source asks the system (null otherwise)."),
 				}},
 			},
 		}},
@@ -86,13 +92,17 @@ func identitiesAttribute(desc string) schema.ListNestedAttribute {
 func identityValue(ctx context.Context, pd *framework.ProviderData, id nhi.Identity, diags *diag.Diagnostics) attr.Value {
 	creds := make([]attr.Value, 0, len(id.Credentials))
 	for _, c := range id.Credentials {
-		exp := types.StringNull()
+		exp, lastUsed := types.StringNull(), types.StringNull()
 		if c.ExpiresAt != nil {
 			exp = types.StringValue(nhi.FormatTime(*c.ExpiresAt))
+		}
+		if c.LastUsedAt != nil {
+			lastUsed = types.StringValue(nhi.FormatTime(*c.LastUsedAt))
 		}
 		creds = append(creds, types.ObjectValueMust(credentialType.AttrTypes, map[string]attr.Value{
 			"id": types.StringValue(c.ID), "kind": types.StringValue(c.Kind),
 			"created_at": types.StringValue(nhi.FormatTime(c.CreatedAt)), "expires_at": exp,
+			"active": types.BoolValue(!c.Inactive), "last_used_at": lastUsed,
 		}))
 	}
 	expires := types.StringNull()
@@ -148,14 +158,22 @@ func nonNil(m map[string]string) map[string]string {
 }
 
 // listAll lists every configured inventory with the given options.
-func listAll(ctx context.Context, pd *framework.ProviderData, opts nhi.ListOptions, diags *diag.Diagnostics) []nhi.Identity {
-	invs, err := pd.Inventories()
+// system, when set, keeps one system; a namespace in opts keeps Kubernetes.
+func listAll(ctx context.Context, pd *framework.ProviderData, system string, opts nhi.ListOptions, diags *diag.Diagnostics) []nhi.Identity {
+	invs, err := pd.Inventories(ctx)
 	if err != nil {
-		framework.KubernetesDiag(diags, err)
+		diags.AddError("A connector is not configured", fmt.Sprintf("%v\n\nConfigure the provider's kubernetes block (or KUBECONFIG) and, for AWS, its aws block.", err))
 		return nil
 	}
 	var out []nhi.Identity
 	for _, inv := range invs {
+		if system != "" && inv.System() != system {
+			continue
+		}
+		opts := opts
+		if len(opts.Locations) > 0 && inv.System() != nhi.SystemKubernetes {
+			continue // namespaces are Kubernetes'
+		}
 		ids, err := nhi.ListAll(ctx, inv, opts)
 		if err != nil {
 			diags.AddError("Listing "+inv.System()+" identities failed", err.Error())
@@ -164,4 +182,14 @@ func listAll(ctx context.Context, pd *framework.ProviderData, opts nhi.ListOptio
 		out = append(out, ids...)
 	}
 	return out
+}
+
+// systemAttribute is the optional filter on one system.
+func systemAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional: true,
+		MarkdownDescription: "Only identities of this system: `kubernetes` or `aws`. Unset: every configured system (Kubernetes unless only an `aws` block is configured; AWS when the provider has an `aws` block). " +
+			"A namespace filter keeps Kubernetes only.",
+		Validators: []validator.String{framework.OneOf(nhi.SystemKubernetes, nhi.SystemAWS)},
+	}
 }

@@ -1,0 +1,578 @@
+// Package aws holds the Terraform resources for AWS IAM identities. API
+// calls live in internal/connectors/aws; the governance rules they share
+// with Kubernetes live in internal/framework and internal/nhi.
+package aws
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// principalModel is what IAM users and roles share.
+type principalModel struct {
+	ID              types.String          `tfsdk:"id"`
+	Name            types.String          `tfsdk:"name"`
+	Path            types.String          `tfsdk:"path"`
+	Owner           types.String          `tfsdk:"owner"`
+	Purpose         types.String          `tfsdk:"purpose"`
+	Scopes          types.Set             `tfsdk:"scopes"`
+	InlinePolicies  types.Map             `tfsdk:"inline_policies"`
+	ExpiresAt       framework.ExpiryValue `tfsdk:"expires_at"`
+	OnExpiry        types.String          `tfsdk:"on_expiry"`
+	Tags            types.Map             `tfsdk:"tags"`
+	ARN             types.String          `tfsdk:"arn"`
+	UniqueID        types.String          `tfsdk:"unique_id"`
+	CreatedAt       types.String          `tfsdk:"created_at"`
+	Status          types.String          `tfsdk:"status"`
+	EffectiveScopes types.Set             `tfsdk:"effective_scopes"`
+}
+
+// model is implemented by the user and role models.
+type model interface {
+	common() *principalModel
+	// trust returns the trust policy (roles); setTrust records the one found.
+	trust() types.String
+	setTrust(types.String)
+}
+
+// desired is a plan turned into what the connector needs.
+type desired struct {
+	spec   nhi.Spec
+	path   string
+	inline map[string]string
+	trust  string
+}
+
+// kindSpec is what differs between users and roles.
+type kindSpec struct {
+	typeSuffix string // "aws_iam_user"
+	noun       string // "IAM user"
+	location   string // awsc.LocationUser
+	nameCheck  func(string) error
+	get        func(ctx context.Context, c *awsc.Client, name string) (awsc.Details, error)
+	create     func(ctx context.Context, c *awsc.Client, d desired) (awsc.Details, error)
+	update     func(ctx context.Context, c *awsc.Client, d desired) (awsc.Details, error)
+	disable    func(ctx context.Context, c *awsc.Client, d desired, now time.Time) (awsc.Details, error)
+	delete     func(ctx context.Context, c *awsc.Client, name string) error
+	// validateExtra and planExtra add kind-specific checks (a role's trust
+	// policy): the first without provider data, the second with it.
+	validateExtra func(m model, diags *diag.Diagnostics)
+	planExtra     func(r *principalResource, ctx context.Context, m model, diags *diag.Diagnostics)
+	// disableEffect says what disabling does, for the expiry warning.
+	disableEffect string
+}
+
+// principalResource implements both nhi_aws_iam_user and nhi_aws_iam_role.
+type principalResource struct {
+	pd    *framework.ProviderData
+	kind  kindSpec
+	newM  func() model
+	attrs func() map[string]schema.Attribute
+	desc  string
+}
+
+var (
+	_ resource.ResourceWithConfigure      = &principalResource{}
+	_ resource.ResourceWithImportState    = &principalResource{}
+	_ resource.ResourceWithModifyPlan     = &principalResource{}
+	_ resource.ResourceWithValidateConfig = &principalResource{}
+)
+
+func (r *principalResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + r.kind.typeSuffix
+}
+
+func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{MarkdownDescription: r.desc, Attributes: r.attrs()}
+}
+
+// commonAttributes are the attributes of users and roles. pathReplaces is
+// true where IAM cannot move the identity to another path.
+func commonAttributes(k kindSpec, pathReplaces bool) map[string]schema.Attribute {
+	attrs := framework.GovernanceAttributes(scopeValidator(),
+		"Each scope is `policy:<ARN>` (an attached managed policy, such as `policy:arn:aws:iam::aws:policy/ReadOnlyAccess`) or "+
+			"`inline:<name>` (an inline policy whose JSON document is `inline_policies[\"<name>\"]`). Managed policies must exist.")
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	attrs["id"] = schema.StringAttribute{Computed: true, PlanModifiers: keep,
+		MarkdownDescription: fmt.Sprintf("`%s/<name>`, the identity's ID in `nhi_identities` and in drift reports.", k.location)}
+	attrs["name"] = schema.StringAttribute{Required: true,
+		MarkdownDescription: fmt.Sprintf("Name of the %s. Changing it replaces the %s.", k.noun, k.noun),
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		Validators:          []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "an IAM name", Check: trimQuoted(k.nameCheck)}},
+	}
+	pathMods := []planmodifier.String{}
+	pathDoc := "IAM path, such as `/ci/`. Default `/`."
+	if pathReplaces {
+		pathMods = append(pathMods, stringplanmodifier.RequiresReplace())
+		pathDoc += " IAM cannot move a role, so changing it replaces the role."
+	}
+	attrs["path"] = schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("/"), MarkdownDescription: pathDoc,
+		PlanModifiers: pathMods,
+		Validators:    []validator.String{framework.StringCheck{Summary: "Invalid path", Desc: "an IAM path", Check: trimQuoted(awsc.ValidatePath)}}}
+	attrs["inline_policies"] = schema.MapAttribute{Optional: true, ElementType: types.StringType,
+		MarkdownDescription: "JSON document of each inline policy, keyed by its name; every key must be declared as `inline:<name>` in `scopes`, and every " +
+			"`inline:<name>` scope needs its document here. Use `jsonencode()`. Documents are compared as JSON, so formatting does not cause a change; " +
+			"a document edited out of band shows in the next plan, and inline policies nobody declared show as removed."}
+	attrs["tags"] = schema.MapAttribute{Optional: true, ElementType: types.StringType,
+		MarkdownDescription: "Tags of the identity. Keys under the governance prefix (`nhi:`) are reserved: the provider writes `nhi:owner`, `nhi:purpose`, " +
+			"`nhi:expires-at`, `nhi:on-expiry`, `nhi:scopes` and `nhi:managed-by` itself. Tags are authoritative: others added out of band are removed."}
+	attrs["arn"] = schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "ARN."}
+	attrs["unique_id"] = schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "IAM's stable unique ID (`AIDA...`, `AROA...`)."}
+	attrs["created_at"] = schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Creation time (RFC 3339)."}
+	return attrs
+}
+
+func scopeValidator() validator.String {
+	return framework.StringCheck{Summary: "Invalid scope", Desc: "a scope: " + awsc.ScopeGrammar,
+		Check: func(s string) error { _, err := awsc.ParseScope(s); return err }}
+}
+
+// trimQuoted drops the leading quoted value of a connector error, since the
+// diagnostic starts with the attribute path and the value is in the message.
+func trimQuoted(f func(string) error) func(string) error {
+	return func(s string) error {
+		err := f(s)
+		if err == nil {
+			return nil
+		}
+		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
+	}
+}
+
+func (r *principalResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *principalResource) subject(m *principalModel) string {
+	return r.kind.noun + " " + m.Name.ValueString()
+}
+
+func (m *principalModel) scopes(ctx context.Context, diags *diag.Diagnostics) []string {
+	if m.Scopes.IsUnknown() || m.Scopes.IsNull() {
+		return nil
+	}
+	out := []string{}
+	diags.Append(m.Scopes.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+func (m *principalModel) governance(ctx context.Context, diags *diag.Diagnostics) framework.GovernanceValues {
+	return framework.GovernanceValues{Owner: m.Owner, Purpose: m.Purpose, Scopes: m.scopes(ctx, diags), ExpiresAt: m.ExpiresAt, OnExpiry: m.OnExpiry}
+}
+
+func stringMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[string]string {
+	out := map[string]string{}
+	if m.IsNull() || m.IsUnknown() {
+		return out
+	}
+	diags.Append(m.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+// ValidateConfig checks what IAM would reject, before any call: governance
+// values and tags that IAM tags cannot hold, policy documents, and that
+// inline scopes and documents match.
+func (r *principalResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	m := r.newM()
+	resp.Diagnostics.Append(req.Config.Get(ctx, m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c := m.common()
+	if r.kind.validateExtra != nil {
+		r.kind.validateExtra(m, &resp.Diagnostics)
+	}
+	tags := awsc.Markers{Prefix: awsc.TagPrefix("")}
+	if r.pd != nil {
+		tags = r.pd.AWSTags()
+	}
+	for name, v := range map[string]types.String{"owner": c.Owner, "purpose": c.Purpose} {
+		if v.IsNull() || v.IsUnknown() {
+			continue
+		}
+		if err := awsc.ValidateTagValue(v.ValueString()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root(name), "Value cannot be stored in an IAM tag",
+				fmt.Sprintf("%s is recorded in the IAM tag %s:%s, and %s.", name, tags.Prefix, name, trimValue(err, v.ValueString())))
+		}
+	}
+	if !c.Tags.IsNull() && !c.Tags.IsUnknown() {
+		for k, v := range c.Tags.Elements() {
+			s, ok := v.(types.String)
+			if !ok || s.IsUnknown() {
+				continue
+			}
+			if err := tags.ValidateLabel(k, s.ValueString()); err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("tags").AtMapKey(k), "Invalid tag", "tags "+err.Error())
+			}
+		}
+		if n := len(c.Tags.Elements()); n > awsc.MaxTags-8 {
+			resp.Diagnostics.AddAttributeError(path.Root("tags"), "Too many tags",
+				fmt.Sprintf("tags has %d entries; IAM allows %d tags per identity and the provider needs up to 8 for governance, so use at most %d.", n, awsc.MaxTags, awsc.MaxTags-8))
+		}
+	}
+	docsKnown := !c.InlinePolicies.IsUnknown()
+	docs := map[string]types.String{}
+	if !c.InlinePolicies.IsNull() && docsKnown {
+		for k, v := range c.InlinePolicies.Elements() {
+			s, _ := v.(types.String)
+			docs[k] = s
+			if err := awsc.ValidatePolicyName(k); err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("inline_policies").AtMapKey(k), "Invalid inline policy name", "inline_policies key "+err.Error())
+			}
+			if s.IsNull() || s.IsUnknown() {
+				continue
+			}
+			if err := awsc.ValidatePermissionsPolicy(s.ValueString()); err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("inline_policies").AtMapKey(k), "Invalid policy document",
+					fmt.Sprintf("inline_policies[%q] %v. Write it with jsonencode() as an IAM identity policy: {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [...], \"Resource\": [...]}]}.", k, err))
+			}
+		}
+	}
+	if c.Scopes.IsUnknown() || c.Scopes.IsNull() || !docsKnown {
+		return
+	}
+	declared := map[string]bool{}
+	for _, v := range c.Scopes.Elements() {
+		s, ok := v.(types.String)
+		if !ok || s.IsUnknown() {
+			return
+		}
+		if sc, err := awsc.ParseScope(s.ValueString()); err == nil && sc.Kind == "inline" {
+			declared[sc.Value] = true
+			if _, ok := docs[sc.Value]; !ok {
+				resp.Diagnostics.AddAttributeError(path.Root("inline_policies"), "Inline policy without a document",
+					fmt.Sprintf("scopes declares %q, but inline_policies has no %q key. Add its JSON document: inline_policies = { %q = jsonencode({...}) }.", s.ValueString(), sc.Value, sc.Value))
+			}
+		}
+	}
+	for _, k := range sortedKeys(docs) {
+		if !declared[k] {
+			resp.Diagnostics.AddAttributeError(path.Root("inline_policies").AtMapKey(k), "Inline policy not declared in scopes",
+				fmt.Sprintf("inline_policies has a document for %q, but scopes does not declare \"inline:%s\". Add it to scopes, or remove the document.", k, k))
+		}
+	}
+}
+
+func trimValue(err error, v string) string {
+	return strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", v))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.pd == nil {
+		return
+	}
+	plan := r.newM()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	var statePtr *framework.GovernanceValues
+	if !req.State.Raw.IsNull() {
+		state := r.newM()
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		g := state.common().governance(ctx, &resp.Diagnostics)
+		statePtr = &g
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p := plan.common()
+	gov := p.governance(ctx, &resp.Diagnostics)
+	g := framework.PlanGovernance(r.pd, r.subject(p), gov, statePtr, &resp.Diagnostics)
+	if r.kind.planExtra != nil {
+		r.kind.planExtra(r, ctx, plan, &resp.Diagnostics)
+	}
+	if gov.Scopes != nil && g.ScopesChanged && !resp.Diagnostics.HasError() {
+		r.checkPoliciesExist(ctx, gov.Scopes, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	switch {
+	case !g.Known:
+		p.Status = types.StringUnknown()
+		p.EffectiveScopes = types.SetUnknown(types.StringType)
+	case g.Decision.Disable:
+		p.Status = types.StringValue(string(g.Decision.Status))
+		p.EffectiveScopes = types.SetValueMust(types.StringType, []attr.Value{})
+	default:
+		p.Status = types.StringValue(string(g.Decision.Status))
+		if gov.Scopes == nil {
+			p.EffectiveScopes = types.SetUnknown(types.StringType)
+		} else {
+			p.EffectiveScopes = stringSet(nhi.SortedUnique(gov.Scopes))
+		}
+	}
+	if !p.Name.IsUnknown() {
+		p.ID = types.StringValue(r.kind.location + "/" + p.Name.ValueString())
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// checkPoliciesExist asks IAM for each managed policy a changed scope list
+// names, so a typo fails the plan rather than half an apply.
+func (r *principalResource) checkPoliciesExist(ctx context.Context, scopes []string, diags *diag.Diagnostics) {
+	arns, _, err := awsc.SplitScopes(scopes)
+	if err != nil || len(arns) == 0 {
+		return
+	}
+	c := r.pd.AWSOrDiag(ctx, diags)
+	if c == nil {
+		return
+	}
+	for _, a := range arns {
+		ok, err := c.PolicyExists(ctx, a)
+		switch {
+		case err != nil:
+			diags.AddAttributeError(path.Root("scopes"), "Cannot check the policies of scopes", err.Error())
+			return
+		case !ok:
+			diags.AddAttributeError(path.Root("scopes"), "Scope names a policy that does not exist",
+				fmt.Sprintf("scopes contains \"policy:%s\", but IAM has no such managed policy. Create it first (and reference it so Terraform orders the two), or fix the ARN.", a))
+		}
+	}
+}
+
+func (r *principalResource) desired(ctx context.Context, m model, diags *diag.Diagnostics) desired {
+	c := m.common()
+	exp, err := nhi.ParseExpiry(c.ExpiresAt.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("expires_at"), "Invalid expiry", "expires_at "+err.Error())
+	}
+	return desired{
+		spec: nhi.Spec{
+			Ref: nhi.Ref{Location: r.kind.location, Name: c.Name.ValueString()},
+			Governance: nhi.Governance{
+				Owner: c.Owner.ValueString(), Purpose: c.Purpose.ValueString(), Scopes: c.scopes(ctx, diags),
+				ExpiresAt: exp, OnExpiry: nhi.OnExpiry(c.OnExpiry.ValueString()),
+			},
+			Labels: stringMap(ctx, c.Tags, diags),
+		},
+		path:   c.Path.ValueString(),
+		inline: stringMap(ctx, c.InlinePolicies, diags),
+		trust:  m.trust().ValueString(),
+	}
+}
+
+func (r *principalResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	plan := r.newM()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	d := r.desired(ctx, plan, &resp.Diagnostics)
+	c := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	found, err := r.kind.create(ctx, c, d)
+	if err != nil {
+		resp.Diagnostics.AddError("Creating the "+r.subject(plan.common())+" failed", err.Error())
+		return
+	}
+	r.setState(plan, found)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	state := r.newM()
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	c := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	found, err := r.kind.get(ctx, c, state.common().Name.ValueString())
+	if awsc.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Reading the "+r.subject(state.common())+" failed", err.Error())
+		return
+	}
+	r.readInto(ctx, state, found, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func (r *principalResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	plan := r.newM()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	d := r.desired(ctx, plan, &resp.Diagnostics)
+	c := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var found awsc.Details
+	var err error
+	if plan.common().Status.ValueString() == string(nhi.StatusDisabled) {
+		found, err = r.kind.disable(ctx, c, d, r.pd.Clock.Now())
+	} else {
+		found, err = r.kind.update(ctx, c, d)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Updating the "+r.subject(plan.common())+" failed", err.Error()+"\n\nThe next plan shows what is left to change.")
+		// Record what is true now, so nothing half-applied is hidden.
+		if cur, gerr := r.kind.get(ctx, c, d.spec.Ref.Name); gerr == nil {
+			state := r.newM()
+			resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+			r.readInto(ctx, state, cur, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+		}
+		return
+	}
+	r.setState(plan, found)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *principalResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	state := r.newM()
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	c := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.kind.delete(ctx, c, state.common().Name.ValueString()); err != nil {
+		resp.Diagnostics.AddError("Deleting the "+r.subject(state.common())+" failed", err.Error())
+	}
+}
+
+// ImportState takes the name, or "<user|role>/<name>" as nhi_identities and
+// drift reports give it.
+func (r *principalResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	name := strings.TrimPrefix(req.ID, r.kind.location+"/")
+	if err := r.kind.nameCheck(name); err != nil {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("The import ID %q is not the name of an %s: %v. Import by name, for example:\n\n  terraform import nhi_%s.ci deployer", req.ID, r.kind.noun, err, r.kind.typeSuffix))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), r.kind.location+"/"+name)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+}
+
+// setState records a create or update: computed values from IAM, the rest
+// as planned.
+func (r *principalResource) setState(m model, found awsc.Details) {
+	c := m.common()
+	c.ID = types.StringValue(found.Ref.String())
+	c.ARN = types.StringValue(found.ARN)
+	c.UniqueID = types.StringValue(found.ID)
+	c.CreatedAt = types.StringValue(nhi.FormatTime(found.CreatedAt))
+	c.EffectiveScopes = stringSet(found.EffectiveScopes)
+	if c.Status.IsUnknown() {
+		c.Status = types.StringValue(string(framework.ReadStatus(r.pd, found.Identity)))
+	}
+}
+
+// readInto refreshes a model from the identity as found. Values equal to
+// what the state holds keep their written form (set order, JSON spacing,
+// date form of expires_at).
+func (r *principalResource) readInto(ctx context.Context, m model, found awsc.Details, diags *diag.Diagnostics) {
+	c := m.common()
+	c.ID = types.StringValue(found.Ref.String())
+	c.Name = types.StringValue(found.Ref.Name)
+	c.Path = types.StringValue(found.Path)
+	c.ARN = types.StringValue(found.ARN)
+	c.UniqueID = types.StringValue(found.ID)
+	c.CreatedAt = types.StringValue(nhi.FormatTime(found.CreatedAt))
+	g := found.Governance
+	c.Owner = types.StringValue(g.Owner)
+	c.Purpose = types.StringValue(g.Purpose)
+	switch {
+	case !g.ExpiresAt.IsZero():
+		c.ExpiresAt = framework.NewExpiryValue(nhi.FormatTime(g.ExpiresAt))
+	case c.ExpiresAt.IsNull() || c.ExpiresAt.IsUnknown():
+		c.ExpiresAt = framework.NewExpiryValue("")
+	}
+	c.OnExpiry = types.StringValue(string(nhi.OnExpiryDisable))
+	if g.OnExpiry != "" {
+		c.OnExpiry = types.StringValue(string(g.OnExpiry))
+	}
+	if g.Scopes != nil || found.Declared {
+		c.Scopes = keepSet(ctx, c.Scopes, g.Scopes, diags)
+	} else {
+		// Adopting an undeclared identity: its current grants are the
+		// starting point, and the plan shows the way to the declared ones.
+		c.Scopes = stringSet(found.EffectiveScopes)
+	}
+	c.InlinePolicies = keepDocs(ctx, c.InlinePolicies, found.InlinePolicies, diags)
+	switch {
+	case len(found.Labels) > 0:
+		v, d := types.MapValueFrom(ctx, types.StringType, found.Labels)
+		diags.Append(d...)
+		c.Tags = v
+	case !c.Tags.IsNull() && !c.Tags.IsUnknown() && len(c.Tags.Elements()) == 0:
+		// keep an explicitly empty map
+	default:
+		c.Tags = types.MapNull(types.StringType)
+	}
+	c.Status = types.StringValue(string(framework.ReadStatus(r.pd, found.Identity)))
+	c.EffectiveScopes = stringSet(found.EffectiveScopes)
+	if found.TrustPolicy != "" {
+		prior := m.trust()
+		if prior.IsNull() || prior.IsUnknown() || !awsc.EquivalentPolicies(prior.ValueString(), found.TrustPolicy) {
+			m.setTrust(types.StringValue(found.TrustPolicy))
+		}
+	}
+}
+
+// keepDocs returns the found inline documents, keeping the prior string of
+// each one that is the same JSON.
+func keepDocs(ctx context.Context, prior types.Map, found map[string]string, diags *diag.Diagnostics) types.Map {
+	before := stringMap(ctx, prior, diags)
+	if len(found) == 0 {
+		if !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 0 {
+			return prior
+		}
+		return types.MapNull(types.StringType)
+	}
+	out := map[string]attr.Value{}
+	for name, doc := range found {
+		if b, ok := before[name]; ok && awsc.EquivalentPolicies(b, doc) {
+			out[name] = types.StringValue(b)
+		} else {
+			out[name] = types.StringValue(doc)
+		}
+	}
+	return types.MapValueMust(types.StringType, out)
+}
+
+// keepSet returns prior when it holds the same scopes as found.
+func keepSet(ctx context.Context, prior types.Set, found []string, diags *diag.Diagnostics) types.Set {
+	if !prior.IsNull() && !prior.IsUnknown() {
+		var p []string
+		diags.Append(prior.ElementsAs(ctx, &p, false)...)
+		if extra, missing := nhi.ScopeDiff(p, found); len(extra) == 0 && len(missing) == 0 {
+			return prior
+		}
+	}
+	return stringSet(found)
+}
+
+func stringSet(in []string) types.Set {
+	vals := make([]attr.Value, 0, len(in))
+	for _, s := range in {
+		vals = append(vals, types.StringValue(s))
+	}
+	return types.SetValueMust(types.StringType, vals)
+}
