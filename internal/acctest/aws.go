@@ -2,6 +2,7 @@ package acctest
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -85,4 +86,11 @@ func PrivateIAM(t testing.TB) *testenv.IAM {
 	}
 	t.Cleanup(func() { _ = i.Stop() })
 	return i
+}
+
+// AWSProviderBlock configures the provider for the IAM test server (through
+// the standard AWS environment variables) plus extra provider arguments.
+func AWSProviderBlock(t testing.TB, extra string) string {
+	AWS(t)
+	return fmt.Sprintf("\nprovider \"nhi\" {\n  aws {}\n%s\n}\n", extra)
 }

@@ -515,7 +515,12 @@ func (r *principalResource) readInto(ctx context.Context, m model, found awsc.De
 		// starting point, and the plan shows the way to the declared ones.
 		c.Scopes = stringSet(found.EffectiveScopes)
 	}
-	c.InlinePolicies = keepDocs(ctx, c.InlinePolicies, found.InlinePolicies, diags)
+	if !found.Disabled {
+		// A disabled identity holds no policies on purpose: its declared
+		// documents stay as they are in state, and anything added out of
+		// band shows in effective_scopes instead.
+		c.InlinePolicies = keepDocs(ctx, c.InlinePolicies, found.InlinePolicies, diags)
+	}
 	switch {
 	case len(found.Labels) > 0:
 		v, d := types.MapValueFrom(ctx, types.StringType, found.Labels)
