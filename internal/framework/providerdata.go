@@ -49,7 +49,9 @@ func NewProviderData(c clock.Clock, p nhi.Policy, kube k8s.Connection, prefix st
 func (d *ProviderData) SetAWS(c awsc.Connection) { d.awsConfig, d.AWSConfigured = c, true }
 
 // AWSTags are the governance tag keys the AWS connector writes.
-func (d *ProviderData) AWSTags() awsc.Markers { return awsc.Markers{Prefix: awsc.TagPrefix(d.kubePrefix)} }
+func (d *ProviderData) AWSTags() awsc.Markers {
+	return awsc.Markers{Prefix: awsc.TagPrefix(d.kubePrefix)}
+}
 
 // AWS returns the AWS IAM connector.
 func (d *ProviderData) AWS(ctx context.Context) (*awsc.Client, error) {

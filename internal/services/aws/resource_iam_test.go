@@ -334,4 +334,3 @@ func ensureGitHubProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
