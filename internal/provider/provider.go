@@ -333,6 +333,7 @@ func (p *nhiProvider) Resources(context.Context) []func() resource.Resource {
 		kubernetes.NewServiceAccountTokenResource,
 		aws.NewIAMUserResource,
 		aws.NewIAMRoleResource,
+		aws.NewIAMAccessKeyResource,
 	}
 }
 

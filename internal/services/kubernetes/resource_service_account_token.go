@@ -94,22 +94,7 @@ func (r *tokenResource) Configure(_ context.Context, req resource.ConfigureReque
 
 // period is the rotation period for a plan, or 0 with an attribute error.
 func (r *tokenResource) period(m *tokenResourceModel, diags *diag.Diagnostics) time.Duration {
-	max := r.pd.Policy.MaxCredentialAge
-	if m.RotateAfter.IsNull() || m.RotateAfter.IsUnknown() {
-		return max
-	}
-	d, err := nhi.ParseDuration(m.RotateAfter.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("rotate_after"), "Invalid duration", "rotate_after "+err.Error())
-		return 0
-	}
-	if max > 0 && d > max {
-		diags.AddAttributeError(path.Root("rotate_after"), "Rotation period exceeds policy",
-			fmt.Sprintf("rotate_after %s is longer than the provider's policy.max_credential_age of %s. Set rotate_after to %s or less.",
-				nhi.FormatDuration(d), nhi.FormatDuration(max), nhi.FormatDuration(max)))
-		return 0
-	}
-	return d
+	return framework.RotationPeriod(r.pd, m.RotateAfter, diags)
 }
 
 // ModifyPlan plans rotation: once rotation_due_at has passed (as of the
@@ -152,31 +137,18 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	created, err := time.Parse(time.RFC3339, state.CreatedAt.ValueString())
-	if err != nil {
+	rot, ok := framework.PlanRotation(r.pd, subject, "token", state.CreatedAt.ValueString(), period, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	due := created.Add(period)
-	if !now.Before(due) {
-		resp.Diagnostics.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation", subject),
-			fmt.Sprintf("The token was created at %s and rotation was due at %s. This plan replaces it with a new token; with "+
-				"create_before_destroy the old one is deleted only after the new one exists. Consumers that reference this resource in "+
-				"replace_triggered_by are replaced with it.", state.CreatedAt.ValueString(), nhi.FormatTime(due)))
+	if rot.Replace {
 		for _, p := range []string{"rotation_due_at", "name", "id", "uid", "created_at"} {
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(p), types.StringUnknown())...)
 		}
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("rotation_due_at"))
 		return
 	}
-	warn := r.pd.Policy.WarnBefore
-	if q := period / 4; q < warn {
-		warn = q
-	}
-	if !now.Before(due.Add(-warn)) {
-		resp.Diagnostics.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation in %s", subject, nhi.HumanDuration(due.Sub(now))),
-			fmt.Sprintf("The token will be replaced by the first plan after %s. Make sure its consumers pick up the new token (replace_triggered_by), "+
-				"or set create_before_destroy so that old and new overlap.", nhi.FormatTime(due)))
-	}
+	due := rot.Due
 	plan.RotationDueAt = types.StringValue(nhi.FormatTime(due))
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }

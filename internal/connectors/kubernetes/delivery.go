@@ -1,0 +1,88 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// DeliveredCredential is a credential of another system (an AWS access key)
+// handed to workloads through an Opaque Secret this provider manages. The
+// Secret records which credential it holds, never in a label or annotation
+// that carries the secret itself.
+type DeliveredCredential struct {
+	Ref nhi.Ref
+	// CredentialID names the credential (an access key ID); not secret.
+	CredentialID string
+	// Data is the Secret's content; only set when writing.
+	Data       map[string][]byte
+	Governance nhi.Governance
+}
+
+// CredentialID names the annotation recording which credential a delivery
+// Secret holds.
+func (m Markers) CredentialID() string { return m.Prefix + "/credential-id" }
+
+// PutDeliveredCredential creates or replaces a delivery Secret. A Secret of
+// that name that this provider does not manage is refused, so nothing a
+// person made is overwritten.
+func (c *Client) PutDeliveredCredential(ctx context.Context, d DeliveredCredential) error {
+	m := c.markers
+	ann := map[string]string{m.CredentialID(): d.CredentialID, m.Owner(): d.Governance.Owner, m.Purpose(): d.Governance.Purpose}
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: d.Ref.Name, Namespace: d.Ref.Location, Labels: map[string]string{ManagedByLabel: ManagedByValue}, Annotations: ann},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       d.Data,
+	}
+	secrets := c.cs.CoreV1().Secrets(d.Ref.Location)
+	cur, err := secrets.Get(ctx, d.Ref.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		_, err = secrets.Create(ctx, s, metav1.CreateOptions{})
+		return wrap(err, "creating Secret "+d.Ref.String())
+	case err != nil:
+		return wrap(err, "reading Secret "+d.Ref.String())
+	case cur.Labels[ManagedByLabel] != ManagedByValue || cur.Annotations[m.CredentialID()] == "":
+		return fmt.Errorf("Secret %s exists and is not a credential Secret of this provider; choose another name, or delete it first", d.Ref)
+	}
+	s.ResourceVersion = cur.ResourceVersion
+	_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
+	return wrap(err, "updating Secret "+d.Ref.String())
+}
+
+// DeliveredCredentialID returns which credential a delivery Secret holds,
+// or an error wrapping nhi.ErrNotFound when the Secret does not exist.
+func (c *Client) DeliveredCredentialID(ctx context.Context, ref nhi.Ref) (string, error) {
+	s, err := c.cs.CoreV1().Secrets(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+	if err != nil {
+		return "", wrap(err, "reading Secret "+ref.String())
+	}
+	return s.Annotations[c.markers.CredentialID()], nil
+}
+
+// DeleteDeliveredCredential deletes a delivery Secret only while it still
+// holds credentialID: after a create_before_destroy rotation the Secret
+// holds the new key, and deleting the old key must not remove it.
+func (c *Client) DeleteDeliveredCredential(ctx context.Context, ref nhi.Ref, credentialID string) error {
+	s, err := c.cs.CoreV1().Secrets(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return wrap(err, "reading Secret "+ref.String())
+	}
+	if s.Annotations[c.markers.CredentialID()] != credentialID {
+		return nil
+	}
+	uid := s.UID
+	err = c.cs.CoreV1().Secrets(ref.Location).Delete(ctx, ref.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &s.ResourceVersion}})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil // gone, or rewritten meanwhile by a newer credential
+	}
+	return wrap(err, "deleting Secret "+ref.String())
+}

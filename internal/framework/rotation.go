@@ -1,0 +1,70 @@
+package framework
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// RotationPeriod is a credential's rotation period: rotate_after, which may
+// not exceed the policy's max_credential_age (the default). It returns 0
+// after adding an attribute error.
+func RotationPeriod(pd *ProviderData, rotateAfter types.String, diags *diag.Diagnostics) time.Duration {
+	max := pd.Policy.MaxCredentialAge
+	if rotateAfter.IsNull() || rotateAfter.IsUnknown() {
+		return max
+	}
+	d, err := nhi.ParseDuration(rotateAfter.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("rotate_after"), "Invalid duration", "rotate_after "+err.Error())
+		return 0
+	}
+	if max > 0 && d > max {
+		diags.AddAttributeError(path.Root("rotate_after"), "Rotation period exceeds policy",
+			fmt.Sprintf("rotate_after %s is longer than the provider's policy.max_credential_age of %s. Set rotate_after to %s or less.",
+				nhi.FormatDuration(d), nhi.FormatDuration(max), nhi.FormatDuration(max)))
+		return 0
+	}
+	return d
+}
+
+// Rotation is what a plan does about a credential's age.
+type Rotation struct {
+	Due time.Time
+	// Replace is true once Due has passed (as of the evaluation time).
+	Replace bool
+}
+
+// PlanRotation decides rotation for a credential created at createdAt
+// (RFC 3339) with the given period, warning when it is due or soon due.
+// noun names the credential ("token", "access key").
+func PlanRotation(pd *ProviderData, subject, noun, createdAt string, period time.Duration, diags *diag.Diagnostics) (Rotation, bool) {
+	created, err := time.Parse(time.RFC3339, createdAt)
+	if err != nil || period <= 0 {
+		return Rotation{}, false
+	}
+	now := pd.Clock.Now()
+	due := created.Add(period)
+	if !now.Before(due) {
+		diags.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation", subject),
+			fmt.Sprintf("The %s was created at %s and rotation was due at %s. This plan replaces it with a new %s; with "+
+				"create_before_destroy the old one is deleted only after the new one exists. Consumers that reference this resource in "+
+				"replace_triggered_by are replaced with it.", noun, createdAt, nhi.FormatTime(due), noun))
+		return Rotation{Due: due, Replace: true}, true
+	}
+	warn := pd.Policy.WarnBefore
+	if q := period / 4; q < warn {
+		warn = q
+	}
+	if !now.Before(due.Add(-warn)) {
+		diags.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation in %s", subject, nhi.HumanDuration(due.Sub(now))),
+			fmt.Sprintf("The %s will be replaced by the first plan after %s. Make sure its consumers pick up the new one (replace_triggered_by), "+
+				"or set create_before_destroy so that old and new overlap.", noun, nhi.FormatTime(due)))
+	}
+	return Rotation{Due: due}, true
+}

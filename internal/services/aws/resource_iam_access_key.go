@@ -1,0 +1,360 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// Keys of the delivery Secret: the names the AWS SDKs read from the
+// environment, so `envFrom: secretRef` configures a workload as is.
+const (
+	SecretKeyID     = "AWS_ACCESS_KEY_ID"
+	SecretKeySecret = "AWS_SECRET_ACCESS_KEY"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = &accessKeyResource{}
+	_ resource.ResourceWithImportState = &accessKeyResource{}
+	_ resource.ResourceWithModifyPlan  = &accessKeyResource{}
+)
+
+// NewIAMAccessKeyResource is the factory of nhi_aws_iam_access_key.
+func NewIAMAccessKeyResource() resource.Resource { return &accessKeyResource{} }
+
+type accessKeyResource struct{ pd *framework.ProviderData }
+
+type accessKeyModel struct {
+	ID               types.String `tfsdk:"id"`
+	User             types.String `tfsdk:"user"`
+	Status           types.String `tfsdk:"status"`
+	RotateAfter      types.String `tfsdk:"rotate_after"`
+	KubernetesSecret types.Object `tfsdk:"kubernetes_secret"`
+	Delivered        types.Bool   `tfsdk:"delivered"`
+	CreatedAt        types.String `tfsdk:"created_at"`
+	RotationDueAt    types.String `tfsdk:"rotation_due_at"`
+}
+
+var secretAttrTypes = map[string]attr.Type{"namespace": types.StringType, "name": types.StringType}
+
+func (m *accessKeyModel) secretRef() nhi.Ref {
+	at := m.KubernetesSecret.Attributes()
+	ns, _ := at["namespace"].(types.String)
+	n, _ := at["name"].(types.String)
+	return nhi.Ref{Location: ns.ValueString(), Name: n.ValueString()}
+}
+
+func (r *accessKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_aws_iam_access_key"
+}
+
+func (r *accessKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A governed access key of a user declared with `nhi_aws_iam_user`, rotated through plans: once `rotate_after` (default and maximum: " +
+			"the provider's `policy.max_credential_age`, 90 days) has passed since the key was created, a plan replaces it, and warns before. " +
+			"AWS allows two keys per user; a third is refused at plan time.\n\n" +
+			"**The secret access key is never in Terraform state.** IAM shows it once, at creation; the provider writes it straight into the " +
+			"Kubernetes Secret named by `kubernetes_secret` (keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, the variables the AWS SDKs read), " +
+			"through the provider's `kubernetes` connection, where workloads mount it. If that Secret is deleted the secret is lost, so the next plan replaces the key.\n\n" +
+			"With `lifecycle { create_before_destroy = true }` a rotation creates the new key and rewrites the Secret first, then deletes the old key; " +
+			"the old key's deletion leaves the Secret alone because it no longer holds that key. Without it the old key and Secret go first.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "The access key ID (`AKIA...`); not secret."},
+			"user": schema.StringAttribute{Required: true, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Name of the IAM user, declared with `nhi_aws_iam_user` (reference it: `user = nhi_aws_iam_user.x.name`).",
+				Validators:          []validator.String{framework.StringCheck{Summary: "Invalid user", Desc: "an IAM user name", Check: trimQuoted(awsc.ValidateUserName)}}},
+			"status": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("Active"),
+				MarkdownDescription: "`Active` (default) or `Inactive`. While the user is disabled on expiry the key stays `Inactive` whatever this says.",
+				Validators:          []validator.String{framework.OneOf("Active", "Inactive")}},
+			"rotate_after": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "Replace the key this long after it was created, such as `\"30d\"`. Default and maximum: the provider's `policy.max_credential_age`.",
+				Validators:          []validator.String{framework.Duration()}},
+			"kubernetes_secret": schema.SingleNestedAttribute{Required: true,
+				MarkdownDescription: "The Opaque Secret the key is delivered to. The provider creates and owns it; a Secret of that name it did not create is refused. Changing it replaces the key, since the secret cannot be read back.",
+				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				Attributes: map[string]schema.Attribute{
+					"namespace": schema.StringAttribute{Required: true, MarkdownDescription: "Namespace of the Secret.",
+						Validators: []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a Kubernetes namespace name", Check: trimQuoted(k8s.ValidateNamespace)}}},
+					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the Secret.",
+						Validators: []validator.String{framework.StringCheck{Summary: "Invalid Secret name", Desc: "a Kubernetes object name", Check: trimQuoted(k8s.ValidateServiceAccountName)}}},
+				},
+			},
+			"delivered": schema.BoolAttribute{Computed: true, PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "Whether the Secret holds this key. `false` after the Secret was deleted or rewritten out of band; the next plan then replaces the key."},
+			"created_at": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When IAM created the key (RFC 3339)."},
+			"rotation_due_at": schema.StringAttribute{Computed: true,
+				MarkdownDescription: "When a plan will replace the key: `created_at` plus `rotate_after`. Reference the resource in `replace_triggered_by` to roll consumers with it."},
+		},
+	}
+}
+
+func (r *accessKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.pd == nil {
+		return
+	}
+	var plan accessKeyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	period := framework.RotationPeriod(r.pd, plan.RotateAfter, &resp.Diagnostics)
+	var state *accessKeyModel
+	if !req.State.Raw.IsNull() {
+		state = &accessKeyModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	subject := "access key of IAM user " + plan.User.ValueString()
+	if !plan.User.IsUnknown() {
+		r.checkUser(ctx, &plan, state, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state == nil {
+		plan.RotationDueAt = types.StringUnknown()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	replace := func() {
+		for _, p := range []string{"rotation_due_at", "id", "created_at"} {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(p), types.StringUnknown())...)
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("delivered"), types.BoolUnknown())...)
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("rotation_due_at"))
+	}
+	if !state.Delivered.IsNull() && !state.Delivered.ValueBool() {
+		resp.Diagnostics.AddAttributeWarning(path.Root("kubernetes_secret"), "The Secret no longer holds the key, so this plan replaces it",
+			fmt.Sprintf("Secret %s does not hold access key %s any more (deleted or rewritten out of band). IAM never shows a secret twice, "+
+				"so the key is replaced by a new one delivered to the Secret.", state.secretRef(), state.ID.ValueString()))
+		replace()
+		return
+	}
+	rot, ok := framework.PlanRotation(r.pd, subject, "access key", state.CreatedAt.ValueString(), period, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	if rot.Replace {
+		replace()
+		return
+	}
+	plan.RotationDueAt = types.StringValue(nhi.FormatTime(rot.Due))
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkUser refuses keys for users that are not declared, and plans a
+// disabled user's key as inactive. A new key also needs a free slot.
+func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKeyModel, diags *diag.Diagnostics) {
+	c := r.pd.AWSOrDiag(ctx, diags)
+	if c == nil {
+		return
+	}
+	name := plan.User.ValueString()
+	u, err := c.GetUser(ctx, name)
+	switch {
+	case awsc.IsNotFound(err):
+		if state == nil {
+			// Created in this apply by a nhi_aws_iam_user that is
+			// referenced by a literal name: the create fails clearly
+			// if it still does not exist then.
+			return
+		}
+		diags.AddAttributeError(path.Root("user"), "IAM user not found",
+			fmt.Sprintf("IAM user %q does not exist. Declare it with nhi_aws_iam_user and reference it: user = nhi_aws_iam_user.<name>.name.", name))
+		return
+	case err != nil:
+		diags.AddAttributeError(path.Root("user"), "Cannot read the IAM user", err.Error())
+		return
+	case !u.Declared:
+		diags.AddAttributeError(path.Root("user"), "IAM user is not declared",
+			fmt.Sprintf("IAM user %q carries no owner, purpose or expiry: it is not declared with nhi_aws_iam_user. Declare (or import) it first, so the key has someone responsible for it.", name))
+		return
+	}
+	if u.Disabled && plan.Status.ValueString() == "Active" {
+		diags.AddAttributeWarning(path.Root("status"), "The user is disabled, so the key stays inactive",
+			fmt.Sprintf("IAM user %q was disabled on expiry; its keys stay Inactive until its expires_at is extended.", name))
+		plan.Status = types.StringValue("Inactive")
+	}
+	if state == nil {
+		var ids []string // active or not: both count against the limit
+		for _, k := range u.Credentials {
+			if k.Kind == nhi.CredentialAccessKey {
+				ids = append(ids, k.ID)
+			}
+		}
+		if len(ids) >= awsc.MaxAccessKeys {
+			diags.AddAttributeError(path.Root("user"), "The user already has two access keys",
+				fmt.Sprintf("IAM user %q already holds %s, and AWS allows two per user. Delete a key nobody uses first; a rotation with "+
+					"create_before_destroy needs one free slot.", name, strings.Join(ids, " and ")))
+		}
+	}
+}
+
+func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m accessKeyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	a := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	k := r.pd.KubernetesOrDiag(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	user := m.User.ValueString()
+	u, err := a.GetUser(ctx, user)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("user"), "Cannot read the IAM user", err.Error())
+		return
+	}
+	key, err := a.CreateAccessKey(ctx, user)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("user"), "Creating the access key failed", err.Error())
+		return
+	}
+	ref := m.secretRef()
+	err = k.PutDeliveredCredential(ctx, k8s.DeliveredCredential{
+		Ref: ref, CredentialID: key.ID, Governance: u.Governance,
+		Data: map[string][]byte{SecretKeyID: []byte(key.ID), SecretKeySecret: []byte(key.Secret)},
+	})
+	key.Secret = ""
+	if err != nil {
+		// Undelivered, the secret is lost: delete the key again.
+		msg := err.Error()
+		if derr := a.DeleteAccessKey(ctx, user, key.ID); derr != nil {
+			msg += fmt.Sprintf("\n\nDeleting the undeliverable key %s failed too (%v); delete it by hand.", key.ID, derr)
+		} else {
+			msg += "\n\nThe key was deleted again; nothing was left behind."
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("kubernetes_secret"), "Delivering the access key to its Secret failed", msg)
+		return
+	}
+	if m.Status.ValueString() == "Inactive" {
+		if err := a.SetAccessKeyActive(ctx, user, key.ID, false); err != nil {
+			resp.Diagnostics.AddError("Deactivating the new access key failed", err.Error())
+		}
+	}
+	m.ID = types.StringValue(key.ID)
+	m.CreatedAt = types.StringValue(nhi.FormatTime(key.CreatedAt))
+	m.Delivered = types.BoolValue(true)
+	r.setDue(&m, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *accessKeyResource) setDue(m *accessKeyModel, diags *diag.Diagnostics) {
+	m.RotationDueAt = types.StringNull()
+	if p := framework.RotationPeriod(r.pd, m.RotateAfter, diags); p > 0 {
+		if created, err := nhi.ParseExpiry(m.CreatedAt.ValueString()); err == nil {
+			m.RotationDueAt = types.StringValue(nhi.FormatTime(created.Add(p)))
+		}
+	}
+}
+
+func (r *accessKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m accessKeyModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	a := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	k := r.pd.KubernetesOrDiag(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cred, err := a.GetAccessKey(ctx, m.User.ValueString(), m.ID.ValueString())
+	if awsc.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Reading the access key failed", err.Error())
+		return
+	}
+	m.Status = types.StringValue("Active")
+	if cred.Inactive {
+		m.Status = types.StringValue("Inactive")
+	}
+	m.CreatedAt = types.StringValue(nhi.FormatTime(cred.CreatedAt))
+	if !m.KubernetesSecret.IsNull() {
+		held, err := k.DeliveredCredentialID(ctx, m.secretRef())
+		if err != nil && !k8s.IsNotFound(err) {
+			resp.Diagnostics.AddError("Reading the access key's Secret failed", err.Error())
+			return
+		}
+		m.Delivered = types.BoolValue(held == cred.ID)
+	}
+	r.setDue(&m, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *accessKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m accessKeyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	var prior accessKeyModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	a := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if m.Status.ValueString() != prior.Status.ValueString() {
+		if err := a.SetAccessKeyActive(ctx, m.User.ValueString(), m.ID.ValueString(), m.Status.ValueString() == "Active"); err != nil {
+			resp.Diagnostics.AddError("Changing the access key's status failed", err.Error())
+			return
+		}
+	}
+	r.setDue(&m, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *accessKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m accessKeyModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	a := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	k := r.pd.KubernetesOrDiag(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := a.DeleteAccessKey(ctx, m.User.ValueString(), m.ID.ValueString()); err != nil {
+		resp.Diagnostics.AddError("Deleting the access key failed", err.Error())
+		return
+	}
+	if !m.KubernetesSecret.IsNull() {
+		if err := k.DeleteDeliveredCredential(ctx, m.secretRef(), m.ID.ValueString()); err != nil {
+			resp.Diagnostics.AddError("Deleting the access key's Secret failed", err.Error())
+		}
+	}
+}
+
+// ImportState takes "<user>/<access key ID>". The secret cannot be read
+// back, so an imported key is replaced by the next plan unless its Secret
+// (named in the configuration) already holds it.
+func (r *accessKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	user, id, ok := strings.Cut(req.ID, "/")
+	if !ok || awsc.ValidateUserName(user) != nil || !strings.HasPrefix(id, "AK") {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("The import ID %q is not of the form <user>/<access key ID>, such as ci-deployer/AKIAIOSFODNN7EXAMPLE.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user"), user)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("kubernetes_secret"), types.ObjectNull(secretAttrTypes))...)
+}
