@@ -6,12 +6,23 @@ source "kubernetes" "prod" {
   # namespaces = ["payments", "ci"]   # default: all namespaces
 }
 
+# AWS IAM users, their access keys and roles. Credentials come from the
+# standard AWS chain; assume_role switches to a read-only audit role.
+source "aws" "aws-prod" {
+  profile     = "audit"
+  region      = "eu-west-1"
+  assume_role = "arn:aws:iam::123456789012:role/nhi-drift-reader"
+}
+
 policy {
   warn_before        = "30d"  # NHI005
   max_lifetime       = "365d" # NHI007, for declared expiry
   max_credential_age = "90d"  # NHI007, for keys
   stale_after        = "45d"  # NHI009
-  privileged_scopes  = ["clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin"]
+  privileged_scopes = [
+    "clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin",
+    "policy:arn:aws*:iam::aws:policy/AdministratorAccess",
+  ]
   forbidden_scopes   = ["clusterrole:*@kube-system"]
 }
 

@@ -6,11 +6,24 @@ provider "nhi" {
     config_context = "prod"
   }
 
+  # AWS IAM, for the nhi_aws_* resources and for AWS in nhi_identities and
+  # nhi_undeclared. Credentials come from the standard AWS chain (env,
+  # profile, SSO, web identity); this block never holds secrets.
+  aws {
+    region  = "eu-west-1"
+    profile = "security-admin"
+    assume_role {
+      role_arn = "arn:aws:iam::123456789012:role/nhi-governance"
+    }
+  }
+
   # Organisation policy, enforced at plan time.
   policy {
     max_lifetime     = "180d"
     warn_before      = "30d"
     forbidden_scopes = ["clusterrole:cluster-admin", "clusterrole:*@kube-system"]
     owner_pattern    = "team:[a-z-]+|[a-z.]+@example\\.com"
+    # Refuse IAM roles that any GitHub repository could assume.
+    require_oidc_subject = true
   }
 }
