@@ -23,7 +23,10 @@ const EnvIAMUpstream = "NHI_TEST_IAM_UPSTREAM"
 // with whatever credentials the environment holds instead.
 func AWS(t testing.TB) awsc.Connection {
 	t.Helper()
-	if os.Getenv("NHI_AWS_LIVE") == "1" {
+	if Live() {
+		if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" && os.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE") == "" {
+			t.Fatal("NHI_AWS_LIVE=1 runs against real AWS and needs credentials: set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a web identity. Use a sandbox account: the tests create and delete IAM users.")
+		}
 		return awsc.Connection{}
 	}
 	if os.Getenv(EnvIAMUpstream) == "" || os.Getenv("AWS_ENDPOINT_URL_IAM") == "" {
@@ -31,6 +34,9 @@ func AWS(t testing.TB) awsc.Connection {
 	}
 	return awsc.Connection{}
 }
+
+// Live reports whether the AWS tests run against real AWS (NHI_AWS_LIVE=1).
+func Live() bool { return os.Getenv("NHI_AWS_LIVE") == "1" }
 
 // AWSClient returns a connector using the environment's IAM server.
 func AWSClient(t testing.TB) *awsc.Client {
