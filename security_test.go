@@ -80,27 +80,7 @@ func TestSecurityNoTokenInStatePlanLogsOrReports(t *testing.T) {
 	}
 	cluster := raw.Clusters[raw.Contexts[raw.CurrentContext].Cluster]
 
-	dir := t.TempDir()
-	work := filepath.Join(dir, "work")
-	if err := os.MkdirAll(work, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	tfrc := filepath.Join(dir, "dev.tfrc")
-	if err := os.WriteFile(tfrc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"nhi-ops/nhi\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(bin))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logFile := filepath.Join(dir, "trace.log")
-	tf := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("terraform", args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+tfrc, "TF_LOG=trace", "TF_LOG_PATH="+logFile, "TF_IN_AUTOMATION=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	dir, work, logFile, tf := tfWorkspace(t, bin)
 	base := fmt.Sprintf(`
 terraform {
   required_providers {
@@ -231,6 +211,115 @@ output "seen_with_minted_token" { value = length(data.nhi_identities.minted.iden
 		}
 		if m := jwt.FindString(body); m != "" {
 			t.Errorf("%s contains a JWT (a service account token): %.40s...", name, m)
+		}
+	}
+}
+
+// tfWorkspace is a directory where the real terraform CLI runs the built
+// provider (dev_overrides) with a trace log.
+func tfWorkspace(t *testing.T, bin string) (dir, work, logFile string, tf func(args ...string) string) {
+	dir = t.TempDir()
+	work = filepath.Join(dir, "work")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tfrc := filepath.Join(dir, "dev.tfrc")
+	if err := os.WriteFile(tfrc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"nhi-ops/nhi\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(bin))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile = filepath.Join(dir, "trace.log")
+	tf = func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("terraform", args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+tfrc, "TF_LOG=trace", "TF_LOG_PATH="+logFile, "TF_IN_AUTOMATION=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	return dir, work, logFile, tf
+}
+
+// After creating an AWS access key delivered to a Kubernetes Secret, its
+// secret access key appears nowhere: state, plan and state JSON, the trace
+// log, or any drift report.
+func TestSecurityNoAWSSecretInStatePlanLogsOrReports(t *testing.T) {
+	kubeconfig := acctest.Kubeconfig(t)
+	acctest.AWS(t)
+	bin := binary(t)
+	ns := acctest.Namespace(t)
+	user := acctest.RandName("sec")
+	dir, work, logFile, tf := tfWorkspace(t, bin)
+	cfg := fmt.Sprintf(`
+terraform {
+  required_providers {
+    nhi = { source = "nhi-ops/nhi" }
+  }
+}
+provider "nhi" {
+  kubernetes { config_path = %q }
+  aws {}
+}
+resource "nhi_aws_iam_user" "ci" {
+  name       = %q
+  owner      = "team:platform"
+  purpose    = "security test"
+  scopes     = ["policy:arn:aws:iam::aws:policy/ReadOnlyAccess"]
+  expires_at = %q
+}
+resource "nhi_aws_iam_access_key" "ci" {
+  user              = nhi_aws_iam_user.ci.name
+  kubernetes_secret = { namespace = %q, name = "aws" }
+}
+`, kubeconfig, user, time.Now().Add(60*24*time.Hour).Format("2006-01-02"), ns)
+	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tf("apply", "-auto-approve", "-input=false", "-no-color")
+	t.Cleanup(func() { tf("destroy", "-auto-approve", "-input=false", "-no-color") })
+	tf("plan", "-input=false", "-no-color", "-out=plan.bin")
+	artifacts := map[string]string{
+		"terraform.tfstate":  readFile(t, filepath.Join(work, "terraform.tfstate")),
+		"show -json (state)": tf("show", "-json"),
+		"show -json (plan)":  tf("show", "-json", "plan.bin"),
+	}
+	conf := filepath.Join(dir, "nhi-drift.hcl")
+	if err := os.WriteFile(conf, []byte("source \"aws\" \"a\" {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"drift", "--config", conf, "--state", filepath.Join(work, "terraform.tfstate"), "--verbose", "--fail-on", "none"}
+	for _, f := range []string{"json", "sarif", "junit", "markdown"} {
+		args = append(args, "--output", f+"="+filepath.Join(dir, "report."+f))
+	}
+	d, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("drift: %v\n%s", err, d)
+	}
+	artifacts["drift text"] = string(d)
+	for _, f := range []string{"report.json", "report.sarif", "report.junit", "report.markdown"} {
+		artifacts["drift "+f] = readFile(t, filepath.Join(dir, f))
+	}
+	artifacts["TF_LOG=trace output"] = readFile(t, logFile)
+
+	s, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), "aws", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, id := string(s.Data["AWS_SECRET_ACCESS_KEY"]), string(s.Data["AWS_ACCESS_KEY_ID"])
+	if len(secret) < 30 || !strings.Contains(artifacts["terraform.tfstate"], id) {
+		t.Fatalf("the key was not delivered (id %q, %d-byte secret) or is not in state", id, len(secret))
+	}
+	if !strings.Contains(artifacts["drift report.junit"], "user/"+user) {
+		t.Fatalf("the JUnit report has no test case for user/%s, so the scan saw nothing", user)
+	}
+	for name, body := range artifacts {
+		for i := 0; i+16 <= len(secret); i += 8 {
+			if strings.Contains(body, secret[i:i+16]) {
+				t.Errorf("%s contains bytes %d-%d of the secret access key", name, i, i+16)
+				break
+			}
 		}
 	}
 }
