@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/driftcmd"
 )
 
@@ -100,7 +101,7 @@ func TestScenarioOutputs(t *testing.T) {
 			t.Fatal(err)
 		}
 		rules := log.Runs[0].Tool.Driver.Rules
-		if len(rules) != 12 || rules[0].HelpURI == "" || rules[0].Properties["security-severity"] == nil {
+		if len(rules) != len(drift.Catalog) || rules[0].HelpURI == "" || rules[0].Properties["security-severity"] == nil {
 			t.Errorf("one rule per catalog entry with helpUri and security-severity: %+v", rules)
 		}
 		suppressed := 0
