@@ -326,7 +326,7 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			}
 		}
 	}
-	for _, kind := range sortedKeys(active) {
+	for _, kind := range nhi.SortedKeys(active) {
 		if ids := active[kind]; len(ids) > 1 && kind != nhi.CredentialLegacyToken {
 			sort.Strings(ids)
 			e.add(RuleMultipleActiveKeys, "", ref, "kind:"+kind, fmt.Sprintf("%s %s has %d active %ss: %s", kindName(id.Kind), ref.ID, len(ids), credentialName(kind), strings.Join(ids, ", ")), locOr(loc, id.Declared))
@@ -474,15 +474,6 @@ func credentialName(kind string) string {
 		return "legacy token Secret"
 	}
 	return "credential"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func refKey(r IdentityRef) string { return r.System + "\x00" + r.Source + "\x00" + r.ID }

@@ -159,3 +159,13 @@ func ScopeDiff(declared, actual []string) (extra, missing []string) {
 	}
 	return SortedUnique(extra), SortedUnique(missing)
 }
+
+// SortedKeys returns a map's keys in order.
+func SortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -9,10 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/iamfake"
@@ -133,19 +131,11 @@ func (i *IAM) serveFake(addr string) error {
 }
 
 func (i *IAM) launch(name, bin string, args ...string) error {
-	logf, err := os.Create(filepath.Join(i.Dir, "logs", name+".log"))
+	pid, err := launchDetached(filepath.Join(i.Dir, "logs"), name, bin, args...)
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", name, err)
-	}
-	i.Pids = append(i.Pids, cmd.Process.Pid)
-	go func() { _ = cmd.Wait() }()
+	i.Pids = append(i.Pids, pid)
 	return i.save()
 }
 
@@ -176,30 +166,15 @@ func (i *IAM) save() error {
 
 // Stop terminates the proxy and versitygw and removes the IAM data.
 func (i *IAM) Stop() error {
-	var errs []error
 	if i.inProcess != nil {
 		_ = i.inProcess.Close()
 	}
-	for j := len(i.Pids) - 1; j >= 0; j-- {
-		pid := i.Pids[j]
-		if syscall.Kill(pid, syscall.SIGTERM) != nil {
-			continue
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		if syscall.Kill(pid, 0) == nil {
-			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-				errs = append(errs, err)
-			}
-		}
-	}
+	err := stopPids(i.Pids, 5*time.Second)
 	i.Pids = nil
 	_ = os.RemoveAll(filepath.Join(i.Dir, "iam-data"))
 	_ = os.Remove(filepath.Join(i.Dir, iamStateFile))
 	_ = os.Remove(filepath.Join(i.Dir, AWSEnvFile))
-	return errors.Join(errs...)
+	return err
 }
 
 // StopIAMDir stops the IAM server started from dir, if any.

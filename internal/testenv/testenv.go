@@ -185,22 +185,32 @@ func Start(ctx context.Context, o Options) (c *Cluster, err error) {
 }
 
 func (c *Cluster) launch(binDir, name string, args ...string) error {
-	logf, err := os.Create(filepath.Join(c.Dir, "logs", name+".log"))
+	pid, err := launchDetached(filepath.Join(c.Dir, "logs"), name, filepath.Join(binDir, name), args...)
 	if err != nil {
 		return err
 	}
+	c.Pids = append(c.Pids, pid)
+	return c.save()
+}
+
+// launchDetached starts bin in its own process group, logging to
+// logDir/name.log, so that it outlives this process; the caller records the
+// pid so that a later process can stop it.
+func launchDetached(logDir, name, bin string, args ...string) (int, error) {
+	logf, err := os.Create(filepath.Join(logDir, name+".log"))
+	if err != nil {
+		return 0, err
+	}
 	defer logf.Close()
-	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", name, err)
+		return 0, fmt.Errorf("starting %s: %w", name, err)
 	}
-	c.Pids = append(c.Pids, cmd.Process.Pid)
-	// Reap the child if it exits while this process lives; the pid file
-	// lets a later process stop it otherwise.
+	// Reap the child if it exits while this process lives.
 	go func() { _ = cmd.Wait() }()
-	return c.save()
+	return cmd.Process.Pid, nil
 }
 
 func (c *Cluster) httpClient() (*http.Client, error) {
@@ -296,15 +306,25 @@ func Load(dir string) (*Cluster, error) {
 // Stop terminates the cluster's processes (TERM, then KILL after 10s) and
 // removes its etcd data.
 func (c *Cluster) Stop() error {
+	err := stopPids(c.Pids, 10*time.Second)
+	c.Pids = nil
+	_ = os.RemoveAll(filepath.Join(c.Dir, "etcd-data"))
+	_ = os.Remove(filepath.Join(c.Dir, stateFile))
+	return err
+}
+
+// stopPids terminates processes in reverse start order: TERM, then KILL
+// after grace.
+func stopPids(pids []int, grace time.Duration) error {
 	var errs []error
-	for i := len(c.Pids) - 1; i >= 0; i-- {
-		pid := c.Pids[i]
+	for i := len(pids) - 1; i >= 0; i-- {
+		pid := pids[i]
 		if syscall.Kill(pid, syscall.SIGTERM) != nil {
 			continue
 		}
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(grace)
 		for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
 		if syscall.Kill(pid, 0) == nil {
 			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
@@ -312,9 +332,6 @@ func (c *Cluster) Stop() error {
 			}
 		}
 	}
-	c.Pids = nil
-	_ = os.RemoveAll(filepath.Join(c.Dir, "etcd-data"))
-	_ = os.Remove(filepath.Join(c.Dir, stateFile))
 	return errors.Join(errs...)
 }
 

@@ -2,10 +2,13 @@ package aws
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
@@ -97,7 +100,7 @@ func (c *Client) reconcileGrants(ctx context.Context, e entity, arns []string, i
 			}
 		}
 	}
-	for _, n := range sortedKeys(inline) {
+	for _, n := range nhi.SortedKeys(inline) {
 		if cur, ok := have.inline[n]; ok && EquivalentPolicies(cur, inline[n]) {
 			continue
 		}
@@ -112,7 +115,7 @@ func (c *Client) reconcileGrants(ctx context.Context, e entity, arns []string, i
 			}
 		}
 	}
-	for _, n := range sortedKeys(have.inline) {
+	for _, n := range nhi.SortedKeys(have.inline) {
 		if _, ok := inline[n]; !ok {
 			if err := e.deleteInline(ctx, n); err != nil && !IsNotFound(err) {
 				return err
@@ -164,15 +167,6 @@ func (c *Client) specTags(s nhi.Spec, disabledAt time.Time) map[string]string {
 	return c.Tags.governanceTags(s.Governance, s.Labels, disabledAt)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // wantGrants splits declared scopes into managed ARNs and the inline
 // documents for the declared inline names.
 func wantGrants(g nhi.Governance, docs map[string]string) ([]string, map[string]string, error) {
@@ -200,4 +194,54 @@ func currentDisabledAt(ctx context.Context, e entity, m Markers, now time.Time) 
 		}
 	}
 	return now
+}
+
+// createFailed explains a failed create, with the way out when the name is
+// taken.
+func createFailed(err error, noun, name string) error {
+	err = wrap(err, "creating "+noun+" "+name)
+	if errors.Is(err, ErrAlreadyExists) {
+		return fmt.Errorf("%w\n\nAn %s named %q exists already. Import it (terraform import <address> %s) to declare it, or choose another name", err, noun, name, name)
+	}
+	return err
+}
+
+// finishCreate gives a just-created entity its declared grants and reads it
+// back. When granting fails the entity is deleted again, so nothing
+// half-made is left.
+func (c *Client) finishCreate(ctx context.Context, e entity, arns []string, inline map[string]string,
+	del func(context.Context, string) error, get func(context.Context, string) (Details, error)) (Details, error) {
+	noun := "IAM " + e.kind()
+	if err := c.reconcileGrants(ctx, e, arns, inline); err != nil {
+		if derr := del(ctx, e.name()); derr != nil {
+			return Details{}, fmt.Errorf("%w; removing the half-created %s failed too: %v (delete %s %s by hand)", err, e.kind(), derr, noun, e.name())
+		}
+		return Details{}, fmt.Errorf("%w (the %s was deleted again; nothing was left behind)", err, e.kind())
+	}
+	var d Details
+	err := c.untilVisible(ctx, func() (gerr error) { d, gerr = get(ctx, e.name()); return gerr })
+	return d, err
+}
+
+// readGoverned fills what users and roles share: governance from the tags
+// (listed when the answer that found the entity left them out, as ListUsers
+// and ListRoles do), and the grants, with wildcard ones when cache is set.
+func (c *Client) readGoverned(ctx context.Context, e entity, tags []types.Tag, d *Details, cache *policyCache) error {
+	if len(tags) == 0 {
+		var err error
+		if tags, err = e.listTags(ctx); err != nil {
+			return err
+		}
+	}
+	c.Tags.read(tags, &d.Identity)
+	g, err := c.readGrants(ctx, e)
+	if err != nil {
+		return err
+	}
+	d.InlinePolicies = g.inline
+	d.EffectiveScopes = g.scopes()
+	if cache != nil {
+		d.WildcardScopes = c.wildcard(ctx, g, cache)
+	}
+	return nil
 }

@@ -162,26 +162,16 @@ func (c *Client) Scan(ctx context.Context, locations []string) ([]nhi.Identity, 
 	}
 	cache := &policyCache{docs: map[string]bool{}}
 	var out []nhi.Identity
-	if want[LocationUser] {
-		var marker *string
-		for {
-			ds, next, err := c.listUsers(ctx, marker, nil, cache)
-			if err != nil {
-				return out, err
-			}
-			for _, d := range ds {
-				out = append(out, d.Identity)
-			}
-			if next == nil {
-				break
-			}
-			marker = next
+	for _, list := range []struct {
+		location string
+		page     func(context.Context, *string, *int32, *policyCache) ([]Details, *string, error)
+	}{{LocationUser, c.listUsers}, {LocationRole, c.listRoles}} {
+		if !want[list.location] {
+			continue
 		}
-	}
-	if want[LocationRole] {
 		var marker *string
 		for {
-			ds, next, err := c.listRoles(ctx, marker, nil, cache)
+			ds, next, err := list.page(ctx, marker, nil, cache)
 			if err != nil {
 				return out, err
 			}

@@ -2,8 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,22 +52,8 @@ func (c *Client) roleDetails(ctx context.Context, r types.Role, cache *policyCac
 		t := r.RoleLastUsed.LastUsedDate.UTC()
 		d.LastUsedAt = &t
 	}
-	tags := r.Tags
-	if len(tags) == 0 {
-		var err error
-		if tags, err = e.listTags(ctx); err != nil {
-			return Details{}, err
-		}
-	}
-	c.Tags.read(tags, &d.Identity)
-	g, err := c.readGrants(ctx, e)
-	if err != nil {
+	if err := c.readGoverned(ctx, e, r.Tags, &d, cache); err != nil {
 		return Details{}, err
-	}
-	d.InlinePolicies = g.inline
-	d.EffectiveScopes = g.scopes()
-	if cache != nil {
-		d.WildcardScopes = c.wildcard(ctx, g, cache)
 	}
 	return d, nil
 }
@@ -87,21 +71,9 @@ func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
 		Tags: toTags(c.specTags(s.Spec, time.Time{})),
 	})
 	if err != nil {
-		err = wrap(err, "creating IAM role "+name)
-		if errors.Is(err, ErrAlreadyExists) {
-			return Details{}, fmt.Errorf("%w\n\nAn IAM role named %q exists already. Import it (terraform import <address> %s) to declare it, or choose another name", err, name, name)
-		}
-		return Details{}, err
+		return Details{}, createFailed(err, "IAM role", name)
 	}
-	if err := c.reconcileGrants(ctx, c.role(name), arns, inline); err != nil {
-		if derr := c.DeleteRole(ctx, name); derr != nil {
-			return Details{}, fmt.Errorf("%w; removing the half-created role failed too: %v (delete IAM role %s by hand)", err, derr, name)
-		}
-		return Details{}, fmt.Errorf("%w (the role was deleted again; nothing was left behind)", err)
-	}
-	var d Details
-	err = c.untilVisible(ctx, func() (gerr error) { d, gerr = c.GetRole(ctx, name); return gerr })
-	return d, err
+	return c.finishCreate(ctx, c.role(name), arns, inline, c.DeleteRole, c.GetRole)
 }
 
 // UpdateRole makes a role match its spec: trust policy, tags and grants.

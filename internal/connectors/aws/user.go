@@ -2,8 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,23 +57,8 @@ func (c *Client) userDetails(ctx context.Context, u types.User, cache *policyCac
 		t := u.PasswordLastUsed.UTC()
 		d.LastUsedAt = &t
 	}
-	tags := u.Tags
-	if len(tags) == 0 {
-		// ListUsers leaves tags out.
-		var err error
-		if tags, err = e.listTags(ctx); err != nil {
-			return Details{}, err
-		}
-	}
-	c.Tags.read(tags, &d.Identity)
-	g, err := c.readGrants(ctx, e)
-	if err != nil {
+	if err := c.readGoverned(ctx, e, u.Tags, &d, cache); err != nil {
 		return Details{}, err
-	}
-	d.InlinePolicies = g.inline
-	d.EffectiveScopes = g.scopes()
-	if cache != nil {
-		d.WildcardScopes = c.wildcard(ctx, g, cache)
 	}
 	keys, err := c.ListAccessKeys(ctx, name, cache != nil)
 	if err != nil {
@@ -97,21 +80,9 @@ func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
 		UserName: aws.String(name), Path: aws.String(s.path()), Tags: toTags(c.specTags(s.Spec, time.Time{})),
 	})
 	if err != nil {
-		err = wrap(err, "creating IAM user "+name)
-		if errors.Is(err, ErrAlreadyExists) {
-			return Details{}, fmt.Errorf("%w\n\nAn IAM user named %q exists already. Import it (terraform import <address> %s) to declare it, or choose another name", err, name, name)
-		}
-		return Details{}, err
+		return Details{}, createFailed(err, "IAM user", name)
 	}
-	if err := c.reconcileGrants(ctx, c.user(name), arns, inline); err != nil {
-		if derr := c.DeleteUser(ctx, name); derr != nil {
-			return Details{}, fmt.Errorf("%w; removing the half-created user failed too: %v (delete IAM user %s by hand)", err, derr, name)
-		}
-		return Details{}, fmt.Errorf("%w (the user was deleted again; nothing was left behind)", err)
-	}
-	var d Details
-	err = c.untilVisible(ctx, func() (gerr error) { d, gerr = c.GetUser(ctx, name); return gerr })
-	return d, err
+	return c.finishCreate(ctx, c.user(name), arns, inline, c.DeleteUser, c.GetUser)
 }
 
 // UpdateUser makes a user match its spec: path, tags and exactly the

@@ -6,7 +6,6 @@ package aws
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -116,7 +115,7 @@ func commonAttributes(k kindSpec, pathReplaces bool) map[string]schema.Attribute
 	attrs["name"] = schema.StringAttribute{Required: true,
 		MarkdownDescription: fmt.Sprintf("Name of the %s. Changing it replaces the %s.", k.noun, k.noun),
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-		Validators:          []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "an IAM name", Check: trimQuoted(k.nameCheck)}},
+		Validators:          []validator.String{framework.StringCheck{Summary: "Invalid name", Desc: "an IAM name", Check: framework.TrimQuoted(k.nameCheck)}},
 	}
 	pathMods := []planmodifier.String{}
 	pathDoc := "IAM path, such as `/ci/`. Default `/`."
@@ -126,7 +125,7 @@ func commonAttributes(k kindSpec, pathReplaces bool) map[string]schema.Attribute
 	}
 	attrs["path"] = schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("/"), MarkdownDescription: pathDoc,
 		PlanModifiers: pathMods,
-		Validators:    []validator.String{framework.StringCheck{Summary: "Invalid path", Desc: "an IAM path", Check: trimQuoted(awsc.ValidatePath)}}}
+		Validators:    []validator.String{framework.StringCheck{Summary: "Invalid path", Desc: "an IAM path", Check: framework.TrimQuoted(awsc.ValidatePath)}}}
 	attrs["inline_policies"] = schema.MapAttribute{Optional: true, ElementType: types.StringType,
 		MarkdownDescription: "JSON document of each inline policy, keyed by its name; every key must be declared as `inline:<name>` in `scopes`, and every " +
 			"`inline:<name>` scope needs its document here. Use `jsonencode()`. Documents are compared as JSON, so formatting does not cause a change; " +
@@ -143,18 +142,6 @@ func commonAttributes(k kindSpec, pathReplaces bool) map[string]schema.Attribute
 func scopeValidator() validator.String {
 	return framework.StringCheck{Summary: "Invalid scope", Desc: "a scope: " + awsc.ScopeGrammar,
 		Check: func(s string) error { _, err := awsc.ParseScope(s); return err }}
-}
-
-// trimQuoted drops the leading quoted value of a connector error, since the
-// diagnostic starts with the attribute path and the value is in the message.
-func trimQuoted(f func(string) error) func(string) error {
-	return func(s string) error {
-		err := f(s)
-		if err == nil {
-			return nil
-		}
-		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
-	}
 }
 
 func (r *principalResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -263,7 +250,7 @@ func (r *principalResource) ValidateConfig(ctx context.Context, req resource.Val
 			}
 		}
 	}
-	for _, k := range sortedKeys(docs) {
+	for _, k := range nhi.SortedKeys(docs) {
 		if !declared[k] {
 			resp.Diagnostics.AddAttributeError(path.Root("inline_policies").AtMapKey(k), "Inline policy not declared in scopes",
 				fmt.Sprintf("inline_policies has a document for %q, but scopes does not declare \"inline:%s\". Add it to scopes, or remove the document.", k, k))
@@ -273,15 +260,6 @@ func (r *principalResource) ValidateConfig(ctx context.Context, req resource.Val
 
 func trimValue(err error, v string) string {
 	return strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", v))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -324,7 +302,7 @@ func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		if gov.Scopes == nil {
 			p.EffectiveScopes = types.SetUnknown(types.StringType)
 		} else {
-			p.EffectiveScopes = stringSet(nhi.SortedUnique(gov.Scopes))
+			p.EffectiveScopes = framework.StringSet(nhi.SortedUnique(gov.Scopes))
 		}
 	}
 	if !p.Name.IsUnknown() {
@@ -478,7 +456,7 @@ func (r *principalResource) setState(m model, found awsc.Details) {
 	c.ARN = types.StringValue(found.ARN)
 	c.UniqueID = types.StringValue(found.ID)
 	c.CreatedAt = types.StringValue(nhi.FormatTime(found.CreatedAt))
-	c.EffectiveScopes = stringSet(found.EffectiveScopes)
+	c.EffectiveScopes = framework.StringSet(found.EffectiveScopes)
 	if c.Status.IsUnknown() {
 		c.Status = types.StringValue(string(framework.ReadStatus(r.pd, found.Identity)))
 	}
@@ -513,7 +491,7 @@ func (r *principalResource) readInto(ctx context.Context, m model, found awsc.De
 	} else {
 		// Adopting an undeclared identity: its current grants are the
 		// starting point, and the plan shows the way to the declared ones.
-		c.Scopes = stringSet(found.EffectiveScopes)
+		c.Scopes = framework.StringSet(found.EffectiveScopes)
 	}
 	if !found.Disabled {
 		// A disabled identity holds no policies on purpose: its declared
@@ -532,7 +510,7 @@ func (r *principalResource) readInto(ctx context.Context, m model, found awsc.De
 		c.Tags = types.MapNull(types.StringType)
 	}
 	c.Status = types.StringValue(string(framework.ReadStatus(r.pd, found.Identity)))
-	c.EffectiveScopes = stringSet(found.EffectiveScopes)
+	c.EffectiveScopes = framework.StringSet(found.EffectiveScopes)
 	if found.TrustPolicy != "" {
 		prior := m.trust()
 		if prior.IsNull() || prior.IsUnknown() || !awsc.EquivalentPolicies(prior.ValueString(), found.TrustPolicy) {
@@ -571,13 +549,5 @@ func keepSet(ctx context.Context, prior types.Set, found []string, diags *diag.D
 			return prior
 		}
 	}
-	return stringSet(found)
-}
-
-func stringSet(in []string) types.Set {
-	vals := make([]attr.Value, 0, len(in))
-	for _, s := range in {
-		vals = append(vals, types.StringValue(s))
-	}
-	return types.SetValueMust(types.StringType, vals)
+	return framework.StringSet(found)
 }

@@ -221,7 +221,7 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Invalid scope", "scopes "+err.Error())
 				return
 			}
-			plan.EffectiveScopes = stringSet(canon)
+			plan.EffectiveScopes = framework.StringSet(canon)
 		}
 	}
 	switch {
@@ -382,8 +382,8 @@ func (r *serviceAccountResource) setState(ctx context.Context, m *serviceAccount
 	m.ID = types.StringValue(id.Ref.String())
 	m.UID = types.StringValue(id.ID)
 	m.CreatedAt = types.StringValue(nhi.FormatTime(id.CreatedAt))
-	m.EffectiveScopes = stringSet(id.EffectiveScopes)
-	m.LegacyTokens = stringSet(legacyTokens(id))
+	m.EffectiveScopes = framework.StringSet(id.EffectiveScopes)
+	m.LegacyTokens = framework.StringSet(legacyTokens(id))
 	if m.Status.IsUnknown() {
 		m.Status = types.StringValue(string(framework.ReadStatus(r.pd, id)))
 	}
@@ -417,7 +417,7 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 	} else {
 		// Adopting an undeclared account: its current grants are the
 		// starting point, and the plan shows the way to the declared ones.
-		m.Scopes = stringSet(id.EffectiveScopes)
+		m.Scopes = framework.StringSet(id.EffectiveScopes)
 	}
 	switch {
 	case len(id.Labels) > 0:
@@ -434,8 +434,8 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 		m.AutomountToken = types.BoolValue(id.AutomountToken == nil || *id.AutomountToken)
 	}
 	m.Status = types.StringValue(string(framework.ReadStatus(r.pd, id)))
-	m.EffectiveScopes = stringSet(id.EffectiveScopes)
-	m.LegacyTokens = stringSet(legacyTokens(id))
+	m.EffectiveScopes = framework.StringSet(id.EffectiveScopes)
+	m.LegacyTokens = framework.StringSet(legacyTokens(id))
 	if m.AllowLegacy.IsNull() || m.AllowLegacy.IsUnknown() {
 		m.AllowLegacy = types.BoolValue(false)
 	}
@@ -468,13 +468,5 @@ func keepSet(ctx context.Context, prior types.Set, found []string, home string, 
 			}
 		}
 	}
-	return stringSet(found)
-}
-
-func stringSet(in []string) types.Set {
-	vals := make([]attr.Value, 0, len(in))
-	for _, s := range in {
-		vals = append(vals, types.StringValue(s))
-	}
-	return types.SetValueMust(types.StringType, vals)
+	return framework.StringSet(found)
 }

@@ -26,11 +26,12 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
 const ns = "https://iam.amazonaws.com/doc/2010-05-08/"
@@ -237,7 +238,7 @@ func (s *Server) handle(w http.ResponseWriter, action string, f url.Values) {
 	case "ListPolicies":
 		scope := f.Get("Scope")
 		var items []string
-		for _, arn := range sortedKeys(s.policies) {
+		for _, arn := range nhi.SortedKeys(s.policies) {
 			aws := strings.Contains(arn, ":aws:policy/")
 			if (scope == "Local" && aws) || (scope == "AWS" && !aws) {
 				continue
@@ -264,7 +265,7 @@ func (s *Server) handle(w http.ResponseWriter, action string, f url.Values) {
 		}
 		if strings.HasPrefix(action, "ListAttached") {
 			var items []string
-			for _, arn := range sortedKeys(s.attached[key]) {
+			for _, arn := range nhi.SortedKeys(s.attached[key]) {
 				items = append(items, fmt.Sprintf("<member><PolicyName>%s</PolicyName><PolicyArn>%s</PolicyArn></member>", esc(s.policies[arn].Name), esc(arn)))
 			}
 			s.page(w, action, "AttachedPolicies", items, f)
@@ -367,13 +368,4 @@ func esc(s string) string {
 	var b bytes.Buffer
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
