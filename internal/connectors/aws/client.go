@@ -149,13 +149,14 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // untilVisible retries fn while IAM answers NoSuchEntity for an entity this
-// process has just created (IAM is eventually consistent), at most 5 times
-// over about 6 seconds. Only idempotent calls go through it.
+// process has just created (IAM is eventually consistent): 5 attempts over
+// about 4 seconds, ending early when ctx does. Only idempotent calls go
+// through it.
 func (c *Client) untilVisible(ctx context.Context, fn func() error) error {
 	delay := 250 * time.Millisecond
 	var err error
 	for i := 0; i < 5; i++ {
-		if err = fn(); err == nil || !IsNotFound(err) {
+		if err = fn(); err == nil || !IsNotFound(err) || i == 4 {
 			return err
 		}
 		if serr := c.sleep(ctx, delay); serr != nil {
@@ -164,4 +165,24 @@ func (c *Client) untilVisible(ctx context.Context, fn func() error) error {
 		delay *= 2
 	}
 	return err
+}
+
+// throttleOnly retries only answers that say the request was refused for
+// rate (Throttling and the like), so it was not carried out. Calls that are
+// not idempotent use it: after a 5xx or a lost answer, CreateAccessKey may
+// have made a key, and a blind retry would make another.
+type throttleOnly struct{ aws.RetryerV2 }
+
+func (r throttleOnly) IsErrorRetryable(err error) bool {
+	_, ok := retry.DefaultThrottleErrorCodes[apiCode(err)]
+	return ok
+}
+
+// notBlindly is the per-call option for calls that are not idempotent.
+func notBlindly(o *iam.Options) {
+	if v2, ok := o.Retryer.(aws.RetryerV2); ok {
+		o.Retryer = throttleOnly{v2}
+		return
+	}
+	o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 1)
 }

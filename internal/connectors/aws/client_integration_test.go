@@ -200,15 +200,27 @@ func TestIntegrationRoleTrustAndScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	found := false
 	for _, id := range ids {
 		if id.Ref.Name == name {
+			found = true
 			if len(id.WildcardScopes) != 1 || id.WildcardScopes[0] != "policy:"+admin {
 				t.Fatalf("wildcard scopes = %v", id.WildcardScopes)
 			}
-			return
 		}
 	}
-	t.Fatalf("role %s not in scan", name)
+	if !found {
+		t.Fatalf("role %s not in scan", name)
+	}
+	// Expiry disables the role: policies gone, trust kept; extending the
+	// expiry enables it again.
+	d, err = c.DisableRole(ctx, rs, time.Now())
+	if err != nil || !d.Disabled || len(d.EffectiveScopes) != 0 || !awsc.EquivalentPolicies(d.TrustPolicy, trust) {
+		t.Fatalf("disabled role: %v disabled=%v scopes=%v trust kept=%v", err, d.Disabled, d.EffectiveScopes, awsc.EquivalentPolicies(d.TrustPolicy, trust))
+	}
+	if d, err = c.UpdateRole(ctx, rs); err != nil || d.Disabled || len(d.EffectiveScopes) != 1 {
+		t.Fatalf("re-enabled role: %v disabled=%v scopes=%v", err, d.Disabled, d.EffectiveScopes)
+	}
 }
 
 // rawIAM talks to versitygw directly, bypassing the fake.
@@ -224,5 +236,65 @@ func useKey(t *testing.T, k awsc.NewAccessKey) {
 		Credentials: credentials.NewStaticCredentialsProvider(k.ID, k.Secret, "")})
 	if _, err := s.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
 		t.Fatalf("using key %s: %v", k.ID, err)
+	}
+}
+
+// Creating a key is not idempotent: after a 5xx (the fake does the work and
+// loses the answer) it is not retried, and the key that was made shows in
+// the listing; a throttled attempt, refused before any work, is retried.
+func TestIntegrationNonIdempotentWritesAreNotRetriedBlindly(t *testing.T) {
+	c, fake := acctest.OwnFakeIAM(t, 0)
+	ctx := context.Background()
+	name := acctest.RandName("svc")
+	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+
+	fake.FailAction("CreateAccessKey", http.StatusInternalServerError)
+	if _, err := c.CreateAccessKey(ctx, name); err == nil {
+		t.Fatal("CreateAccessKey after a 5xx should report the error")
+	}
+	if n := fake.Count("CreateAccessKey"); n != 1 {
+		t.Fatalf("CreateAccessKey sent %d times after a 5xx, want 1: a retry could make a second key", n)
+	}
+	keys, err := c.ListAccessKeys(ctx, name, false)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("the lost answer's key should exist: %v %v", keys, err)
+	}
+
+	fake.FailAction("CreateAccessKey", http.StatusBadRequest)
+	if _, err := c.CreateAccessKey(ctx, name); err != nil {
+		t.Fatalf("a throttled CreateAccessKey should be retried: %v", err)
+	}
+	if n := fake.Count("CreateAccessKey"); n != 3 {
+		t.Fatalf("CreateAccessKey sent %d times in all, want 3", n)
+	}
+}
+
+// Right after CreateUser, IAM may answer NoSuchEntity for the new user for
+// a moment; the idempotent calls that follow wait for it, within bounds.
+func TestIntegrationWaitsForEventualConsistency(t *testing.T) {
+	c, fake := acctest.OwnFakeIAM(t, 0)
+	ctx := context.Background()
+	name := acctest.RandName("svc")
+	fake.FailAction("AttachUserPolicy", http.StatusNotFound, http.StatusNotFound)
+	if _, err := c.CreateUser(ctx, spec(name, "policy:"+readOnly)); err != nil {
+		t.Fatalf("create should ride out two NoSuchEntity answers: %v", err)
+	}
+	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	if n := fake.Count("AttachUserPolicy"); n != 3 {
+		t.Fatalf("AttachUserPolicy sent %d times, want 3", n)
+	}
+	// Not forever: six answers of NoSuchEntity make the create fail and
+	// roll back.
+	other := acctest.RandName("svc")
+	fake.FailAction("AttachUserPolicy", 404, 404, 404, 404, 404, 404)
+	if _, err := c.CreateUser(ctx, spec(other, "policy:"+readOnly)); err == nil {
+		_ = c.DeleteUser(ctx, other)
+		t.Fatal("create should give up after the bounded wait")
+	}
+	if _, err := c.GetUser(ctx, other); !awsc.IsNotFound(err) {
+		t.Fatalf("the user should have been rolled back: %v", err)
 	}
 }

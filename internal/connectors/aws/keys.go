@@ -85,8 +85,9 @@ func (c *Client) GetAccessKey(ctx context.Context, user, id string) (nhi.Credent
 
 // CreateAccessKey makes a new key for a user. It refuses a third key with
 // what to do instead, before asking IAM. Creating a key is not idempotent,
-// so a failed call is not retried beyond the SDK's own rules (which only
-// retry when the request provably did not reach IAM or was throttled).
+// so only a throttled request (refused, not carried out) is retried; after
+// a 5xx or a lost answer the error goes to the caller, and the next plan
+// shows any key that was made after all.
 func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey, error) {
 	keys, err := c.ListAccessKeys(ctx, user, false)
 	if err != nil {
@@ -100,7 +101,7 @@ func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey
 		return NewAccessKey{}, fmt.Errorf("%w (%s): AWS allows two per user. Delete or let rotation replace one of them first; "+
 			"with create_before_destroy, a rotation needs one free slot", ErrTooManyKeys, strings.Join(ids, ", "))
 	}
-	out, err := c.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	out, err := c.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, notBlindly)
 	if err != nil {
 		err = wrap(err, "creating an access key for IAM user "+user)
 		if errors.Is(err, ErrLimitExceeded) {

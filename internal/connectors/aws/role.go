@@ -69,7 +69,7 @@ func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
 	_, err = c.iam.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName: aws.String(name), Path: aws.String(s.path()), AssumeRolePolicyDocument: aws.String(s.TrustPolicy),
 		Tags: toTags(c.specTags(s.Spec, time.Time{})),
-	})
+	}, notBlindly)
 	if err != nil {
 		return Details{}, createFailed(err, "IAM role", name)
 	}

@@ -78,7 +78,7 @@ func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
 	name := s.Ref.Name
 	_, err = c.iam.CreateUser(ctx, &iam.CreateUserInput{
 		UserName: aws.String(name), Path: aws.String(s.path()), Tags: toTags(c.specTags(s.Spec, time.Time{})),
-	})
+	}, notBlindly)
 	if err != nil {
 		return Details{}, createFailed(err, "IAM user", name)
 	}

@@ -59,6 +59,7 @@ type Server struct {
 	attached map[string]map[string]bool // "user/<name>" or "role/<name>" -> ARNs
 	known    map[string]bool            // "user/<name>", "role/<name>" created through the proxy
 	failNext []int                      // statuses to answer the next requests with
+	failOn   map[string][]int           // the same, per action
 	counts   map[string]int
 	seq      int
 }
@@ -68,7 +69,7 @@ type Server struct {
 func New(upstream *url.URL, account string) *Server {
 	s := &Server{
 		account: account, policies: map[string]*policy{}, attached: map[string]map[string]bool{},
-		known: map[string]bool{}, counts: map[string]int{},
+		known: map[string]bool{}, counts: map[string]int{}, failOn: map[string][]int{},
 	}
 	s.proxy = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(upstream)
@@ -87,6 +88,17 @@ func (s *Server) FailNext(statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext = append(s.failNext, statuses...)
+}
+
+// FailAction makes the next len(statuses) requests of one action fail:
+// 400 answers Throttling, 404 NoSuchEntity (as IAM does for an entity that
+// is not yet visible after its creation), any 5xx ServiceFailure. A 5xx is
+// answered after forwarding the request, as when IAM did the work but the
+// answer was lost.
+func (s *Server) FailAction(action string, statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failOn[action] = append(s.failOn[action], statuses...)
 }
 
 // Count returns how many requests of an action arrived (failed ones too).
@@ -120,13 +132,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counts[action]++
 	var fail int
+	after := false
 	if len(s.failNext) > 0 {
 		fail, s.failNext = s.failNext[0], s.failNext[1:]
+	} else if q := s.failOn[action]; len(q) > 0 {
+		fail, s.failOn[action] = q[0], q[1:]
+		after = fail >= 500
 	}
 	s.mu.Unlock()
 	switch {
 	case fail == http.StatusBadRequest:
 		writeError(w, fail, "Throttling", "Rate exceeded")
+		return
+	case fail == http.StatusNotFound:
+		writeError(w, fail, "NoSuchEntity", "The entity cannot be found.")
+		return
+	case fail >= 500 && after:
+		// Do the work, lose the answer.
+		rec := &discard{header: http.Header{}}
+		if faked[action] {
+			s.handle(rec, action, form)
+		} else {
+			s.proxy.ServeHTTP(rec, r)
+		}
+		writeError(w, fail, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
 		return
 	case fail >= 500:
 		writeError(w, fail, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
@@ -171,6 +200,13 @@ func (s *Server) observe(action string, form url.Values) {
 		delete(s.known, "role/"+form.Get("RoleName"))
 	}
 }
+
+// discard is a response writer that drops the answer.
+type discard struct{ header http.Header }
+
+func (d *discard) Header() http.Header         { return d.header }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
 
 type statusRecorder struct {
 	http.ResponseWriter
