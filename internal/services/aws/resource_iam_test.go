@@ -252,6 +252,16 @@ func TestAccIAMUser_badInput(t *testing.T) {
 		{"user name", userConfig(t, "", "has space", exp, ""), `name is not a valid IAM user name`},
 		{"user name length", userConfig(t, "", strings.Repeat("a", 65), exp, ""), `not a valid IAM user name: use 1 to 64`},
 		{"policy missing", userConfig(t, "", name, exp, "", "policy:arn:aws:iam::000000000000:policy/no-such-policy"), `IAM has no such managed policy`},
+		{"trust without principal", acctest.AWSProviderBlock(t, "") + `
+resource "nhi_aws_iam_role" "x" {
+  name         = "x"
+  owner        = "team:ci"
+  purpose      = "bad trust"
+  scopes       = []
+  expires_at   = "` + exp + `"
+  trust_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole" }] })
+}`, `trust_policy statement 1 has no Principal; a trust policy says who may assume the role`},
+		{"role name", roleConfig(t, "", "bad name!", "repo:acme/x:*"), `name is not a valid IAM role name`},
 	}
 	steps := make([]resource.TestStep, 0, len(cases))
 	for _, c := range cases {
