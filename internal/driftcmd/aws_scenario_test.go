@@ -92,6 +92,15 @@ func TestAWSScenarioEveryRuleExactly(t *testing.T) {
 	_, err = raw.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deploy-any"),
 		AssumeRolePolicyDocument: aws.String(ghTrust(ghProvider, `,"Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}`))})
 	must(err)
+	// Undeclared and admin through a group, not an attachment of its own.
+	_, err = raw.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("admins")})
+	must(err)
+	_, err = raw.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("admins"), PolicyArn: aws.String(arnAdmin)})
+	must(err)
+	_, err = raw.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ops-admin")})
+	must(err)
+	_, err = raw.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("admins"), UserName: aws.String("ops-admin")})
+	must(err)
 	// AWS's own roles: left out by default.
 	_, err = raw.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("AWSReservedSSO_Admin_0123456789abcdef"), Path: aws.String("/aws-reserved/sso.amazonaws.com/"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`)})
@@ -144,6 +153,7 @@ func TestAWSScenarioEveryRuleExactly(t *testing.T) {
 	sort.Strings(got)
 	want := []string{
 		"NHI001 high user/admin-bot",
+		"NHI001 high user/ops-admin",
 		"NHI001 medium role/deploy-any",
 		"NHI001 medium user/legacy-ci",
 		"NHI002 high user/ghost",
@@ -151,6 +161,7 @@ func TestAWSScenarioEveryRuleExactly(t *testing.T) {
 		"NHI004 critical user/expired-user",
 		"NHI007 high user/legacy-ci",
 		"NHI008 high user/admin-bot",
+		"NHI008 high user/ops-admin",
 		"NHI008 high user/wild-bot",
 		"NHI009 medium user/report-bot",
 		"NHI009 medium user/sync-bot",

@@ -47,9 +47,10 @@ type Connection struct {
 
 // Client is the IAM connector.
 type Client struct {
-	iam  *iam.Client
-	sts  *sts.Client
-	Tags Markers
+	endpoint string
+	iam      *iam.Client
+	sts      *sts.Client
+	Tags     Markers
 	// sleep waits between eventual-consistency retries; tests shorten it.
 	sleep func(context.Context, time.Duration) error
 }
@@ -111,8 +112,11 @@ func New(ctx context.Context, c Connection, prefix string) (*Client, error) {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 	})
-	return &Client{iam: iamClient, sts: stsClient, Tags: Markers{Prefix: TagPrefix(prefix)}, sleep: sleepCtx}, nil
+	return &Client{endpoint: c.Endpoint, iam: iamClient, sts: stsClient, Tags: Markers{Prefix: TagPrefix(prefix)}, sleep: sleepCtx}, nil
 }
+
+// Endpoint is the endpoint the connection named ("" for AWS's own).
+func (c *Client) Endpoint() string { return c.endpoint }
 
 // System implements nhi.Inventory.
 func (c *Client) System() string { return "aws" }

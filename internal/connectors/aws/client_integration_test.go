@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -297,4 +298,63 @@ func TestIntegrationWaitsForEventualConsistency(t *testing.T) {
 	if _, err := c.GetUser(ctx, other); !awsc.IsNotFound(err) {
 		t.Fatalf("the user should have been rolled back: %v", err)
 	}
+}
+
+// Group membership is a scope: out-of-band membership shows and is removed,
+// declared membership is added, a group holding AdministratorAccess makes
+// the membership a wildcard grant, and deleting the user leaves the group.
+func TestIntegrationGroupMembership(t *testing.T) {
+	c, _ := acctest.OwnFakeIAM(t, 0)
+	ctx := context.Background()
+	raw := iamThrough(t, c)
+	admins, deployers := acctest.RandName("admins"), acctest.RandName("deployers")
+	for _, g := range []string{admins, deployers} {
+		if _, err := raw.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(g)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(admins), PolicyArn: aws.String(admin)}); err != nil {
+		t.Fatal(err)
+	}
+	name := acctest.RandName("svc")
+	s := spec(name, "group:"+deployers)
+	if _, err := c.CreateUser(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	if _, err := raw.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(admins), UserName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := c.Scan(ctx, []string{"user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if id.Ref.Name != name {
+			continue
+		}
+		if got := strings.Join(id.EffectiveScopes, ","); got != "group:"+admins+",group:"+deployers {
+			t.Fatalf("effective scopes = %s", got)
+		}
+		if got := strings.Join(id.WildcardScopes, ","); got != "group:"+admins {
+			t.Fatalf("wildcard scopes = %s, want the admins group (AdministratorAccess)", got)
+		}
+	}
+	d, err := c.UpdateUser(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(d.EffectiveScopes, ","); got != "group:"+deployers {
+		t.Fatalf("after update: %s, want only the declared group", got)
+	}
+	if err := c.DeleteUser(ctx, name); err != nil {
+		t.Fatalf("deleting a user in a group (IAM refuses until it leaves): %v", err)
+	}
+}
+
+// iamThrough is a raw IAM client through the same fake as c.
+func iamThrough(t *testing.T, c *awsc.Client) *iam.Client {
+	t.Helper()
+	return iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(c.Endpoint()),
+		Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), "")})
 }

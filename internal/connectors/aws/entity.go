@@ -25,6 +25,10 @@ type entity interface {
 	getInline(ctx context.Context, policy string) (string, error)
 	putInline(ctx context.Context, policy, doc string) error
 	deleteInline(ctx context.Context, policy string) error
+	// Group membership: users only; roles have none.
+	listGroups(ctx context.Context) ([]string, error)
+	addToGroup(ctx context.Context, group string) error
+	removeFromGroup(ctx context.Context, group string) error
 }
 
 type userEntity struct {
@@ -114,6 +118,31 @@ func (u userEntity) deleteInline(ctx context.Context, policy string) error {
 	return wrap(err, fmt.Sprintf("deleting inline policy %s of IAM user %s", policy, u.n))
 }
 
+func (u userEntity) listGroups(ctx context.Context) ([]string, error) {
+	var out []string
+	p := iam.NewListGroupsForUserPaginator(u.c, &iam.ListGroupsForUserInput{UserName: aws.String(u.n)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, wrap(err, "listing the groups of IAM user "+u.n)
+		}
+		for _, g := range page.Groups {
+			out = append(out, aws.ToString(g.GroupName))
+		}
+	}
+	return out, nil
+}
+
+func (u userEntity) addToGroup(ctx context.Context, group string) error {
+	_, err := u.c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(u.n), GroupName: aws.String(group)})
+	return wrap(err, fmt.Sprintf("adding IAM user %s to group %s", u.n, group))
+}
+
+func (u userEntity) removeFromGroup(ctx context.Context, group string) error {
+	_, err := u.c.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String(u.n), GroupName: aws.String(group)})
+	return wrap(err, fmt.Sprintf("removing IAM user %s from group %s", u.n, group))
+}
+
 type roleEntity struct {
 	c *iam.Client
 	n string
@@ -200,3 +229,11 @@ func (r roleEntity) deleteInline(ctx context.Context, policy string) error {
 	_, err := r.c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(r.n), PolicyName: aws.String(policy)})
 	return wrap(err, fmt.Sprintf("deleting inline policy %s of IAM role %s", policy, r.n))
 }
+
+func (r roleEntity) listGroups(context.Context) ([]string, error) { return nil, nil }
+
+func (r roleEntity) addToGroup(_ context.Context, group string) error {
+	return fmt.Errorf("IAM role %s cannot join group %s: only users are members of groups", r.n, group)
+}
+
+func (r roleEntity) removeFromGroup(context.Context, string) error { return nil }

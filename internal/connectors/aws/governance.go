@@ -24,10 +24,12 @@ type Details struct {
 	TrustPolicy string
 }
 
-// grants are an entity's attached and inline policies.
+// grants are an entity's attached and inline policies and, for users,
+// group memberships.
 type grants struct {
 	attached []string
 	inline   map[string]string
+	groups   []string
 }
 
 func (g grants) scopes() []string {
@@ -37,6 +39,9 @@ func (g grants) scopes() []string {
 	}
 	for n := range g.inline {
 		out = append(out, "inline:"+n)
+	}
+	for _, n := range g.groups {
+		out = append(out, "group:"+n)
 	}
 	return nhi.SortedUnique(out)
 }
@@ -53,6 +58,11 @@ func (c *Client) wildcard(ctx context.Context, g grants, cache *policyCache) []s
 	for n, doc := range g.inline {
 		if GrantsEverything(doc) {
 			out = append(out, "inline:"+n)
+		}
+	}
+	for _, n := range g.groups {
+		if cache.groupGrantsEverything(ctx, c, n) {
+			out = append(out, "group:"+n)
 		}
 	}
 	return nhi.SortedUnique(out)
@@ -75,17 +85,36 @@ func (c *Client) readGrants(ctx context.Context, e entity) (grants, error) {
 		}
 		inline[n] = doc
 	}
+	groups, err := e.listGroups(ctx)
+	if err != nil {
+		return grants{}, err
+	}
 	sort.Strings(attached)
-	return grants{attached: attached, inline: inline}, nil
+	sort.Strings(groups)
+	return grants{attached: attached, inline: inline, groups: groups}, nil
 }
 
 // reconcileGrants makes the entity hold exactly the wanted policies: it adds
 // what is missing first and removes what nobody declared last, so a failure
 // half-way never leaves the identity with less than was declared.
-func (c *Client) reconcileGrants(ctx context.Context, e entity, arns []string, inline map[string]string) error {
+func (c *Client) reconcileGrants(ctx context.Context, e entity, want grants) error {
+	arns, inline := want.attached, want.inline
 	have, err := c.readGrants(ctx, e)
 	if err != nil {
 		return err
+	}
+	haveGroup := map[string]bool{}
+	for _, g := range have.groups {
+		haveGroup[g] = true
+	}
+	wantGroup := map[string]bool{}
+	for _, g := range want.groups {
+		wantGroup[g] = true
+		if !haveGroup[g] {
+			if err := c.untilVisible(ctx, func() error { return e.addToGroup(ctx, g) }); err != nil {
+				return err
+			}
+		}
 	}
 	haveARN := map[string]bool{}
 	for _, a := range have.attached {
@@ -106,6 +135,13 @@ func (c *Client) reconcileGrants(ctx context.Context, e entity, arns []string, i
 		}
 		if err := c.untilVisible(ctx, func() error { return e.putInline(ctx, n, inline[n]) }); err != nil {
 			return err
+		}
+	}
+	for _, g := range have.groups {
+		if !wantGroup[g] {
+			if err := e.removeFromGroup(ctx, g); err != nil && !IsNotFound(err) {
+				return err
+			}
 		}
 	}
 	for _, a := range have.attached {
@@ -167,18 +203,18 @@ func (c *Client) specTags(s nhi.Spec, disabledAt time.Time) map[string]string {
 	return c.Tags.governanceTags(s.Governance, s.Labels, disabledAt)
 }
 
-// wantGrants splits declared scopes into managed ARNs and the inline
-// documents for the declared inline names.
-func wantGrants(g nhi.Governance, docs map[string]string) ([]string, map[string]string, error) {
-	arns, names, err := SplitScopes(g.Scopes)
+// wantGrants turns declared scopes into the grants to hold, with the
+// documents of the declared inline policies.
+func wantGrants(g nhi.Governance, docs map[string]string) (grants, error) {
+	sp, err := SplitScopes(g.Scopes)
 	if err != nil {
-		return nil, nil, err
+		return grants{}, err
 	}
 	inline := map[string]string{}
-	for _, n := range names {
+	for _, n := range sp.Inline {
 		inline[n] = docs[n]
 	}
-	return arns, inline, nil
+	return grants{attached: sp.ARNs, inline: inline, groups: sp.Groups}, nil
 }
 
 // currentDisabledAt keeps the first disable time across updates.
@@ -209,10 +245,10 @@ func createFailed(err error, noun, name string) error {
 // finishCreate gives a just-created entity its declared grants and reads it
 // back. When granting fails the entity is deleted again, so nothing
 // half-made is left.
-func (c *Client) finishCreate(ctx context.Context, e entity, arns []string, inline map[string]string,
+func (c *Client) finishCreate(ctx context.Context, e entity, want grants,
 	del func(context.Context, string) error, get func(context.Context, string) (Details, error)) (Details, error) {
 	noun := "IAM " + e.kind()
-	if err := c.reconcileGrants(ctx, e, arns, inline); err != nil {
+	if err := c.reconcileGrants(ctx, e, want); err != nil {
 		if derr := del(ctx, e.name()); derr != nil {
 			return Details{}, fmt.Errorf("%w; removing the half-created %s failed too: %v (delete %s %s by hand)", err, e.kind(), derr, noun, e.name())
 		}

@@ -231,3 +231,45 @@ func (c *Client) PolicyExists(ctx context.Context, arn string) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// groupGrantsEverything reports whether any policy of a group, attached or
+// inline, allows every action on every resource. A group it cannot read
+// counts as not granting everything.
+func (p *policyCache) groupGrantsEverything(ctx context.Context, c *Client, group string) bool {
+	key := "group:" + group
+	p.mu.Lock()
+	v, ok := p.docs[key]
+	p.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = false
+	if att, err := c.iam.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)}); err == nil {
+		for _, a := range att.AttachedPolicies {
+			if p.grantsEverything(ctx, c, aws.ToString(a.PolicyArn)) {
+				v = true
+			}
+		}
+	}
+	if names, err := c.iam.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: aws.String(group)}); err == nil && !v {
+		for _, n := range names.PolicyNames {
+			doc, err := c.iam.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(n)})
+			if err == nil && GrantsEverything(decodeDocument(aws.ToString(doc.PolicyDocument))) {
+				v = true
+			}
+		}
+	}
+	p.mu.Lock()
+	p.docs[key] = v
+	p.mu.Unlock()
+	return v
+}
+
+// GroupExists reports whether an IAM group exists.
+func (c *Client) GroupExists(ctx context.Context, name string) (bool, error) {
+	_, err := c.iam.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(name), MaxItems: aws.Int32(1)})
+	if err = wrap(err, "reading IAM group "+name); IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -61,7 +61,7 @@ func (c *Client) roleDetails(ctx context.Context, r types.Role, cache *policyCac
 // CreateRole creates a declared role, and deletes it again when a later
 // step fails.
 func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
-	arns, inline, err := wantGrants(s.Governance, s.InlinePolicies)
+	want, err := wantGrants(s.Governance, s.InlinePolicies)
 	if err != nil {
 		return Details{}, err
 	}
@@ -73,7 +73,7 @@ func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
 	if err != nil {
 		return Details{}, createFailed(err, "IAM role", name)
 	}
-	return c.finishCreate(ctx, c.role(name), arns, inline, c.DeleteRole, c.GetRole)
+	return c.finishCreate(ctx, c.role(name), want, c.DeleteRole, c.GetRole)
 }
 
 // UpdateRole makes a role match its spec: trust policy, tags and grants.
@@ -83,12 +83,12 @@ func (c *Client) UpdateRole(ctx context.Context, s RoleSpec) (Details, error) {
 }
 
 func (c *Client) updateRole(ctx context.Context, s RoleSpec, disabledAt time.Time) (Details, error) {
-	arns, inline, err := wantGrants(s.Governance, s.InlinePolicies)
+	want, err := wantGrants(s.Governance, s.InlinePolicies)
 	if err != nil {
 		return Details{}, err
 	}
 	if !disabledAt.IsZero() {
-		arns, inline = nil, nil
+		want = grants{}
 	}
 	name := s.Ref.Name
 	cur, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
@@ -104,7 +104,7 @@ func (c *Client) updateRole(ctx context.Context, s RoleSpec, disabledAt time.Tim
 	if err := c.reconcileTags(ctx, e, c.specTags(s.Spec, disabledAt)); err != nil {
 		return Details{}, err
 	}
-	if err := c.reconcileGrants(ctx, e, arns, inline); err != nil {
+	if err := c.reconcileGrants(ctx, e, want); err != nil {
 		return Details{}, err
 	}
 	return c.GetRole(ctx, name)
@@ -118,7 +118,7 @@ func (c *Client) DisableRole(ctx context.Context, s RoleSpec, now time.Time) (De
 
 // DeleteRole removes a role with its policies; one already gone is fine.
 func (c *Client) DeleteRole(ctx context.Context, name string) error {
-	if err := c.reconcileGrants(ctx, c.role(name), nil, nil); err != nil {
+	if err := c.reconcileGrants(ctx, c.role(name), grants{}); err != nil {
 		if IsNotFound(err) {
 			return nil
 		}

@@ -8,8 +8,8 @@ import (
 )
 
 // ScopeGrammar documents the AWS scope grammar for error messages.
-const ScopeGrammar = "`policy:<managed policy ARN>` (an attached managed policy, such as `policy:arn:aws:iam::aws:policy/ReadOnlyAccess`) " +
-	"or `inline:<name>` (an inline policy whose document is in `inline_policies`)"
+const ScopeGrammar = "`policy:<managed policy ARN>` (an attached managed policy, such as `policy:arn:aws:iam::aws:policy/ReadOnlyAccess`), " +
+	"`inline:<name>` (an inline policy whose document is in `inline_policies`) or, for users, `group:<name>` (membership of an IAM group)"
 
 var (
 	policyARN  = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::(aws|\d{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
@@ -19,7 +19,7 @@ var (
 
 // Scope is one parsed AWS scope.
 type Scope struct {
-	// Kind is "policy" or "inline".
+	// Kind is "policy", "inline" or "group".
 	Kind string
 	// Value is the policy ARN or the inline policy name.
 	Value string
@@ -41,6 +41,10 @@ func ParseScope(s string) (Scope, error) {
 		if err := ValidatePolicyName(v); err != nil {
 			return Scope{}, fmt.Errorf("%q: inline policy name %w", s, err)
 		}
+	case kind == "group":
+		if err := ValidatePolicyName(v); err != nil {
+			return Scope{}, fmt.Errorf("%q: group name %w", s, err)
+		}
 	default:
 		return Scope{}, fmt.Errorf("%q has unknown kind %q; expected %s", s, kind, ScopeGrammar)
 	}
@@ -52,23 +56,32 @@ func ParseScope(s string) (Scope, error) {
 	return Scope{Kind: kind, Value: v}, nil
 }
 
-// SplitScopes returns the managed policy ARNs and inline policy names of
-// valid scopes, each sorted.
-func SplitScopes(scopes []string) (arns, inline []string, err error) {
+// Split is a list of scopes by kind, each sorted.
+type Split struct {
+	ARNs, Inline, Groups []string
+}
+
+// SplitScopes parses scopes and sorts them by kind.
+func SplitScopes(scopes []string) (Split, error) {
+	var out Split
 	for _, s := range scopes {
-		sc, perr := ParseScope(s)
-		if perr != nil {
-			return nil, nil, perr
+		sc, err := ParseScope(s)
+		if err != nil {
+			return Split{}, err
 		}
-		if sc.Kind == "policy" {
-			arns = append(arns, sc.Value)
-		} else {
-			inline = append(inline, sc.Value)
+		switch sc.Kind {
+		case "policy":
+			out.ARNs = append(out.ARNs, sc.Value)
+		case "inline":
+			out.Inline = append(out.Inline, sc.Value)
+		case "group":
+			out.Groups = append(out.Groups, sc.Value)
 		}
 	}
-	sort.Strings(arns)
-	sort.Strings(inline)
-	return arns, inline, nil
+	sort.Strings(out.ARNs)
+	sort.Strings(out.Inline)
+	sort.Strings(out.Groups)
+	return out, nil
 }
 
 // ValidatePolicyName checks an inline policy name as IAM does.

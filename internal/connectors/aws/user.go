@@ -71,7 +71,7 @@ func (c *Client) userDetails(ctx context.Context, u types.User, cache *policyCac
 // CreateUser creates a declared user. When any step after the user exists
 // fails, the user is deleted again, so nothing half-made is left.
 func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
-	arns, inline, err := wantGrants(s.Governance, s.InlinePolicies)
+	want, err := wantGrants(s.Governance, s.InlinePolicies)
 	if err != nil {
 		return Details{}, err
 	}
@@ -82,14 +82,14 @@ func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
 	if err != nil {
 		return Details{}, createFailed(err, "IAM user", name)
 	}
-	return c.finishCreate(ctx, c.user(name), arns, inline, c.DeleteUser, c.GetUser)
+	return c.finishCreate(ctx, c.user(name), want, c.DeleteUser, c.GetUser)
 }
 
 // UpdateUser makes a user match its spec: path, tags and exactly the
 // declared grants. A user that was disabled is enabled again; its access
 // keys stay inactive until their own declarations turn them on.
 func (c *Client) UpdateUser(ctx context.Context, s UserSpec) (Details, error) {
-	arns, inline, err := wantGrants(s.Governance, s.InlinePolicies)
+	want, err := wantGrants(s.Governance, s.InlinePolicies)
 	if err != nil {
 		return Details{}, err
 	}
@@ -107,7 +107,7 @@ func (c *Client) UpdateUser(ctx context.Context, s UserSpec) (Details, error) {
 	if err := c.reconcileTags(ctx, e, c.specTags(s.Spec, time.Time{})); err != nil {
 		return Details{}, err
 	}
-	if err := c.reconcileGrants(ctx, e, arns, inline); err != nil {
+	if err := c.reconcileGrants(ctx, e, want); err != nil {
 		return Details{}, err
 	}
 	return c.GetUser(ctx, name)
@@ -129,7 +129,7 @@ func (c *Client) DisableUser(ctx context.Context, s UserSpec, now time.Time) (De
 			}
 		}
 	}
-	if err := c.reconcileGrants(ctx, e, nil, nil); err != nil {
+	if err := c.reconcileGrants(ctx, e, grants{}); err != nil {
 		return Details{}, err
 	}
 	if err := c.reconcileTags(ctx, e, c.specTags(s.Spec, currentDisabledAt(ctx, e, c.Tags, now))); err != nil {
@@ -153,7 +153,7 @@ func (c *Client) DeleteUser(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	if err := c.reconcileGrants(ctx, c.user(name), nil, nil); err != nil && !IsNotFound(err) {
+	if err := c.reconcileGrants(ctx, c.user(name), grants{}); err != nil && !IsNotFound(err) {
 		return err
 	}
 	_, err = c.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})

@@ -107,8 +107,9 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 // true where IAM cannot move the identity to another path.
 func commonAttributes(k kindSpec, pathReplaces bool) map[string]schema.Attribute {
 	attrs := framework.GovernanceAttributes(scopeValidator(),
-		"Each scope is `policy:<ARN>` (an attached managed policy, such as `policy:arn:aws:iam::aws:policy/ReadOnlyAccess`) or "+
-			"`inline:<name>` (an inline policy whose JSON document is `inline_policies[\"<name>\"]`). Managed policies must exist.")
+		"Each scope is `policy:<ARN>` (an attached managed policy, such as `policy:arn:aws:iam::aws:policy/ReadOnlyAccess`), "+
+			"`inline:<name>` (an inline policy whose JSON document is `inline_policies[\"<name>\"]`) or, for users, `group:<name>` (membership of an IAM group, "+
+			"which grants the group's policies). Managed policies and groups must exist.")
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	attrs["id"] = schema.StringAttribute{Computed: true, PlanModifiers: keep,
 		MarkdownDescription: fmt.Sprintf("`%s/<name>`, the identity's ID in `nhi_identities` and in drift reports.", k.location)}
@@ -311,26 +312,37 @@ func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 }
 
-// checkPoliciesExist asks IAM for each managed policy a changed scope list
-// names, so a typo fails the plan rather than half an apply.
+// checkPoliciesExist asks IAM for each managed policy and group a changed
+// scope list names, so a typo fails the plan rather than half an apply.
 func (r *principalResource) checkPoliciesExist(ctx context.Context, scopes []string, diags *diag.Diagnostics) {
-	arns, _, err := awsc.SplitScopes(scopes)
-	if err != nil || len(arns) == 0 {
+	sp, err := awsc.SplitScopes(scopes)
+	if err != nil || len(sp.ARNs)+len(sp.Groups) == 0 {
 		return
 	}
 	c := r.pd.AWSOrDiag(ctx, diags)
 	if c == nil {
 		return
 	}
-	for _, a := range arns {
-		ok, err := c.PolicyExists(ctx, a)
+	check := func(scope, what string, exists func(context.Context, string) (bool, error), v string) bool {
+		ok, err := exists(ctx, v)
 		switch {
 		case err != nil:
-			diags.AddAttributeError(path.Root("scopes"), "Cannot check the policies of scopes", err.Error())
-			return
+			diags.AddAttributeError(path.Root("scopes"), "Cannot check the scopes", err.Error())
+			return false
 		case !ok:
-			diags.AddAttributeError(path.Root("scopes"), "Scope names a policy that does not exist",
-				fmt.Sprintf("scopes contains \"policy:%s\", but IAM has no such managed policy. Create it first (and reference it so Terraform orders the two), or fix the ARN.", a))
+			diags.AddAttributeError(path.Root("scopes"), "Scope names "+what+" that does not exist",
+				fmt.Sprintf("scopes contains %q, but IAM has no such %s. Create it first (and reference it so Terraform orders the two), or fix the name.", scope, what))
+		}
+		return true
+	}
+	for _, a := range sp.ARNs {
+		if !check("policy:"+a, "managed policy", c.PolicyExists, a) {
+			return
+		}
+	}
+	for _, g := range sp.Groups {
+		if !check("group:"+g, "group", c.GroupExists, g) {
+			return
 		}
 	}
 }

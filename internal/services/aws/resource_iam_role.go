@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -47,6 +48,14 @@ var roleKind = kindSpec{
 }
 
 func validateTrust(m model, diags *diag.Diagnostics) {
+	if sc := m.common().Scopes; !sc.IsNull() && !sc.IsUnknown() {
+		for _, v := range sc.Elements() {
+			if s, ok := v.(types.String); ok && strings.HasPrefix(s.ValueString(), "group:") {
+				diags.AddAttributeError(path.Root("scopes"), "Roles cannot be in groups",
+					fmt.Sprintf("scopes contains %q, but only IAM users are members of groups. Attach the group's policies to the role instead (policy:<ARN>).", s.ValueString()))
+			}
+		}
+	}
 	t := m.trust()
 	if t.IsNull() || t.IsUnknown() {
 		return

@@ -139,8 +139,8 @@ func TestAccIAMUser_basic(t *testing.T) {
 	})
 }
 
-// A policy attached out of band shows in the plan as a change that
-// detaches it, and the apply does.
+// A policy attached, a group joined and a tag added out of band show in the
+// plan as a change that removes them, and the apply does.
 func TestAccIAMUser_outOfBandGrantsAreRemoved(t *testing.T) {
 	name := acctest.RandName("svc")
 	cfg := userConfig(t, "", name, acctest.Date(acctest.Days(90)), "", "policy:"+readOnly)
@@ -155,6 +155,12 @@ func TestAccIAMUser_outOfBandGrantsAreRemoved(t *testing.T) {
 					ctx := context.Background()
 					raw := rawIAM(t)
 					if _, err := raw.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: &name, PolicyArn: aws.String(iamReadOnly)}); err != nil {
+						return err
+					}
+					if _, err := raw.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(name + "-admins")}); err != nil {
+						return err
+					}
+					if _, err := raw.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(name + "-admins"), UserName: &name}); err != nil {
 						return err
 					}
 					_, err := raw.TagUser(ctx, &iam.TagUserInput{UserName: &name, Tags: []iamTag{{Key: aws.String("sneaky"), Value: aws.String("x")}}})

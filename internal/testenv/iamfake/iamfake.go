@@ -7,9 +7,12 @@
 // signature) to the real server.
 //
 // Faked actions: CreatePolicy, GetPolicy, GetPolicyVersion, DeletePolicy,
-// ListPolicies, Attach/Detach/ListAttached{User,Role}Policies. It also
-// refuses DeleteUser and DeleteRole while policies are attached
-// (DeleteConflict), as IAM does. It does not check signatures on the actions
+// ListPolicies, Attach/Detach/ListAttached{User,Role,Group}Policies, and IAM
+// groups, which versitygw does not implement either: CreateGroup, GetGroup,
+// DeleteGroup, AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser and
+// Put/Get/List/DeleteGroupPolicy. It also refuses DeleteUser and DeleteRole
+// while policies are attached or groups joined (DeleteConflict), as IAM
+// does. It does not check signatures on the actions
 // it fakes. It knows users and roles from the CreateUser/CreateRole answers
 // that pass through it, so it must front the server from the start.
 //
@@ -57,9 +60,12 @@ type Server struct {
 	mu       sync.Mutex
 	policies map[string]*policy
 	attached map[string]map[string]bool // "user/<name>" or "role/<name>" -> ARNs
-	known    map[string]bool            // "user/<name>", "role/<name>" created through the proxy
-	failNext []int                      // statuses to answer the next requests with
-	failOn   map[string][]int           // the same, per action
+	known    map[string]bool            // "user/<name>", "role/<name>", "group/<name>" created through the proxy
+	members  map[string]map[string]bool // group -> users
+	groupDoc map[string]map[string]string
+	groupAt  map[string]time.Time
+	failNext []int            // statuses to answer the next requests with
+	failOn   map[string][]int // the same, per action
 	counts   map[string]int
 	seq      int
 }
@@ -70,6 +76,7 @@ func New(upstream *url.URL, account string) *Server {
 	s := &Server{
 		account: account, policies: map[string]*policy{}, attached: map[string]map[string]bool{},
 		known: map[string]bool{}, counts: map[string]int{}, failOn: map[string][]int{},
+		members: map[string]map[string]bool{}, groupDoc: map[string]map[string]string{}, groupAt: map[string]time.Time{},
 	}
 	s.proxy = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(upstream)
@@ -112,6 +119,9 @@ var faked = map[string]bool{
 	"CreatePolicy": true, "GetPolicy": true, "GetPolicyVersion": true, "DeletePolicy": true, "ListPolicies": true,
 	"AttachUserPolicy": true, "DetachUserPolicy": true, "ListAttachedUserPolicies": true,
 	"AttachRolePolicy": true, "DetachRolePolicy": true, "ListAttachedRolePolicies": true,
+	"AttachGroupPolicy": true, "DetachGroupPolicy": true, "ListAttachedGroupPolicies": true,
+	"CreateGroup": true, "GetGroup": true, "DeleteGroup": true, "AddUserToGroup": true, "RemoveUserFromGroup": true,
+	"ListGroupsForUser": true, "PutGroupPolicy": true, "GetGroupPolicy": true, "ListGroupPolicies": true, "DeleteGroupPolicy": true,
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -172,9 +182,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key := kind + "/" + form.Get(strings.TrimPrefix(action, "Delete")+"Name")
 		s.mu.Lock()
 		n := len(s.attached[key])
+		groups := 0
+		for _, m := range s.members {
+			if kind == "user" && m[form.Get("UserName")] {
+				groups++
+			}
+		}
 		s.mu.Unlock()
 		if n > 0 {
 			writeError(w, http.StatusConflict, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+			return
+		}
+		if groups > 0 {
+			writeError(w, http.StatusConflict, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
 			return
 		}
 	}
@@ -285,14 +305,18 @@ func (s *Server) handle(w http.ResponseWriter, action string, f url.Values) {
 			items = append(items, "<member>"+s.policyXML(s.policies[arn])+"</member>")
 		}
 		s.page(w, action, "Policies", items, f)
-	case "AttachUserPolicy", "AttachRolePolicy", "DetachUserPolicy", "DetachRolePolicy", "ListAttachedUserPolicies", "ListAttachedRolePolicies":
+	case "CreateGroup", "GetGroup", "DeleteGroup", "AddUserToGroup", "RemoveUserFromGroup", "ListGroupsForUser",
+		"PutGroupPolicy", "GetGroupPolicy", "ListGroupPolicies", "DeleteGroupPolicy":
+		s.groups(w, action, f)
+	case "AttachUserPolicy", "AttachRolePolicy", "DetachUserPolicy", "DetachRolePolicy", "ListAttachedUserPolicies", "ListAttachedRolePolicies",
+		"AttachGroupPolicy", "DetachGroupPolicy", "ListAttachedGroupPolicies":
 		kind := "user"
-		if strings.Contains(action, "Role") {
-			kind = "role"
-		}
 		entity := f.Get("UserName")
-		if kind == "role" {
-			entity = f.Get("RoleName")
+		switch {
+		case strings.Contains(action, "Role"):
+			kind, entity = "role", f.Get("RoleName")
+		case strings.Contains(action, "Group"):
+			kind, entity = "group", f.Get("GroupName")
 		}
 		key := kind + "/" + entity
 		if !s.known[key] {
@@ -317,7 +341,7 @@ func (s *Server) handle(w http.ResponseWriter, action string, f url.Values) {
 				s.attached[key] = map[string]bool{}
 			}
 			if !s.attached[key][arn] && len(s.attached[key]) >= 10 {
-				writeError(w, 409, "LimitExceeded", fmt.Sprintf("Cannot exceed quota for PoliciesPer%s: 10", map[string]string{"user": "User", "role": "Role"}[kind]))
+				writeError(w, 409, "LimitExceeded", fmt.Sprintf("Cannot exceed quota for PoliciesPer%s: 10", map[string]string{"user": "User", "role": "Role", "group": "Group"}[kind]))
 				return
 			}
 			s.attached[key][arn] = true
@@ -330,6 +354,107 @@ func (s *Server) handle(w http.ResponseWriter, action string, f url.Values) {
 		}
 		writeResult(w, action, "")
 	}
+}
+
+// groups answers the group actions; s.mu is held.
+func (s *Server) groups(w http.ResponseWriter, action string, f url.Values) {
+	name, user := f.Get("GroupName"), f.Get("UserName")
+	key := "group/" + name
+	if action == "CreateGroup" {
+		if s.known[key] {
+			writeError(w, 409, "EntityAlreadyExists", fmt.Sprintf("Group with name %s already exists.", name))
+			return
+		}
+		path := f.Get("Path")
+		if path == "" {
+			path = "/"
+		}
+		s.known[key], s.members[name], s.groupDoc[name], s.groupAt[name] = true, map[string]bool{}, map[string]string{}, time.Now().UTC()
+		writeResult(w, action, "<Group>"+s.groupXML(name, path)+"</Group>")
+		return
+	}
+	if action == "ListGroupsForUser" {
+		if !s.known["user/"+user] {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("The user with name %s cannot be found.", user))
+			return
+		}
+		var items []string
+		for _, g := range nhi.SortedKeys(s.members) {
+			if s.members[g][user] {
+				items = append(items, "<member>"+s.groupXML(g, "/")+"</member>")
+			}
+		}
+		s.page(w, action, "Groups", items, f)
+		return
+	}
+	if !s.known[key] {
+		writeError(w, 404, "NoSuchEntity", fmt.Sprintf("The group with name %s cannot be found.", name))
+		return
+	}
+	if (action == "AddUserToGroup" || action == "RemoveUserFromGroup") && !s.known["user/"+user] {
+		writeError(w, 404, "NoSuchEntity", fmt.Sprintf("The user with name %s cannot be found.", user))
+		return
+	}
+	policy := f.Get("PolicyName")
+	switch action {
+	case "GetGroup":
+		var items []string
+		for _, u := range nhi.SortedKeys(s.members[name]) {
+			items = append(items, fmt.Sprintf("<member><Path>/</Path><UserName>%s</UserName><Arn>arn:aws:iam::%s:user/%s</Arn></member>", esc(u), s.account, esc(u)))
+		}
+		writeResult(w, action, "<Group>"+s.groupXML(name, "/")+"</Group><Users>"+strings.Join(items, "")+"</Users><IsTruncated>false</IsTruncated>")
+	case "DeleteGroup":
+		if len(s.members[name]) > 0 || len(s.attached[key]) > 0 || len(s.groupDoc[name]) > 0 {
+			writeError(w, 409, "DeleteConflict", "Cannot delete entity, must remove users from group, detach and delete all policies first.")
+			return
+		}
+		delete(s.known, key)
+		delete(s.members, name)
+		delete(s.groupDoc, name)
+		writeResult(w, action, "")
+	case "AddUserToGroup":
+		s.members[name][user] = true
+		writeResult(w, action, "")
+	case "RemoveUserFromGroup":
+		if !s.members[name][user] {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("User %s is not in group %s.", user, name))
+			return
+		}
+		delete(s.members[name], user)
+		writeResult(w, action, "")
+	case "PutGroupPolicy":
+		if !json.Valid([]byte(f.Get("PolicyDocument"))) {
+			writeError(w, 400, "MalformedPolicyDocument", "Syntax errors in policy.")
+			return
+		}
+		s.groupDoc[name][policy] = f.Get("PolicyDocument")
+		writeResult(w, action, "")
+	case "GetGroupPolicy":
+		doc, ok := s.groupDoc[name][policy]
+		if !ok {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("The group policy with name %s cannot be found.", policy))
+			return
+		}
+		writeResult(w, action, fmt.Sprintf("<GroupName>%s</GroupName><PolicyName>%s</PolicyName><PolicyDocument>%s</PolicyDocument>", esc(name), esc(policy), esc(url.QueryEscape(doc))))
+	case "ListGroupPolicies":
+		var items []string
+		for _, n := range nhi.SortedKeys(s.groupDoc[name]) {
+			items = append(items, "<member>"+esc(n)+"</member>")
+		}
+		s.page(w, action, "PolicyNames", items, f)
+	case "DeleteGroupPolicy":
+		if _, ok := s.groupDoc[name][policy]; !ok {
+			writeError(w, 404, "NoSuchEntity", fmt.Sprintf("The group policy with name %s cannot be found.", policy))
+			return
+		}
+		delete(s.groupDoc[name], policy)
+		writeResult(w, action, "")
+	}
+}
+
+func (s *Server) groupXML(name, path string) string {
+	return fmt.Sprintf("<Path>%s</Path><GroupName>%s</GroupName><GroupId>AGPAFAKE%012d</GroupId><Arn>arn:aws:iam::%s:group%s%s</Arn><CreateDate>%s</CreateDate>",
+		esc(path), esc(name), len(name), s.account, esc(path), esc(name), s.groupAt[name].Format(time.RFC3339))
 }
 
 func (s *Server) attachments(arn string) int {
