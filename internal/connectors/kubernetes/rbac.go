@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -37,9 +38,12 @@ type binding struct {
 	// owner is the declaration ("namespace/name") a provider-created binding
 	// belongs to; empty for bindings the provider did not create.
 	owner string
+	// rv is the resourceVersion the binding was read at.
+	rv string
 }
 
-// scope renders the grant for a service account whose namespace is home.
+func (b *binding) key() string { return b.kind + "/" + b.namespace + "/" + b.name }
+
 func (b *binding) scope(home string) string {
 	if b.kind == kindCRB {
 		return Scope{Kind: ScopeClusterRole, Name: b.roleName}.Canonical(home)
@@ -72,21 +76,106 @@ func (b *binding) String() string {
 }
 
 // bindingIndex holds every binding of the cluster, indexed by the service
-// accounts they name and by the declarations that own them.
+// accounts they name and by the declarations that own them. It is shared by
+// the identities of one Terraform command and written through by the
+// provider's own binding writes, so every access holds mu and callers get
+// copies.
 type bindingIndex struct {
+	mu        *sync.RWMutex
+	byKey     map[string]*binding
 	bySubject map[nhi.Ref][]*binding
 	byOwner   map[string][]*binding
 }
 
-// related returns the bindings that name ref or belong to its declaration.
-func (ix bindingIndex) related(ref nhi.Ref) []*binding {
+func newBindingIndex() bindingIndex {
+	return bindingIndex{mu: &sync.RWMutex{}, byKey: map[string]*binding{}, bySubject: map[nhi.Ref][]*binding{}, byOwner: map[string][]*binding{}}
+}
+
+// add indexes b; mu must be held (or the index not yet shared).
+func (ix bindingIndex) add(b *binding) {
+	ix.byKey[b.key()] = b
+	if b.owner != "" {
+		ix.byOwner[b.owner] = append(ix.byOwner[b.owner], b)
+	}
+	for _, s := range b.subjects {
+		if s.Kind == rbacv1.ServiceAccountKind {
+			ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
+			ix.bySubject[ref] = append(ix.bySubject[ref], b)
+		}
+	}
+}
+
+// drop removes the binding with key k; mu must be held.
+func (ix bindingIndex) drop(k string) {
+	old, ok := ix.byKey[k]
+	if !ok {
+		return
+	}
+	delete(ix.byKey, k)
+	without := func(in []*binding) []*binding {
+		out := in[:0:0]
+		for _, b := range in {
+			if b != old {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	if old.owner != "" {
+		ix.byOwner[old.owner] = without(ix.byOwner[old.owner])
+	}
+	for _, s := range old.subjects {
+		if s.Kind == rbacv1.ServiceAccountKind {
+			ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
+			ix.bySubject[ref] = without(ix.bySubject[ref])
+		}
+	}
+}
+
+// put writes a binding the API server returned through, unless the index
+// already holds a newer version of it.
+func (ix bindingIndex) put(b *binding) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if cur, ok := ix.byKey[b.key()]; ok && newerRV(cur.rv, b.rv) {
+		return
+	}
+	ix.drop(b.key())
+	ix.add(b)
+}
+
+// remove forgets a binding the provider deleted.
+func (ix bindingIndex) remove(k string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.drop(k)
+}
+
+// related returns copies of the bindings that name ref or belong to its
+// declaration.
+func (ix bindingIndex) related(ref nhi.Ref) []binding {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	seen := map[*binding]bool{}
-	var out []*binding
+	var out []binding
 	for _, b := range append(append([]*binding{}, ix.bySubject[ref]...), ix.byOwner[ref.String()]...) {
 		if !seen[b] {
 			seen[b] = true
-			out = append(out, b)
+			cp := *b
+			cp.subjects = append([]rbacv1.Subject(nil), b.subjects...)
+			out = append(out, cp)
 		}
+	}
+	return out
+}
+
+// grantsOf returns copies of the bindings that name ref.
+func (ix bindingIndex) grantsOf(ref nhi.Ref) []binding {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]binding, 0, len(ix.bySubject[ref]))
+	for _, b := range ix.bySubject[ref] {
+		out = append(out, *b)
 	}
 	return out
 }
@@ -94,7 +183,7 @@ func (ix bindingIndex) related(ref nhi.Ref) []*binding {
 // effectiveScopes is every grant naming ref, canonical and sorted.
 func (ix bindingIndex) effectiveScopes(ref nhi.Ref) []string {
 	var out []string
-	for _, b := range ix.bySubject[ref] {
+	for _, b := range ix.grantsOf(ref) {
 		out = append(out, b.scope(ref.Location))
 	}
 	return sortedUnique(out)
@@ -104,22 +193,17 @@ func (c *Client) listBindings(ctx context.Context) (bindingIndex, error) {
 	return cached(c, "bindings", func() (bindingIndex, error) { return c.listBindingsNow(ctx) })
 }
 
-func (c *Client) listBindingsNow(ctx context.Context) (bindingIndex, error) {
-	ix := bindingIndex{bySubject: map[nhi.Ref][]*binding{}, byOwner: map[string][]*binding{}}
-	add := func(b *binding, labels, annotations map[string]string) {
-		if labels[ManagedByLabel] == ManagedByValue {
-			b.owner = annotations[c.markers.ServiceAccount()]
-			if b.owner != "" {
-				ix.byOwner[b.owner] = append(ix.byOwner[b.owner], b)
-			}
-		}
-		for _, s := range b.subjects {
-			if s.Kind == rbacv1.ServiceAccountKind {
-				ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
-				ix.bySubject[ref] = append(ix.bySubject[ref], b)
-			}
-		}
+// toBinding reduces an API object.
+func (c *Client) toBinding(kind, namespace string, meta metav1.ObjectMeta, ref rbacv1.RoleRef, subjects []rbacv1.Subject) *binding {
+	b := &binding{kind: kind, namespace: namespace, name: meta.Name, roleKind: ref.Kind, roleName: ref.Name, subjects: subjects, rv: meta.ResourceVersion}
+	if meta.Labels[ManagedByLabel] == ManagedByValue {
+		b.owner = meta.Annotations[c.markers.ServiceAccount()]
 	}
+	return b
+}
+
+func (c *Client) listBindingsNow(ctx context.Context) (bindingIndex, error) {
+	ix := newBindingIndex()
 	opts := metav1.ListOptions{Limit: listPageSize}
 	for {
 		l, err := c.cs.RbacV1().ClusterRoleBindings().List(ctx, opts)
@@ -128,7 +212,7 @@ func (c *Client) listBindingsNow(ctx context.Context) (bindingIndex, error) {
 		}
 		for i := range l.Items {
 			it := &l.Items[i]
-			add(&binding{kind: kindCRB, name: it.Name, roleKind: it.RoleRef.Kind, roleName: it.RoleRef.Name, subjects: it.Subjects}, it.Labels, it.Annotations)
+			ix.add(c.toBinding(kindCRB, "", it.ObjectMeta, it.RoleRef, it.Subjects))
 		}
 		if opts.Continue = l.Continue; opts.Continue == "" {
 			break
@@ -142,13 +226,27 @@ func (c *Client) listBindingsNow(ctx context.Context) (bindingIndex, error) {
 		}
 		for i := range l.Items {
 			it := &l.Items[i]
-			add(&binding{kind: kindRB, namespace: it.Namespace, name: it.Name, roleKind: it.RoleRef.Kind, roleName: it.RoleRef.Name, subjects: it.Subjects}, it.Labels, it.Annotations)
+			ix.add(c.toBinding(kindRB, it.Namespace, it.ObjectMeta, it.RoleRef, it.Subjects))
 		}
 		if opts.Continue = l.Continue; opts.Continue == "" {
 			break
 		}
 	}
 	return ix, nil
+}
+
+// savedBinding writes a binding the provider just wrote through into the
+// snapshot; deletedBinding forgets one it deleted.
+func (c *Client) savedBinding(b *binding) {
+	if ix, ok := c.loadedIndex(); ok {
+		ix.put(b)
+	}
+}
+
+func (c *Client) deletedBinding(b *binding) {
+	if ix, ok := c.loadedIndex(); ok {
+		ix.remove(b.key())
+	}
 }
 
 // BindingName is the deterministic name of the binding the provider creates
@@ -189,9 +287,13 @@ func (c *Client) MissingRoles(ctx context.Context, home string, scopes []string)
 // bindings granting anything else lose ref as a subject (and are deleted when
 // the provider created them or ref was their only subject), and a binding is
 // created for every desired scope not yet granted.
+//
+// With snapshots it works from the command's binding snapshot, which holds
+// every change made before the command started and every write of this
+// provider since (see snapshot): a grant someone adds while the apply runs
+// is removed by the next apply, as with any single list.
 func (c *Client) reconcileGrants(ctx context.Context, ref nhi.Ref, desired []Scope) error {
-	defer c.mutated()
-	ix, err := c.listBindingsNow(ctx)
+	ix, err := c.listBindings(ctx)
 	if err != nil {
 		return err
 	}
@@ -201,7 +303,8 @@ func (c *Client) reconcileGrants(ctx context.Context, ref nhi.Ref, desired []Sco
 	}
 	granted := map[string]bool{}
 	var errs []error
-	for _, b := range ix.related(ref) {
+	for _, rb := range ix.related(ref) {
+		b := &rb
 		sc := b.scope(ref.Location)
 		_, wanted := want[sc]
 		owned := b.owner == ref.String()
@@ -249,21 +352,29 @@ func (c *Client) createBinding(ctx context.Context, ref nhi.Ref, sc Scope) error
 	if sc.Kind == ScopeClusterRole && sc.Namespace == "" {
 		meta := c.bindingMeta(ref, sc)
 		meta.Namespace = ""
-		_, err = c.cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+		var got *rbacv1.ClusterRoleBinding
+		got, err = c.cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
 			ObjectMeta: meta,
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: sc.Name},
 			Subjects:   subjects,
 		}, metav1.CreateOptions{})
+		if err == nil {
+			c.savedBinding(c.toBinding(kindCRB, "", got.ObjectMeta, got.RoleRef, got.Subjects))
+		}
 	} else {
 		roleKind := "Role"
 		if sc.Kind == ScopeClusterRole {
 			roleKind = "ClusterRole"
 		}
-		_, err = c.cs.RbacV1().RoleBindings(sc.Namespace).Create(ctx, &rbacv1.RoleBinding{
+		var got *rbacv1.RoleBinding
+		got, err = c.cs.RbacV1().RoleBindings(sc.Namespace).Create(ctx, &rbacv1.RoleBinding{
 			ObjectMeta: c.bindingMeta(ref, sc),
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: roleKind, Name: sc.Name},
 			Subjects:   subjects,
 		}, metav1.CreateOptions{})
+		if err == nil {
+			c.savedBinding(c.toBinding(kindRB, got.Namespace, got.ObjectMeta, got.RoleRef, got.Subjects))
+		}
 	}
 	if apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("granting scope %q to %s: a binding named %q already exists and was not created by this declaration; rename or delete it", sc.Canonical(ref.Location), ref, BindingName(ref, sc))
@@ -278,7 +389,8 @@ func (c *Client) deleteBinding(ctx context.Context, b *binding) error {
 	} else {
 		err = c.cs.RbacV1().RoleBindings(b.namespace).Delete(ctx, b.name, metav1.DeleteOptions{})
 	}
-	if apierrors.IsNotFound(err) {
+	if err == nil || apierrors.IsNotFound(err) {
+		c.deletedBinding(b)
 		return nil
 	}
 	return wrap(err, "deleting "+b.String())
@@ -293,7 +405,9 @@ var conflictBackoff = wait.Backoff{Steps: 10, Duration: 10 * time.Millisecond, F
 // retrying on conflict with a fresh read. A binding left without subjects is
 // deleted.
 func (c *Client) editSubjects(ctx context.Context, b *binding, edit func([]rbacv1.Subject) []rbacv1.Subject) error {
+	var saved *binding
 	err := retry.RetryOnConflict(conflictBackoff, func() error {
+		saved = nil
 		if b.kind == kindCRB {
 			cur, err := c.cs.RbacV1().ClusterRoleBindings().Get(ctx, b.name, metav1.GetOptions{})
 			if err != nil {
@@ -303,7 +417,10 @@ func (c *Client) editSubjects(ctx context.Context, b *binding, edit func([]rbacv
 			if len(cur.Subjects) == 0 {
 				return c.cs.RbacV1().ClusterRoleBindings().Delete(ctx, b.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &cur.ResourceVersion}})
 			}
-			_, err = c.cs.RbacV1().ClusterRoleBindings().Update(ctx, cur, metav1.UpdateOptions{})
+			got, err := c.cs.RbacV1().ClusterRoleBindings().Update(ctx, cur, metav1.UpdateOptions{})
+			if err == nil {
+				saved = c.toBinding(kindCRB, "", got.ObjectMeta, got.RoleRef, got.Subjects)
+			}
 			return err
 		}
 		cur, err := c.cs.RbacV1().RoleBindings(b.namespace).Get(ctx, b.name, metav1.GetOptions{})
@@ -314,10 +431,17 @@ func (c *Client) editSubjects(ctx context.Context, b *binding, edit func([]rbacv
 		if len(cur.Subjects) == 0 {
 			return c.cs.RbacV1().RoleBindings(b.namespace).Delete(ctx, b.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &cur.ResourceVersion}})
 		}
-		_, err = c.cs.RbacV1().RoleBindings(b.namespace).Update(ctx, cur, metav1.UpdateOptions{})
+		got, err := c.cs.RbacV1().RoleBindings(b.namespace).Update(ctx, cur, metav1.UpdateOptions{})
+		if err == nil {
+			saved = c.toBinding(kindRB, got.Namespace, got.ObjectMeta, got.RoleRef, got.Subjects)
+		}
 		return err
 	})
-	if apierrors.IsNotFound(err) {
+	switch {
+	case err == nil && saved != nil:
+		c.savedBinding(saved)
+	case err == nil || apierrors.IsNotFound(err):
+		c.deletedBinding(b) // left without subjects, or gone already
 		return nil
 	}
 	return wrap(err, "updating the subjects of "+b.String())

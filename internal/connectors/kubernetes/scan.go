@@ -50,7 +50,8 @@ func (c *Client) Scan(ctx context.Context, namespaces []string) ([]nhi.Identity,
 				id := c.identity(&l.Items[i], ix, creds)
 				id.UsageKnown = true
 				id.UsedBy = sortedUnique(usage[id.Ref])
-				for _, b := range ix.bySubject[id.Ref] {
+				for _, rb := range ix.grantsOf(id.Ref) {
+					b := &rb
 					if wild.has(b) {
 						id.WildcardScopes = append(id.WildcardScopes, b.scope(id.Ref.Location))
 					}

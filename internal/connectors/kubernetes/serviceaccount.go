@@ -249,11 +249,12 @@ func (c *Client) Create(ctx context.Context, spec ServiceAccountSpec) (nhi.Ident
 	if err := c.checkRoles(ctx, spec); err != nil {
 		return nhi.Identity{}, err
 	}
-	defer c.mutated()
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: spec.Ref.Name, Namespace: spec.Ref.Location}}
 	c.apply(sa, spec, "")
-	_, err = c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Create(ctx, sa, metav1.CreateOptions{})
-	c.mutated()
+	created, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Create(ctx, sa, metav1.CreateOptions{})
+	if err == nil {
+		c.savedServiceAccount(created)
+	}
 	if err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return nhi.Identity{}, fmt.Errorf("service account %s already exists; import it with `terraform import` (ID %q) to adopt it", spec.Ref, spec.Ref.String())
@@ -292,7 +293,6 @@ func (c *Client) Disable(ctx context.Context, spec ServiceAccountSpec) (nhi.Iden
 }
 
 func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []Scope, disabledAt string) (nhi.Identity, error) {
-	defer c.mutated()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		sa, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Get(ctx, spec.Ref.Name, metav1.GetOptions{})
 		if err != nil {
@@ -303,10 +303,12 @@ func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []S
 			at = sa.Annotations[c.markers.DisabledAt()] // keep the first disable time
 		}
 		c.apply(sa, spec, at)
-		_, err = c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Update(ctx, sa, metav1.UpdateOptions{})
+		updated, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Update(ctx, sa, metav1.UpdateOptions{})
+		if err == nil {
+			c.savedServiceAccount(updated)
+		}
 		return err
 	})
-	c.mutated()
 	if err != nil {
 		return nhi.Identity{}, wrap(err, "updating service account "+spec.Ref.String())
 	}
@@ -320,7 +322,6 @@ func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []S
 // from every other binding that names it (so a later account with the same
 // name inherits nothing), and deletes it. A missing account is not an error.
 func (c *Client) Delete(ctx context.Context, ref nhi.Ref) error {
-	defer c.mutated()
 	if err := c.reconcileGrants(ctx, ref, nil); err != nil {
 		return err
 	}
@@ -328,6 +329,7 @@ func (c *Client) Delete(ctx context.Context, ref nhi.Ref) error {
 	if err != nil && !apierrors.IsNotFound(err) {
 		return wrap(err, "deleting service account "+ref.String())
 	}
+	c.deletedServiceAccount(ref)
 	return nil
 }
 

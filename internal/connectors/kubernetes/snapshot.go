@@ -2,6 +2,8 @@ package kubernetes
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,18 +18,21 @@ import (
 //
 // Consistency rule: a snapshot is taken on first use, after the command
 // started, so every change made before the plan or apply started is seen.
-// Every write the provider makes discards all snapshots, so the provider
-// always sees its own writes. A change made by someone else while the
-// command runs may or may not be seen, as with any single list.
+// Every write the provider makes to a service account or a binding is
+// written through into the snapshot with the object the API server
+// returned (a newer resourceVersion never loses to an older one), and token
+// Secret writes discard the token snapshots, so the provider always sees its
+// own writes. A change made by someone else while the command runs may or
+// may not be seen, as with any single list; the next command sees it.
 type snapshot struct {
 	mu      sync.Mutex
 	entries map[string]*snapEntry
 }
 
 type snapEntry struct {
-	once sync.Once
-	val  any
-	err  error
+	ready chan struct{} // closed once val and err are set
+	val   any
+	err   error
 }
 
 func (s *snapshot) get(key string, load func() (any, error)) (any, error) {
@@ -37,11 +42,15 @@ func (s *snapshot) get(key string, load func() (any, error)) (any, error) {
 	}
 	e, ok := s.entries[key]
 	if !ok {
-		e = &snapEntry{}
+		e = &snapEntry{ready: make(chan struct{})}
 		s.entries[key] = e
 	}
 	s.mu.Unlock()
-	e.once.Do(func() { e.val, e.err = load() })
+	if !ok {
+		e.val, e.err = load()
+		close(e.ready)
+	}
+	<-e.ready
 	if e.err != nil {
 		// Do not keep failures: the next caller retries.
 		s.mu.Lock()
@@ -53,20 +62,104 @@ func (s *snapshot) get(key string, load func() (any, error)) (any, error) {
 	return e.val, e.err
 }
 
-func (s *snapshot) invalidate() {
+// invalidate drops the snapshots whose key starts with prefix.
+func (s *snapshot) invalidate(prefix string) {
 	s.mu.Lock()
-	s.entries = nil
+	for k := range s.entries {
+		if strings.HasPrefix(k, prefix) {
+			delete(s.entries, k)
+		}
+	}
 	s.mu.Unlock()
+}
+
+// peek returns a snapshot, waiting for one being loaded, so that a write
+// made meanwhile is written through after the load (never lost under it).
+func (s *snapshot) peek(key string) (any, bool) {
+	s.mu.Lock()
+	e, ok := s.entries[key]
+	s.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	<-e.ready
+	return e.val, e.err == nil
 }
 
 // EnableSnapshots makes reads share list snapshots (see snapshot). The
 // provider enables it; the drift reporter, which lists once anyway, does not.
 func (c *Client) EnableSnapshots() { c.snap = &snapshot{} }
 
-// mutated discards snapshots after a write.
-func (c *Client) mutated() {
+// tokensChanged discards the token Secret snapshots after a token write.
+func (c *Client) tokensChanged() {
 	if c.snap != nil {
-		c.snap.invalidate()
+		c.snap.invalidate("tokens/")
+	}
+}
+
+// loadedIndex returns the bindings snapshot when one is loaded, for
+// writing the provider's own changes through.
+func (c *Client) loadedIndex() (bindingIndex, bool) {
+	if c.snap == nil {
+		return bindingIndex{}, false
+	}
+	v, ok := c.snap.peek("bindings")
+	if !ok {
+		return bindingIndex{}, false
+	}
+	return v.(bindingIndex), true
+}
+
+// saIndex is the snapshot of every service account, by reference.
+type saIndex struct {
+	mu   *sync.RWMutex
+	byRf map[nhi.Ref]*corev1.ServiceAccount
+}
+
+// put records a service account the API server returned, unless the
+// snapshot already holds a newer version of it.
+func (x saIndex) put(sa *corev1.ServiceAccount) {
+	ref := nhi.Ref{Location: sa.Namespace, Name: sa.Name}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if cur, ok := x.byRf[ref]; ok && newerRV(cur.ResourceVersion, sa.ResourceVersion) {
+		return
+	}
+	x.byRf[ref] = sa.DeepCopy()
+}
+
+func (x saIndex) remove(ref nhi.Ref) {
+	x.mu.Lock()
+	delete(x.byRf, ref)
+	x.mu.Unlock()
+}
+
+// newerRV reports whether resourceVersion a is newer than b. Kubernetes
+// documents resource versions as opaque; etcd-backed servers use increasing
+// integers, and anything else counts as "not newer", so the write wins.
+func newerRV(a, b string) bool {
+	x, err1 := strconv.ParseUint(a, 10, 64)
+	y, err2 := strconv.ParseUint(b, 10, 64)
+	return err1 == nil && err2 == nil && x > y
+}
+
+// savedServiceAccount writes a service account the provider just wrote
+// through into the snapshot.
+func (c *Client) savedServiceAccount(sa *corev1.ServiceAccount) {
+	if c.snap == nil || sa == nil {
+		return
+	}
+	if v, ok := c.snap.peek("serviceaccounts"); ok {
+		v.(saIndex).put(sa)
+	}
+}
+
+func (c *Client) deletedServiceAccount(ref nhi.Ref) {
+	if c.snap == nil {
+		return
+	}
+	if v, ok := c.snap.peek("serviceaccounts"); ok {
+		v.(saIndex).remove(ref)
 	}
 }
 
@@ -91,16 +184,16 @@ func (c *Client) serviceAccount(ctx context.Context, ref nhi.Ref) (*corev1.Servi
 	if c.snap == nil {
 		return c.cs.CoreV1().ServiceAccounts(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
 	}
-	byRef, err := cached(c, "serviceaccounts", func() (map[nhi.Ref]*corev1.ServiceAccount, error) {
-		out := map[nhi.Ref]*corev1.ServiceAccount{}
+	ix, err := cached(c, "serviceaccounts", func() (saIndex, error) {
+		out := saIndex{mu: &sync.RWMutex{}, byRf: map[nhi.Ref]*corev1.ServiceAccount{}}
 		lo := metav1.ListOptions{Limit: listPageSize}
 		for {
 			l, err := c.cs.CoreV1().ServiceAccounts("").List(ctx, lo)
 			if err != nil {
-				return nil, err
+				return out, err
 			}
 			for i := range l.Items {
-				out[nhi.Ref{Location: l.Items[i].Namespace, Name: l.Items[i].Name}] = &l.Items[i]
+				out.byRf[nhi.Ref{Location: l.Items[i].Namespace, Name: l.Items[i].Name}] = &l.Items[i]
 			}
 			if lo.Continue = l.Continue; lo.Continue == "" {
 				return out, nil
@@ -110,7 +203,9 @@ func (c *Client) serviceAccount(ctx context.Context, ref nhi.Ref) (*corev1.Servi
 	if err != nil {
 		return nil, err
 	}
-	sa, ok := byRef[ref]
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	sa, ok := ix.byRf[ref]
 	if !ok {
 		return nil, notFound("serviceaccounts", ref.Name)
 	}

@@ -100,7 +100,7 @@ func (c *Client) CreateTokenSecret(ctx context.Context, spec TokenSecretSpec) (T
 	if sa.Labels[ManagedByLabel] != ManagedByValue {
 		return TokenSecret{}, fmt.Errorf("service account %s is %w: declare it with nhi_kubernetes_service_account first", spec.ServiceAccount, ErrNotDeclared)
 	}
-	defer c.mutated()
+	defer c.tokensChanged()
 	m := c.markers
 	ann := map[string]string{
 		corev1.ServiceAccountNameKey: spec.ServiceAccount.Name,
@@ -171,7 +171,7 @@ func (c *Client) ReadTokenValue(ctx context.Context, ref nhi.Ref) (string, error
 
 // DeleteTokenSecret deletes a token Secret; a missing one is not an error.
 func (c *Client) DeleteTokenSecret(ctx context.Context, ref nhi.Ref) error {
-	defer c.mutated()
+	defer c.tokensChanged()
 	err := c.cs.CoreV1().Secrets(ref.Location).Delete(ctx, ref.Name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return wrap(err, "deleting token Secret "+ref.String())
@@ -182,7 +182,7 @@ func (c *Client) DeleteTokenSecret(ctx context.Context, ref nhi.Ref) error {
 // UpdateTokenSecretGovernance rewrites a token Secret's governance
 // annotations and marks it as declared.
 func (c *Client) UpdateTokenSecretGovernance(ctx context.Context, ref nhi.Ref, g nhi.Governance) (TokenSecret, error) {
-	defer c.mutated()
+	defer c.tokensChanged()
 	var out TokenSecret
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		s, err := c.cs.CoreV1().Secrets(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
