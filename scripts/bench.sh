@@ -73,8 +73,11 @@ notes=""
   echo "excluded) before and after each command. Peak RSS is the provider process's, from GNU time."
   echo "Absolute times on these shared 2-core machines are noisy; compare within one run."
   echo
-  echo "| N | no-change plan (s) | plan requests | target N/50+20 | provider peak RSS (MB) | apply (s) | apply requests | apply errors |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "The Terraform floor is a no-change plan of N \`terraform_data\` resources with the same inputs, in the same run:"
+  echo "Terraform's own cost for N resources, with no provider process and no API server."
+  echo
+  echo "| N | no-change plan (s) | Terraform floor (s) | plan requests | target N/50+20 | provider peak RSS (MB) | apply (s) | apply requests | requests per identity | apply errors |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
 } > BENCHMARKS.md
 for n in $SIZES; do
   work="$DIR/n$n"
@@ -122,7 +125,27 @@ TF
   [[ $code -eq 0 ]] || { echo "the plan of $n was not empty (exit $code); see $work/plan.log" >&2; exit 1; }
   rss_kb=$(sort -n "$NHI_BENCH_RSS" | tail -n1)
   budget=$(( n / 50 + 20 ))
-  echo "| $n | $(printf %.1f "$plan_s") | $plan_req | $budget | $(( rss_kb / 1024 )) | $(printf %.1f "$apply_s") | $apply_req | $errors |" >> BENCHMARKS.md
+
+  echo "bench: N=$n Terraform floor" >&2
+  mkdir -p "$work/floor"
+  cat > "$work/floor/main.tf" <<TF
+locals {
+  idx = [for p in setproduct(range($a), range($b)) : p[0] * $b + p[1] if p[0] * $b + p[1] < $n]
+  ids = { for i in local.idx : format("n$n-%05d", i) => { ns = "bench-\${i % $NAMESPACES}", two = i % 2 == 0 } }
+}
+resource "terraform_data" "s" {
+  for_each = local.ids
+  input = {
+    namespace = each.value.ns, name = each.key, owner = "team:bench", purpose = "benchmark", expires_at = "$expires"
+    scopes    = each.value.two ? ["clusterrole:view@\${each.value.ns}", "clusterrole:edit@\${each.value.ns}"] : ["clusterrole:view@\${each.value.ns}"]
+  }
+}
+TF
+  (cd "$work/floor" && terraform apply -auto-approve -input=false -no-color > apply.log 2>&1) || { echo "floor apply of $n failed; see $work/floor/apply.log" >&2; exit 1; }
+  start=$(date +%s.%N)
+  (cd "$work/floor" && terraform plan -input=false -no-color > plan.log 2>&1)
+  floor_s=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+  echo "| $n | $(printf %.1f "$plan_s") | $(printf %.1f "$floor_s") | $plan_req | $budget | $(( rss_kb / 1024 )) | $(printf %.1f "$apply_s") | $apply_req | $(awk "BEGIN { printf \"%.1f\", $apply_req / $n }") | $errors |" >> BENCHMARKS.md
 done
 
 if [[ -n "$DRIFT_SIZES" ]]; then
