@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -194,6 +196,8 @@ func Main(ctx context.Context, args []string, stdio IO, version string) int {
 		}
 	}
 
+	writeHeapProfile(in, rep)
+
 	switch {
 	case !rep.Complete:
 		for _, s := range rep.Sources {
@@ -324,4 +328,20 @@ func adoptions(sources []drift.Source, rep drift.Report) []report.Adoption {
 		}
 	}
 	return out
+}
+
+// writeHeapProfile writes the live heap, while the scan and the report are
+// still held, to NHI_MEMPROFILE (for the memory notes in BENCHMARKS.md).
+func writeHeapProfile(in drift.Input, rep drift.Report) {
+	p := os.Getenv("NHI_MEMPROFILE")
+	if p == "" {
+		return
+	}
+	runtime.GC()
+	if f, err := os.Create(p); err == nil {
+		_ = pprof.WriteHeapProfile(f)
+		_ = f.Close()
+	}
+	runtime.KeepAlive(in)
+	runtime.KeepAlive(rep)
 }
