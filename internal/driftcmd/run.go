@@ -178,11 +178,15 @@ func Main(ctx context.Context, args []string, stdio IO, version string) int {
 	}
 	ropts.Color = false
 	for _, o := range outs {
-		var buf bytes.Buffer
-		if err := report.Render(&buf, o.format, rep, ropts); err != nil {
-			return fail("writing %s: %v", o.path, err)
+		// Straight to the file: a large report is not held twice.
+		f, err := os.Create(o.path)
+		if err == nil {
+			err = report.Render(f, o.format, rep, ropts)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
 		}
-		if err := os.WriteFile(o.path, buf.Bytes(), 0o644); err != nil {
+		if err != nil {
 			return fail("writing %s: %v", o.path, err)
 		}
 	}

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
@@ -11,32 +13,80 @@ import (
 // (docs/guides/drift-reporter.md documents it).
 const JSONVersion = 1
 
-type jsonReport struct {
-	Version     int                      `json:"version"`
-	Complete    bool                     `json:"complete"`
-	EvaluatedAt string                   `json:"evaluated_at"`
-	Sources     []drift.SourceStatus     `json:"sources"`
-	Findings    []drift.Finding          `json:"findings"`
-	Summary     summary                  `json:"summary"`
-	Excluded    []drift.ExcludedIdentity `json:"excluded"`
+// JSON renders the versioned machine-readable report. It streams: the
+// findings and exclusions are encoded one at a time, so memory does not hold
+// the whole document (twice, with indentation) for a large scan. The bytes
+// are those of json.Encoder with two-space indentation.
+func JSON(w io.Writer, r drift.Report) error {
+	findings, excluded := r.Findings, r.Excluded
+	if findings == nil {
+		findings = []drift.Finding{}
+	}
+	if excluded == nil {
+		excluded = []drift.ExcludedIdentity{}
+	}
+	sources := r.Sources
+	if sources == nil {
+		sources = []drift.SourceStatus{}
+	}
+	bw := bufio.NewWriter(w)
+	fields := []struct {
+		name string
+		v    any
+	}{
+		{"version", JSONVersion}, {"complete", r.Complete}, {"evaluated_at", r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00")},
+		{"sources", sources}, {"findings", findings}, {"summary", summarize(r)}, {"excluded", excluded},
+	}
+	bw.WriteString("{\n")
+	for i, f := range fields {
+		fmt.Fprintf(bw, "  %q: ", f.name)
+		var err error
+		switch v := f.v.(type) {
+		case []drift.Finding:
+			err = streamArray(bw, len(v), func(i int) any { return v[i] })
+		case []drift.ExcludedIdentity:
+			err = streamArray(bw, len(v), func(i int) any { return v[i] })
+		default:
+			err = writeIndented(bw, v, "  ")
+		}
+		if err != nil {
+			return err
+		}
+		if i < len(fields)-1 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
-// JSON renders the versioned machine-readable report.
-func JSON(w io.Writer, r drift.Report) error {
-	out := jsonReport{
-		Version: JSONVersion, Complete: r.Complete, EvaluatedAt: r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00"),
-		Sources: r.Sources, Findings: r.Findings, Summary: summarize(r), Excluded: r.Excluded,
+// streamArray writes an indented JSON array element by element.
+func streamArray(w *bufio.Writer, n int, at func(int) any) error {
+	if n == 0 {
+		_, err := w.WriteString("[]")
+		return err
 	}
-	if out.Sources == nil {
-		out.Sources = []drift.SourceStatus{}
+	w.WriteString("[\n")
+	for i := 0; i < n; i++ {
+		w.WriteString("    ")
+		if err := writeIndented(w, at(i), "    "); err != nil {
+			return err
+		}
+		if i < n-1 {
+			w.WriteString(",")
+		}
+		w.WriteString("\n")
 	}
-	if out.Findings == nil {
-		out.Findings = []drift.Finding{}
+	_, err := w.WriteString("  ]")
+	return err
+}
+
+func writeIndented(w io.Writer, v any, prefix string) error {
+	b, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		return err
 	}
-	if out.Excluded == nil {
-		out.Excluded = []drift.ExcludedIdentity{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	_, err = w.Write(b)
+	return err
 }
