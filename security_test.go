@@ -170,19 +170,10 @@ output "seen_with_minted_token" { value = length(data.nhi_identities.minted.iden
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf("source \"kubernetes\" \"k\" {\n  kubeconfig = %q\n  namespaces = [%q]\n}\n", kubeconfig, ns)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"drift", "--config", conf, "--state", filepath.Join(work, "terraform.tfstate"), "--verbose", "--fail-on", "none",
-		"--generate-imports", filepath.Join(dir, "adopt.tf")}
-	for _, f := range []string{"json", "sarif", "junit", "markdown"} {
-		args = append(args, "--output", f+"="+filepath.Join(dir, "report."+f))
+	for k, v := range driftArtifacts(t, bin, dir, conf, filepath.Join(work, "terraform.tfstate"), "--generate-imports", filepath.Join(dir, "adopt.tf")) {
+		artifacts[k] = v
 	}
-	d, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("drift: %v\n%s", err, d)
-	}
-	artifacts["drift text"] = string(d)
-	for _, f := range []string{"report.json", "report.sarif", "report.junit", "report.markdown", "adopt.tf"} {
-		artifacts["drift "+f] = readFile(t, filepath.Join(dir, f))
-	}
+	artifacts["drift adopt.tf"] = readFile(t, filepath.Join(dir, "adopt.tf"))
 
 	// The real long-lived token, read from the cluster by the test.
 	secret := ""
@@ -289,17 +280,8 @@ resource "nhi_aws_iam_access_key" "ci" {
 	if err := os.WriteFile(conf, []byte("source \"aws\" \"a\" {}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"drift", "--config", conf, "--state", filepath.Join(work, "terraform.tfstate"), "--verbose", "--fail-on", "none"}
-	for _, f := range []string{"json", "sarif", "junit", "markdown"} {
-		args = append(args, "--output", f+"="+filepath.Join(dir, "report."+f))
-	}
-	d, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("drift: %v\n%s", err, d)
-	}
-	artifacts["drift text"] = string(d)
-	for _, f := range []string{"report.json", "report.sarif", "report.junit", "report.markdown"} {
-		artifacts["drift "+f] = readFile(t, filepath.Join(dir, f))
+	for k, v := range driftArtifacts(t, bin, dir, conf, filepath.Join(work, "terraform.tfstate")) {
+		artifacts[k] = v
 	}
 	artifacts["TF_LOG=trace output"] = readFile(t, logFile)
 
@@ -322,6 +304,25 @@ resource "nhi_aws_iam_access_key" "ci" {
 			}
 		}
 	}
+}
+
+// driftArtifacts runs the drift reporter with every output format and
+// returns what it printed and wrote, by name.
+func driftArtifacts(t *testing.T, bin, dir, conf, state string, extra ...string) map[string]string {
+	t.Helper()
+	args := append([]string{"drift", "--config", conf, "--state", state, "--verbose", "--fail-on", "none"}, extra...)
+	for _, f := range []string{"json", "sarif", "junit", "markdown"} {
+		args = append(args, "--output", f+"="+filepath.Join(dir, "report."+f))
+	}
+	d, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("drift: %v\n%s", err, d)
+	}
+	out := map[string]string{"drift text": string(d)}
+	for _, f := range []string{"report.json", "report.sarif", "report.junit", "report.markdown"} {
+		out["drift "+f] = readFile(t, filepath.Join(dir, f))
+	}
+	return out
 }
 
 func readFile(t *testing.T, p string) string {

@@ -1,10 +1,12 @@
 package framework
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -28,4 +30,15 @@ func TrimQuoted(f func(string) error) func(string) error {
 		}
 		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
 	}
+}
+
+// SetStrings returns a set's strings, or nil when it is null or unknown
+// (so callers can tell "not known yet" from "empty").
+func SetStrings(ctx context.Context, s types.Set, diags *diag.Diagnostics) []string {
+	if s.IsUnknown() || s.IsNull() {
+		return nil
+	}
+	out := []string{}
+	diags.Append(s.ElementsAs(ctx, &out, false)...)
+	return out
 }

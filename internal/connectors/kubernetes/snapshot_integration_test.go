@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -150,27 +151,13 @@ func TestIntegrationConcurrentEditsOfSharedBinding(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Ten writers at a time, as Terraform's default parallelism.
-	sem := make(chan struct{}, 10)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			c, _ := snapshotClient(t)
-			_, err := c.Update(ctx, spec(ns, fmt.Sprintf("p-%02d", i), "clusterrole:view@"+ns))
-			errs <- err
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatalf("a parallel update failed: %v", err)
-		}
+	err := tenAtATime(n, func(i int) error {
+		c, _ := snapshotClient(t)
+		_, err := c.Update(ctx, spec(ns, fmt.Sprintf("p-%02d", i), "clusterrole:view@"+ns))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("a parallel update failed: %v", err)
 	}
 	rb, err := admin.Clientset().RbacV1().RoleBindings(ns).Get(ctx, "shared", metav1.GetOptions{})
 	if err != nil || len(rb.Subjects) != 1 || rb.Subjects[0].Name != "alice" {
@@ -215,28 +202,14 @@ func TestIntegrationParallelWritesShareOneSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	warm, warmLists := requests.Load(), listsOf(requests)
-	sem := make(chan struct{}, 10)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			id, err := c.Create(ctx, spec(ns, fmt.Sprintf("w-%02d", i), "clusterrole:view@"+ns))
-			if err == nil && strings.Join(id.EffectiveScopes, ",") != "clusterrole:view@"+ns {
-				err = fmt.Errorf("w-%02d read back %v", i, id.EffectiveScopes)
-			}
-			errs <- err
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	if err := tenAtATime(n, func(i int) error {
+		id, err := c.Create(ctx, spec(ns, fmt.Sprintf("w-%02d", i), "clusterrole:view@"+ns))
+		if err == nil && strings.Join(id.EffectiveScopes, ",") != "clusterrole:view@"+ns {
+			err = fmt.Errorf("w-%02d read back %v", i, id.EffectiveScopes)
 		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	// No write lists again. Per identity: the role check, the create, the
 	// binding create, and the foreign binding's read and update, repeated
@@ -272,4 +245,23 @@ func TestIntegrationParallelWritesShareOneSnapshot(t *testing.T) {
 	if _, err := c.Get(ctx, nhi.Ref{Location: ns, Name: "w-03"}); !k8s.IsNotFound(err) {
 		t.Fatalf("deleted account still read by the writing process: %v", err)
 	}
+}
+
+// tenAtATime runs f for 0..n-1 with ten at a time, as Terraform's default
+// parallelism, and returns the errors joined.
+func tenAtATime(n int, f func(i int) error) error {
+	sem := make(chan struct{}, 10)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		}(i)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

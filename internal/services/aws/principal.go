@@ -154,12 +154,7 @@ func (r *principalResource) subject(m *principalModel) string {
 }
 
 func (m *principalModel) scopes(ctx context.Context, diags *diag.Diagnostics) []string {
-	if m.Scopes.IsUnknown() || m.Scopes.IsNull() {
-		return nil
-	}
-	out := []string{}
-	diags.Append(m.Scopes.ElementsAs(ctx, &out, false)...)
-	return out
+	return framework.SetStrings(ctx, m.Scopes, diags)
 }
 
 func (m *principalModel) governance(ctx context.Context, diags *diag.Diagnostics) framework.GovernanceValues {

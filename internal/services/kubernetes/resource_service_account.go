@@ -66,12 +66,7 @@ func (m *serviceAccountModel) subject() string {
 
 // scopes returns the declared scopes, or nil when unknown.
 func (m *serviceAccountModel) scopes(ctx context.Context, diags *diag.Diagnostics) []string {
-	if m.Scopes.IsUnknown() || m.Scopes.IsNull() {
-		return nil
-	}
-	out := []string{}
-	diags.Append(m.Scopes.ElementsAs(ctx, &out, false)...)
-	return out
+	return framework.SetStrings(ctx, m.Scopes, diags)
 }
 
 func (m *serviceAccountModel) governance(ctx context.Context, diags *diag.Diagnostics) framework.GovernanceValues {
