@@ -19,6 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
@@ -178,6 +181,51 @@ func TestAWSScenarioEveryRuleExactly(t *testing.T) {
 	if !strings.Contains(r.stdout, `"reason": "aws_reserved_sso_role"`) {
 		t.Errorf("the SSO role is not listed as excluded: %s", r.stdout)
 	}
+
+	// --generate-imports writes import and resource blocks, policy
+	// documents included, that adopt the undeclared IAM identities: once the
+	// placeholders are filled in, the plan imports them and changes them in
+	// place, and after the apply the reporter finds them declared.
+	adopt := filepath.Join(dir, "adopt.tf")
+	if r := run(t, "--config", config, "--format", "json", "--fail-on", "none", "--generate-imports", adopt); r.code != driftcmd.ExitClean {
+		t.Fatalf("--generate-imports: exit %d: %s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(adopt)
+	must(err)
+	gen := string(b)
+	for _, want := range []string{"to = nhi_aws_iam_user.user__legacy-ci", `id = "role/deploy-any"`, "trust_policy", "nhi_aws_iam_user.user__ops-admin"} {
+		if !strings.Contains(gen, want) {
+			t.Errorf("generated imports lack %q:\n%s", want, gen)
+		}
+	}
+	filled := strings.NewReplacer(
+		`"FILL-IN: the person or team responsible"`, `"team:platform"`,
+		`"FILL-IN: why this identity exists"`, `"adopted from drift"`,
+		`"FILL-IN: YYYY-MM-DD"`, fmt.Sprintf("%q", time.Now().Add(90*24*time.Hour).Format("2006-01-02")),
+	).Replace(gen)
+	provider := fmt.Sprintf("provider \"nhi\" {\n  aws {\n    endpoint = %q\n  }\n}\n", srv.Endpoint)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: provider + filled,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				expectImporting("nhi_aws_iam_user.user__legacy-ci"),
+				plancheck.ExpectResourceAction("nhi_aws_iam_user.user__legacy-ci", plancheck.ResourceActionUpdate),
+				expectImporting("nhi_aws_iam_role.role__deploy-any"),
+			}},
+			// The role trusts any GitHub repository: the plan warns, the
+			// apply adopts it as it is.
+			Check: func(*terraform.State) error {
+				for _, name := range []string{"legacy-ci", "admin-bot", "ops-admin"} {
+					d, err := c.GetUser(ctx, name)
+					if err != nil || !d.Declared || d.Governance.Owner != "team:platform" {
+						return fmt.Errorf("user %s not adopted: %v %+v", name, err, d.Governance)
+					}
+				}
+				return nil
+			},
+		}},
+	})
 
 	// A source it cannot read (wrong credentials) makes the run incomplete,
 	// never clean.

@@ -91,6 +91,12 @@ type Identity struct {
 	// Trusts are the principals allowed to assume the identity (an IAM
 	// role's trust policy). Nil for identities nobody assumes.
 	Trusts []Trust
+	// InlinePolicies are the identity's own policy documents by name, where
+	// the system has them (IAM inline policies).
+	InlinePolicies map[string]string
+	// TrustPolicy is the document that says who may assume the identity
+	// (an IAM role's trust policy); empty elsewhere.
+	TrustPolicy string
 }
 
 // Trust is one principal allowed to act as an identity.

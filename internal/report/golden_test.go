@@ -93,6 +93,11 @@ func TestGoldenImports(t *testing.T) {
 		{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "team-a", Name: "runner"},
 			EffectiveScopes: []string{"clusterrole:edit@team-a", "clusterrole:view"}, Labels: map[string]string{"app": "runner"}}},
 		{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "9ns", Name: "x.y"}, AutomountToken: &yes}},
+		{Source: "aws", Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMUser, Ref: nhi.Ref{Location: "user", Name: "legacy-ci"}, Path: "/ci/",
+			EffectiveScopes: []string{"group:deployers", "inline:artifacts", "policy:arn:aws:iam::aws:policy/ReadOnlyAccess"}, Labels: map[string]string{"cost-center": "42"},
+			InlinePolicies: map[string]string{"artifacts": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::a/*"}]}`}}},
+		{Source: "aws", Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMRole, Ref: nhi.Ref{Location: "role", Name: "deploy"}, Path: "/",
+			TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`}},
 	})
 	if err != nil {
 		t.Fatal(err)

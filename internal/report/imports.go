@@ -23,13 +23,8 @@ type Adoption struct {
 
 var resourceTypes = map[string]string{
 	nhi.SystemKubernetes + "/" + nhi.KindServiceAccount: "nhi_kubernetes_service_account",
-}
-
-// manualImports are kinds adopted by hand: the report lacks what their
-// resource needs (IAM policy documents).
-var manualImports = map[string]string{
-	nhi.SystemAWS + "/" + nhi.KindIAMUser: "nhi_aws_iam_user",
-	nhi.SystemAWS + "/" + nhi.KindIAMRole: "nhi_aws_iam_role",
+	nhi.SystemAWS + "/" + nhi.KindIAMUser:               "nhi_aws_iam_user",
+	nhi.SystemAWS + "/" + nhi.KindIAMRole:               "nhi_aws_iam_role",
 }
 
 var nonName = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
@@ -57,15 +52,6 @@ func Imports(w io.Writer, adoptions []Adoption) error {
 		id := a.Identity
 		typ, ok := resourceTypes[id.System+"/"+id.Kind]
 		if !ok {
-			if manual, ok := manualImports[id.System+"/"+id.Kind]; ok {
-				if n > 0 {
-					body.AppendNewline()
-				}
-				n++
-				body.AppendUnstructuredTokens(comment(fmt.Sprintf("Undeclared %s %s found in source %q: write its %s block by hand "+
-					"(its policy documents are not in the report), then: terraform import %s.<name> %s",
-					strings.ReplaceAll(id.Kind, "_", " "), id.Ref, a.Source, manual, manual, id.Ref.Name)))
-			}
 			continue
 		}
 		name := resourceName(id.Ref.String())
@@ -78,15 +64,20 @@ func Imports(w io.Writer, adoptions []Adoption) error {
 		}
 		n++
 		body.AppendUnstructuredTokens(comment(fmt.Sprintf("Undeclared %s %s found in source %q. Fill in every %s value before applying.",
-			strings.ReplaceAll(id.Kind, "_", " "), id.Ref, a.Source, nhi.Placeholder)))
+			kindLabel(id.Kind), id.Ref, a.Source, nhi.Placeholder)))
 		imp := body.AppendNewBlock("import", nil).Body()
 		imp.SetAttributeTraversal("to", hcl.Traversal{hcl.TraverseRoot{Name: typ}, hcl.TraverseAttr{Name: name}})
 		imp.SetAttributeValue("id", cty.StringVal(id.Ref.String()))
 		body.AppendNewline()
 
 		res := body.AppendNewBlock("resource", []string{typ, name}).Body()
-		res.SetAttributeValue("namespace", cty.StringVal(id.Ref.Location))
+		if id.System == nhi.SystemKubernetes {
+			res.SetAttributeValue("namespace", cty.StringVal(id.Ref.Location))
+		}
 		res.SetAttributeValue("name", cty.StringVal(id.Ref.Name))
+		if id.System == nhi.SystemAWS && id.Path != "" && id.Path != "/" {
+			res.SetAttributeValue("path", cty.StringVal(id.Path))
+		}
 		res.SetAttributeValue("owner", cty.StringVal(nhi.Placeholder+": the person or team responsible"))
 		res.SetAttributeValue("purpose", cty.StringVal(nhi.Placeholder+": why this identity exists"))
 		res.SetAttributeValue("expires_at", cty.StringVal(nhi.Placeholder+": YYYY-MM-DD"))
@@ -100,14 +91,30 @@ func Imports(w io.Writer, adoptions []Adoption) error {
 			res.AppendUnstructuredTokens(comment("Its current grants. Remove what it does not need: the apply revokes it."))
 			res.SetAttributeValue("scopes", cty.ListVal(scopes))
 		}
-		// Keep token automount as it is, so that adopting changes no workload.
-		res.SetAttributeValue("automount_token", cty.BoolVal(id.AutomountToken == nil || *id.AutomountToken))
+		labels := "labels"
+		switch id.System {
+		case nhi.SystemKubernetes:
+			// Keep token automount as it is, so that adopting changes no workload.
+			res.SetAttributeValue("automount_token", cty.BoolVal(id.AutomountToken == nil || *id.AutomountToken))
+		case nhi.SystemAWS:
+			labels = "tags"
+			if len(id.InlinePolicies) > 0 {
+				docs := map[string]cty.Value{}
+				for k, v := range id.InlinePolicies {
+					docs[k] = cty.StringVal(v)
+				}
+				res.SetAttributeValue("inline_policies", cty.MapVal(docs))
+			}
+			if id.TrustPolicy != "" {
+				res.SetAttributeValue("trust_policy", cty.StringVal(id.TrustPolicy))
+			}
+		}
 		if len(id.Labels) > 0 {
 			m := map[string]cty.Value{}
 			for k, v := range id.Labels {
 				m[k] = cty.StringVal(v)
 			}
-			res.SetAttributeValue("labels", cty.MapVal(m))
+			res.SetAttributeValue(labels, cty.MapVal(m))
 		}
 	}
 	if n == 0 {
@@ -115,6 +122,16 @@ func Imports(w io.Writer, adoptions []Adoption) error {
 	}
 	_, err := w.Write(hclwrite.Format(f.Bytes()))
 	return err
+}
+
+func kindLabel(kind string) string {
+	switch kind {
+	case nhi.KindIAMUser:
+		return "IAM user"
+	case nhi.KindIAMRole:
+		return "IAM role"
+	}
+	return strings.ReplaceAll(kind, "_", " ")
 }
 
 func comment(s string) hclwrite.Tokens {

@@ -18,10 +18,6 @@ import (
 type Details struct {
 	nhi.Identity
 	ARN string
-	// InlinePolicies maps each inline policy name to its document.
-	InlinePolicies map[string]string
-	// TrustPolicy is a role's assume-role policy document ("" for users).
-	TrustPolicy string
 }
 
 // grants are an entity's attached and inline policies and, for users,

@@ -43,10 +43,10 @@ func (c *Client) roleDetails(ctx context.Context, r types.Role, cache *policyCac
 	name := aws.ToString(r.RoleName)
 	e := c.role(name)
 	trust := decodeDocument(aws.ToString(r.AssumeRolePolicyDocument))
-	d := Details{ARN: aws.ToString(r.Arn), TrustPolicy: trust}
+	d := Details{ARN: aws.ToString(r.Arn)}
 	d.Identity = nhi.Identity{
 		System: nhi.SystemAWS, Kind: nhi.KindIAMRole, ID: aws.ToString(r.RoleId), Ref: RoleRef(name),
-		Path: aws.ToString(r.Path), CreatedAt: aws.ToTime(r.CreateDate).UTC(), Trusts: AnalyzeTrust(trust),
+		Path: aws.ToString(r.Path), CreatedAt: aws.ToTime(r.CreateDate).UTC(), Trusts: AnalyzeTrust(trust), TrustPolicy: trust,
 	}
 	if r.RoleLastUsed != nil && r.RoleLastUsed.LastUsedDate != nil {
 		t := r.RoleLastUsed.LastUsedDate.UTC()

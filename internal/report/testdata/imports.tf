@@ -14,6 +14,21 @@ resource "nhi_kubernetes_service_account" "id_9ns__x_y" {
   automount_token = true
 }
 
+# Undeclared IAM role role/deploy found in source "aws". Fill in every FILL-IN value before applying.
+import {
+  to = nhi_aws_iam_role.role__deploy
+  id = "role/deploy"
+}
+
+resource "nhi_aws_iam_role" "role__deploy" {
+  name         = "deploy"
+  owner        = "FILL-IN: the person or team responsible"
+  purpose      = "FILL-IN: why this identity exists"
+  expires_at   = "FILL-IN: YYYY-MM-DD"
+  scopes       = []
+  trust_policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:root\"},\"Action\":\"sts:AssumeRole\"}]}"
+}
+
 # Undeclared service account team-a/runner found in source "prod". Fill in every FILL-IN value before applying.
 import {
   to = nhi_kubernetes_service_account.team-a__runner
@@ -31,5 +46,27 @@ resource "nhi_kubernetes_service_account" "team-a__runner" {
   automount_token = true
   labels = {
     app = "runner"
+  }
+}
+
+# Undeclared IAM user user/legacy-ci found in source "aws". Fill in every FILL-IN value before applying.
+import {
+  to = nhi_aws_iam_user.user__legacy-ci
+  id = "user/legacy-ci"
+}
+
+resource "nhi_aws_iam_user" "user__legacy-ci" {
+  name       = "legacy-ci"
+  path       = "/ci/"
+  owner      = "FILL-IN: the person or team responsible"
+  purpose    = "FILL-IN: why this identity exists"
+  expires_at = "FILL-IN: YYYY-MM-DD"
+  # Its current grants. Remove what it does not need: the apply revokes it.
+  scopes = ["group:deployers", "inline:artifacts", "policy:arn:aws:iam::aws:policy/ReadOnlyAccess"]
+  inline_policies = {
+    artifacts = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::a/*\"}]}"
+  }
+  tags = {
+    cost-center = "42"
   }
 }
