@@ -86,3 +86,25 @@ func (c *Client) DeleteDeliveredCredential(ctx context.Context, ref nhi.Ref, cre
 	}
 	return wrap(err, "deleting Secret "+ref.String())
 }
+
+// CheckDeliveryTarget says, before any credential exists, whether a delivery
+// Secret can be written at ref: its namespace must exist, and a Secret of
+// that name must be absent or one of this provider's credential Secrets.
+func (c *Client) CheckDeliveryTarget(ctx context.Context, ref nhi.Ref) error {
+	if _, err := c.cs.CoreV1().Namespaces().Get(ctx, ref.Location, metav1.GetOptions{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("namespace %q does not exist; create it first (and reference it so Terraform orders the two)", ref.Location)
+		}
+		return wrap(err, "reading namespace "+ref.Location)
+	}
+	s, err := c.cs.CoreV1().Secrets(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return wrap(err, "reading Secret "+ref.String())
+	case s.Labels[ManagedByLabel] != ManagedByValue || s.Annotations[c.markers.CredentialID()] == "":
+		return fmt.Errorf("Secret %s exists and was not created by this provider for a credential; choose another name, or delete it first", ref)
+	}
+	return nil
+}

@@ -137,6 +137,10 @@ func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	if state == nil {
+		r.checkDelivery(ctx, &plan, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 		plan.RotationDueAt = types.StringUnknown()
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
@@ -165,6 +169,27 @@ func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	plan.RotationDueAt = types.StringValue(nhi.FormatTime(rot.Due))
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkDelivery makes sure, before a key exists, that its secret can be
+// delivered: the Kubernetes connection works, the namespace exists, and the
+// Secret is absent or this provider's.
+func (r *accessKeyResource) checkDelivery(ctx context.Context, plan *accessKeyModel, diags *diag.Diagnostics) {
+	if plan.KubernetesSecret.IsUnknown() || plan.KubernetesSecret.IsNull() {
+		return
+	}
+	ref := plan.secretRef()
+	if ref.Location == "" || ref.Name == "" {
+		return // not known yet
+	}
+	k := r.pd.KubernetesOrDiag(diags)
+	if k == nil {
+		return
+	}
+	if err := k.CheckDeliveryTarget(ctx, ref); err != nil {
+		diags.AddAttributeError(path.Root("kubernetes_secret"), "The access key cannot be delivered there",
+			fmt.Sprintf("kubernetes_secret %s: %v. The secret access key can only be handed over at creation, so the key is not created until it has somewhere to go.", ref, err))
+	}
 }
 
 // checkUser refuses keys for users that are not declared, and plans a

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
@@ -163,7 +164,7 @@ func userOnly(t *testing.T, user string) string {
 }
 
 func TestAccIAMAccessKey_refused(t *testing.T) {
-	ns := acctest.Namespace(t)
+	ns, foreignNS := acctest.Namespace(t), acctest.Namespace(t)
 	user := acctest.RandName("ci")
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t); acctest.AWS(t) },
@@ -173,6 +174,24 @@ func TestAccIAMAccessKey_refused(t *testing.T) {
 			{
 				Config:      keyConfig(t, "", user, ns, `rotate_after = "120d"`),
 				ExpectError: regexp.MustCompile(`rotate_after\s+120d\s+is\s+longer\s+than\s+the\s+provider's\s+policy.max_credential_age\s+of\s+90d`),
+			},
+			// Nowhere to deliver the secret: refused before any key exists.
+			{
+				Config:      keyConfig(t, "", user, "no-such-namespace", ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`namespace\s+"no-such-namespace"\s+does\s+not\s+exist`),
+			},
+			{
+				PreConfig: func() {
+					if _, err := acctest.Clientset(t).CoreV1().Secrets(foreignNS).Create(context.Background(), &corev1.Secret{
+						ObjectMeta: metav1.ObjectMeta{Name: "aws-creds"}, StringData: map[string]string{"note": "someone else's"},
+					}, metav1.CreateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      keyConfig(t, "", user, foreignNS, ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Secret\s+` + foreignNS + `/aws-creds\s+exists\s+and\s+was\s+not\s+created\s+by\s+this\s+provider`),
 			},
 			// Two keys made out of band: a third is refused at plan time.
 			{
