@@ -89,7 +89,7 @@ func (r *accessKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Replace the key this long after it was created, such as `\"30d\"`. Default and maximum: the provider's `policy.max_credential_age`.",
 				Validators:          []validator.String{framework.Duration()}},
 			"kubernetes_secret": schema.SingleNestedAttribute{Required: true,
-				MarkdownDescription: "The Opaque Secret the key is delivered to. The provider creates and owns it; a Secret of that name it did not create is refused. Changing it replaces the key, since the secret cannot be read back.",
+				MarkdownDescription: "The Opaque Secret the key is delivered to. The provider creates and owns it. The plan checks that the namespace exists and that no Secret of that name made by someone else is in the way, so no key is created that cannot be delivered. Changing it replaces the key, since the secret cannot be read back.",
 				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
 				Attributes: map[string]schema.Attribute{
 					"namespace": schema.StringAttribute{Required: true, MarkdownDescription: "Namespace of the Secret.",
