@@ -43,9 +43,9 @@ func JSON(w io.Writer, r drift.Report) error {
 		var err error
 		switch v := f.v.(type) {
 		case []drift.Finding:
-			err = streamArray(bw, len(v), func(i int) any { return v[i] })
+			err = streamArray(bw, "  ", len(v), func(i int) any { return v[i] })
 		case []drift.ExcludedIdentity:
-			err = streamArray(bw, len(v), func(i int) any { return v[i] })
+			err = streamArray(bw, "  ", len(v), func(i int) any { return v[i] })
 		default:
 			err = writeIndented(bw, v, "  ")
 		}
@@ -61,16 +61,18 @@ func JSON(w io.Writer, r drift.Report) error {
 	return bw.Flush()
 }
 
-// streamArray writes an indented JSON array element by element.
-func streamArray(w *bufio.Writer, n int, at func(int) any) error {
+// streamArray writes, element by element, a JSON array that sits at
+// indentation prefix, as json.MarshalIndent with two spaces would.
+func streamArray(w *bufio.Writer, prefix string, n int, at func(int) any) error {
 	if n == 0 {
 		_, err := w.WriteString("[]")
 		return err
 	}
+	inner := prefix + "  "
 	w.WriteString("[\n")
 	for i := 0; i < n; i++ {
-		w.WriteString("    ")
-		if err := writeIndented(w, at(i), "    "); err != nil {
+		w.WriteString(inner)
+		if err := writeIndented(w, at(i), inner); err != nil {
 			return err
 		}
 		if i < n-1 {
@@ -78,7 +80,7 @@ func streamArray(w *bufio.Writer, n int, at func(int) any) error {
 		}
 		w.WriteString("\n")
 	}
-	_, err := w.WriteString("  ]")
+	_, err := w.WriteString(prefix + "]")
 	return err
 }
 

@@ -1,7 +1,8 @@
 package report
 
 import (
-	"encoding/json"
+	"bufio"
+	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
@@ -10,19 +11,8 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 )
 
-// SARIF 2.1.0 structures (only what the report uses).
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool        sarifTool         `json:"tool"`
-	Invocations []sarifInvocation `json:"invocations"`
-	Results     []sarifResult     `json:"results"`
-}
-
+// SARIF 2.1.0 structures (only what the report uses). The log and its one
+// run are written by SARIF itself, so that results stream.
 type sarifTool struct {
 	Driver sarifDriver `json:"driver"`
 }
@@ -136,8 +126,11 @@ func SARIF(w io.Writer, r drift.Report, o Options) error {
 			Level: "error", Message: sarifText{Text: "source " + s.Name + " (" + s.System + ") could not be fully scanned: " + s.Error},
 		})
 	}
-	run := sarifRun{Tool: sarifTool{Driver: drv}, Invocations: []sarifInvocation{inv}, Results: []sarifResult{}}
-	for _, f := range r.Findings {
+	// Streamed: the results are converted and written one at a time, so a
+	// large scan is never held as a whole SARIF document. The bytes are
+	// those of json.Encoder with two-space indentation.
+	result := func(i int) any {
+		f := r.Findings[i]
 		res := sarifResult{
 			RuleID: f.RuleID, RuleIndex: index[f.RuleID], Level: sarifLevel(f.Severity),
 			Message:             sarifText{Text: f.Message + ". " + f.Remediation},
@@ -160,11 +153,26 @@ func SARIF(w io.Writer, r drift.Report, o Options) error {
 			}
 			res.Suppressions = []sarifSuppression{{Kind: "external", Justification: j + ")"}}
 		}
-		run.Results = append(run.Results, res)
+		return res
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+	bw := bufio.NewWriter(w)
+	bw.WriteString("{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n")
+	for _, part := range []struct {
+		name string
+		v    any
+	}{{"tool", sarifTool{Driver: drv}}, {"invocations", []sarifInvocation{inv}}} {
+		fmt.Fprintf(bw, "      %q: ", part.name)
+		if err := writeIndented(bw, part.v, "      "); err != nil {
+			return err
+		}
+		bw.WriteString(",\n")
+	}
+	bw.WriteString("      \"results\": ")
+	if err := streamArray(bw, "      ", len(r.Findings), result); err != nil {
+		return err
+	}
+	bw.WriteString("\n    }\n  ]\n}\n")
+	return bw.Flush()
 }
 
 // fileURI is a URI reference for SARIF: relative (and escaped) inside
