@@ -173,3 +173,22 @@ func sameSet(a, b []string) bool {
 	extra, missing := nhi.ScopeDiff(a, b)
 	return len(extra) == 0 && len(missing) == 0
 }
+
+// ReadGovernance returns owner, purpose, expires_at and on_expiry as found
+// on an identity. expires_at keeps the written form in state ("2027-03-31")
+// through semantic equality when it is the same instant, and a prior value
+// when the identity records none; on_expiry defaults to "disable".
+func ReadGovernance(g nhi.Governance, priorExpiry ExpiryValue) (owner, purpose types.String, expires ExpiryValue, onExpiry types.String) {
+	owner, purpose, expires = types.StringValue(g.Owner), types.StringValue(g.Purpose), priorExpiry
+	switch {
+	case !g.ExpiresAt.IsZero():
+		expires = NewExpiryValue(nhi.FormatTime(g.ExpiresAt))
+	case priorExpiry.IsNull() || priorExpiry.IsUnknown():
+		expires = NewExpiryValue("")
+	}
+	onExpiry = types.StringValue(string(nhi.OnExpiryDisable))
+	if g.OnExpiry != "" {
+		onExpiry = types.StringValue(string(g.OnExpiry))
+	}
+	return owner, purpose, expires, onExpiry
+}

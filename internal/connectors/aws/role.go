@@ -21,12 +21,7 @@ type RoleSpec struct {
 	InlinePolicies map[string]string
 }
 
-func (s RoleSpec) path() string {
-	if s.Path == "" {
-		return "/"
-	}
-	return s.Path
-}
+func (s RoleSpec) path() string { return pathOrRoot(s.Path) }
 
 func (c *Client) role(name string) roleEntity { return roleEntity{c: c.iam, n: name} }
 

@@ -115,3 +115,11 @@ func ValidatePath(p string) error {
 	}
 	return nil
 }
+
+// pathOrRoot is an IAM path with "" meaning "/".
+func pathOrRoot(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}

@@ -20,12 +20,7 @@ type UserSpec struct {
 	InlinePolicies map[string]string
 }
 
-func (s UserSpec) path() string {
-	if s.Path == "" {
-		return "/"
-	}
-	return s.Path
-}
+func (s UserSpec) path() string { return pathOrRoot(s.Path) }
 
 // UserRef is the reference of an IAM user in the normalized model.
 func UserRef(name string) nhi.Ref { return nhi.Ref{Location: "user", Name: name} }

@@ -481,18 +481,7 @@ func (r *principalResource) readInto(ctx context.Context, m model, found awsc.De
 	c.UniqueID = types.StringValue(found.ID)
 	c.CreatedAt = types.StringValue(nhi.FormatTime(found.CreatedAt))
 	g := found.Governance
-	c.Owner = types.StringValue(g.Owner)
-	c.Purpose = types.StringValue(g.Purpose)
-	switch {
-	case !g.ExpiresAt.IsZero():
-		c.ExpiresAt = framework.NewExpiryValue(nhi.FormatTime(g.ExpiresAt))
-	case c.ExpiresAt.IsNull() || c.ExpiresAt.IsUnknown():
-		c.ExpiresAt = framework.NewExpiryValue("")
-	}
-	c.OnExpiry = types.StringValue(string(nhi.OnExpiryDisable))
-	if g.OnExpiry != "" {
-		c.OnExpiry = types.StringValue(string(g.OnExpiry))
-	}
+	c.Owner, c.Purpose, c.ExpiresAt, c.OnExpiry = framework.ReadGovernance(g, c.ExpiresAt)
 	if g.Scopes != nil || found.Declared {
 		c.Scopes = keepSet(ctx, c.Scopes, g.Scopes, diags)
 	} else {

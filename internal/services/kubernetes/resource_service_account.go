@@ -392,21 +392,7 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 	m.UID = types.StringValue(id.ID)
 	m.CreatedAt = types.StringValue(nhi.FormatTime(id.CreatedAt))
 	g := id.Governance
-	m.Owner = types.StringValue(g.Owner)
-	m.Purpose = types.StringValue(g.Purpose)
-	switch {
-	case !g.ExpiresAt.IsZero():
-		// Semantic equality keeps the user's form ("2027-03-31") when
-		// this is the same instant.
-		m.ExpiresAt = framework.NewExpiryValue(nhi.FormatTime(g.ExpiresAt))
-	case m.ExpiresAt.IsNull() || m.ExpiresAt.IsUnknown():
-		m.ExpiresAt = framework.NewExpiryValue("")
-	}
-	if g.OnExpiry == "" {
-		m.OnExpiry = types.StringValue(string(nhi.OnExpiryDisable))
-	} else {
-		m.OnExpiry = types.StringValue(string(g.OnExpiry))
-	}
+	m.Owner, m.Purpose, m.ExpiresAt, m.OnExpiry = framework.ReadGovernance(g, m.ExpiresAt)
 	if g.Scopes != nil || id.Declared {
 		m.Scopes = keepSet(ctx, m.Scopes, g.Scopes, id.Ref.Location, diags)
 	} else {
