@@ -91,7 +91,8 @@ func TestGoldenImports(t *testing.T) {
 	var b bytes.Buffer
 	err := Imports(&b, []Adoption{
 		{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "team-a", Name: "runner"},
-			EffectiveScopes: []string{"clusterrole:edit@team-a", "clusterrole:view"}, Labels: map[string]string{"app": "runner"}}},
+			EffectiveScopes: []string{"clusterrole:edit@team-a", "clusterrole:view"}, Labels: map[string]string{"app": "runner"},
+			Credentials: []nhi.Credential{{ID: "team-a/runner-token-x7k2p", Kind: nhi.CredentialLegacyToken}}}},
 		{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "9ns", Name: "x.y"}, AutomountToken: &yes}},
 		{Source: "aws", Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMUser, Ref: nhi.Ref{Location: "user", Name: "legacy-ci"}, Path: "/ci/",
 			EffectiveScopes: []string{"group:deployers", "inline:artifacts", "policy:arn:aws:iam::aws:policy/ReadOnlyAccess"}, Labels: map[string]string{"cost-center": "42"},

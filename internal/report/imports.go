@@ -41,7 +41,10 @@ func resourceName(id string) string {
 
 // Imports writes an import block and a resource block for each identity,
 // with what was discovered filled in (namespace, name, scopes, labels,
-// token automount) and placeholders for owner, purpose and expiry.
+// token automount) and placeholders for owner, purpose and expiry. Adopting
+// as generated changes no workload: service accounts keep token automount
+// and their legacy token Secrets (allow_legacy_tokens = true, with a comment
+// naming the Secrets that false would delete).
 func Imports(w io.Writer, adoptions []Adoption) error {
 	sort.Slice(adoptions, func(i, j int) bool { return adoptions[i].Identity.Ref.String() < adoptions[j].Identity.Ref.String() })
 	f := hclwrite.NewEmptyFile()
@@ -96,6 +99,10 @@ func Imports(w io.Writer, adoptions []Adoption) error {
 		case nhi.SystemKubernetes:
 			// Keep token automount as it is, so that adopting changes no workload.
 			res.SetAttributeValue("automount_token", cty.BoolVal(id.AutomountToken == nil || *id.AutomountToken))
+			// And keep its legacy token Secrets, which the provider deletes
+			// by default: the comment names what false would delete.
+			res.AppendUnstructuredTokens(legacyTokensComment(id))
+			res.SetAttributeValue("allow_legacy_tokens", cty.True)
 		case nhi.SystemAWS:
 			labels = "tags"
 			if len(id.InlinePolicies) > 0 {
@@ -124,6 +131,37 @@ func Imports(w io.Writer, adoptions []Adoption) error {
 	return err
 }
 
+// legacyTokensComment explains the allow_legacy_tokens = true written for
+// every adopted service account. It is true for every one, not only those
+// with legacy token Secrets at the scan: a Secret created between the scan
+// and the apply would otherwise be deleted by the apply that only meant to
+// adopt. The comment names the Secrets that false would delete (names only,
+// never their values).
+func legacyTokensComment(id nhi.Identity) hclwrite.Tokens {
+	var names []string
+	for _, c := range id.Credentials {
+		if c.Kind == nhi.CredentialLegacyToken && !c.Declared {
+			names = append(names, c.ID)
+		}
+	}
+	names = nhi.SortedUnique(names)
+	if len(names) == 0 {
+		return comments(
+			"Kept true so that adopting deletes nothing: no legacy token Secret referenced it when this was",
+			"generated, and one created since is kept too. Setting it to false makes the apply delete every",
+			"token Secret of this account that no nhi_kubernetes_service_account_token declares.",
+		)
+	}
+	lines := []string{
+		"Kept true so that adopting deletes nothing. Setting it to false makes the apply delete these",
+		"legacy token Secrets, and breaks whatever still reads them:",
+	}
+	for _, n := range names {
+		lines = append(lines, "  "+n)
+	}
+	return comments(lines...)
+}
+
 func kindLabel(kind string) string {
 	switch kind {
 	case nhi.KindIAMUser:
@@ -136,4 +174,12 @@ func kindLabel(kind string) string {
 
 func comment(s string) hclwrite.Tokens {
 	return hclwrite.Tokens{{Type: hclsyntax.TokenComment, Bytes: []byte("# " + s + "\n")}}
+}
+
+func comments(lines ...string) hclwrite.Tokens {
+	var t hclwrite.Tokens
+	for _, l := range lines {
+		t = append(t, comment(l)...)
+	}
+	return t
 }

@@ -12,6 +12,10 @@ resource "nhi_kubernetes_service_account" "id_9ns__x_y" {
   expires_at      = "FILL-IN: YYYY-MM-DD"
   scopes          = []
   automount_token = true
+  # Kept true so that adopting deletes nothing: no legacy token Secret referenced it when this was
+  # generated, and one created since is kept too. Setting it to false makes the apply delete every
+  # token Secret of this account that no nhi_kubernetes_service_account_token declares.
+  allow_legacy_tokens = true
 }
 
 # Undeclared IAM role role/deploy found in source "aws". Fill in every FILL-IN value before applying.
@@ -44,6 +48,10 @@ resource "nhi_kubernetes_service_account" "team-a__runner" {
   # Its current grants. Remove what it does not need: the apply revokes it.
   scopes          = ["clusterrole:edit@team-a", "clusterrole:view"]
   automount_token = true
+  # Kept true so that adopting deletes nothing. Setting it to false makes the apply delete these
+  # legacy token Secrets, and breaks whatever still reads them:
+  #   team-a/runner-token-x7k2p
+  allow_legacy_tokens = true
   labels = {
     app = "runner"
   }

@@ -1,0 +1,90 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// Adopting must change nothing until a person reviews it: every adopted
+// service account keeps its legacy token Secrets (the provider deletes them
+// when allow_legacy_tokens is false, its default), and the comment above the
+// setting names the Secrets that false would delete.
+func TestImportsKeepLegacyTokens(t *testing.T) {
+	sa := func(ns, name string, creds ...nhi.Credential) Adoption {
+		return Adoption{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount,
+			Ref: nhi.Ref{Location: ns, Name: name}, Credentials: creds}}
+	}
+	legacy := func(id string, declared bool) nhi.Credential {
+		return nhi.Credential{ID: id, Kind: nhi.CredentialLegacyToken, Declared: declared}
+	}
+	var b bytes.Buffer
+	err := Imports(&b, []Adoption{
+		sa("team-a", "runner", legacy("team-a/runner-token-b", false), legacy("team-a/runner-token-a", false),
+			legacy("team-a/runner-governed", true)),
+		sa("team-a", "plain"),
+		{Source: "aws", Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMUser, Ref: nhi.Ref{Location: "user", Name: "ci"},
+			Credentials: []nhi.Credential{{ID: "AKIAEXAMPLE", Kind: nhi.CredentialAccessKey}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	f, diags := hclsyntax.ParseConfig(b.Bytes(), "adopt.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("generated imports do not parse: %s\n%s", diags, out)
+	}
+	allow := map[string]string{}
+	for _, blk := range f.Body.(*hclsyntax.Body).Blocks {
+		if blk.Type != "resource" {
+			continue
+		}
+		a, ok := blk.Body.Attributes["allow_legacy_tokens"]
+		if !ok {
+			allow[blk.Labels[1]] = "unset"
+			continue
+		}
+		v, d := a.Expr.Value(nil)
+		if d.HasErrors() {
+			t.Fatal(d)
+		}
+		allow[blk.Labels[1]] = v.GoString()
+	}
+	for name, want := range map[string]string{"team-a__runner": "cty.True", "team-a__plain": "cty.True", "user__ci": "unset"} {
+		if allow[name] != want {
+			t.Errorf("allow_legacy_tokens of %s = %s, want %s:\n%s", name, allow[name], want, out)
+		}
+	}
+
+	// The comment right above the setting says what false deletes: the
+	// undeclared Secrets by name, sorted, and not the declared one.
+	block := func(name string) string {
+		_, rest, _ := strings.Cut(out, `"nhi_kubernetes_service_account" "`+name+`" {`)
+		blk, _, _ := strings.Cut(rest, "\n}\n")
+		return blk + "\n"
+	}
+	runner := block("team-a__runner")
+	want := "  # Kept true so that adopting deletes nothing. Setting it to false makes the apply delete these\n" +
+		"  # legacy token Secrets, and breaks whatever still reads them:\n" +
+		"  #   team-a/runner-token-a\n" +
+		"  #   team-a/runner-token-b\n" +
+		"  allow_legacy_tokens = true\n"
+	if !strings.Contains(runner, want) {
+		t.Errorf("runner's allow_legacy_tokens is not explained by the Secrets false would delete; want\n%s\nin\n%s", want, runner)
+	}
+	if strings.Contains(runner, "runner-governed") {
+		t.Errorf("a declared token is not deleted by false and must not be listed:\n%s", runner)
+	}
+	plain := block("team-a__plain")
+	if !strings.Contains(plain, "no legacy token Secret referenced it") || !strings.Contains(plain, "Setting it to false makes the apply delete every") {
+		t.Errorf("plain's allow_legacy_tokens is not explained:\n%s", plain)
+	}
+	if strings.Contains(out, "AKIAEXAMPLE") {
+		t.Errorf("an access key ID is written into the imports:\n%s", out)
+	}
+}
