@@ -3,6 +3,7 @@ package nhi
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ErrNotFound is returned (wrapped) by connectors when an identity or an
@@ -58,9 +59,12 @@ type Spec struct {
 	Labels     map[string]string
 }
 
-// ListAll drains every page of an inventory listing.
+// ListAll drains every page of an inventory listing. A connector that
+// hands back a page token it already gave (or the one the listing started
+// from) would make this loop forever; that is an error naming the token.
 func ListAll(ctx context.Context, inv Inventory, opts ListOptions) ([]Identity, error) {
 	var out []Identity
+	used := map[string]bool{opts.PageToken: true}
 	for {
 		page, err := inv.List(ctx, opts)
 		if err != nil {
@@ -70,6 +74,10 @@ func ListAll(ctx context.Context, inv Inventory, opts ListOptions) ([]Identity, 
 		if page.NextPageToken == "" {
 			return out, nil
 		}
+		if used[page.NextPageToken] {
+			return nil, fmt.Errorf("listing %s identities: the connector returned page token %q again after %d pages; the listing would never end", inv.System(), page.NextPageToken, len(used))
+		}
+		used[page.NextPageToken] = true
 		opts.PageToken = page.NextPageToken
 	}
 }

@@ -69,12 +69,20 @@ func ValidateScopePattern(p string) error {
 	return nil
 }
 
-// MatchScope reports whether scope matches the glob pattern ("*" matches any
-// run of characters, "?" one character).
+// MatchScope reports whether the whole scope matches the glob pattern, in
+// path.Match syntax with one difference: scopes are opaque strings, so "/"
+// is an ordinary character. "*" matches any run of characters, "/"
+// included, and "?" any one character: "policy:arn:aws:iam::*:policy/team/*"
+// matches every policy under the path /team/, however deep, and
+// "policy:arn:aws*:iam::aws:policy/AdministratorAccess" matches
+// AdministratorAccess in every partition. A malformed pattern matches
+// nothing (ValidateScopePattern rejects it first).
 func MatchScope(pattern, scope string) bool {
-	// path.Match stops "*" at "/", which scopes never contain; replace it so
-	// the rule holds for any input.
-	ok, err := path.Match(pattern, strings.ReplaceAll(scope, "/", "\x00"))
+	// path.Match stops "*" and "?" at "/". Rewrite "/" in both the pattern
+	// and the scope to a character no scope contains, so a "/" in a pattern
+	// still matches a "/" in a scope and wildcards cross it.
+	const slash = "\x00"
+	ok, err := path.Match(strings.ReplaceAll(pattern, "/", slash), strings.ReplaceAll(scope, "/", slash))
 	return err == nil && ok
 }
 

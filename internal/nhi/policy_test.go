@@ -69,3 +69,42 @@ func TestScopeDiff(t *testing.T) {
 		t.Errorf("ScopeDiff = %v, %v", extra, missing)
 	}
 }
+
+// Scopes are opaque strings: "/" in a pattern or a scope is an ordinary
+// character, and "*" and "?" cross it (IAM policy ARNs have paths).
+func TestMatchScopeARNs(t *testing.T) {
+	const admin = "policy:arn:aws:iam::aws:policy/AdministratorAccess"
+	cases := []struct {
+		pattern, scope string
+		want           bool
+	}{
+		{admin, admin, true},
+		{"policy:arn:aws*:iam::aws:policy/AdministratorAccess", admin, true},
+		{"policy:arn:aws*:iam::aws:policy/AdministratorAccess", "policy:arn:aws-us-gov:iam::aws:policy/AdministratorAccess", true},
+		{"policy:arn:aws*:iam::aws:policy/AdministratorAccess", "policy:arn:aws:iam::aws:policy/ReadOnlyAccess", false},
+		{"policy:arn:aws:iam::*:policy/*-admin", "policy:arn:aws:iam::123456789012:policy/deploy-admin", true},
+		// "*" crosses "/": a customer-managed policy with a path.
+		{"policy:arn:aws:iam::*:policy/*-admin", "policy:arn:aws:iam::123456789012:policy/team/a/deploy-admin", true},
+		{"policy:arn:aws:iam::123456789012:policy/team/*", "policy:arn:aws:iam::123456789012:policy/team/a/x", true},
+		{"policy:arn:aws:iam::123456789012:policy/team/*", "policy:arn:aws:iam::123456789012:policy/other/x", false},
+		{"policy:arn:aws:iam::123456789012:policy/team?x", "policy:arn:aws:iam::123456789012:policy/team/x", true},
+		{"policy:*", admin, true},
+		// The whole scope must match, not a part of it.
+		{"policy:arn:aws:iam::aws:policy/Administrator", admin, false},
+		{"arn:aws:iam::aws:policy/AdministratorAccess", admin, false},
+		// Kubernetes scopes keep working.
+		{"clusterrole:*@kube-system", "clusterrole:edit@kube-system", true},
+		{"clusterrole:cluster-admin", "clusterrole:cluster-admin@default", false},
+		// A malformed pattern matches nothing.
+		{"policy:[", "policy:[", false},
+	}
+	for _, c := range cases {
+		if got := MatchScope(c.pattern, c.scope); got != c.want {
+			t.Errorf("MatchScope(%q, %q) = %v, want %v", c.pattern, c.scope, got, c.want)
+		}
+	}
+	p := Policy{ForbiddenScopes: []string{admin}}
+	if v := p.CheckScopes([]string{admin}); len(v) != 1 || !strings.Contains(v[0].Detail, admin) {
+		t.Errorf("forbidden_scopes naming %s: CheckScopes = %+v, want one violation", admin, v)
+	}
+}
