@@ -2,7 +2,10 @@
 # make demo: the product in five minutes (plus a one-time build of the local
 # cluster). Builds the provider, starts a real local cluster, applies
 # examples/quickstart, creates an identity out of band, shows the plan
-# flagging it, previews a plan 100 days from now, and stops the cluster.
+# flagging it, previews a plan 100 days from now, runs the drift reporter over
+# the same cluster and state, and stops the cluster. Everything it starts and
+# writes is under .nhi-dev/demo (the cluster's processes, data and Terraform
+# state); the exit trap stops the cluster and deletes its etcd data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -58,5 +61,32 @@ pause
 step "NHI_EVALUATION_TIME=$in100 terraform plan: what will the plan look like in 100 days?"
 echo "    (payments-deployer will have expired: the plan disables it in place and removes its grants)"
 NHI_EVALUATION_TIME="$in100" tf plan
+pause
+
+step "terraform-provider-nhi drift: the reporter a scheduled pipeline runs over the same cluster and state"
+# A small drift configuration for the demo cluster (examples/drift/nhi-drift.hcl
+# shows every setting).
+cat > "$DIR/nhi-drift.hcl" <<HCL
+source "kubernetes" "demo" {
+  kubeconfig = "$DIR/kubeconfig"
+}
+
+owners {
+  file = "owners.txt"
+}
+HCL
+printf '# the teams that may own identities\nteam:payments\nteam:finance\n' > "$DIR/owners.txt"
+echo "    \$ terraform-provider-nhi drift --config nhi-drift.hcl --state terraform.tfstate"
+rc=0
+(cd "$DIR" && "$root/bin/terraform-provider-nhi" drift --config nhi-drift.hcl --state "$work/terraform.tfstate") || rc=$?
+case $rc in
+  0) echo "    exit code 0: no finding at or above --fail-on (default: high)" ;;
+  2) echo "    exit code 2: findings at or above --fail-on (default: high). This is the reporter working, not the"
+     echo "    demo failing: a scheduled pipeline fails on it, so someone adopts shadow-admin (--generate-imports"
+     echo "    writes the blocks) or deletes it. 0 means no such finding, 1 a configuration error, 3 a source that"
+     echo "    could not be fully scanned." ;;
+  *) echo "    exit code $rc: the reporter did not run as it should (1: configuration error, 3: incomplete scan)" >&2
+     exit "$rc" ;;
+esac
 
 step "Done. Read the README for the governance model, and docs/ for every attribute."
