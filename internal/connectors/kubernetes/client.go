@@ -148,6 +148,14 @@ func (m Markers) Scopes() string     { return m.Prefix + "/scopes" }
 func (m Markers) OnExpiry() string   { return m.Prefix + "/on-expiry" }
 func (m Markers) DisabledAt() string { return m.Prefix + "/disabled-at" }
 
+// RotationDueAt is the annotation on a governed token Secret that records
+// when a plan replaces it (RFC 3339, or RotationNever).
+func (m Markers) RotationDueAt() string { return m.Prefix + "/rotation-due-at" }
+
+// RotationNever is the rotation-due marker of a token under a policy with no
+// max_credential_age and no rotate_after.
+const RotationNever = "never"
+
 // ServiceAccount names the annotation on a provider-created binding that
 // records which declaration it belongs to ("namespace/name").
 func (m Markers) ServiceAccount() string { return m.Prefix + "/service-account" }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/nhi-ops/terraform-provider-nhi/internal/cleanup"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -24,7 +25,6 @@ type ServiceAccountSpec struct {
 }
 
 var _ nhi.Inventory = (*Client)(nil)
-var _ nhi.Provisioner[ServiceAccountSpec] = (*Client)(nil)
 
 // legacyTokenNameAnnotation links a token Secret to its service account.
 const legacyTokenNameAnnotation = corev1.ServiceAccountNameKey
@@ -126,7 +126,9 @@ func (c *Client) listTokenSecretsNow(ctx context.Context, namespace string) (map
 				ID:        s.Namespace + "/" + s.Name,
 				Kind:      nhi.CredentialLegacyToken,
 				CreatedAt: s.CreationTimestamp.UTC(),
-				Declared:  s.Labels[ManagedByLabel] == ManagedByValue,
+				// Governed only with the full markers the token resource
+				// writes; the managed-by label alone anyone can set.
+				Declared: c.governedToken(&s),
 			})
 		}
 		if lo.Continue = l.Continue; lo.Continue == "" {
@@ -238,9 +240,13 @@ func (c *Client) apply(sa *corev1.ServiceAccount, spec ServiceAccountSpec, disab
 	sa.AutomountServiceAccountToken = &automount
 }
 
-// Create creates the service account and its bindings. When a binding cannot
-// be created, everything created so far is removed again, so a failed create
-// leaves nothing behind.
+// Create creates the service account and its bindings and reads it back.
+// When a later step fails (a binding, the read-back, or a cancelled apply),
+// everything created so far is removed again with a cleanup context that
+// survives the cancellation, so a failed create leaves nothing behind. When
+// even the removal fails, the returned identity names the service account
+// (ID and Ref set) together with the error, so the caller records it in
+// state instead of orphaning it.
 func (c *Client) Create(ctx context.Context, spec ServiceAccountSpec) (nhi.Identity, error) {
 	desired, err := desiredScopes(spec)
 	if err != nil {
@@ -252,25 +258,30 @@ func (c *Client) Create(ctx context.Context, spec ServiceAccountSpec) (nhi.Ident
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: spec.Ref.Name, Namespace: spec.Ref.Location}}
 	c.apply(sa, spec, "")
 	created, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Create(ctx, sa, metav1.CreateOptions{})
-	if err == nil {
-		c.savedServiceAccount(created)
-	}
 	if err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return nhi.Identity{}, fmt.Errorf("service account %s already exists; import it with `terraform import` (ID %q) to adopt it", spec.Ref, spec.Ref.String())
 		}
 		return nhi.Identity{}, wrap(err, "creating service account "+spec.Ref.String())
 	}
-	if err := c.reconcileGrants(ctx, spec.Ref, desired); err != nil {
-		// Roll back with a context that outlives a cancelled apply, bounded.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if rerr := c.Delete(rctx, spec.Ref); rerr != nil {
-			return nhi.Identity{}, fmt.Errorf("%w; rolling back the service account also failed, remove it by hand: %v", err, rerr)
-		}
-		return nhi.Identity{}, fmt.Errorf("%w; the service account and any bindings created for it were removed again", err)
+	c.savedServiceAccount(created)
+	id, err := c.finishCreate(ctx, spec.Ref, desired)
+	if err == nil {
+		return id, nil
 	}
-	return c.Get(ctx, spec.Ref)
+	if rerr := cleanup.Do(ctx, func(ctx context.Context) error { return c.Delete(ctx, spec.Ref) }); rerr != nil {
+		return c.identity(created, newBindingIndex(), nil), fmt.Errorf("%w; removing the service account again also failed (%v): it is kept in state, and the next apply replaces it", err, rerr)
+	}
+	return nhi.Identity{}, fmt.Errorf("%w; the service account and any bindings created for it were removed again", err)
+}
+
+// finishCreate makes the grants of a just-created service account and reads
+// it back.
+func (c *Client) finishCreate(ctx context.Context, ref nhi.Ref, desired []Scope) (nhi.Identity, error) {
+	if err := c.reconcileGrants(ctx, ref, desired); err != nil {
+		return nhi.Identity{}, err
+	}
+	return c.Get(ctx, ref)
 }
 
 // Update writes governance, labels and automount, lifts a disable, and makes
@@ -287,9 +298,15 @@ func (c *Client) Update(ctx context.Context, spec ServiceAccountSpec) (nhi.Ident
 }
 
 // Disable keeps the service account but strips every grant and turns token
-// automount off, recording when it was disabled.
-func (c *Client) Disable(ctx context.Context, spec ServiceAccountSpec) (nhi.Identity, error) {
-	return c.write(ctx, spec, nil, nhi.FormatTime(time.Now()))
+// automount off, recording when it was disabled. now is the evaluation time
+// of the provider's clock (the same instant that decided the expiry), never
+// the wall clock behind its back; a service account disabled before keeps
+// its first disable time.
+func (c *Client) Disable(ctx context.Context, spec ServiceAccountSpec, now time.Time) (nhi.Identity, error) {
+	if now.IsZero() {
+		return nhi.Identity{}, errors.New("disabling service account " + spec.Ref.String() + ": no evaluation time given")
+	}
+	return c.write(ctx, spec, nil, nhi.FormatTime(now))
 }
 
 func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []Scope, disabledAt string) (nhi.Identity, error) {

@@ -2,8 +2,10 @@ package kubernetes
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/nhi-ops/terraform-provider-nhi/internal/cleanup"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -62,6 +65,10 @@ func (c *Client) RequestToken(ctx context.Context, ref nhi.Ref, req TokenRequest
 type TokenSecretSpec struct {
 	ServiceAccount nhi.Ref
 	Governance     nhi.Governance
+	// RotateAfter is the rotation period: the Secret records its creation
+	// time plus RotateAfter as its rotation-due marker (RotationNever when
+	// zero).
+	RotateAfter time.Duration
 }
 
 // TokenSecret is a token Secret as found; it never carries the token.
@@ -70,28 +77,71 @@ type TokenSecret struct {
 	ServiceAccount string
 	UID            string
 	CreatedAt      time.Time
-	Declared       bool
-	Governance     nhi.Governance
+	// Declared is true only when the Secret carries every governance marker
+	// the token resource writes (see governedToken).
+	Declared   bool
+	Governance nhi.Governance
+	// RotationDueAt is the recorded rotation-due time; zero when the marker
+	// is absent, unreadable or RotationNever.
+	RotationDueAt time.Time
+}
+
+// governedToken reports whether a token Secret carries the provider's full
+// governance markers, as nhi_kubernetes_service_account_token writes them:
+// the managed-by label, an owner, a purpose and a rotation-due time. The
+// label alone is something anyone can set, so it does not make a long-lived
+// token governed.
+func (c *Client) governedToken(s *corev1.Secret) bool {
+	m := c.markers
+	a := s.Annotations
+	if s.Labels[ManagedByLabel] != ManagedByValue || strings.TrimSpace(a[m.Owner()]) == "" || strings.TrimSpace(a[m.Purpose()]) == "" {
+		return false
+	}
+	due := a[m.RotationDueAt()]
+	if due == RotationNever {
+		return true
+	}
+	_, err := time.Parse(time.RFC3339, due)
+	return err == nil
+}
+
+// rotationDue is the rotation-due marker of a token created at created.
+func rotationDue(created time.Time, period time.Duration) string {
+	if period <= 0 {
+		return RotationNever
+	}
+	return nhi.FormatTime(created.UTC().Add(period))
 }
 
 func (c *Client) tokenSecret(s *corev1.Secret) TokenSecret {
 	m := c.markers
 	t := TokenSecret{
 		Ref: nhi.Ref{Location: s.Namespace, Name: s.Name}, ServiceAccount: s.Annotations[corev1.ServiceAccountNameKey],
-		UID: string(s.UID), CreatedAt: s.CreationTimestamp.UTC(), Declared: s.Labels[ManagedByLabel] == ManagedByValue,
+		UID: string(s.UID), CreatedAt: s.CreationTimestamp.UTC(), Declared: c.governedToken(s),
 		Governance: nhi.Governance{Owner: s.Annotations[m.Owner()], Purpose: s.Annotations[m.Purpose()]},
 	}
 	if e, err := nhi.ParseExpiry(s.Annotations[m.ExpiresAt()]); err == nil {
 		t.Governance.ExpiresAt = e
 	}
+	if d, err := time.Parse(time.RFC3339, s.Annotations[m.RotationDueAt()]); err == nil {
+		t.RotationDueAt = d.UTC()
+	}
 	return t
 }
 
+// tokenFillTimeout bounds the wait for the token controller.
+const tokenFillTimeout = 60 * time.Second
+
 // CreateTokenSecret creates a kubernetes.io/service-account-token Secret for
-// a declared service account and waits (bounded) until the controller
-// manager has filled in its token, so the credential is usable when this
-// returns. The Secret's name is generated, so that a replacement can exist
-// next to the Secret it replaces.
+// a declared service account, records its rotation-due time, and waits
+// (bounded) until the controller manager has filled in its token, so the
+// credential is usable when this returns. The Secret's name is generated, so
+// that a replacement can exist next to the Secret it replaces.
+//
+// A failure after the Secret was created deletes it again, with a cleanup
+// context that survives cancellation of the apply. When even that fails, the
+// returned TokenSecret names the Secret (Ref set) together with the error, so
+// the caller records it instead of orphaning it.
 func (c *Client) CreateTokenSecret(ctx context.Context, spec TokenSecretSpec) (TokenSecret, error) {
 	sa, err := c.cs.CoreV1().ServiceAccounts(spec.ServiceAccount.Location).Get(ctx, spec.ServiceAccount.Name, metav1.GetOptions{})
 	if err != nil {
@@ -121,17 +171,41 @@ func (c *Client) CreateTokenSecret(ctx context.Context, spec TokenSecretSpec) (T
 	if err != nil {
 		return TokenSecret{}, wrap(err, "creating a token Secret for service account "+spec.ServiceAccount.String())
 	}
+	t, err := c.finishTokenSecret(ctx, s, spec.RotateAfter)
+	if err == nil {
+		return t, nil
+	}
 	ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	// Leave nothing half-made behind, even when the apply was cancelled.
+	if derr := cleanup.Do(ctx, func(ctx context.Context) error { return c.DeleteTokenSecret(ctx, ref) }); derr != nil {
+		return c.tokenSecret(s), fmt.Errorf("%w; deleting the half-made token Secret %s again also failed (%v): it is kept in state, and the next apply replaces it", err, ref, derr)
+	}
+	return TokenSecret{}, fmt.Errorf("%w; the token Secret %s was deleted again", err, ref)
+}
+
+// finishTokenSecret records the rotation-due marker on a just-created token
+// Secret and waits for its token.
+func (c *Client) finishTokenSecret(ctx context.Context, s *corev1.Secret, rotateAfter time.Duration) (TokenSecret, error) {
+	ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
+		c.markers.RotationDueAt(): rotationDue(s.CreationTimestamp.Time, rotateAfter),
+	}}})
+	if err != nil {
+		return TokenSecret{}, err
+	}
+	s, err = c.cs.CoreV1().Secrets(ref.Location).Patch(ctx, ref.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	if err != nil {
+		return TokenSecret{}, wrap(err, "recording the rotation-due time of token Secret "+ref.String())
+	}
+	wctx, cancel := context.WithTimeout(ctx, tokenFillTimeout)
 	defer cancel()
 	for len(s.Data[corev1.ServiceAccountTokenKey]) == 0 {
 		select {
 		case <-wctx.Done():
-			// Leave nothing half-made behind.
-			dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer dcancel()
-			_ = c.DeleteTokenSecret(dctx, ref)
-			return TokenSecret{}, fmt.Errorf("the token of Secret %s was not filled in within 60s; is kube-controller-manager's token controller running? The Secret was deleted again", ref)
+			if err := ctx.Err(); err != nil {
+				return TokenSecret{}, fmt.Errorf("waiting for the token of Secret %s: %w", ref, err)
+			}
+			return TokenSecret{}, fmt.Errorf("the token of Secret %s was not filled in within %s; is kube-controller-manager's token controller running?", ref, tokenFillTimeout)
 		case <-time.After(250 * time.Millisecond):
 		}
 		if s, err = c.cs.CoreV1().Secrets(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{}); err != nil {
@@ -180,8 +254,9 @@ func (c *Client) DeleteTokenSecret(ctx context.Context, ref nhi.Ref) error {
 }
 
 // UpdateTokenSecretGovernance rewrites a token Secret's governance
-// annotations and marks it as declared.
-func (c *Client) UpdateTokenSecretGovernance(ctx context.Context, ref nhi.Ref, g nhi.Governance) (TokenSecret, error) {
+// annotations (owner, purpose, expiry, and the rotation-due time from its
+// creation time and rotateAfter) and marks it as declared.
+func (c *Client) UpdateTokenSecretGovernance(ctx context.Context, ref nhi.Ref, g nhi.Governance, rotateAfter time.Duration) (TokenSecret, error) {
 	defer c.tokensChanged()
 	var out TokenSecret
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -200,6 +275,7 @@ func (c *Client) UpdateTokenSecretGovernance(ctx context.Context, ref nhi.Ref, g
 		s.Labels[ManagedByLabel] = ManagedByValue
 		s.Annotations[m.Owner()] = g.Owner
 		s.Annotations[m.Purpose()] = g.Purpose
+		s.Annotations[m.RotationDueAt()] = rotationDue(s.CreationTimestamp.Time, rotateAfter)
 		if g.ExpiresAt.IsZero() {
 			delete(s.Annotations, m.ExpiresAt())
 		} else {

@@ -7,8 +7,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -26,6 +28,7 @@ type tokenValueEphemeralResource struct{ tokenEphemeralResource }
 type tokenValueModel struct {
 	Namespace      types.String `tfsdk:"namespace"`
 	Name           types.String `tfsdk:"name"`
+	UID            types.String `tfsdk:"uid"`
 	ServiceAccount types.String `tfsdk:"service_account"`
 	Token          types.String `tfsdk:"token"`
 }
@@ -38,10 +41,16 @@ func (e *tokenValueEphemeralResource) Schema(_ context.Context, _ ephemeral.Sche
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The value of a token created by the resource `nhi_kubernetes_service_account_token`, read when Terraform needs it " +
 			"and never stored in a plan or in state. Pass it to another provider's configuration or to a write-only argument. " +
-			"Tokens of service accounts that have expired or been disabled are refused.",
+			"Tokens of service accounts that have expired or been disabled are refused. " +
+			"Pass the token resource's `namespace`, `name` and `uid`, so Terraform reads the value only once the token exists.",
 		Attributes: map[string]schema.Attribute{
-			"namespace":       schema.StringAttribute{Required: true, MarkdownDescription: "`namespace` of the `nhi_kubernetes_service_account_token`."},
-			"name":            schema.StringAttribute{Required: true, MarkdownDescription: "`name` of the `nhi_kubernetes_service_account_token`."},
+			"namespace": schema.StringAttribute{Required: true, MarkdownDescription: "`namespace` of the `nhi_kubernetes_service_account_token`."},
+			"name":      schema.StringAttribute{Required: true, MarkdownDescription: "`name` of the `nhi_kubernetes_service_account_token`."},
+			"uid": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "`uid` of the `nhi_kubernetes_service_account_token`. With it, Terraform opens this ephemeral resource only once " +
+					"that token exists (its `uid` is unknown until then), also when the token is being replaced, and the value is refused when " +
+					"the Secret found has another UID (it was deleted and created again).",
+				Validators: []validator.String{UIDValidator("nhi_kubernetes_service_account_token")}},
 			"service_account": schema.StringAttribute{Computed: true, MarkdownDescription: "The service account the token authenticates as."},
 			"token":           schema.StringAttribute{Computed: true, Sensitive: true, MarkdownDescription: "The token."},
 		},
@@ -59,17 +68,40 @@ func (e *tokenValueEphemeralResource) Open(ctx context.Context, req ephemeral.Op
 		return
 	}
 	ref := nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}
+	uid := m.UID.ValueString()
 	t, err := c.GetTokenSecret(ctx, ref)
-	if err != nil {
+	switch {
+	case k8s.IsNotFound(err) && uid == "":
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Token not found",
+			fmt.Sprintf("token Secret %s does not exist. Declare it with nhi_kubernetes_service_account_token and pass that resource's namespace, name and uid:\n\n"+
+				"  namespace = nhi_kubernetes_service_account_token.<name>.namespace\n"+
+				"  name      = nhi_kubernetes_service_account_token.<name>.name\n"+
+				"  uid       = nhi_kubernetes_service_account_token.<name>.uid\n\n"+
+				"Their values are known only once the token exists, so Terraform opens this after the apply has created it.", ref))
+		return
+	case k8s.IsNotFound(err):
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Token not found",
+			fmt.Sprintf("token Secret %s (UID %s) does not exist any more: it was deleted after Terraform learned its UID. Run terraform apply again to create it anew.", ref, uid))
+		return
+	case err != nil:
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Reading the token failed", err.Error())
 		return
-	}
-	if !t.Declared {
+	case uid != "" && t.UID != uid:
+		resp.Diagnostics.AddAttributeError(path.Root("uid"), "Token was replaced",
+			fmt.Sprintf("token Secret %s has UID %s, not %s: it was deleted and created again, so it is not the token this configuration names. "+
+				"Pass the uid of the nhi_kubernetes_service_account_token that declares it, and run terraform apply again.", ref, t.UID, uid))
+		return
+	case !t.Declared:
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Token is not declared",
-			fmt.Sprintf("Secret %s was not created by nhi_kubernetes_service_account_token, so nothing governs it. Declare a token with that resource and read it here.", ref))
+			fmt.Sprintf("Secret %s does not carry the governance of nhi_kubernetes_service_account_token (owner, purpose and rotation due), so nothing governs it. "+
+				"Declare a token with that resource (terraform import adopts this one) and read it here.", ref))
 		return
 	}
-	if !e.eligible(ctx, c, nhi.Ref{Location: ref.Location, Name: t.ServiceAccount}, &resp.Diagnostics) {
+	// Errors about the token's service account are reported on name, the
+	// argument the user wrote: service_account is computed.
+	acct := account{Ref: nhi.Ref{Location: ref.Location, Name: t.ServiceAccount}, At: path.Root("name"),
+		NotFound: fmt.Sprintf("It is the service account of token Secret %s; declare it with nhi_kubernetes_service_account, or remove the token.", ref)}
+	if !e.eligible(ctx, c, acct, &resp.Diagnostics) {
 		return
 	}
 	if exp := t.Governance.ExpiresAt; !exp.IsZero() && !e.pd.Clock.Now().Before(exp) {

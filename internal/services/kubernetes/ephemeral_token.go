@@ -35,6 +35,7 @@ type boundObjectModel struct {
 type tokenModel struct {
 	Namespace   types.String      `tfsdk:"namespace"`
 	Name        types.String      `tfsdk:"service_account"`
+	UID         types.String      `tfsdk:"service_account_uid"`
 	Audiences   []string          `tfsdk:"audiences"`
 	Expiration  types.String      `tfsdk:"expiration"`
 	BoundObject *boundObjectModel `tfsdk:"bound_object"`
@@ -50,12 +51,21 @@ func (e *tokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaReq
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A short-lived token for a declared service account, minted through the TokenRequest API when Terraform " +
 			"needs it. It is never in a plan or in state: use it to configure another provider, or in a write-only argument. " +
-			"A service account that has expired or been disabled gets no token.",
+			"A service account that has expired or been disabled gets no token. " +
+			"In the configuration that declares the service account, pass its `uid` as `service_account_uid`: Terraform then mints the token " +
+			"only after the apply has created the account, so the configuration works in one apply.",
 		Attributes: map[string]schema.Attribute{
 			"namespace": schema.StringAttribute{Required: true, MarkdownDescription: "Namespace of the service account.",
 				Validators: []validator.String{NamespaceValidator()}},
 			"service_account": schema.StringAttribute{Required: true, MarkdownDescription: "Name of a service account declared with `nhi_kubernetes_service_account`.",
 				Validators: []validator.String{ServiceAccountNameValidator()}},
+			"service_account_uid": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "UID of the service account: pass the `uid` of the `nhi_kubernetes_service_account` that declares it. " +
+					"Terraform opens an ephemeral resource during plan as soon as its arguments are known, and a namespace and name are known " +
+					"before the account exists; its `uid` is known only once it exists, so with it Terraform waits for the apply that creates the " +
+					"account, and a configuration that declares the account and uses its token works in one apply. The token is refused when the " +
+					"account found has another UID (it was deleted and created again).",
+				Validators: []validator.String{UIDValidator("nhi_kubernetes_service_account")}},
 			"audiences": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Audiences of the token. Default: the API server's."},
 			"expiration": schema.StringAttribute{Optional: true,
@@ -109,8 +119,18 @@ func (e *tokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 	if c == nil {
 		return
 	}
-	ref := nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}
-	if !e.eligible(ctx, c, ref, &resp.Diagnostics) {
+	acct := account{
+		Ref: nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()},
+		UID: m.UID.ValueString(), At: path.Root("service_account"), UIDAt: path.Root("service_account_uid"),
+		NotFound: "Declare it with nhi_kubernetes_service_account and pass that resource's namespace, name and uid:\n\n" +
+			"  namespace           = nhi_kubernetes_service_account.<name>.namespace\n" +
+			"  service_account     = nhi_kubernetes_service_account.<name>.name\n" +
+			"  service_account_uid = nhi_kubernetes_service_account.<name>.uid\n\n" +
+			"Terraform opens an ephemeral resource during plan as soon as its arguments are known; a namespace and name are known " +
+			"before the account exists, its uid only once it does, so with the uid Terraform opens this after the apply has created the account.",
+	}
+	ref := acct.Ref
+	if !e.eligible(ctx, c, acct, &resp.Diagnostics) {
 		return
 	}
 	tr := k8s.TokenRequest{Audiences: m.Audiences, Expiration: exp}
@@ -127,28 +147,53 @@ func (e *tokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
 }
 
-// eligible refuses tokens to service accounts that are undeclared, disabled
-// or expired (as of the provider's evaluation time).
-func (e *tokenEphemeralResource) eligible(ctx context.Context, c *k8s.Client, ref nhi.Ref, diags *diag.Diagnostics) bool {
+// account is the service account a token is asked for, as the user wrote it.
+type account struct {
+	Ref nhi.Ref
+	// UID is the UID the configuration expects, or "" when not given.
+	UID string
+	// At is the attribute the user wrote that names the account; errors
+	// about the account are reported there.
+	At path.Path
+	// UIDAt is the attribute holding UID.
+	UIDAt path.Path
+	// NotFound is the fix offered when the account does not exist and no
+	// UID was given.
+	NotFound string
+}
+
+// eligible refuses tokens to service accounts that are missing, replaced,
+// undeclared, disabled or expired (as of the provider's evaluation time).
+func (e *tokenEphemeralResource) eligible(ctx context.Context, c *k8s.Client, a account, diags *diag.Diagnostics) bool {
+	ref := a.Ref
 	id, err := c.Get(ctx, ref)
 	switch {
+	case errors.Is(err, nhi.ErrNotFound) && a.UID == "":
+		diags.AddAttributeError(a.At, "Service account not found",
+			fmt.Sprintf("service account %s does not exist. %s", ref, a.NotFound))
+		return false
 	case errors.Is(err, nhi.ErrNotFound):
-		diags.AddAttributeError(path.Root("service_account"), "Service account not found",
-			fmt.Sprintf("service account %s does not exist. Declare it with nhi_kubernetes_service_account and reference that resource's namespace and name.", ref))
+		diags.AddAttributeError(a.At, "Service account not found",
+			fmt.Sprintf("service account %s (UID %s) does not exist any more: it was deleted after Terraform learned its UID. Run terraform apply again to declare it anew.", ref, a.UID))
 		return false
 	case err != nil:
-		diags.AddError("Reading the service account failed", err.Error())
+		diags.AddAttributeError(a.At, "Reading the service account failed", err.Error())
+		return false
+	case a.UID != "" && id.ID != a.UID:
+		diags.AddAttributeError(a.UIDAt, "Service account was replaced",
+			fmt.Sprintf("service account %s has UID %s, not %s: it was deleted and created again, so it is not the account this configuration names. "+
+				"Pass the uid of the nhi_kubernetes_service_account that declares it, and run terraform apply again.", ref, id.ID, a.UID))
 		return false
 	case !id.Declared:
-		diags.AddAttributeError(path.Root("service_account"), "Service account is not declared",
+		diags.AddAttributeError(a.At, "Service account is not declared",
 			fmt.Sprintf("service account %s has no owner, purpose or expiry: it is not declared with nhi_kubernetes_service_account, so it gets no token. Declare it (terraform import adopts it).", ref))
 		return false
 	case id.Disabled:
-		diags.AddAttributeError(path.Root("service_account"), "Service account is disabled",
+		diags.AddAttributeError(a.At, "Service account is disabled",
 			fmt.Sprintf("service account %s was disabled on expiry, so it gets no token. Extend its expires_at in a reviewed change to re-enable it.", ref))
 		return false
 	case !id.Governance.ExpiresAt.IsZero() && !e.pd.Clock.Now().Before(id.Governance.ExpiresAt):
-		diags.AddAttributeError(path.Root("service_account"), "Service account has expired",
+		diags.AddAttributeError(a.At, "Service account has expired",
 			fmt.Sprintf("service account %s expired at %s, so it gets no token. Extend its expires_at in a reviewed change if it is still needed.", ref, nhi.FormatTime(id.Governance.ExpiresAt)))
 		return false
 	}

@@ -281,6 +281,13 @@ func (r *serviceAccountResource) Create(ctx context.Context, req resource.Create
 	id, err := c.Create(ctx, spec)
 	if err != nil {
 		resp.Diagnostics.AddError("Creating the "+plan.subject()+" failed", err.Error())
+		if id.ID != "" {
+			// It exists and could not be removed again: record it, so
+			// Terraform tracks (and replaces) it instead of failing the next
+			// apply with "already exists".
+			r.setState(ctx, &plan, id, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
 		return
 	}
 	// A token Secret can name an account before it exists.
@@ -324,7 +331,8 @@ func (r *serviceAccountResource) Update(ctx context.Context, req resource.Update
 	var id nhi.Identity
 	var err error
 	if plan.Status.ValueString() == string(nhi.StatusDisabled) {
-		id, err = c.Disable(ctx, spec)
+		// The disable is stamped with the instant that decided it.
+		id, err = c.Disable(ctx, spec, r.pd.Clock.Now())
 	} else {
 		id, err = c.Update(ctx, spec)
 	}

@@ -187,11 +187,22 @@ func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	period := r.period(&m, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	t, err := c.CreateTokenSecret(ctx, k8s.TokenSecretSpec{
 		ServiceAccount: nhi.Ref{Location: m.Namespace.ValueString(), Name: m.ServiceAccount.ValueString()}, Governance: g,
+		RotateAfter: period,
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Creating the token failed", err.Error())
+		if t.Ref.Name != "" {
+			// The Secret exists and could not be deleted again: record it,
+			// so Terraform tracks (and replaces) it instead of losing it.
+			r.setComputed(&m, t, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+		}
 		return
 	}
 	r.setComputed(&m, t, &resp.Diagnostics)
@@ -223,6 +234,15 @@ func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		m.ExpiresAt = framework.ExpiryValue{StringValue: types.StringNull()}
 	}
 	r.setComputed(&m, t, &resp.Diagnostics)
+	// Record the rotation-due marker as found, so a Secret that lacks it (and
+	// so counts as a legacy token) or carries another plans an update that
+	// writes it again.
+	switch {
+	case !t.RotationDueAt.IsZero():
+		m.RotationDueAt = types.StringValue(nhi.FormatTime(t.RotationDueAt))
+	case !t.Declared:
+		m.RotationDueAt = types.StringNull()
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -234,7 +254,11 @@ func (r *tokenResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	t, err := c.UpdateTokenSecretGovernance(ctx, m.ref(), g)
+	period := r.period(&m, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	t, err := c.UpdateTokenSecretGovernance(ctx, m.ref(), g, period)
 	if err != nil {
 		resp.Diagnostics.AddError("Updating the token failed", err.Error())
 		return
