@@ -50,18 +50,43 @@ type Source struct {
 	Location *Location
 }
 
-// Declaration is an identity declared in Terraform state.
+// Declaration is an identity, or a credential, declared in Terraform
+// state.
+//
+// State names no source, so a declaration is matched to what the sources
+// found by what the state recorded: one with a UID (the Kubernetes uid or
+// IAM unique_id the provider wrote into state) is the one identity with that
+// UID, in whichever source it is; one without a UID (a hand-written state,
+// or an identity whose system gives none) matches an identity of its system
+// with the same reference in any source. Two clusters or AWS accounts that
+// each have "ci/deployer" are therefore told apart whenever the state
+// records UIDs, as the provider's resources do.
 type Declaration struct {
 	Address string
 	System  string
-	Kind    string // nhi.Kind*
-	ID      string // the identity's reference: "namespace/name", "user/name"
+	// Kind is an nhi.Kind* for an identity, or nhi.CredentialLegacyToken
+	// for a governed token Secret (nhi_kubernetes_service_account_token).
+	Kind string
+	// ID is the identity's reference ("namespace/name", "user/name"), or
+	// the credential's ID ("namespace/secret-name").
+	ID string
+	// UID is the system's stable identifier as recorded in state; empty
+	// when the state has none.
+	UID string
 }
+
+// IsCredential reports whether the declaration is of a credential rather
+// than an identity.
+func (d Declaration) IsCredential() bool { return d.Kind == nhi.CredentialLegacyToken }
 
 // Exception is a reviewed, time-boxed decision to accept findings.
 type Exception struct {
 	ID       string
 	Identity string // glob over the identity ID ("namespace/name")
+	// Source and System, when set, limit the exception to the identities
+	// of that source or system; empty matches any.
+	Source   string
+	System   string
 	Rules    []string
 	Reason   string
 	Ticket   string
@@ -83,7 +108,9 @@ type Input struct {
 	Owners     OwnerDirectory // nil: only a missing owner is flagged
 	Exceptions []Exception
 	// StateGiven enables NHI002 and NHI012.
-	StateGiven   bool
+	StateGiven bool
+	// Declarations are what the given states declare; see Declaration for
+	// how they are matched to the sources.
 	Declarations []Declaration
 	// ResourceLocations maps "system:id" to the resource block declaring it.
 	ResourceLocations map[string]Location
@@ -152,8 +179,8 @@ type ExcludedIdentity struct {
 // Evaluate applies every rule to the input.
 func Evaluate(in Input) Report {
 	r := Report{Complete: true, EvaluatedAt: in.Now.UTC()}
-	e := evaluator{in: in, report: &r}
-	seen := map[string]bool{} // "system:id" present in some source
+	e := evaluator{in: in, report: &r, state: indexState(in.Declarations)}
+	seen := newFound()
 	for _, src := range in.Sources {
 		st := SourceStatus{Name: src.Name, System: src.System, Complete: src.Err == nil, Identities: len(src.Identities)}
 		if src.Err != nil {
@@ -162,7 +189,7 @@ func Evaluate(in Input) Report {
 		}
 		r.Sources = append(r.Sources, st)
 		for _, id := range src.Identities {
-			seen[id.System+":"+id.Ref.String()] = true
+			seen.add(src.Name, id)
 			ref := e.ref(src, id)
 			if !id.Declared {
 				if reason := defaultExclusion(id); reason != "" {
@@ -187,6 +214,7 @@ func Evaluate(in Input) Report {
 type evaluator struct {
 	in     Input
 	report *Report
+	state  stateIndex
 	// srcLoc is the source block of the identity being evaluated, the
 	// fallback location of its findings.
 	srcLoc *Location
@@ -311,6 +339,11 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 		switch {
 		case c.Kind == nhi.CredentialLegacyToken && !c.Declared:
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a legacy token Secret %s that never expires", kindName(id.Kind), ref.ID, c.ID), locOr(loc, id.Declared))
+		case c.Kind == nhi.CredentialLegacyToken && e.in.StateGiven && !e.state.credentials[stateKey(id.System, c.Kind, c.ID)]:
+			// The markers say the provider manages it, but no state does:
+			// markers anyone can write do not make a token governed.
+			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a legacy token Secret %s that never expires: it carries the provider's markers but is in none of the given Terraform states",
+				kindName(id.Kind), ref.ID, c.ID), locOr(loc, id.Declared))
 		case pol.MaxCredentialAge > 0 && !c.CreatedAt.IsZero() && now.Sub(c.CreatedAt) > pol.MaxCredentialAge:
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has %s %s created %s ago, older than max_credential_age %s",
 				kindName(id.Kind), ref.ID, credentialName(c.Kind), c.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.MaxCredentialAge)), locOr(loc, id.Declared))
@@ -354,8 +387,12 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			e.add(RuleReused, "", ref, "", fmt.Sprintf("%s %s is used by %d workloads: %s", kindName(id.Kind), ref.ID, len(id.UsedBy), strings.Join(id.UsedBy, ", ")), locOr(loc, id.Declared))
 		}
 	}
-	if id.Declared && e.in.StateGiven && !e.declaredInState(id) {
-		e.add(RuleOrphanedDeclaration, "", ref, "", fmt.Sprintf("%s %s carries the managed marker but is in none of the given Terraform states", kindName(id.Kind), ref.ID), loc)
+	if id.Declared && e.in.StateGiven && !e.state.declares(id) {
+		msg := fmt.Sprintf("%s %s carries the managed marker but is in none of the given Terraform states", kindName(id.Kind), ref.ID)
+		if d, ok := e.state.sameRef(id); ok {
+			msg += fmt.Sprintf(" (%s declares a %s of that name with uid %s, and this one has uid %s: another object, in another source or recreated out of band)", d.Address, kindName(d.Kind), d.UID, id.ID)
+		}
+		e.add(RuleOrphanedDeclaration, "", ref, "", msg, loc)
 	}
 }
 
@@ -368,9 +405,89 @@ func locOr(loc *Location, declared bool) *Location {
 	return loc
 }
 
-func (e *evaluator) declaredInState(id nhi.Identity) bool {
-	for _, d := range e.in.Declarations {
-		if d.System == id.System && d.ID == id.Ref.String() {
+func stateKey(parts ...string) string { return strings.Join(parts, "\x00") }
+
+// stateIndex answers "does a state declare this?" in constant time; see
+// Declaration for the matching rule.
+type stateIndex struct {
+	byUID map[string]bool // system, UID: identity declarations with a UID
+	// byRefNoUID holds identity declarations without a UID: they match by
+	// reference in any source of their system.
+	byRefNoUID map[string]bool
+	// byRef holds every identity declaration by reference, for identities
+	// whose system gives no ID, and for messages.
+	byRef       map[string]Declaration
+	credentials map[string]bool // system, kind, credential ID
+}
+
+func indexState(decls []Declaration) stateIndex {
+	ix := stateIndex{byUID: map[string]bool{}, byRefNoUID: map[string]bool{}, byRef: map[string]Declaration{}, credentials: map[string]bool{}}
+	for _, d := range decls {
+		switch {
+		case d.IsCredential():
+			ix.credentials[stateKey(d.System, d.Kind, d.ID)] = true
+			continue
+		case d.UID != "":
+			ix.byUID[stateKey(d.System, d.UID)] = true
+		default:
+			ix.byRefNoUID[stateKey(d.System, d.ID)] = true
+		}
+		if _, dup := ix.byRef[stateKey(d.System, d.ID)]; !dup {
+			ix.byRef[stateKey(d.System, d.ID)] = d
+		}
+	}
+	return ix
+}
+
+// declares reports whether some state declares the identity.
+func (ix stateIndex) declares(id nhi.Identity) bool {
+	ref := stateKey(id.System, id.Ref.String())
+	if id.ID == "" {
+		_, ok := ix.byRef[ref]
+		return ok
+	}
+	return ix.byUID[stateKey(id.System, id.ID)] || ix.byRefNoUID[ref]
+}
+
+// sameRef returns a declaration with the identity's reference but another
+// UID, to explain an NHI012.
+func (ix stateIndex) sameRef(id nhi.Identity) (Declaration, bool) {
+	d, ok := ix.byRef[stateKey(id.System, id.Ref.String())]
+	return d, ok && d.UID != "" && id.ID != "" && d.UID != id.ID
+}
+
+// found indexes what the sources found, by source as well as by system, so
+// identities of two sources with the same reference stay apart.
+type found struct {
+	byUID map[string]bool // system, ID
+	// byRef lists, per system and reference, the sources that have such an
+	// identity and its ID there.
+	byRef map[string][]foundAt
+}
+
+type foundAt struct{ source, id string }
+
+func newFound() found { return found{byUID: map[string]bool{}, byRef: map[string][]foundAt{}} }
+
+func (f found) add(source string, id nhi.Identity) {
+	if id.ID != "" {
+		f.byUID[stateKey(id.System, id.ID)] = true
+	}
+	k := stateKey(id.System, id.Ref.String())
+	f.byRef[k] = append(f.byRef[k], foundAt{source, id.ID})
+}
+
+// has reports whether some source has the declared identity.
+func (f found) has(d Declaration) bool {
+	at := f.byRef[stateKey(d.System, d.ID)]
+	if d.UID == "" {
+		return len(at) > 0
+	}
+	if f.byUID[stateKey(d.System, d.UID)] {
+		return true
+	}
+	for _, a := range at {
+		if a.id == "" { // the system gave no ID: the reference decides
 			return true
 		}
 	}
@@ -379,32 +496,39 @@ func (e *evaluator) declaredInState(id nhi.Identity) bool {
 
 // missing reports declarations that no complete source that covers them
 // has found. A declaration outside every scanned location is not judged.
-func (e *evaluator) missing(seen map[string]bool) {
+func (e *evaluator) missing(seen found) {
 	for _, d := range e.in.Declarations {
-		if seen[d.System+":"+d.ID] {
+		if d.IsCredential() || seen.has(d) {
 			continue
 		}
-		covered := false
-		var by Source
+		var by []Source
 		for _, src := range e.in.Sources {
-			if src.System != d.System || src.Err != nil {
-				continue
-			}
-			if covers(src.Locations, d.ID) {
-				covered, by = true, src
-				break
+			if src.System == d.System && src.Err == nil && covers(src.Locations, d.ID) {
+				by = append(by, src)
 			}
 		}
-		if !covered {
+		if len(by) == 0 {
 			continue
 		}
 		name := d.ID
 		if i := strings.LastIndex(name, "/"); i >= 0 {
 			name = name[i+1:]
 		}
-		ref := IdentityRef{System: d.System, Source: by.Name, Kind: d.Kind, ID: d.ID, Name: name}
-		e.srcLoc = by.Location
-		e.add(RuleMissing, "", ref, "", fmt.Sprintf("%s is declared in Terraform state as %s but does not exist in source %q", d.ID, d.Address, by.Name), nil)
+		ref := IdentityRef{System: d.System, Source: by[0].Name, Kind: d.Kind, ID: d.ID, Name: name}
+		e.srcLoc = by[0].Location
+		where := fmt.Sprintf("source %q", by[0].Name)
+		if len(by) > 1 {
+			names := make([]string, len(by))
+			for i, s := range by {
+				names[i] = fmt.Sprintf("%q", s.Name)
+			}
+			where = "any of the sources " + strings.Join(names, ", ")
+		}
+		msg := fmt.Sprintf("%s is declared in Terraform state as %s but does not exist in %s", d.ID, d.Address, where)
+		if at := seen.byRef[stateKey(d.System, d.ID)]; len(at) > 0 {
+			msg += fmt.Sprintf(" (source %q has a %s of that name with uid %s, but the state records uid %s: another object)", at[0].source, kindName(d.Kind), at[0].id, d.UID)
+		}
+		e.add(RuleMissing, "", ref, "", msg, nil)
 	}
 }
 
@@ -435,6 +559,9 @@ func (e *evaluator) exceptions() {
 		for i := range e.report.Findings {
 			f := &e.report.Findings[i]
 			if f.Suppressed != nil || f.RuleID == RuleExceptionExpired || !contains(ex.Rules, f.RuleID) {
+				continue
+			}
+			if (ex.System != "" && ex.System != f.Identity.System) || (ex.Source != "" && ex.Source != f.Identity.Source) {
 				continue
 			}
 			if ok, _ := path.Match(ex.Identity, f.Identity.ID); ok {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -75,8 +76,15 @@ var ownersSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "fil
 
 var exceptionSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "identity", Required: true}, {Name: "rules", Required: true}, {Name: "reason", Required: true},
-	{Name: "ticket"}, {Name: "expires", Required: true},
+	{Name: "ticket"}, {Name: "expires", Required: true}, {Name: "source"}, {Name: "system"},
 }}
+
+// exceptionScope is where an exception's source and system attributes
+// are, checked once every source block is known.
+type exceptionScope struct {
+	index                 int
+	sourceRange, sysRange *hcl.Range
+}
 
 // ParseConfig parses a drift configuration. Relative paths in it are
 // resolved against the file's directory.
@@ -92,6 +100,7 @@ func ParseConfig(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	p := parser{}
 	seenSource := map[string]hcl.Range{}
 	seenException := map[string]hcl.Range{}
+	var scopes []exceptionScope
 	policySeen, ownersSeen := false, false
 	for _, b := range content.Blocks {
 		switch b.Type {
@@ -133,11 +142,14 @@ func ParseConfig(filename string, src []byte) (*Config, hcl.Diagnostics) {
 				continue
 			}
 			seenException[b.Labels[0]] = b.DefRange
-			if ex, ok := p.exception(b); ok {
+			if ex, sc, ok := p.exception(b); ok {
+				sc.index = len(cfg.Exceptions)
 				cfg.Exceptions = append(cfg.Exceptions, ex)
+				scopes = append(scopes, sc)
 			}
 		}
 	}
+	p.exceptionScopes(cfg, scopes)
 	diags = append(diags, p.diags...)
 	if len(cfg.Sources) == 0 && !diags.HasErrors() {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No sources",
@@ -304,8 +316,9 @@ func (p *parser) policy(b *hcl.Block, pol *drift.Policy) {
 	}
 }
 
-func (p *parser) exception(b *hcl.Block) (drift.Exception, bool) {
+func (p *parser) exception(b *hcl.Block) (drift.Exception, exceptionScope, bool) {
 	ex := drift.Exception{ID: b.Labels[0]}
+	var sc exceptionScope
 	l := loc(b.DefRange)
 	ex.Location = &l
 	attrs := p.attrs(b, exceptionSchema)
@@ -325,7 +338,8 @@ func (p *parser) exception(b *hcl.Block) (drift.Exception, bool) {
 			}
 			for _, r := range v {
 				if _, known := drift.RuleByID(r); !known {
-					p.errorf(a.Expr.Range(), "Unknown rule", "rules: %q is not a rule ID; rules are NHI001 to NHI012 (docs/guides/drift-rules.md).", r)
+					p.errorf(a.Expr.Range(), "Unknown rule", "rules: %q is not a rule ID; rules are %s to %s (docs/guides/drift-rules.md).",
+						r, drift.Catalog[0].ID, drift.Catalog[len(drift.Catalog)-1].ID)
 				}
 			}
 			ex.Rules = v
@@ -342,6 +356,19 @@ func (p *parser) exception(b *hcl.Block) (drift.Exception, bool) {
 	if a, ok := attrs["ticket"]; ok {
 		ex.Ticket, _ = p.str(a)
 	}
+	if a, ok := attrs["source"]; ok {
+		if v, ok := p.str(a); ok {
+			ex.Source, sc.sourceRange = v, a.Expr.Range().Ptr()
+		}
+	}
+	if a, ok := attrs["system"]; ok {
+		if v, ok := p.str(a); ok {
+			if v != nhi.SystemKubernetes && v != nhi.SystemAWS {
+				p.errorf(a.Expr.Range(), "Unknown system", "system %q is not a system the reporter scans; use %q or %q, or leave system out to match every system.", v, nhi.SystemKubernetes, nhi.SystemAWS)
+			}
+			ex.System, sc.sysRange = v, a.Expr.Range().Ptr()
+		}
+	}
 	if a, ok := attrs["expires"]; ok {
 		if v, ok := p.str(a); ok {
 			t, err := nhi.ParseExpiry(v)
@@ -351,7 +378,34 @@ func (p *parser) exception(b *hcl.Block) (drift.Exception, bool) {
 			ex.Expires = t
 		}
 	}
-	return ex, len(p.diags.Errs()) == before
+	return ex, sc, len(p.diags.Errs()) == before
+}
+
+// exceptionScopes checks that an exception's source names a source block
+// of the file, and that its system, when both are given, is that source's.
+func (p *parser) exceptionScopes(cfg *Config, scopes []exceptionScope) {
+	types := map[string][]string{} // source name: its types (one, unless two types share a name)
+	var names []string
+	for _, s := range cfg.Sources {
+		if len(types[s.Name]) == 0 {
+			names = append(names, fmt.Sprintf("%q", s.Name))
+		}
+		types[s.Name] = append(types[s.Name], s.Type)
+	}
+	for _, sc := range scopes {
+		ex := cfg.Exceptions[sc.index]
+		if sc.sourceRange == nil {
+			continue
+		}
+		typs, ok := types[ex.Source]
+		switch {
+		case !ok:
+			p.errorf(*sc.sourceRange, "Unknown source", "source %q names no source block of this file; use the second label of one (%s), or leave source out to match every source.",
+				ex.Source, strings.Join(names, ", "))
+		case ex.System != "" && !slices.Contains(typs, ex.System):
+			p.errorf(*sc.sysRange, "Source and system disagree", "source %q is a %q source, so system %q would match nothing; remove system, or set it to %q.", ex.Source, typs[0], ex.System, typs[0])
+		}
+	}
 }
 
 func loc(r hcl.Range) drift.Location {

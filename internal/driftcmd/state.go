@@ -23,11 +23,45 @@ type resourceKind struct {
 	System, Kind, Location string
 }
 
-// resourceSystems maps the provider's resource types to what they declare.
+// resourceSystems maps the provider's resource types to the identities they
+// declare.
 var resourceSystems = map[string]resourceKind{
 	"nhi_kubernetes_service_account": {nhi.SystemKubernetes, nhi.KindServiceAccount, ""},
 	"nhi_aws_iam_user":               {nhi.SystemAWS, nhi.KindIAMUser, "user"},
 	"nhi_aws_iam_role":               {nhi.SystemAWS, nhi.KindIAMRole, "role"},
+}
+
+// credentialResources maps the provider's resource types that declare a
+// credential: the governed token Secret, whose id ("namespace/name" of the
+// Secret) is the credential's ID in a scan.
+var credentialResources = map[string]resourceKind{
+	"nhi_kubernetes_service_account_token": {nhi.SystemKubernetes, nhi.CredentialLegacyToken, ""},
+}
+
+// stateAttributes are the attributes a declaration is read from: id, and
+// the system's stable identifier, which tells identities of the same name
+// in two clusters or accounts apart (see drift.Declaration).
+type stateAttributes struct {
+	ID       string `json:"id"`
+	UID      string `json:"uid"`       // Kubernetes resources
+	UniqueID string `json:"unique_id"` // IAM users and roles
+}
+
+// declaration turns one managed resource instance into a declaration;
+// false for resources that declare nothing.
+func declaration(typ, mode, addr string, a stateAttributes) (drift.Declaration, bool) {
+	sys, ok := resourceSystems[typ]
+	if !ok {
+		sys, ok = credentialResources[typ]
+	}
+	if !ok || mode != "managed" || a.ID == "" {
+		return drift.Declaration{}, false
+	}
+	uid := a.UID
+	if sys.System == nhi.SystemAWS {
+		uid = a.UniqueID
+	}
+	return drift.Declaration{Address: addr, System: sys.System, Kind: sys.Kind, ID: a.ID, UID: uid}, true
 }
 
 // ParseState extracts the identities declared in a Terraform state file
@@ -62,9 +96,7 @@ func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
 		Name      string `json:"name"`
 		Instances []struct {
 			IndexKey   json.RawMessage `json:"index_key"`
-			Attributes struct {
-				ID string `json:"id"`
-			} `json:"attributes"`
+			Attributes stateAttributes `json:"attributes"`
 		} `json:"instances"`
 	}
 	if len(raw) > 0 {
@@ -74,10 +106,6 @@ func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
 	}
 	var out []drift.Declaration
 	for _, r := range rs {
-		sys, ok := resourceSystems[r.Type]
-		if r.Mode != "managed" || !ok {
-			continue
-		}
 		base := r.Type + "." + r.Name
 		if r.Module != "" {
 			base = r.Module + "." + base
@@ -87,8 +115,8 @@ func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
 			if len(in.IndexKey) > 0 && string(in.IndexKey) != "null" {
 				addr += "[" + string(in.IndexKey) + "]"
 			}
-			if in.Attributes.ID != "" {
-				out = append(out, drift.Declaration{Address: addr, System: sys.System, Kind: sys.Kind, ID: in.Attributes.ID})
+			if d, ok := declaration(r.Type, r.Mode, addr, in.Attributes); ok {
+				out = append(out, d)
 			}
 		}
 	}
@@ -97,12 +125,10 @@ func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
 
 type showModule struct {
 	Resources []struct {
-		Address string `json:"address"`
-		Mode    string `json:"mode"`
-		Type    string `json:"type"`
-		Values  struct {
-			ID string `json:"id"`
-		} `json:"values"`
+		Address string          `json:"address"`
+		Mode    string          `json:"mode"`
+		Type    string          `json:"type"`
+		Values  stateAttributes `json:"values"`
 	} `json:"resources"`
 	ChildModules []showModule `json:"child_modules"`
 }
@@ -123,8 +149,8 @@ func parseShowJSON(raw json.RawMessage) ([]drift.Declaration, error) {
 			return fmt.Errorf("terraform show -json: modules nested more than 100 deep")
 		}
 		for _, r := range m.Resources {
-			if sys, ok := resourceSystems[r.Type]; ok && r.Mode == "managed" && r.Values.ID != "" {
-				out = append(out, drift.Declaration{Address: r.Address, System: sys.System, Kind: sys.Kind, ID: r.Values.ID})
+			if d, ok := declaration(r.Type, r.Mode, r.Address, r.Values); ok {
+				out = append(out, d)
 			}
 		}
 		for _, c := range m.ChildModules {
@@ -219,6 +245,9 @@ func resourceLocations(res []ConfigResource, decls []drift.Declaration) map[stri
 		}
 	}
 	for _, d := range decls {
+		if d.IsCredential() {
+			continue // findings are about identities; a token's is its service account's
+		}
 		// Instances of counted or for_each resources, and resources in
 		// modules, point at the block of their base address when it is in
 		// the given directory.
