@@ -22,6 +22,7 @@ policy {
   privileged_scopes = [
     "clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin",
     "policy:arn:aws*:iam::aws:policy/AdministratorAccess",
+    "policy:arn:aws:iam::123456789012:policy/admin/*", # "*" crosses "/": every policy under the path /admin/
   ]
   forbidden_scopes   = ["clusterrole:*@kube-system"]
 }
@@ -32,6 +33,8 @@ owners {
 
 exception "nightly-report-reuse" {
   identity = "reports/nightly"
+  source   = "prod"       # optional: only identities of this source (default: every source)
+  system   = "kubernetes" # optional: only this system's identities, so "user/*" spares a namespace "user"
   rules    = ["NHI010"]
   reason   = "The report's web view and its CronJob are one product."
   ticket   = "SEC-142"

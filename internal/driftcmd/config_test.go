@@ -21,7 +21,7 @@ func TestExampleConfigParses(t *testing.T) {
 	}
 	if len(cfg.Sources) != 2 || cfg.Sources[0].Context != "prod" || cfg.Sources[1].Type != "aws" || cfg.Sources[1].Profile != "audit" ||
 		cfg.Sources[1].AssumeRole != "arn:aws:iam::123456789012:role/nhi-drift-reader" || cfg.Policy.StaleAfter != 45*24*time.Hour ||
-		len(cfg.Exceptions) != 1 || cfg.Exceptions[0].Ticket != "SEC-142" || filepath.Base(cfg.OwnersFile) != "owners.txt" {
+		len(cfg.Exceptions) != 1 || cfg.Exceptions[0].Ticket != "SEC-142" || cfg.Exceptions[0].Source != "prod" || cfg.Exceptions[0].System != "kubernetes" || filepath.Base(cfg.OwnersFile) != "owners.txt" {
 		t.Errorf("parsed %+v", cfg)
 	}
 	o, err := LoadOwners(cfg.OwnersFile)
