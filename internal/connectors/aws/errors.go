@@ -27,9 +27,28 @@ func apiCode(err error) string {
 	return ""
 }
 
-// IsNotFound reports whether err means the entity does not exist.
+// IsNotFound reports whether err means the entity does not exist. A failed
+// read of a policy or group that an identity holds is never "not found"
+// for the identity.
 func IsNotFound(err error) bool {
+	var g *grantReadError
+	if errors.As(err, &g) {
+		return false
+	}
 	return err != nil && (errors.Is(err, nhi.ErrNotFound) || apiCode(err) == "NoSuchEntity")
+}
+
+// grantReadError is a failed read of a managed policy or group that an
+// identity holds. Even NoSuchEntity (the policy or group changed while it
+// was read) leaves the scan incomplete; it does not mean the identity is
+// gone.
+type grantReadError struct{ err error }
+
+func (e *grantReadError) Error() string { return e.err.Error() }
+func (e *grantReadError) Unwrap() error { return e.err }
+
+func grantReadFailed(err error, doing string) error {
+	return &grantReadError{err: wrap(err, doing)}
 }
 
 // wrap adds what was being done and a sentinel for the error classes callers

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/nhi-ops/terraform-provider-nhi/internal/cleanup"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -44,10 +45,16 @@ func (g grants) scopes() []string {
 
 // wildcard lists the scopes whose document allows every action on every
 // resource. Managed policy documents are looked up once per ARN in cache.
-func (c *Client) wildcard(ctx context.Context, g grants, cache *policyCache) []string {
+// A policy or group it cannot read is an error: a scan that guessed "not a
+// wildcard" would report complete on partial data.
+func (c *Client) wildcard(ctx context.Context, g grants, cache *policyCache) ([]string, error) {
 	var out []string
 	for _, a := range g.attached {
-		if cache.grantsEverything(ctx, c, a) {
+		ok, err := cache.grantsEverything(ctx, c, a)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			out = append(out, "policy:"+a)
 		}
 	}
@@ -57,11 +64,15 @@ func (c *Client) wildcard(ctx context.Context, g grants, cache *policyCache) []s
 		}
 	}
 	for _, n := range g.groups {
-		if cache.groupGrantsEverything(ctx, c, n) {
+		ok, err := cache.groupGrantsEverything(ctx, c, n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			out = append(out, "group:"+n)
 		}
 	}
-	return nhi.SortedUnique(out)
+	return nhi.SortedUnique(out), nil
 }
 
 func (c *Client) readGrants(ctx context.Context, e entity) (grants, error) {
@@ -238,21 +249,36 @@ func createFailed(err error, noun, name string) error {
 	return err
 }
 
+// ErrNotReadBack is wrapped when an entity was created and given its
+// grants, but reading it back failed (IAM unreachable, the apply cancelled,
+// the entity not yet visible). The entity exists: the Details returned with
+// it hold what the create answer and the spec say, so the caller records it
+// rather than orphaning it, and the next read refreshes it.
+var ErrNotReadBack = errors.New("created, but reading it back failed")
+
 // finishCreate gives a just-created entity its declared grants and reads it
-// back. When granting fails the entity is deleted again, so nothing
-// half-made is left.
-func (c *Client) finishCreate(ctx context.Context, e entity, want grants,
+// back. When granting fails the entity is deleted again, with a cleanup
+// context that survives the cancellation of ctx, so nothing half-made is
+// left. When only the read-back fails, made (the entity as the create
+// answer described it) is returned with the declared grants and an error
+// wrapping ErrNotReadBack.
+func (c *Client) finishCreate(ctx context.Context, e entity, want grants, made Details,
 	del func(context.Context, string) error, get func(context.Context, string) (Details, error)) (Details, error) {
 	noun := "IAM " + e.kind()
 	if err := c.reconcileGrants(ctx, e, want); err != nil {
-		if derr := del(ctx, e.name()); derr != nil {
+		if derr := cleanup.Do(ctx, func(cctx context.Context) error { return del(cctx, e.name()) }); derr != nil {
 			return Details{}, fmt.Errorf("%w; removing the half-created %s failed too: %v (delete %s %s by hand)", err, e.kind(), derr, noun, e.name())
 		}
 		return Details{}, fmt.Errorf("%w (the %s was deleted again; nothing was left behind)", err, e.kind())
 	}
 	var d Details
 	err := c.untilVisible(ctx, func() (gerr error) { d, gerr = get(ctx, e.name()); return gerr })
-	return d, err
+	if err != nil {
+		made.EffectiveScopes = want.scopes()
+		made.InlinePolicies = want.inline
+		return made, fmt.Errorf("%s %s was %w: %w", noun, e.name(), ErrNotReadBack, err)
+	}
+	return d, nil
 }
 
 // readGoverned fills what users and roles share: governance from the tags
@@ -273,7 +299,9 @@ func (c *Client) readGoverned(ctx context.Context, e entity, tags []types.Tag, d
 	d.InlinePolicies = g.inline
 	d.EffectiveScopes = g.scopes()
 	if cache != nil {
-		d.WildcardScopes = c.wildcard(ctx, g, cache)
+		if d.WildcardScopes, err = c.wildcard(ctx, g, cache); err != nil {
+			return fmt.Errorf("%s %s: %w", e.kind(), e.name(), err)
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -187,40 +188,58 @@ func (c *Client) Scan(ctx context.Context, locations []string) ([]nhi.Identity, 
 	return out, nil
 }
 
-// policyCache remembers, per managed policy ARN, whether its default
-// version grants everything, for the length of one scan.
+// policyCache remembers, per managed policy ARN and per group, whether it
+// grants everything, for the length of one scan. Only answers are
+// remembered: a read that failed fails the scan, and is never taken for
+// "does not grant everything".
 type policyCache struct {
 	mu   sync.Mutex
 	docs map[string]bool
 }
 
-func (p *policyCache) grantsEverything(ctx context.Context, c *Client, arn string) bool {
+func (p *policyCache) get(key string) (v, ok bool) {
 	p.mu.Lock()
-	v, ok := p.docs[arn]
-	p.mu.Unlock()
-	if ok {
-		return v
+	defer p.mu.Unlock()
+	v, ok = p.docs[key]
+	return v, ok
+}
+
+func (p *policyCache) put(key string, v bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.docs[key] = v
+}
+
+func (p *policyCache) grantsEverything(ctx context.Context, c *Client, arn string) (bool, error) {
+	if v, ok := p.get(arn); ok {
+		return v, nil
 	}
-	v = c.managedPolicyGrantsEverything(ctx, arn)
-	p.mu.Lock()
-	p.docs[arn] = v
-	p.mu.Unlock()
-	return v
+	v, err := c.managedPolicyGrantsEverything(ctx, arn)
+	if err != nil {
+		return false, err
+	}
+	p.put(arn, v)
+	return v, nil
 }
 
 // managedPolicyGrantsEverything reads a managed policy's default version.
-// A policy it cannot read counts as not granting everything; the drift
-// rules still flag AdministratorAccess by name (privileged_scopes).
-func (c *Client) managedPolicyGrantsEverything(ctx context.Context, arn string) bool {
+func (c *Client) managedPolicyGrantsEverything(ctx context.Context, arn string) (bool, error) {
 	pol, err := c.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-	if err != nil || pol.Policy == nil {
-		return false
+	if err != nil {
+		return false, grantReadFailed(err, "reading managed policy "+arn)
 	}
-	ver, err := c.iam.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pol.Policy.DefaultVersionId})
-	if err != nil || ver.PolicyVersion == nil {
-		return false
+	if pol.Policy == nil || aws.ToString(pol.Policy.DefaultVersionId) == "" {
+		return false, grantReadFailed(errors.New("IAM's answer names no default version"), "reading managed policy "+arn)
 	}
-	return GrantsEverything(decodeDocument(aws.ToString(ver.PolicyVersion.Document)))
+	version := aws.ToString(pol.Policy.DefaultVersionId)
+	ver, err := c.iam.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(version)})
+	if err != nil {
+		return false, grantReadFailed(err, fmt.Sprintf("reading version %s of managed policy %s", version, arn))
+	}
+	if ver.PolicyVersion == nil {
+		return false, grantReadFailed(errors.New("IAM's answer holds no document"), fmt.Sprintf("reading version %s of managed policy %s", version, arn))
+	}
+	return GrantsEverything(decodeDocument(aws.ToString(ver.PolicyVersion.Document))), nil
 }
 
 // PolicyExists reports whether a managed policy exists.
@@ -233,36 +252,51 @@ func (c *Client) PolicyExists(ctx context.Context, arn string) (bool, error) {
 }
 
 // groupGrantsEverything reports whether any policy of a group, attached or
-// inline, allows every action on every resource. A group it cannot read
-// counts as not granting everything.
-func (p *policyCache) groupGrantsEverything(ctx context.Context, c *Client, group string) bool {
+// inline, allows every action on every resource. Both lists are read page
+// by page; a read that fails is an error.
+func (p *policyCache) groupGrantsEverything(ctx context.Context, c *Client, group string) (bool, error) {
 	key := "group:" + group
-	p.mu.Lock()
-	v, ok := p.docs[key]
-	p.mu.Unlock()
-	if ok {
-		return v
+	if v, ok := p.get(key); ok {
+		return v, nil
 	}
-	v = false
-	if att, err := c.iam.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)}); err == nil {
-		for _, a := range att.AttachedPolicies {
-			if p.grantsEverything(ctx, c, aws.ToString(a.PolicyArn)) {
-				v = true
+	v, err := c.groupGrantsEverything(ctx, p, group)
+	if err != nil {
+		return false, err
+	}
+	p.put(key, v)
+	return v, nil
+}
+
+func (c *Client) groupGrantsEverything(ctx context.Context, p *policyCache, group string) (bool, error) {
+	att := iam.NewListAttachedGroupPoliciesPaginator(c.iam, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
+	for att.HasMorePages() {
+		page, err := att.NextPage(ctx)
+		if err != nil {
+			return false, grantReadFailed(err, "listing the managed policies of IAM group "+group)
+		}
+		for _, a := range page.AttachedPolicies {
+			if ok, err := p.grantsEverything(ctx, c, aws.ToString(a.PolicyArn)); err != nil || ok {
+				return ok, err
 			}
 		}
 	}
-	if names, err := c.iam.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: aws.String(group)}); err == nil && !v {
-		for _, n := range names.PolicyNames {
+	names := iam.NewListGroupPoliciesPaginator(c.iam, &iam.ListGroupPoliciesInput{GroupName: aws.String(group)})
+	for names.HasMorePages() {
+		page, err := names.NextPage(ctx)
+		if err != nil {
+			return false, grantReadFailed(err, "listing the inline policies of IAM group "+group)
+		}
+		for _, n := range page.PolicyNames {
 			doc, err := c.iam.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(n)})
-			if err == nil && GrantsEverything(decodeDocument(aws.ToString(doc.PolicyDocument))) {
-				v = true
+			if err != nil {
+				return false, grantReadFailed(err, fmt.Sprintf("reading inline policy %s of IAM group %s", n, group))
+			}
+			if GrantsEverything(decodeDocument(aws.ToString(doc.PolicyDocument))) {
+				return true, nil
 			}
 		}
 	}
-	p.mu.Lock()
-	p.docs[key] = v
-	p.mu.Unlock()
-	return v
+	return false, nil
 }
 
 // GroupExists reports whether an IAM group exists.

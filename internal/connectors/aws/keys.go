@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/nhi-ops/terraform-provider-nhi/internal/cleanup"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -111,6 +112,32 @@ func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey
 	}
 	k := out.AccessKey
 	return NewAccessKey{ID: aws.ToString(k.AccessKeyId), Secret: aws.ToString(k.SecretAccessKey), CreatedAt: aws.ToTime(k.CreateDate).UTC()}, nil
+}
+
+// ErrNotDelivered is wrapped when a new key's secret could not be handed to
+// its consumer: the key was deleted again (or, if that failed too, the
+// error says which key to delete by hand).
+var ErrNotDelivered = errors.New("the new access key could not be delivered")
+
+// CreateDeliveredAccessKey makes a new key for a user and hands it to
+// deliver at once, the only moment IAM shows its secret. When deliver fails
+// (or ctx is cancelled in between) the secret is lost, so the key is
+// deleted again with a cleanup context that outlives ctx. The key returned
+// has no Secret.
+func (c *Client) CreateDeliveredAccessKey(ctx context.Context, user string, deliver func(context.Context, NewAccessKey) error) (NewAccessKey, error) {
+	key, err := c.CreateAccessKey(ctx, user)
+	if err != nil {
+		return NewAccessKey{}, err
+	}
+	err = deliver(ctx, key)
+	key.Secret = ""
+	if err == nil {
+		return key, nil
+	}
+	if derr := cleanup.Do(ctx, func(cctx context.Context) error { return c.DeleteAccessKey(cctx, user, key.ID) }); derr != nil {
+		return NewAccessKey{}, fmt.Errorf("%w: %w\n\nDeleting the undeliverable key %s failed too (%v); delete it by hand", ErrNotDelivered, err, key.ID, derr)
+	}
+	return NewAccessKey{}, fmt.Errorf("%w: %w\n\nThe key was deleted again; nothing was left behind", ErrNotDelivered, err)
 }
 
 // SetAccessKeyActive turns a key on or off.

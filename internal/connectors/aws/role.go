@@ -35,40 +35,57 @@ func (c *Client) GetRole(ctx context.Context, name string) (Details, error) {
 }
 
 func (c *Client) roleDetails(ctx context.Context, r types.Role, cache *policyCache) (Details, error) {
-	name := aws.ToString(r.RoleName)
-	e := c.role(name)
-	trust := decodeDocument(aws.ToString(r.AssumeRolePolicyDocument))
-	d := Details{ARN: aws.ToString(r.Arn)}
-	d.Identity = nhi.Identity{
-		System: nhi.SystemAWS, Kind: nhi.KindIAMRole, ID: aws.ToString(r.RoleId), Ref: RoleRef(name),
-		Path: aws.ToString(r.Path), CreatedAt: aws.ToTime(r.CreateDate).UTC(), Trusts: AnalyzeTrust(trust), TrustPolicy: trust,
-	}
-	if r.RoleLastUsed != nil && r.RoleLastUsed.LastUsedDate != nil {
-		t := r.RoleLastUsed.LastUsedDate.UTC()
-		d.LastUsedAt = &t
-	}
+	e := c.role(aws.ToString(r.RoleName))
+	d := roleIdentity(r)
 	if err := c.readGoverned(ctx, e, r.Tags, &d, cache); err != nil {
 		return Details{}, err
 	}
 	return d, nil
 }
 
-// CreateRole creates a declared role, and deletes it again when a later
-// step fails.
+// roleIdentity is what an IAM answer (GetRole, ListRoles, CreateRole) says
+// about a role itself.
+func roleIdentity(r types.Role) Details {
+	trust := decodeDocument(aws.ToString(r.AssumeRolePolicyDocument))
+	d := Details{ARN: aws.ToString(r.Arn)}
+	d.Identity = nhi.Identity{
+		System: nhi.SystemAWS, Kind: nhi.KindIAMRole, ID: aws.ToString(r.RoleId), Ref: RoleRef(aws.ToString(r.RoleName)),
+		Path: aws.ToString(r.Path), CreatedAt: aws.ToTime(r.CreateDate).UTC(), Trusts: AnalyzeTrust(trust), TrustPolicy: trust,
+	}
+	if r.RoleLastUsed != nil && r.RoleLastUsed.LastUsedDate != nil {
+		t := r.RoleLastUsed.LastUsedDate.UTC()
+		d.LastUsedAt = &t
+	}
+	return d
+}
+
+// CreateRole creates a declared role, and deletes it again when granting
+// its scopes fails; when only reading it back fails, what was made is
+// returned with an error wrapping ErrNotReadBack.
 func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
 	want, err := wantGrants(s.Governance, s.InlinePolicies)
 	if err != nil {
 		return Details{}, err
 	}
 	name := s.Ref.Name
-	_, err = c.iam.CreateRole(ctx, &iam.CreateRoleInput{
+	tags := toTags(c.specTags(s.Spec, time.Time{}))
+	out, err := c.iam.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName: aws.String(name), Path: aws.String(s.path()), AssumeRolePolicyDocument: aws.String(s.TrustPolicy),
-		Tags: toTags(c.specTags(s.Spec, time.Time{})),
+		Tags: tags,
 	}, notBlindly)
 	if err != nil {
 		return Details{}, createFailed(err, "IAM role", name)
 	}
-	return c.finishCreate(ctx, c.role(name), want, c.DeleteRole, c.GetRole)
+	made := Details{Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMRole, Ref: RoleRef(name), Path: s.path()}}
+	if out.Role != nil {
+		made = roleIdentity(*out.Role)
+	}
+	if made.TrustPolicy == "" {
+		made.TrustPolicy = s.TrustPolicy
+		made.Trusts = AnalyzeTrust(s.TrustPolicy)
+	}
+	c.Tags.read(tags, &made.Identity)
+	return c.finishCreate(ctx, c.role(name), want, made, c.DeleteRole, c.GetRole)
 }
 
 // UpdateRole makes a role match its spec: trust policy, tags and grants.

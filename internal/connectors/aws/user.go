@@ -43,15 +43,7 @@ func (c *Client) GetUser(ctx context.Context, name string) (Details, error) {
 func (c *Client) userDetails(ctx context.Context, u types.User, cache *policyCache) (Details, error) {
 	name := aws.ToString(u.UserName)
 	e := c.user(name)
-	d := Details{ARN: aws.ToString(u.Arn)}
-	d.Identity = nhi.Identity{
-		System: nhi.SystemAWS, Kind: nhi.KindIAMUser, ID: aws.ToString(u.UserId), Ref: UserRef(name),
-		Path: aws.ToString(u.Path), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
-	}
-	if u.PasswordLastUsed != nil {
-		t := u.PasswordLastUsed.UTC()
-		d.LastUsedAt = &t
-	}
+	d := userIdentity(u)
 	if err := c.readGoverned(ctx, e, u.Tags, &d, cache); err != nil {
 		return Details{}, err
 	}
@@ -63,21 +55,44 @@ func (c *Client) userDetails(ctx context.Context, u types.User, cache *policyCac
 	return d, nil
 }
 
-// CreateUser creates a declared user. When any step after the user exists
-// fails, the user is deleted again, so nothing half-made is left.
+// userIdentity is what an IAM answer (GetUser, ListUsers, CreateUser) says
+// about a user itself.
+func userIdentity(u types.User) Details {
+	d := Details{ARN: aws.ToString(u.Arn)}
+	d.Identity = nhi.Identity{
+		System: nhi.SystemAWS, Kind: nhi.KindIAMUser, ID: aws.ToString(u.UserId), Ref: UserRef(aws.ToString(u.UserName)),
+		Path: aws.ToString(u.Path), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
+	}
+	if u.PasswordLastUsed != nil {
+		t := u.PasswordLastUsed.UTC()
+		d.LastUsedAt = &t
+	}
+	return d
+}
+
+// CreateUser creates a declared user. When granting its scopes fails, the
+// user is deleted again, so nothing half-made is left; when only reading it
+// back fails, what was made is returned with an error wrapping
+// ErrNotReadBack.
 func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
 	want, err := wantGrants(s.Governance, s.InlinePolicies)
 	if err != nil {
 		return Details{}, err
 	}
 	name := s.Ref.Name
-	_, err = c.iam.CreateUser(ctx, &iam.CreateUserInput{
-		UserName: aws.String(name), Path: aws.String(s.path()), Tags: toTags(c.specTags(s.Spec, time.Time{})),
+	tags := toTags(c.specTags(s.Spec, time.Time{}))
+	out, err := c.iam.CreateUser(ctx, &iam.CreateUserInput{
+		UserName: aws.String(name), Path: aws.String(s.path()), Tags: tags,
 	}, notBlindly)
 	if err != nil {
 		return Details{}, createFailed(err, "IAM user", name)
 	}
-	return c.finishCreate(ctx, c.user(name), want, c.DeleteUser, c.GetUser)
+	made := Details{Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMUser, Ref: UserRef(name), Path: s.path()}}
+	if out.User != nil {
+		made = userIdentity(*out.User)
+	}
+	c.Tags.read(tags, &made.Identity)
+	return c.finishCreate(ctx, c.user(name), want, made, c.DeleteUser, c.GetUser)
 }
 
 // UpdateUser makes a user match its spec: path, tags and exactly the

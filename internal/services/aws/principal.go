@@ -5,6 +5,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -372,6 +373,13 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	found, err := r.kind.create(ctx, c, d)
+	if errors.Is(err, awsc.ErrNotReadBack) {
+		// It exists with its grants: record it, so the next plan refreshes
+		// it instead of failing on "already exists".
+		resp.Diagnostics.AddWarning("The "+r.subject(plan.common())+" was created, but reading it back failed",
+			err.Error()+"\n\nIt is recorded in state as it was created; the next plan reads it again and shows any difference.")
+		err = nil
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Creating the "+r.subject(plan.common())+" failed", err.Error())
 		return

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -89,8 +90,11 @@ func (r *accessKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Replace the key this long after it was created, such as `\"30d\"`. Default and maximum: the provider's `policy.max_credential_age`.",
 				Validators:          []validator.String{framework.Duration()}},
 			"kubernetes_secret": schema.SingleNestedAttribute{Required: true,
-				MarkdownDescription: "The Opaque Secret the key is delivered to. The provider creates and owns it. The plan checks that the namespace exists and that no Secret of that name made by someone else is in the way, so no key is created that cannot be delivered. Changing it replaces the key, since the secret cannot be read back.",
-				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				MarkdownDescription: "The Opaque Secret the key is delivered to. The provider creates and owns it. The plan checks that the namespace exists and that no Secret of that name made by someone else is in the way, so no key is created that cannot be delivered. Changing it replaces the key, since the secret cannot be read back. " +
+					"After an import by `<user>/<access key ID>`, the first plan keeps the key (an in-place update that records this attribute) when this Secret already holds it, and replaces it otherwise.",
+				PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplaceIf(secretChanged,
+					"Changing the Secret replaces the key; after an import the plan replaces it only when the Secret does not hold it.",
+					"Changing the Secret replaces the key; after an import the plan replaces it only when the Secret does not hold it.")},
 				Attributes: map[string]schema.Attribute{
 					"namespace": schema.StringAttribute{Required: true, MarkdownDescription: "Namespace of the Secret.",
 						Validators: []validator.String{framework.StringCheck{Summary: "Invalid namespace", Desc: "a Kubernetes namespace name", Check: framework.TrimQuoted(k8s.ValidateNamespace)}}},
@@ -145,18 +149,26 @@ func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	replace := func() {
+	replace := func(because path.Path) {
 		for _, p := range []string{"rotation_due_at", "id", "created_at"} {
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(p), types.StringUnknown())...)
 		}
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("delivered"), types.BoolUnknown())...)
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("rotation_due_at"))
+		resp.RequiresReplace = append(resp.RequiresReplace, because)
+	}
+	if state.KubernetesSecret.IsNull() && !plan.KubernetesSecret.IsNull() {
+		// Imported by <user>/<key ID>: keep the key when the Secret the
+		// configuration names already holds it.
+		if !r.adopt(ctx, &plan, state, &resp.Diagnostics) {
+			replace(path.Root("kubernetes_secret"))
+			return
+		}
 	}
 	if !state.Delivered.IsNull() && !state.Delivered.ValueBool() {
 		resp.Diagnostics.AddAttributeWarning(path.Root("kubernetes_secret"), "The Secret no longer holds the key, so this plan replaces it",
 			fmt.Sprintf("Secret %s does not hold access key %s any more (deleted or rewritten out of band). IAM never shows a secret twice, "+
 				"so the key is replaced by a new one delivered to the Secret.", state.secretRef(), state.ID.ValueString()))
-		replace()
+		replace(path.Root("rotation_due_at"))
 		return
 	}
 	rot, ok := framework.PlanRotation(r.pd, subject, "access key", state.CreatedAt.ValueString(), period, &resp.Diagnostics)
@@ -164,11 +176,48 @@ func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	if rot.Replace {
-		replace()
+		replace(path.Root("rotation_due_at"))
 		return
 	}
 	plan.RotationDueAt = types.StringValue(nhi.FormatTime(rot.Due))
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// secretChanged replaces the key when the Secret it was delivered to
+// changes. A key imported by <user>/<key ID> has no Secret in state yet:
+// ModifyPlan decides then, since that needs the provider's connections.
+func secretChanged(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull()
+}
+
+// adopt reports whether an imported key can be kept: the Secret the
+// configuration names holds it. Otherwise it warns why the key is replaced.
+func (r *accessKeyResource) adopt(ctx context.Context, plan, state *accessKeyModel, diags *diag.Diagnostics) bool {
+	id := state.ID.ValueString()
+	if plan.KubernetesSecret.IsUnknown() {
+		diags.AddAttributeWarning(path.Root("kubernetes_secret"), "The imported key is replaced",
+			fmt.Sprintf("kubernetes_secret is not known until apply, so the plan cannot check that it holds access key %s; "+
+				"IAM never shows a secret twice, so the key is replaced by a new one delivered there.", id))
+		return false
+	}
+	ref := plan.secretRef()
+	k := r.pd.KubernetesOrDiag(diags)
+	if k == nil {
+		return false
+	}
+	held, err := k.DeliveredCredentialID(ctx, ref)
+	switch {
+	case err != nil && !k8s.IsNotFound(err):
+		diags.AddAttributeError(path.Root("kubernetes_secret"), "Cannot read the access key's Secret", err.Error())
+		return false
+	case held == id:
+		plan.Delivered = types.BoolValue(true)
+		return true
+	}
+	diags.AddAttributeWarning(path.Root("kubernetes_secret"), "The imported key is replaced: its Secret does not hold it",
+		fmt.Sprintf("Secret %s does not hold access key %s (it is missing, or holds another key). IAM never shows a secret twice, "+
+			"so the key is replaced by a new one delivered to the Secret. To keep the key, name the Secret that holds it.", ref, id))
+	return false
 }
 
 // checkDelivery makes sure, before a key exists, that its secret can be
@@ -254,26 +303,20 @@ func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateReque
 		resp.Diagnostics.AddAttributeError(path.Root("user"), "Cannot read the IAM user", err.Error())
 		return
 	}
-	key, err := a.CreateAccessKey(ctx, user)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("user"), "Creating the access key failed", err.Error())
-		return
-	}
 	ref := m.secretRef()
-	err = k.PutDeliveredCredential(ctx, k8s.DeliveredCredential{
-		Ref: ref, CredentialID: key.ID, Governance: u.Governance,
-		Data: map[string][]byte{SecretKeyID: []byte(key.ID), SecretKeySecret: []byte(key.Secret)},
+	key, err := a.CreateDeliveredAccessKey(ctx, user, func(ctx context.Context, key awsc.NewAccessKey) error {
+		return k.PutDeliveredCredential(ctx, k8s.DeliveredCredential{
+			Ref: ref, CredentialID: key.ID, Governance: u.Governance,
+			Data: map[string][]byte{SecretKeyID: []byte(key.ID), SecretKeySecret: []byte(key.Secret)},
+		})
 	})
-	key.Secret = ""
-	if err != nil {
-		// Undelivered, the secret is lost: delete the key again.
-		msg := err.Error()
-		if derr := a.DeleteAccessKey(ctx, user, key.ID); derr != nil {
-			msg += fmt.Sprintf("\n\nDeleting the undeliverable key %s failed too (%v); delete it by hand.", key.ID, derr)
-		} else {
-			msg += "\n\nThe key was deleted again; nothing was left behind."
-		}
-		resp.Diagnostics.AddAttributeError(path.Root("kubernetes_secret"), "Delivering the access key to its Secret failed", msg)
+	switch {
+	case errors.Is(err, awsc.ErrNotDelivered):
+		// Undelivered, the secret is lost: the key was deleted again.
+		resp.Diagnostics.AddAttributeError(path.Root("kubernetes_secret"), "Delivering the access key to its Secret failed", err.Error())
+		return
+	case err != nil:
+		resp.Diagnostics.AddAttributeError(path.Root("user"), "Creating the access key failed", err.Error())
 		return
 	}
 	if m.Status.ValueString() == "Inactive" {
@@ -340,6 +383,19 @@ func (r *accessKeyResource) Update(ctx context.Context, req resource.UpdateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if m.Delivered.IsUnknown() && !m.KubernetesSecret.IsNull() {
+		// Recording the Secret of an imported key.
+		k := r.pd.KubernetesOrDiag(&resp.Diagnostics)
+		if k == nil {
+			return
+		}
+		held, err := k.DeliveredCredentialID(ctx, m.secretRef())
+		if err != nil && !k8s.IsNotFound(err) {
+			resp.Diagnostics.AddError("Reading the access key's Secret failed", err.Error())
+			return
+		}
+		m.Delivered = types.BoolValue(held == m.ID.ValueString())
+	}
 	if m.Status.ValueString() != prior.Status.ValueString() {
 		if err := a.SetAccessKeyActive(ctx, m.User.ValueString(), m.ID.ValueString(), m.Status.ValueString() == "Active"); err != nil {
 			resp.Diagnostics.AddError("Changing the access key's status failed", err.Error())
@@ -369,17 +425,29 @@ func (r *accessKeyResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
-// ImportState takes "<user>/<access key ID>". The secret cannot be read
-// back, so an imported key is replaced by the next plan unless its Secret
-// (named in the configuration) already holds it.
+// ImportState takes "<user>/<access key ID>", or
+// "<user>/<access key ID>/<namespace>/<Secret name>" naming the Secret that
+// holds it. The secret cannot be read back: with the short form the first
+// plan keeps the key when the Secret named in the configuration holds it
+// and replaces it otherwise; with the long form the import reads the
+// Secret, and the plan replaces the key only when it does not hold it.
 func (r *accessKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	user, id, ok := strings.Cut(req.ID, "/")
-	if !ok || awsc.ValidateUserName(user) != nil || !strings.HasPrefix(id, "AK") {
+	parts := strings.Split(req.ID, "/")
+	ok := (len(parts) == 2 || len(parts) == 4) && awsc.ValidateUserName(parts[0]) == nil && strings.HasPrefix(parts[1], "AK")
+	if ok && len(parts) == 4 {
+		ok = k8s.ValidateNamespace(parts[2]) == nil && k8s.ValidateServiceAccountName(parts[3]) == nil
+	}
+	if !ok {
 		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("The import ID %q is not of the form <user>/<access key ID>, such as ci-deployer/AKIAIOSFODNN7EXAMPLE.", req.ID))
+			fmt.Sprintf("The import ID %q is not of the form <user>/<access key ID>, such as ci-deployer/AKIAIOSFODNN7EXAMPLE, "+
+				"or <user>/<access key ID>/<namespace>/<Secret name>, such as ci-deployer/AKIAIOSFODNN7EXAMPLE/ci/ci-aws-credentials.", req.ID))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user"), user)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("kubernetes_secret"), types.ObjectNull(secretAttrTypes))...)
+	secret := types.ObjectNull(secretAttrTypes)
+	if len(parts) == 4 {
+		secret = types.ObjectValueMust(secretAttrTypes, map[string]attr.Value{"namespace": types.StringValue(parts[2]), "name": types.StringValue(parts[3])})
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), parts[1])...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user"), parts[0])...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("kubernetes_secret"), secret)...)
 }

@@ -16,8 +16,9 @@
 // it fakes. It knows users and roles from the CreateUser/CreateRole answers
 // that pass through it, so it must front the server from the start.
 //
-// Tests can make it answer Throttling or a 5xx to the next requests, and
-// count requests per action.
+// Tests can make it answer Throttling, AccessDenied, NoSuchEntity or a 5xx
+// to the next requests, cut its list answers into small pages, run a hook
+// when an action arrives, and count requests per action.
 package iamfake
 
 import (
@@ -66,6 +67,8 @@ type Server struct {
 	groupAt  map[string]time.Time
 	failNext []int            // statuses to answer the next requests with
 	failOn   map[string][]int // the same, per action
+	hooks    map[string][]func()
+	pageSize int // 0: IAM's default of 100 per page
 	counts   map[string]int
 	seq      int
 }
@@ -75,7 +78,7 @@ type Server struct {
 func New(upstream *url.URL, account string) *Server {
 	s := &Server{
 		account: account, policies: map[string]*policy{}, attached: map[string]map[string]bool{},
-		known: map[string]bool{}, counts: map[string]int{}, failOn: map[string][]int{},
+		known: map[string]bool{}, counts: map[string]int{}, failOn: map[string][]int{}, hooks: map[string][]func(){},
 		members: map[string]map[string]bool{}, groupDoc: map[string]map[string]string{}, groupAt: map[string]time.Time{},
 	}
 	s.proxy = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
@@ -98,14 +101,33 @@ func (s *Server) FailNext(statuses ...int) {
 }
 
 // FailAction makes the next len(statuses) requests of one action fail:
-// 400 answers Throttling, 404 NoSuchEntity (as IAM does for an entity that
-// is not yet visible after its creation), any 5xx ServiceFailure. A 5xx is
-// answered after forwarding the request, as when IAM did the work but the
-// answer was lost.
+// 400 answers Throttling, 403 AccessDenied (credentials lacking that
+// permission), 404 NoSuchEntity (as IAM does for an entity that is not yet
+// visible after its creation), any 5xx ServiceFailure. A 5xx is answered
+// after forwarding the request, as when IAM did the work but the answer was
+// lost.
 func (s *Server) FailAction(action string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failOn[action] = append(s.failOn[action], statuses...)
+}
+
+// OnAction runs fn once, when the next request of action arrives and
+// before it is answered (a test cancels its context there, say).
+func (s *Server) OnAction(action string, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks[action] = append(s.hooks[action], fn)
+}
+
+// PageSize makes every list the fake answers (managed policies, attached
+// policies, groups, group policies) return at most n items per page, with
+// IsTruncated and Marker as IAM does; the IAM API Reference allows fewer
+// items than MaxItems asked for. 0 restores IAM's default of 100.
+func (s *Server) PageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = n
 }
 
 // Count returns how many requests of an action arrived (failed ones too).
@@ -141,6 +163,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.counts[action]++
+	var hook func()
+	if q := s.hooks[action]; len(q) > 0 {
+		hook, s.hooks[action] = q[0], q[1:]
+	}
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	s.mu.Lock()
 	var fail int
 	after := false
 	if len(s.failNext) > 0 {
@@ -153,6 +184,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case fail == http.StatusBadRequest:
 		writeError(w, fail, "Throttling", "Rate exceeded")
+		return
+	case fail == http.StatusForbidden:
+		writeError(w, fail, "AccessDenied", "User is not authorized to perform: iam:"+action)
 		return
 	case fail == http.StatusNotFound:
 		writeError(w, fail, "NoSuchEntity", "The entity cannot be found.")
@@ -473,12 +507,16 @@ func (s *Server) policyXML(p *policy) string {
 		esc(p.Name), p.ID, esc(p.Path), esc(p.ARN), s.attachments(p.ARN), p.Created.Format(time.RFC3339), p.Created.Format(time.RFC3339))
 }
 
-// page answers a list with IAM's Marker/MaxItems pagination (default 100).
+// page answers a list with IAM's Marker/MaxItems pagination (default 100,
+// at most pageSize when set); s.mu is held.
 func (s *Server) page(w http.ResponseWriter, action, field string, items []string, f url.Values) {
 	start, _ := strconv.Atoi(f.Get("Marker"))
 	max, err := strconv.Atoi(f.Get("MaxItems"))
 	if err != nil || max <= 0 {
 		max = 100
+	}
+	if s.pageSize > 0 && s.pageSize < max {
+		max = s.pageSize
 	}
 	if start > len(items) {
 		start = len(items)
