@@ -206,6 +206,8 @@ resource "echo" "t" {}
 				Config:      acctest.ProviderBlock(t, "") + sa + token(name, "not-a-uid"),
 				ExpectError: wrapped(`(?s)Invalid UID.*nhi_kubernetes_service_account.<name>.uid`),
 			},
+			// End on a valid configuration, which the test's destroy uses.
+			{Config: acctest.ProviderBlock(t, "") + sa},
 		},
 	})
 }
