@@ -5,7 +5,7 @@
 # flagging it, previews a plan 100 days from now, runs the drift reporter over
 # the same cluster and state, and stops the cluster. Everything it starts and
 # writes is under .nhi-dev/demo (the cluster's processes, data and Terraform
-# state); the exit trap stops the cluster and deletes its etcd data.
+# state); on exit the cluster is stopped and that directory removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -24,7 +24,22 @@ step "Starting a local kube-apiserver, etcd and kube-controller-manager on 127.0
 DIR="$root/.nhi-dev/demo"
 mkdir -p "$DIR"
 bin/nhi-dev-cluster down -dir "$DIR" >/dev/null 2>&1 || true
-trap 'step "Stopping the local cluster"; bin/nhi-dev-cluster down -dir "$DIR"' EXIT
+# On the way out, whatever happened: stop the cluster, then remove the demo's
+# directory (keys, kubeconfigs, state), or keep it for its logs if the demo
+# failed or the cluster could not be stopped.
+finish() {
+  local status=$?
+  step "Stopping the local cluster"
+  bin/nhi-dev-cluster down -dir "$DIR" || status=1
+  if (( status == 0 )); then
+    rm -rf "$DIR"
+    rmdir "$root/.nhi-dev" 2>/dev/null || true
+  else
+    echo "    (kept $DIR for its logs)" >&2
+  fi
+  exit "$status"
+}
+trap finish EXIT
 bin/nhi-dev-cluster up -dir "$DIR" -bin "$BIN"
 
 work="$DIR/quickstart"
@@ -76,9 +91,9 @@ owners {
 }
 HCL
 printf '# the teams that may own identities\nteam:payments\nteam:finance\n' > "$DIR/owners.txt"
-echo "    \$ terraform-provider-nhi drift --config nhi-drift.hcl --state terraform.tfstate"
+echo "    \$ terraform-provider-nhi drift --config nhi-drift.hcl --state quickstart/terraform.tfstate --config-dir quickstart"
 rc=0
-(cd "$DIR" && "$root/bin/terraform-provider-nhi" drift --config nhi-drift.hcl --state "$work/terraform.tfstate") || rc=$?
+(cd "$DIR" && "$root/bin/terraform-provider-nhi" drift --config nhi-drift.hcl --state quickstart/terraform.tfstate --config-dir quickstart) || rc=$?
 case $rc in
   0) echo "    exit code 0: no finding at or above --fail-on (default: high)" ;;
   2) echo "    exit code 2: findings at or above --fail-on (default: high). This is the reporter working, not the"
