@@ -112,7 +112,8 @@ func serviceAccountSchema() schema.Schema {
 	}
 	attrs["legacy_tokens"] = schema.SetAttribute{
 		Computed: true, ElementType: types.StringType,
-		MarkdownDescription: "Names of the token Secrets that reference this service account and that no `nhi_kubernetes_service_account_token` declares. Never their values.",
+		MarkdownDescription: "Names of the token Secrets that reference this service account and that no `nhi_kubernetes_service_account_token` declares. " +
+			"A Secret counts as declared only with every governance marker that resource writes (owner, purpose, rotation due); the managed-by label alone does not. Never their values.",
 	}
 	attrs["uid"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Kubernetes UID.", PlanModifiers: idPlan}
 	attrs["created_at"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Creation time (RFC 3339).", PlanModifiers: idPlan}
@@ -185,7 +186,8 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 	g := framework.PlanGovernance(r.pd, plan.subject(), gov, statePtr, &resp.Diagnostics)
 
 	if gov.Scopes != nil && g.ScopesChanged && !plan.Namespace.IsUnknown() && !resp.Diagnostics.HasError() {
-		if c := r.client(&resp.Diagnostics); c != nil {
+		// An unknown provider configuration leaves this check to the apply.
+		if c := r.pd.KubernetesForPlan(&resp.Diagnostics); c != nil {
 			missing, err := c.MissingRoles(ctx, plan.Namespace.ValueString(), gov.Scopes)
 			if err != nil {
 				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Cannot check the roles of scopes", err.Error())
