@@ -2,7 +2,9 @@ package framework
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -27,6 +29,13 @@ type ProviderData struct {
 	KubernetesConfigured bool
 	AWSConfigured        bool
 
+	// awsUnknown and kubeUnknown name the attributes of a connector's
+	// block whose values are not known yet (first plan of a configuration
+	// where they come from other resources). Such a connector is never built
+	// from ambient settings instead.
+	awsUnknown  []string
+	kubeUnknown []string
+
 	awsOnce   sync.Once
 	awsConfig awsc.Connection
 	aws       *awsc.Client
@@ -48,6 +57,40 @@ func NewProviderData(c clock.Clock, p nhi.Policy, kube k8s.Connection, prefix st
 // SetAWS records how to reach AWS; the client is built on first use.
 func (d *ProviderData) SetAWS(c awsc.Connection) { d.awsConfig, d.AWSConfigured = c, true }
 
+// SetKubernetesUnknown records that these attributes of the kubernetes block
+// are not known yet: the connector is not built until they are.
+func (d *ProviderData) SetKubernetesUnknown(attrs []string) { d.kubeUnknown = attrs }
+
+// SetAWSUnknown records that these attributes of the aws block are not known
+// yet: the connector is not built until they are.
+func (d *ProviderData) SetAWSUnknown(attrs []string) { d.awsUnknown = attrs }
+
+// KubernetesPending reports whether the kubernetes configuration is not
+// known yet. Plan-time checks that need the cluster skip themselves then;
+// the apply, which runs with a known configuration, reaches the cluster.
+func (d *ProviderData) KubernetesPending() bool { return len(d.kubeUnknown) > 0 }
+
+// AWSPending reports whether the aws configuration is not known yet.
+func (d *ProviderData) AWSPending() bool { return len(d.awsUnknown) > 0 }
+
+// ErrConfigUnknown is wrapped by the errors of connectors whose provider
+// configuration is not known yet.
+var ErrConfigUnknown = errors.New("provider configuration is not known yet")
+
+func unknownErr(block string, attrs []string) error {
+	names := make([]string, len(attrs))
+	for i, a := range attrs {
+		names[i] = block + "." + a
+	}
+	return fmt.Errorf("%w: %s depends on values Terraform learns only during apply (other resources' attributes), "+
+		"so the provider does not know which %s to connect to and will not guess from KUBECONFIG, AWS_* variables or files", ErrConfigUnknown, strings.Join(names, ", "), block)
+}
+
+// UnknownConfigDetail is the fix offered with an unknown configuration.
+const UnknownConfigDetail = "\n\nResources whose plan can wait plan with unknown values; this one must read the system now. " +
+	"Create what the provider configuration depends on first (terraform apply -target=<that resource>), " +
+	"or configure the provider from values known at plan time (variables, data sources of another provider, files)."
+
 // AWSTags are the governance tag keys the AWS connector writes.
 func (d *ProviderData) AWSTags() awsc.Markers {
 	return awsc.Markers{Prefix: awsc.TagPrefix(d.kubePrefix)}
@@ -55,6 +98,9 @@ func (d *ProviderData) AWSTags() awsc.Markers {
 
 // AWS returns the AWS IAM connector.
 func (d *ProviderData) AWS(ctx context.Context) (*awsc.Client, error) {
+	if d.AWSPending() {
+		return nil, unknownErr("aws", d.awsUnknown)
+	}
 	d.awsOnce.Do(func() { d.aws, d.awsErr = awsc.New(ctx, d.awsConfig, d.kubePrefix) })
 	return d.aws, d.awsErr
 }
@@ -63,6 +109,10 @@ func (d *ProviderData) AWS(ctx context.Context) (*awsc.Client, error) {
 // diagnostic for an unusable configuration.
 func (d *ProviderData) AWSOrDiag(ctx context.Context, diags *diag.Diagnostics) *awsc.Client {
 	c, err := d.AWS(ctx)
+	if errors.Is(err, ErrConfigUnknown) {
+		diags.AddError("AWS connection is not known yet", err.Error()+UnknownConfigDetail)
+		return nil
+	}
 	if err != nil {
 		diags.AddError("AWS connection is not configured",
 			fmt.Sprintf("%v\n\nConfigure the provider's aws block (region, profile, assume_role, endpoint) or the standard AWS environment variables and shared configuration files.", err))
@@ -77,6 +127,9 @@ func (d *ProviderData) KubernetesMarkers() k8s.Markers { return k8s.Markers{Pref
 
 // Kubernetes returns the Kubernetes connector.
 func (d *ProviderData) Kubernetes() (*k8s.Client, error) {
+	if d.KubernetesPending() {
+		return nil, unknownErr("kubernetes", d.kubeUnknown)
+	}
 	d.kubeOnce.Do(func() {
 		cfg, err := d.kubeConfig.RESTConfig()
 		if err != nil {
@@ -130,6 +183,10 @@ func (d *ProviderData) Inventories(ctx context.Context) ([]nhi.Inventory, error)
 // KubernetesDiag adds the standard error for an unusable Kubernetes
 // configuration.
 func KubernetesDiag(diags *diag.Diagnostics, err error) {
+	if errors.Is(err, ErrConfigUnknown) {
+		diags.AddError("Kubernetes connection is not known yet", err.Error()+UnknownConfigDetail)
+		return
+	}
 	diags.AddError("Kubernetes connection is not configured",
 		fmt.Sprintf("%v\n\nConfigure the provider's kubernetes block (config_path and config_context, or host with token or a client certificate, or in_cluster = true), or set KUBECONFIG.", err))
 }
@@ -146,4 +203,23 @@ func ProviderDataFrom(raw any, diags *diag.Diagnostics) *ProviderData {
 		return nil
 	}
 	return pd
+}
+
+// KubernetesForPlan returns the connector for a plan-time check, or nil:
+// after adding a diagnostic when the configuration is unusable, and without
+// one when it is only not known yet, in which case the caller plans unknown
+// values and leaves the check to the apply.
+func (d *ProviderData) KubernetesForPlan(diags *diag.Diagnostics) *k8s.Client {
+	if d.KubernetesPending() {
+		return nil
+	}
+	return d.KubernetesOrDiag(diags)
+}
+
+// AWSForPlan is KubernetesForPlan for the AWS connector.
+func (d *ProviderData) AWSForPlan(ctx context.Context, diags *diag.Diagnostics) *awsc.Client {
+	if d.AWSPending() {
+		return nil
+	}
+	return d.AWSOrDiag(ctx, diags)
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -90,7 +92,7 @@ type kubernetesModel struct {
 type policyModel struct {
 	MaxLifetime        types.String `tfsdk:"max_lifetime"`
 	WarnBefore         types.String `tfsdk:"warn_before"`
-	ForbiddenScopes    []string     `tfsdk:"forbidden_scopes"`
+	ForbiddenScopes    types.List   `tfsdk:"forbidden_scopes"`
 	OwnerPattern       types.String `tfsdk:"owner_pattern"`
 	MaxTokenExpiration types.String `tfsdk:"max_token_expiration"`
 	MaxCredentialAge   types.String `tfsdk:"max_credential_age"`
@@ -253,7 +255,9 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 				*d.dst = parsed
 			}
 		}
-		pol.ForbiddenScopes = cp.ForbiddenScopes
+		if !cp.ForbiddenScopes.IsUnknown() {
+			resp.Diagnostics.Append(cp.ForbiddenScopes.ElementsAs(ctx, &pol.ForbiddenScopes, false)...)
+		}
 		if v := cp.OwnerPattern.ValueString(); v != "" {
 			re, err := nhi.CompileOwnerPattern(v)
 			if err != nil {
@@ -266,11 +270,36 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 
+	// Values Terraform learns only during apply (a cluster endpoint from
+	// another resource) are unknown here on a first plan. Such a connector
+	// is never built from ambient settings instead (KUBECONFIG, AWS_*), which
+	// may describe another cluster or account.
+	for _, u := range []struct {
+		name string
+		v    attr.Value
+	}{{"annotation_prefix", cfg.AnnotationPrefix}, {"evaluation_time", cfg.EvaluationTime}} {
+		if u.v.IsUnknown() {
+			resp.Diagnostics.AddAttributeError(path.Root(u.name), "Value must be known when planning",
+				u.name+" decides what every plan shows, so it cannot depend on values known only after apply. Set it from a variable or a literal.")
+		}
+	}
+	if cfg.Policy != nil {
+		for _, a := range cfg.Policy.unknown() {
+			resp.Diagnostics.AddAttributeError(path.Root("policy").AtName(a), "Value must be known when planning",
+				"policy."+a+" decides what every plan allows, so it cannot depend on values known only after apply. Set it from a variable or a literal.")
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
 	conn := k8s.Connection{
 		ConfigPath:    os.Getenv("KUBE_CONFIG_PATH"),
 		ConfigContext: os.Getenv("KUBE_CTX"),
 	}
+	var kubeUnknown []string
 	if k := cfg.Kubernetes; k != nil {
+		kubeUnknown = k.unknown()
 		setIf(&conn.ConfigPath, k.ConfigPath)
 		setIf(&conn.ConfigContext, k.ConfigContext)
 		setIf(&conn.Host, k.Host)
@@ -286,6 +315,7 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 
 	pd := framework.NewProviderData(c, pol, conn, prefix)
 	pd.KubernetesConfigured = cfg.Kubernetes != nil
+	pd.SetKubernetesUnknown(kubeUnknown)
 	if cfg.Policy != nil {
 		pd.RequireOIDCSubject = cfg.Policy.RequireOIDCSubject.ValueBool()
 	}
@@ -300,6 +330,7 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 			setIf(&ac.AssumeRoleSessionName, r.SessionName)
 		}
 		pd.SetAWS(ac)
+		pd.SetAWSUnknown(a.unknown())
 	}
 	resp.ResourceData = pd
 	resp.DataSourceData = pd
@@ -321,6 +352,43 @@ func roleARN(s string) error {
 	return nil
 }
 
+// unknownNames lists the names whose values are unknown.
+func unknownNames(vals map[string]attr.Value) []string {
+	var out []string
+	for name, v := range vals {
+		if v.IsUnknown() {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (k *kubernetesModel) unknown() []string {
+	return unknownNames(map[string]attr.Value{
+		"config_path": k.ConfigPath, "config_context": k.ConfigContext, "host": k.Host, "token": k.Token,
+		"cluster_ca_certificate": k.ClusterCACertificate, "client_certificate": k.ClientCertificate,
+		"client_key": k.ClientKey, "insecure": k.Insecure, "in_cluster": k.InCluster,
+	})
+}
+
+func (a *awsModel) unknown() []string {
+	vals := map[string]attr.Value{"region": a.Region, "profile": a.Profile, "endpoint": a.Endpoint, "max_attempts": a.MaxAttempts}
+	if r := a.AssumeRole; r != nil {
+		vals["assume_role.role_arn"], vals["assume_role.external_id"], vals["assume_role.session_name"] = r.RoleARN, r.ExternalID, r.SessionName
+	}
+	return unknownNames(vals)
+}
+
+func (p *policyModel) unknown() []string {
+	return unknownNames(map[string]attr.Value{
+		"max_lifetime": p.MaxLifetime, "warn_before": p.WarnBefore, "owner_pattern": p.OwnerPattern,
+		"max_token_expiration": p.MaxTokenExpiration, "max_credential_age": p.MaxCredentialAge,
+		"require_oidc_subject": p.RequireOIDCSubject, "forbidden_scopes": p.ForbiddenScopes,
+	})
+}
+
+// setIf copies a known, non-empty value; callers have checked unknowns.
 func setIf(dst *string, v types.String) {
 	if s := v.ValueString(); s != "" {
 		*dst = s

@@ -315,7 +315,7 @@ func (r *principalResource) checkPoliciesExist(ctx context.Context, scopes []str
 	if err != nil || len(sp.ARNs)+len(sp.Groups) == 0 {
 		return
 	}
-	c := r.pd.AWSOrDiag(ctx, diags)
+	c := r.pd.AWSForPlan(ctx, diags) // nil while the provider configuration is unknown: checked at apply
 	if c == nil {
 		return
 	}

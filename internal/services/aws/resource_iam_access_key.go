@@ -231,7 +231,7 @@ func (r *accessKeyResource) checkDelivery(ctx context.Context, plan *accessKeyMo
 	if ref.Location == "" || ref.Name == "" {
 		return // not known yet
 	}
-	k := r.pd.KubernetesOrDiag(diags)
+	k := r.pd.KubernetesForPlan(diags) // nil while the provider configuration is unknown: checked at apply
 	if k == nil {
 		return
 	}
@@ -244,7 +244,7 @@ func (r *accessKeyResource) checkDelivery(ctx context.Context, plan *accessKeyMo
 // checkUser refuses keys for users that are not declared, and plans a
 // disabled user's key as inactive. A new key also needs a free slot.
 func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKeyModel, diags *diag.Diagnostics) {
-	c := r.pd.AWSOrDiag(ctx, diags)
+	c := r.pd.AWSForPlan(ctx, diags) // nil while the provider configuration is unknown: checked at apply
 	if c == nil {
 		return
 	}

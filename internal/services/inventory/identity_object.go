@@ -4,6 +4,7 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -161,6 +162,10 @@ func nonNil(m map[string]string) map[string]string {
 // system, when set, keeps one system; a namespace in opts keeps Kubernetes.
 func listAll(ctx context.Context, pd *framework.ProviderData, system string, opts nhi.ListOptions, diags *diag.Diagnostics) []nhi.Identity {
 	invs, err := pd.Inventories(ctx)
+	if errors.Is(err, framework.ErrConfigUnknown) {
+		diags.AddError("Provider configuration is not known yet", err.Error()+framework.UnknownConfigDetail)
+		return nil
+	}
 	if err != nil {
 		diags.AddError("A connector is not configured", fmt.Sprintf("%v\n\nConfigure the provider's kubernetes block (or KUBECONFIG) and, for AWS, its aws block.", err))
 		return nil
