@@ -94,7 +94,7 @@ func TestAccProvider_unknownKubernetesConfigDataSource(t *testing.T) {
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: unknownKubeConfig(t, acctest.Kubeconfig(t)) + `data "nhi_identities" "all" {}`,
+			Config:      unknownKubeConfig(t, acctest.Kubeconfig(t)) + `data "nhi_identities" "all" {}`,
 			ExpectError: regexp.MustCompile(`(?s)Provider configuration is not known yet.*kubernetes\.config_path\s+depends\s+on\s+values.*-target`),
 		}},
 	})
