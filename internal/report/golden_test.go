@@ -121,3 +121,15 @@ func TestFileURI(t *testing.T) {
 		}
 	}
 }
+
+func TestTextFooterCountsInTheSingular(t *testing.T) {
+	r := sample()
+	r.Scanned, r.Sources = r.Scanned[:1], r.Sources[:1]
+	var b bytes.Buffer
+	if err := Text(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b.Bytes(), []byte("1 identity scanned in 1 source (")) {
+		t.Errorf("footer does not count one identity and one source in the singular:\n%s", b.String())
+	}
+}

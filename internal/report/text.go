@@ -65,8 +65,16 @@ func Text(w io.Writer, r drift.Report, o Options) error {
 	if !r.Complete {
 		status = "INCOMPLETE"
 	}
-	fmt.Fprintf(&b, "\n%s; %d identities scanned in %d sources (%s), evaluated at %s\n",
-		countsLine(r), len(r.Scanned), len(r.Sources), status, r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00"))
+	fmt.Fprintf(&b, "\n%s; %s scanned in %s (%s), evaluated at %s\n",
+		countsLine(r), plural(len(r.Scanned), "identity", "identities"), plural(len(r.Sources), "source", "sources"), status, r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00"))
 	_, err := io.WriteString(w, strings.TrimLeft(b.String(), "\n"))
 	return err
+}
+
+// plural writes n with the singular or plural noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
