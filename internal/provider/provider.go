@@ -182,7 +182,7 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"forbidden_scopes": schema.ListAttribute{
 						Optional:            true,
 						ElementType:         types.StringType,
-						MarkdownDescription: "Scopes no declaration may hold, as globs: `\"clusterrole:cluster-admin\"`, `\"clusterrole:*@kube-system\"`.",
+						MarkdownDescription: "Scopes no declaration may hold, as globs: `\"clusterrole:cluster-admin\"`, `\"clusterrole:*@kube-system\"`, `\"policy:arn:aws:iam::aws:policy/AdministratorAccess\"`. `*` matches any characters, `/` included.",
 						Validators:          []validator.List{framework.Each(framework.ScopePattern())},
 					},
 					"max_token_expiration": schema.StringAttribute{
