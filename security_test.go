@@ -110,11 +110,13 @@ resource "nhi_kubernetes_service_account_token" "ci" {
 ephemeral "nhi_kubernetes_service_account_token" "ci" {
   namespace = nhi_kubernetes_service_account_token.ci.namespace
   name      = nhi_kubernetes_service_account_token.ci.name
+  uid       = nhi_kubernetes_service_account_token.ci.uid
 }
 ephemeral "nhi_kubernetes_token" "ci" {
-  namespace       = nhi_kubernetes_service_account.ci.namespace
-  service_account = nhi_kubernetes_service_account.ci.name
-  expiration      = "10m"
+  namespace           = nhi_kubernetes_service_account.ci.namespace
+  service_account     = nhi_kubernetes_service_account.ci.name
+  service_account_uid = nhi_kubernetes_service_account.ci.uid
+  expiration          = "10m"
 }
 provider "nhi" {
   alias = "long_lived"
@@ -134,23 +136,23 @@ provider "nhi" {
 }
 data "nhi_identities" "long_lived" {
   provider  = nhi.long_lived
-  namespace = %[3]q
+  namespace = nhi_kubernetes_service_account.ci.namespace
 }
 data "nhi_identities" "minted" {
   provider  = nhi.minted
-  namespace = %[3]q
+  namespace = nhi_kubernetes_service_account.ci.namespace
 }
 output "seen_with_long_lived_token" { value = length(data.nhi_identities.long_lived.identities) }
 output "seen_with_minted_token" { value = length(data.nhi_identities.minted.identities) }
-`, cluster.Server, cluster.CertificateAuthority, ns)
+`, cluster.Server, cluster.CertificateAuthority)
 
 	write := func(cfg string) {
 		if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(base)
-	tf("apply", "-auto-approve", "-input=false", "-no-color")
+	// One apply from an empty namespace: the ephemeral resources take the
+	// uids, so Terraform opens them once the account and token exist.
 	write(base + consumers)
 	out := tf("apply", "-auto-approve", "-input=false", "-no-color")
 	// Both providers authenticated as the service account and saw it.
