@@ -3,6 +3,8 @@ package aws_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -234,5 +236,106 @@ resource "nhi_aws_iam_access_key" "test" {
 			Config: cfg, PlanOnly: true,
 			ExpectError: regexp.MustCompile(`IAM\s+user\s+"` + user + `"\s+carries\s+no\s+owner,\s+purpose\s+or\s+expiry`),
 		}},
+	})
+}
+
+// secretHolds checks that the delivery Secret holds the key in state (and,
+// with want, that it is the key *want names), and records the ID in file as
+// an import ID, <user>/<key ID>, for later steps.
+func secretHolds(t *testing.T, ns, user string, want *string, file string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		sec, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), "aws-creds", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		id := string(sec.Data["AWS_ACCESS_KEY_ID"])
+		rs := s.RootModule().Resources[keyAddr]
+		if rs == nil || rs.Primary.ID != id || rs.Primary.Attributes["delivered"] != "true" {
+			return fmt.Errorf("Secret holds %s, state has %v", id, rs)
+		}
+		if *want == "" {
+			*want = id
+		} else if id != *want {
+			return fmt.Errorf("the key was replaced: %s, want %s", id, *want)
+		}
+		keys, err := acctest.AWSClient(t).ListAccessKeys(context.Background(), user, false)
+		if err != nil {
+			return err
+		}
+		if len(keys) != 1 || keys[0].ID != id {
+			return fmt.Errorf("IAM user %s holds %v, want only %s", user, keys, id)
+		}
+		if file != "" {
+			return os.WriteFile(file, []byte(user+"/"+id), 0o600)
+		}
+		return nil
+	}
+}
+
+// Importing a key whose Secret holds it keeps the key: by <user>/<key ID>
+// the first plan is an in-place update that records kubernetes_secret; by
+// <user>/<key ID>/<namespace>/<Secret> the import itself matches. A Secret
+// that does not hold the key makes the plan replace it.
+func TestAccIAMAccessKey_importKeepsKey(t *testing.T) {
+	ns := acctest.Namespace(t)
+	user := acctest.RandName("ci")
+	idFile := filepath.Join(t.TempDir(), "import-id")
+	cfg := keyConfig(t, "", user, ns, "")
+	forget := userOnly(t, user) + `
+removed {
+  from = nhi_aws_iam_access_key.test
+  lifecycle {
+    destroy = false
+  }
+}
+`
+	adopt := cfg + fmt.Sprintf(`
+import {
+  to = nhi_aws_iam_access_key.test
+  id = trimspace(file(%q))
+}
+`, idFile)
+	var first, replaced string
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t); acctest.AWS(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkUserGone(t, user),
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: secretHolds(t, ns, user, &first, idFile)},
+			{
+				ResourceName: keyAddr, ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: func(*terraform.State) (string, error) { return user + "/" + first + "/" + ns + "/aws-creds", nil },
+			},
+			// Forget the key without deleting it, then import it by
+			// <user>/<key ID>.
+			{Config: forget},
+			{
+				Config: adopt,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: secretHolds(t, ns, user, &first, ""),
+			},
+			// The Secret gone: the imported key is replaced, since its
+			// secret cannot be read again.
+			{Config: forget},
+			{
+				PreConfig: func() {
+					if err := acctest.Clientset(t).CoreV1().Secrets(ns).Delete(context.Background(), "aws-creds", metav1.DeleteOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: adopt,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: resource.ComposeTestCheckFunc(secretHolds(t, ns, user, &replaced, ""), func(*terraform.State) error {
+					if replaced == first {
+						return fmt.Errorf("the key was not replaced")
+					}
+					return nil
+				}),
+			},
+		},
 	})
 }
