@@ -26,6 +26,7 @@ import (
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
 )
 
 const userAddr = "nhi_aws_iam_user.test"
@@ -292,7 +293,7 @@ resource "nhi_aws_iam_role" "test" {
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
-      Principal = { Federated = "arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com" }
+      Principal = { Federated = "arn:aws:iam::%s:oidc-provider/token.actions.githubusercontent.com" }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
         StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
@@ -301,7 +302,22 @@ resource "nhi_aws_iam_role" "test" {
     }]
   })
 }
-`, name, readOnly, acctest.Date(acctest.Days(60))+"T00:00:00Z", sub)
+`, name, readOnly, acctest.Date(acctest.Days(60))+"T00:00:00Z", accountID(t), sub)
+}
+
+// accountID is the account the IAM server answers for: the test server's,
+// or under NHI_AWS_LIVE=1 the caller's (IAM refuses a trust policy naming
+// an identity provider that does not exist).
+func accountID(t *testing.T) string {
+	t.Helper()
+	if !acctest.Live() {
+		return testenv.IAMAccountID
+	}
+	id, err := acctest.AWSClient(t).AccountID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func TestAccIAMRole_trust(t *testing.T) {
@@ -352,11 +368,20 @@ func TestAccIAMRole_trust(t *testing.T) {
 	})
 }
 
+// ensureGitHubProvider makes the GitHub Actions OIDC provider the role
+// trusts. Under NHI_AWS_LIVE=1 one this test made is deleted afterwards; one
+// that was there already is left alone.
 func ensureGitHubProvider(t *testing.T) {
-	_, err := rawIAM(t).CreateOpenIDConnectProvider(context.Background(), &iam.CreateOpenIDConnectProviderInput{
+	raw := rawIAM(t)
+	out, err := raw.CreateOpenIDConnectProvider(context.Background(), &iam.CreateOpenIDConnectProviderInput{
 		Url: aws.String("https://token.actions.githubusercontent.com"), ClientIDList: []string{"sts.amazonaws.com"},
 		ThumbprintList: []string{strings.Repeat("a", 40)}})
 	if err != nil && !strings.Contains(err.Error(), "EntityAlreadyExists") {
 		t.Fatal(err)
+	}
+	if err == nil && acctest.Live() {
+		t.Cleanup(func() {
+			_, _ = raw.DeleteOpenIDConnectProvider(context.Background(), &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: out.OpenIDConnectProviderArn})
+		})
 	}
 }
