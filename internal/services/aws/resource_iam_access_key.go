@@ -214,6 +214,14 @@ func (r *accessKeyResource) adopt(ctx context.Context, plan, state *accessKeyMod
 		plan.Delivered = types.BoolValue(true)
 		return true
 	}
+	if err := k.CheckDeliveryTarget(ctx, ref); err != nil {
+		// A replacement would delete the key first and then fail to
+		// deliver the new one: refuse before anything is deleted.
+		diags.AddAttributeError(path.Root("kubernetes_secret"), "The imported key cannot be kept or replaced there",
+			fmt.Sprintf("kubernetes_secret %s: %v. The key's secret cannot be read back, so keeping access key %s needs the Secret this provider "+
+				"delivered it to, and replacing it needs a Secret the provider may write.", ref, err, id))
+		return false
+	}
 	diags.AddAttributeWarning(path.Root("kubernetes_secret"), "The imported key is replaced: its Secret does not hold it",
 		fmt.Sprintf("Secret %s does not hold access key %s (it is missing, or holds another key). IAM never shows a secret twice, "+
 			"so the key is replaced by a new one delivered to the Secret. To keep the key, name the Secret that holds it.", ref, id))

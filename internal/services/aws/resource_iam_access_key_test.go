@@ -332,12 +332,40 @@ import {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
-				Check: resource.ComposeTestCheckFunc(secretHolds(t, ns, user, &replaced, ""), func(*terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(secretHolds(t, ns, user, &replaced, idFile), func(*terraform.State) error {
 					if replaced == first {
 						return fmt.Errorf("the key was not replaced")
 					}
 					return nil
 				}),
+			},
+			// A Secret someone else made: the plan refuses, rather than
+			// delete the key and then fail to deliver a new one.
+			{Config: forget},
+			{
+				PreConfig: func() {
+					secrets := acctest.Clientset(t).CoreV1().Secrets(ns)
+					if err := secrets.Delete(context.Background(), "aws-creds", metav1.DeleteOptions{}); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := secrets.Create(context.Background(), &corev1.Secret{
+						ObjectMeta: metav1.ObjectMeta{Name: "aws-creds"}, StringData: map[string]string{"AWS_ACCESS_KEY_ID": replaced, "AWS_SECRET_ACCESS_KEY": "by hand"},
+					}, metav1.CreateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      adopt,
+				ExpectError: regexp.MustCompile(`Secret\s+` + ns + `/aws-creds\s+exists\s+and\s+was\s+not\s+created\s+by\s+this\s+provider`),
+			},
+			{
+				Config: forget,
+				Check: func(*terraform.State) error {
+					keys, err := acctest.AWSClient(t).ListAccessKeys(context.Background(), user, false)
+					if err != nil || len(keys) != 1 || keys[0].ID != replaced {
+						return fmt.Errorf("the refused plan changed the keys: %v %v, want only %s", keys, err, replaced)
+					}
+					return nil
+				},
 			},
 		},
 	})
