@@ -133,3 +133,25 @@ func TestIntegrationAccessKeyRollbackSurvivesCancellation(t *testing.T) {
 		t.Fatalf("delivered key: %+v, %v; want an ID and no secret", k.ID, err)
 	}
 }
+
+// A key deleted between the listing and the last-use read leaves out that
+// key, not the whole user (which a scan would then report as missing).
+func TestIntegrationKeyDeletedDuringScanLeavesOutOnlyTheKey(t *testing.T) {
+	c, fake := acctest.OwnFakeIAM(t, 0)
+	ctx := context.Background()
+	name := acctest.RandName("svc")
+	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	for i := 0; i < 2; i++ {
+		if _, err := c.CreateAccessKey(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake.FailAction("GetAccessKeyLastUsed", 404)
+	keys, err := c.ListAccessKeys(ctx, name, true)
+	if err != nil || len(keys) != 1 || !keys[0].UsageKnown {
+		t.Fatalf("keys = %+v, %v; want the one key still there, with its usage", keys, err)
+	}
+}

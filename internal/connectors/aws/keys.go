@@ -46,6 +46,11 @@ func (c *Client) ListAccessKeys(ctx context.Context, user string, withLastUsed b
 			}
 			if withLastUsed {
 				last, err := c.AccessKeyLastUsed(ctx, cr.ID)
+				if IsNotFound(err) {
+					// Deleted since the listing: the user still exists,
+					// so leave out only the key.
+					continue
+				}
 				if err != nil {
 					return nil, err
 				}
