@@ -1,0 +1,138 @@
+// Package system is the seam every system plugs into: one Descriptor per
+// system (Kubernetes, AWS IAM, ...) says everything the system-agnostic
+// rooms need to know about it — its kinds and the resource types that
+// declare them, its credential kinds, its default exclusions, its drift
+// `source` block and how an adopted identity is written as Terraform. The
+// drift engine, the reports, the drift command and the inventory data
+// sources work from descriptors and never name a system.
+//
+// This package has no Terraform plugin types, so the drift reporter can use
+// it without the provider. The provider's half of a system (its
+// configuration block, resources, connector) is framework.System.
+package system
+
+import (
+	"context"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// Descriptor describes one system. Each system's connector package builds
+// its own (connectors/<name>.Descriptor()), and the provider registers every
+// descriptor once (internal/provider/systems.go).
+type Descriptor struct {
+	// Name is the system's stable name: nhi.Identity.System, the drift
+	// `source "<name>"` label and the provider block's name ("kubernetes").
+	Name string
+	// Title is the name for people ("Kubernetes", "AWS").
+	Title string
+	// Kinds are the identity kinds the system has.
+	Kinds []Kind
+	// Credentials are the credential kinds its identities hold.
+	Credentials []CredentialKind
+	// Exclusions leave the system's own identities out of undeclared
+	// results by default; the first that matches wins.
+	Exclusions []Exclusion
+	// PrivilegedScopes are added to the reporter's default
+	// privileged_scopes (scopes that give an identity control of the
+	// system, such as a cluster-admin binding).
+	PrivilegedScopes []string
+	// LocationFilter is what a location filter of the inventory data
+	// sources means for this system ("namespace"); empty when its
+	// locations are fixed per kind, in which case such a filter leaves the
+	// system out.
+	LocationFilter string
+	// Source is the system's drift `source` block.
+	Source Source
+}
+
+// Kind is one kind of identity and the resource type that declares it.
+type Kind struct {
+	// Kind is nhi.Identity.Kind ("service_account").
+	Kind string
+	// Label names the kind for people ("service account", "IAM user").
+	Label string
+	// ResourceType declares an identity of this kind
+	// ("nhi_kubernetes_service_account").
+	ResourceType string
+	// Location is the fixed location of every reference of this kind
+	// ("user" for "user/<name>"); empty when the resource's LocationAttr
+	// holds it.
+	Location string
+	// LocationAttr and NameAttr are the resource's attributes holding the
+	// reference's location and name ("namespace", "name").
+	LocationAttr, NameAttr string
+	// UIDAttr is the resource's attribute holding the system's stable ID
+	// ("uid", "unique_id"), which tells identities of one name in two
+	// sources apart.
+	UIDAttr string
+	// Adopt writes what was discovered about an identity of this kind
+	// into its generated resource block.
+	Adopt Adoption
+}
+
+// Adoption writes the system-specific attributes of an adopted identity's
+// resource block; the report writes the governance attributes (owner,
+// purpose, expires_at, scopes) between Head and Tail.
+type Adoption struct {
+	// Head writes the attributes that identify it (namespace, name, path).
+	Head func(b *hclwrite.Body, id nhi.Identity)
+	// Tail writes what keeps adopting from changing anything a workload
+	// depends on (token automount, legacy tokens, policy documents).
+	Tail func(b *hclwrite.Body, id nhi.Identity)
+	// LabelsAttr is the attribute holding the identity's labels ("labels",
+	// "tags").
+	LabelsAttr string
+}
+
+// CredentialKind is one kind of credential an identity holds.
+type CredentialKind struct {
+	// Kind is nhi.Credential.Kind ("aws_access_key").
+	Kind string
+	// Label names it for people ("access key", "legacy token Secret").
+	Label string
+	// ResourceType declares one in Terraform, when one does
+	// ("nhi_kubernetes_service_account_token"); the resource's id is the
+	// credential's ID.
+	ResourceType string
+	// UIDAttr is the resource's attribute holding the stable ID, if any.
+	UIDAttr string
+	// NeverExpires marks credentials with no expiry of their own (legacy
+	// token Secrets): each undeclared one is reported as long-lived, and
+	// several at once are not reported as duplicates.
+	NeverExpires bool
+}
+
+// Exclusion is a default exclusion from undeclared results.
+type Exclusion struct {
+	// Reason is the stable reason shown to users ("system_namespace").
+	Reason string
+	// Doc says what it leaves out, for the documentation.
+	Doc string
+	// Match is called for the system's undeclared identities.
+	Match func(nhi.Identity) bool
+}
+
+// Source is the system's drift `source "<name>" "<label>"` block.
+type Source struct {
+	// Schema lists the block's attributes.
+	Schema *hcl.BodySchema
+	// Example is a minimal block, shown when a configuration has none.
+	Example string
+	// Decode reads the block's attributes; dir is the configuration
+	// file's directory, for relative paths. Errors carry the attribute's
+	// range, so users see file:line:col.
+	Decode func(attrs hcl.Attributes, dir string) (SourceConfig, hcl.Diagnostics)
+}
+
+// SourceConfig is one decoded source block.
+type SourceConfig interface {
+	// Locations limits the scan; nil means everything.
+	Locations() []string
+	// Connect builds the scanner. It is called inside the source's
+	// timeout, so it may reach the system.
+	Connect(ctx context.Context) (nhi.Scanner, error)
+}
