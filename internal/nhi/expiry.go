@@ -46,10 +46,13 @@ const (
 )
 
 // Phase places now relative to expiresAt. The expiry instant itself counts as
-// expired; the start of the warning window counts as expiring.
+// expired (see Expired); the start of the warning window counts as expiring.
+// A zero expiresAt never expires: PhaseActive.
 func Phase(now, expiresAt time.Time, warnBefore time.Duration) ExpiryPhase {
 	switch {
-	case !now.Before(expiresAt):
+	case expiresAt.IsZero():
+		return PhaseActive
+	case Expired(now, expiresAt):
 		return PhaseExpired
 	case !now.Before(expiresAt.Add(-warnBefore)):
 		return PhaseExpiring
