@@ -86,9 +86,15 @@ func MatchScope(pattern, scope string) bool {
 	return err == nil && ok
 }
 
+// OwnerAllowed reports whether owner satisfies OwnerPattern (the whole owner
+// must match). Without an OwnerPattern every owner is allowed.
+func (p Policy) OwnerAllowed(owner string) bool {
+	return p.OwnerPattern == nil || p.OwnerPattern.MatchString(owner)
+}
+
 // CheckOwner applies OwnerPattern.
 func (p Policy) CheckOwner(owner string) *Violation {
-	if p.OwnerPattern == nil || p.OwnerPattern.MatchString(owner) {
+	if p.OwnerAllowed(owner) {
 		return nil
 	}
 	pat := strings.TrimSuffix(strings.TrimPrefix(p.OwnerPattern.String(), "^(?:"), ")$")
@@ -99,27 +105,43 @@ func (p Policy) CheckOwner(owner string) *Violation {
 	}
 }
 
+// ForbiddenMatch returns the first of ForbiddenScopes (in policy order) that
+// the whole scope matches (see MatchScope), or "" when the scope is allowed.
+func (p Policy) ForbiddenMatch(scope string) string {
+	for _, pat := range p.ForbiddenScopes {
+		if MatchScope(pat, scope) {
+			return pat
+		}
+	}
+	return ""
+}
+
 // CheckScopes applies ForbiddenScopes; one violation per forbidden scope.
 func (p Policy) CheckScopes(scopes []string) []Violation {
 	var out []Violation
 	for _, s := range scopes {
-		for _, pat := range p.ForbiddenScopes {
-			if MatchScope(pat, s) {
-				out = append(out, Violation{
-					Summary: "Forbidden scope",
-					Detail: fmt.Sprintf("scope %q is forbidden by the provider's policy.forbidden_scopes (it matches %q). "+
-						"Remove it from scopes and grant a narrower role instead.", s, pat),
-				})
-				break
-			}
+		if pat := p.ForbiddenMatch(s); pat != "" {
+			out = append(out, Violation{
+				Summary: "Forbidden scope",
+				Detail: fmt.Sprintf("scope %q is forbidden by the provider's policy.forbidden_scopes (it matches %q). "+
+					"Remove it from scopes and grant a narrower role instead.", s, pat),
+			})
 		}
 	}
 	return out
 }
 
+// LifetimeExceeded reports whether an expiry set as of now lies beyond
+// MaxLifetime: strictly after now + MaxLifetime (an expiry exactly
+// MaxLifetime away is allowed). A zero or negative MaxLifetime bounds
+// nothing.
+func (p Policy) LifetimeExceeded(now, expiresAt time.Time) bool {
+	return p.MaxLifetime > 0 && expiresAt.After(now.Add(p.MaxLifetime))
+}
+
 // CheckLifetime applies MaxLifetime to an expiry set as of now.
 func (p Policy) CheckLifetime(now, expiresAt time.Time) *Violation {
-	if p.MaxLifetime <= 0 || !expiresAt.After(now.Add(p.MaxLifetime)) {
+	if !p.LifetimeExceeded(now, expiresAt) {
 		return nil
 	}
 	latest := now.Add(p.MaxLifetime)
@@ -128,6 +150,34 @@ func (p Policy) CheckLifetime(now, expiresAt time.Time) *Violation {
 		Detail: fmt.Sprintf("expires_at %s is %s away, beyond the provider's policy.max_lifetime of %s. "+
 			"Set expires_at on or before %s, and extend it in a reviewed change when the identity is still needed.",
 			FormatTime(expiresAt), HumanDuration(expiresAt.Sub(now)), FormatDuration(p.MaxLifetime), FormatTime(latest)),
+	}
+}
+
+// CredentialOverdue reports whether a long-lived credential created at
+// created is due for rotation under MaxCredentialAge as of now: by the rule
+// of DecideRotation with MaxCredentialAge as the period, so a credential
+// exactly MaxCredentialAge old is overdue. A zero or negative
+// MaxCredentialAge, or an unknown (zero) creation time, is never overdue.
+func (p Policy) CredentialOverdue(now, created time.Time) bool {
+	if p.MaxCredentialAge <= 0 || created.IsZero() {
+		return false
+	}
+	return DecideRotation(now, created, p.MaxCredentialAge, p.WarnBefore).Replace
+}
+
+// CheckRotationPeriod applies MaxCredentialAge to a declared rotation period
+// (rotate_after): a period longer than MaxCredentialAge is a violation, one
+// equal to it is not. A zero or negative MaxCredentialAge bounds nothing.
+// The caller attaches the violation to its rotate_after attribute.
+func (p Policy) CheckRotationPeriod(d time.Duration) *Violation {
+	limit := p.MaxCredentialAge
+	if limit <= 0 || d <= limit {
+		return nil
+	}
+	return &Violation{
+		Summary: "Rotation period exceeds policy",
+		Detail: fmt.Sprintf("rotate_after %s is longer than the provider's policy.max_credential_age of %s. Set rotate_after to %s or less.",
+			FormatDuration(d), FormatDuration(limit), FormatDuration(limit)),
 	}
 }
 
