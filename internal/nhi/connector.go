@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrNotFound is returned (wrapped) by connectors when an identity or an
@@ -41,14 +42,24 @@ type Inventory interface {
 	Get(ctx context.Context, ref Ref) (Identity, error)
 }
 
-// Provisioner is the write side, where a system allows it. S is the
-// system-specific desired state (it embeds Spec).
-type Provisioner[S any] interface {
-	Create(ctx context.Context, spec S) (Identity, error)
-	Update(ctx context.Context, spec S) (Identity, error)
+// Provisioner is the write side of one kind of identity, where a system
+// allows it. S is the system-specific desired state (it embeds Spec); F is
+// what the system returns for an identity it found or wrote (an Identity,
+// or a system type that carries one).
+type Provisioner[S, F any] interface {
+	// Get reads the identity, or returns an error wrapping ErrNotFound.
+	Get(ctx context.Context, ref Ref) (F, error)
+	// Create creates the identity as spec declares it.
+	Create(ctx context.Context, spec S) (F, error)
+	// Update makes an existing identity what spec declares, lifting a
+	// disable.
+	Update(ctx context.Context, spec S) (F, error)
 	// Disable removes every grant and turns credentials off, keeping the
-	// identity so that it can be re-enabled.
-	Disable(ctx context.Context, spec S) (Identity, error)
+	// identity; at is the provider's evaluation time, stamped on the
+	// identity (one disabled before may keep its first disable time).
+	Disable(ctx context.Context, spec S, at time.Time) (F, error)
+	// Delete removes the identity and its grants; a missing identity is not
+	// an error.
 	Delete(ctx context.Context, ref Ref) error
 }
 

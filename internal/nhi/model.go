@@ -25,6 +25,12 @@ const (
 	CredentialAccessKey   = "aws_access_key"
 )
 
+// DefaultMarkerPrefix is the default prefix of governance markers: the
+// annotations, labels or tags in which the provider records an identity's
+// governance on the identity itself (the provider's annotation_prefix; a
+// system may derive its own form from it, such as a tag prefix).
+const DefaultMarkerPrefix = "nhi.dev"
+
 // Ref locates one identity inside a system.
 type Ref struct {
 	// Location is the container of the identity: a Kubernetes namespace, an
@@ -110,6 +116,11 @@ type Trust struct {
 	Unrestricted bool
 	// Reason explains Unrestricted.
 	Reason string
+	// PublicIssuer is true when Issuer is a public CI service whose tokens
+	// anyone can obtain for some subject (GitHub Actions), so an open
+	// (Unrestricted) trust of it is critical: anyone on that service may
+	// assume the identity.
+	PublicIssuer bool
 }
 
 // Credential is a secret an identity authenticates with. It never carries the
