@@ -29,7 +29,8 @@ const (
 	StatusActive   Status = "active"
 	StatusExpiring Status = "expiring"
 	// StatusExpired is an identity past expires_at that still holds its
-	// access, because on_expiry is "warn".
+	// access: on_expiry is "warn", or its disable or block has not been
+	// applied yet (see IdentityStatus).
 	StatusExpired  Status = "expired"
 	StatusDisabled Status = "disabled"
 )
