@@ -49,7 +49,6 @@ type Connection struct {
 type Client struct {
 	endpoint string
 	iam      *iam.Client
-	sts      *sts.Client
 	Tags     Markers
 	// sleep waits between eventual-consistency retries; tests shorten it.
 	sleep func(context.Context, time.Duration) error
@@ -101,18 +100,13 @@ func New(ctx context.Context, c Connection, prefix string) (*Client, error) {
 			}
 		})
 		cfg.Credentials = aws.NewCredentialsCache(provider)
-		stsClient = sts.NewFromConfig(cfg, func(o *sts.Options) {
-			if c.Endpoint != "" {
-				o.BaseEndpoint = aws.String(c.Endpoint)
-			}
-		})
 	}
 	iamClient := iam.NewFromConfig(cfg, func(o *iam.Options) {
 		if c.Endpoint != "" {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 	})
-	return &Client{endpoint: c.Endpoint, iam: iamClient, sts: stsClient, Tags: Markers{Prefix: TagPrefix(prefix)}, sleep: sleepCtx}, nil
+	return &Client{endpoint: c.Endpoint, iam: iamClient, Tags: Markers{Prefix: TagPrefix(prefix)}, sleep: sleepCtx}, nil
 }
 
 // Endpoint is the endpoint the connection named ("" for AWS's own).
@@ -120,15 +114,6 @@ func (c *Client) Endpoint() string { return c.endpoint }
 
 // System implements nhi.Inventory.
 func (c *Client) System() string { return "aws" }
-
-// AccountID asks STS who the credentials belong to.
-func (c *Client) AccountID(ctx context.Context) (string, error) {
-	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return "", wrap(err, "identifying the caller (sts:GetCallerIdentity)")
-	}
-	return aws.ToString(out.Account), nil
-}
 
 // TagPrefix turns the provider's annotation prefix (a DNS subdomain such as
 // "nhi.dev") into the IAM tag prefix: its first label ("nhi"), so tags read

@@ -89,7 +89,7 @@ func (m Markers) ValidateLabel(k, v string) error {
 		return err
 	}
 	if err := ValidateTagValue(v); err != nil {
-		return fmt.Errorf("value of %q %s", k, strings.TrimPrefix(err.Error(), ""))
+		return fmt.Errorf("value of %q %w", k, err)
 	}
 	return nil
 }

@@ -12,16 +12,7 @@ import (
 )
 
 // RoleSpec is a declared workload role.
-type RoleSpec struct {
-	nhi.Spec
-	Path string
-	// TrustPolicy is the assume-role policy document.
-	TrustPolicy string
-	// InlinePolicies holds the document of every "inline:<name>" scope.
-	InlinePolicies map[string]string
-}
-
-func (s RoleSpec) path() string { return pathOrRoot(s.Path) }
+type RoleSpec = PrincipalSpec
 
 func (c *Client) role(name string) roleEntity { return roleEntity{c: c.iam, n: name} }
 

@@ -11,16 +11,8 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
-// UserSpec is a declared IAM service user.
-type UserSpec struct {
-	nhi.Spec
-	// Path is the IAM path ("/" when empty).
-	Path string
-	// InlinePolicies holds the document of every "inline:<name>" scope.
-	InlinePolicies map[string]string
-}
-
-func (s UserSpec) path() string { return pathOrRoot(s.Path) }
+// UserSpec is a declared IAM service user; its TrustPolicy is not used.
+type UserSpec = PrincipalSpec
 
 // UserRef is the reference of an IAM user in the normalized model.
 func UserRef(name string) nhi.Ref { return nhi.Ref{Location: "user", Name: name} }

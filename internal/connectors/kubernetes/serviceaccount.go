@@ -24,7 +24,10 @@ type ServiceAccountSpec struct {
 	AutomountToken bool
 }
 
-var _ nhi.Inventory = (*Client)(nil)
+var (
+	_ nhi.Inventory                                     = (*Client)(nil)
+	_ nhi.Provisioner[ServiceAccountSpec, nhi.Identity] = (*Client)(nil)
+)
 
 // legacyTokenNameAnnotation links a token Secret to its service account.
 const legacyTokenNameAnnotation = corev1.ServiceAccountNameKey

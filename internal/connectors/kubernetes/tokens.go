@@ -107,10 +107,11 @@ func (c *Client) governedToken(s *corev1.Secret) bool {
 
 // rotationDue is the rotation-due marker of a token created at created.
 func rotationDue(created time.Time, period time.Duration) string {
-	if period <= 0 {
+	due, ok := nhi.RotationDue(created, period)
+	if !ok {
 		return RotationNever
 	}
-	return nhi.FormatTime(created.UTC().Add(period))
+	return nhi.FormatTime(due)
 }
 
 func (c *Client) tokenSecret(s *corev1.Secret) TokenSecret {
