@@ -29,7 +29,7 @@ func main() {
 		code := driftcmd.Main(ctx, os.Args[2:], driftcmd.IO{
 			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 			StdoutIsTerminal: fi != nil && fi.Mode()&os.ModeCharDevice != 0,
-		}, version)
+		}, version, provider.Registry())
 		stop()
 		os.Exit(code)
 	}

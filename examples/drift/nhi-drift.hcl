@@ -25,6 +25,7 @@ policy {
     "policy:arn:aws:iam::123456789012:policy/admin/*", # "*" crosses "/": every policy under the path /admin/
   ]
   forbidden_scopes   = ["clusterrole:*@kube-system"]
+  owner_pattern      = "team:[a-z-]+|[a-z.]+@example\\.com" # NHI006: the whole owner must match
 }
 
 owners {

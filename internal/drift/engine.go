@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
 // Policy is the reporter's policy: the provider's, plus risk thresholds.
@@ -21,12 +22,14 @@ type Policy struct {
 	PrivilegedScopes []string
 }
 
-// DefaultPolicy returns the documented defaults.
-func DefaultPolicy() Policy {
+// DefaultPolicy returns the documented defaults; the privileged scopes are
+// the systems' own (system.Descriptor.PrivilegedScopes), in registration
+// order.
+func DefaultPolicy(systems *system.Registry) Policy {
 	return Policy{
 		Policy:           nhi.DefaultPolicy(),
 		StaleAfter:       45 * 24 * time.Hour,
-		PrivilegedScopes: []string{"clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin", "policy:arn:aws*:iam::aws:policy/AdministratorAccess"},
+		PrivilegedScopes: systems.PrivilegedScopes(),
 	}
 }
 
@@ -64,9 +67,13 @@ type Source struct {
 type Declaration struct {
 	Address string
 	System  string
-	// Kind is an nhi.Kind* for an identity, or nhi.CredentialLegacyToken
-	// for a governed token Secret (nhi_kubernetes_service_account_token).
+	// Kind is the identity's kind, or the credential's kind when
+	// Credential is set (system.Kind.Kind, system.CredentialKind.Kind).
 	Kind string
+	// Credential is set for a declaration of a credential (a resource type
+	// of a system.CredentialKind, such as a governed token Secret) rather
+	// than of an identity.
+	Credential bool
 	// ID is the identity's reference ("namespace/name", "user/name"), or
 	// the credential's ID ("namespace/secret-name").
 	ID string
@@ -77,7 +84,7 @@ type Declaration struct {
 
 // IsCredential reports whether the declaration is of a credential rather
 // than an identity.
-func (d Declaration) IsCredential() bool { return d.Kind == nhi.CredentialLegacyToken }
+func (d Declaration) IsCredential() bool { return d.Credential }
 
 // Exception is a reviewed, time-boxed decision to accept findings.
 type Exception struct {
@@ -102,6 +109,9 @@ type OwnerDirectory interface {
 
 // Input is everything one evaluation needs.
 type Input struct {
+	// Systems names kinds and credentials for people, and gives each
+	// system's default exclusions and credential kinds.
+	Systems    *system.Registry
 	Now        time.Time
 	Policy     Policy
 	Sources    []Source
@@ -192,7 +202,7 @@ func Evaluate(in Input) Report {
 			seen.add(src.Name, id)
 			ref := e.ref(src, id)
 			if !id.Declared {
-				if reason := defaultExclusion(id); reason != "" {
+				if reason := in.Systems.Exclusion(id); reason != "" {
 					r.Excluded = append(r.Excluded, ExcludedIdentity{Identity: ref, Reason: reason})
 					continue
 				}
@@ -250,7 +260,7 @@ func fingerprint(rule string, ref IdentityRef, key string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-func (e *evaluator) matchAny(patterns []string, scope string) string {
+func matchAny(patterns []string, scope string) string {
 	for _, p := range patterns {
 		if nhi.MatchScope(p, scope) {
 			return p
@@ -268,9 +278,9 @@ func (e *evaluator) privileged(id nhi.Identity) []string {
 	var out []string
 	for _, s := range id.EffectiveScopes {
 		switch {
-		case e.matchAny(e.in.Policy.ForbiddenScopes, s) != "":
+		case e.in.Policy.ForbiddenMatch(s) != "":
 			out = append(out, s+" (forbidden by policy)")
-		case e.matchAny(e.in.Policy.PrivilegedScopes, s) != "":
+		case matchAny(e.in.Policy.PrivilegedScopes, s) != "":
 			out = append(out, s)
 		case wild[s]:
 			out = append(out, s+" (grants every verb on every resource)")
@@ -290,7 +300,7 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 		if len(priv) > 0 {
 			sev, extra = SeverityHigh, "; it holds privileged scopes"
 		}
-		e.add(RuleUndeclared, sev, ref, "", fmt.Sprintf("%s %s exists in source %q but is not declared%s", kindName(id.Kind), ref.ID, src.Name, extra), loc)
+		e.add(RuleUndeclared, sev, ref, "", fmt.Sprintf("%s %s exists in source %q but is not declared%s", e.kindName(id.Kind), ref.ID, src.Name, extra), loc)
 	} else {
 		declared := id.Governance.Scopes
 		if id.Disabled {
@@ -305,28 +315,30 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			if len(missing) > 0 {
 				parts = append(parts, "lacks declared "+strings.Join(missing, ", "))
 			}
-			e.add(RuleScopeDrift, sev, ref, "", fmt.Sprintf("%s %s %s", kindName(id.Kind), ref.ID, strings.Join(parts, " and ")), nil)
+			e.add(RuleScopeDrift, sev, ref, "", fmt.Sprintf("%s %s %s", e.kindName(id.Kind), ref.ID, strings.Join(parts, " and ")), nil)
 		}
 		if exp := id.Governance.ExpiresAt; !exp.IsZero() {
 			switch nhi.Phase(now, exp, pol.WarnBefore) {
 			case nhi.PhaseExpired:
 				if len(id.EffectiveScopes) > 0 {
 					e.add(RuleExpired, "", ref, "", fmt.Sprintf("%s %s expired at %s (%s ago) and still holds %s",
-						kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now)), strings.Join(id.EffectiveScopes, ", ")), nil)
+						e.kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now)), strings.Join(id.EffectiveScopes, ", ")), nil)
 				}
 			case nhi.PhaseExpiring:
-				e.add(RuleExpiring, "", ref, "", fmt.Sprintf("%s %s expires at %s, in %s", kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now))), nil)
+				e.add(RuleExpiring, "", ref, "", fmt.Sprintf("%s %s expires at %s, in %s", e.kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now))), nil)
 			}
-			if pol.MaxLifetime > 0 && exp.After(now.Add(pol.MaxLifetime)) {
+			if pol.LifetimeExceeded(now, exp) {
 				e.add(RuleLongLived, "", ref, "lifetime", fmt.Sprintf("%s %s is declared to live until %s, beyond max_lifetime %s",
-					kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.FormatDuration(pol.MaxLifetime)), nil)
+					e.kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.FormatDuration(pol.MaxLifetime)), nil)
 			}
 		}
 		switch owner := strings.TrimSpace(id.Governance.Owner); {
 		case owner == "":
-			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is declared without an owner", kindName(id.Kind), ref.ID), nil)
+			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is declared without an owner", e.kindName(id.Kind), ref.ID), nil)
+		case !pol.OwnerAllowed(owner):
+			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is owned by %q, which does not match the policy's owner_pattern", e.kindName(id.Kind), ref.ID, owner), nil)
 		case e.in.Owners != nil && !e.in.Owners.Has(owner):
-			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is owned by %q, who is not in the owners directory %s", kindName(id.Kind), ref.ID, owner, e.in.Owners.Name()), nil)
+			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is owned by %q, who is not in the owners directory %s", e.kindName(id.Kind), ref.ID, owner, e.in.Owners.Name()), nil)
 		}
 	}
 
@@ -336,33 +348,34 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			continue
 		}
 		active[c.Kind] = append(active[c.Kind], c.ID)
+		neverExpires := e.neverExpires(id.System, c.Kind)
 		switch {
-		case c.Kind == nhi.CredentialLegacyToken && !c.Declared:
-			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a legacy token Secret %s that never expires", kindName(id.Kind), ref.ID, c.ID), locOr(loc, id.Declared))
-		case c.Kind == nhi.CredentialLegacyToken && e.in.StateGiven && !e.state.credentials[stateKey(id.System, c.Kind, c.ID)]:
+		case neverExpires && !c.Declared:
+			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a %s %s that never expires", e.kindName(id.Kind), ref.ID, e.credentialName(c.Kind), c.ID), locOr(loc, id.Declared))
+		case neverExpires && e.in.StateGiven && !e.state.credentials[stateKey(id.System, c.Kind, c.ID)]:
 			// The markers say the provider manages it, but no state does:
-			// markers anyone can write do not make a token governed.
-			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a legacy token Secret %s that never expires: it carries the provider's markers but is in none of the given Terraform states",
-				kindName(id.Kind), ref.ID, c.ID), locOr(loc, id.Declared))
-		case pol.MaxCredentialAge > 0 && !c.CreatedAt.IsZero() && now.Sub(c.CreatedAt) > pol.MaxCredentialAge:
+			// markers anyone can write do not make a credential governed.
+			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a %s %s that never expires: it carries the provider's markers but is in none of the given Terraform states",
+				e.kindName(id.Kind), ref.ID, e.credentialName(c.Kind), c.ID), locOr(loc, id.Declared))
+		case pol.CredentialOverdue(now, c.CreatedAt):
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has %s %s created %s ago, older than max_credential_age %s",
-				kindName(id.Kind), ref.ID, credentialName(c.Kind), c.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.MaxCredentialAge)), locOr(loc, id.Declared))
+				e.kindName(id.Kind), ref.ID, e.credentialName(c.Kind), c.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.MaxCredentialAge)), locOr(loc, id.Declared))
 		}
 		if c.UsageKnown && pol.StaleAfter > 0 {
 			switch {
 			case c.LastUsedAt != nil && now.Sub(*c.LastUsedAt) > pol.StaleAfter:
 				e.add(RuleStale, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s of %s %s was last used %s ago (stale_after %s)",
-					credentialName(c.Kind), c.ID, kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(*c.LastUsedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
+					e.credentialName(c.Kind), c.ID, e.kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(*c.LastUsedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
 			case c.LastUsedAt == nil && !c.CreatedAt.IsZero() && now.Sub(c.CreatedAt) > pol.StaleAfter:
 				e.add(RuleStale, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s of %s %s was never used and was created %s ago (stale_after %s)",
-					credentialName(c.Kind), c.ID, kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
+					e.credentialName(c.Kind), c.ID, e.kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
 			}
 		}
 	}
 	for _, kind := range nhi.SortedKeys(active) {
-		if ids := active[kind]; len(ids) > 1 && kind != nhi.CredentialLegacyToken {
+		if ids := active[kind]; len(ids) > 1 && !e.neverExpires(id.System, kind) {
 			sort.Strings(ids)
-			e.add(RuleMultipleActiveKeys, "", ref, "kind:"+kind, fmt.Sprintf("%s %s has %d active %ss: %s", kindName(id.Kind), ref.ID, len(ids), credentialName(kind), strings.Join(ids, ", ")), locOr(loc, id.Declared))
+			e.add(RuleMultipleActiveKeys, "", ref, "kind:"+kind, fmt.Sprintf("%s %s has %d active %ss: %s", e.kindName(id.Kind), ref.ID, len(ids), e.credentialName(kind), strings.Join(ids, ", ")), locOr(loc, id.Declared))
 		}
 	}
 	for _, t := range id.Trusts {
@@ -370,27 +383,27 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			continue
 		}
 		sev := SeverityHigh
-		if t.Issuer == githubActionsIssuer {
+		if t.PublicIssuer {
 			sev = SeverityCritical
 		}
-		e.add(RuleOpenFederatedTrust, sev, ref, "trust:"+t.Principal, fmt.Sprintf("%s %s trusts OIDC issuer %s: %s", kindName(id.Kind), ref.ID, t.Issuer, t.Reason), locOr(loc, id.Declared))
+		e.add(RuleOpenFederatedTrust, sev, ref, "trust:"+t.Principal, fmt.Sprintf("%s %s trusts OIDC issuer %s: %s", e.kindName(id.Kind), ref.ID, t.Issuer, t.Reason), locOr(loc, id.Declared))
 	}
 	if len(priv) > 0 {
-		e.add(RulePrivileged, "", ref, "", fmt.Sprintf("%s %s holds privileged scopes: %s", kindName(id.Kind), ref.ID, strings.Join(priv, ", ")), locOr(loc, id.Declared))
+		e.add(RulePrivileged, "", ref, "", fmt.Sprintf("%s %s holds privileged scopes: %s", e.kindName(id.Kind), ref.ID, strings.Join(priv, ", ")), locOr(loc, id.Declared))
 	}
 	if id.UsageKnown {
 		switch {
 		case len(id.UsedBy) == 0 && pol.StaleAfter > 0 && !id.CreatedAt.IsZero() && now.Sub(id.CreatedAt) > pol.StaleAfter:
 			e.add(RuleStale, "", ref, "", fmt.Sprintf("no workload runs as %s %s, created %s ago (stale_after %s)",
-				kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(id.CreatedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
+				e.kindName(id.Kind), ref.ID, nhi.HumanDuration(now.Sub(id.CreatedAt)), nhi.FormatDuration(pol.StaleAfter)), locOr(loc, id.Declared))
 		case len(id.UsedBy) > 1:
-			e.add(RuleReused, "", ref, "", fmt.Sprintf("%s %s is used by %d workloads: %s", kindName(id.Kind), ref.ID, len(id.UsedBy), strings.Join(id.UsedBy, ", ")), locOr(loc, id.Declared))
+			e.add(RuleReused, "", ref, "", fmt.Sprintf("%s %s is used by %d workloads: %s", e.kindName(id.Kind), ref.ID, len(id.UsedBy), strings.Join(id.UsedBy, ", ")), locOr(loc, id.Declared))
 		}
 	}
 	if id.Declared && e.in.StateGiven && !e.state.declares(id) {
-		msg := fmt.Sprintf("%s %s carries the managed marker but is in none of the given Terraform states", kindName(id.Kind), ref.ID)
+		msg := fmt.Sprintf("%s %s carries the managed marker but is in none of the given Terraform states", e.kindName(id.Kind), ref.ID)
 		if d, ok := e.state.sameRef(id); ok {
-			msg += fmt.Sprintf(" (%s declares a %s of that name with uid %s, and this one has uid %s: another object, in another source or recreated out of band)", d.Address, kindName(d.Kind), d.UID, id.ID)
+			msg += fmt.Sprintf(" (%s declares a %s of that name with uid %s, and this one has uid %s: another object, in another source or recreated out of band)", d.Address, e.kindName(d.Kind), d.UID, id.ID)
 		}
 		e.add(RuleOrphanedDeclaration, "", ref, "", msg, loc)
 	}
@@ -526,7 +539,7 @@ func (e *evaluator) missing(seen found) {
 		}
 		msg := fmt.Sprintf("%s is declared in Terraform state as %s but does not exist in %s", d.ID, d.Address, where)
 		if at := seen.byRef[stateKey(d.System, d.ID)]; len(at) > 0 {
-			msg += fmt.Sprintf(" (source %q has a %s of that name with uid %s, but the state records uid %s: another object)", at[0].source, kindName(d.Kind), at[0].id, d.UID)
+			msg += fmt.Sprintf(" (source %q has a %s of that name with uid %s, but the state records uid %s: another object)", at[0].source, e.kindName(d.Kind), at[0].id, d.UID)
 		}
 		e.add(RuleMissing, "", ref, "", msg, nil)
 	}
@@ -580,27 +593,18 @@ func contains(in []string, s string) bool {
 	return false
 }
 
-func kindName(kind string) string {
-	switch kind {
-	case nhi.KindIAMUser:
-		return "IAM user"
-	case nhi.KindIAMRole:
-		return "IAM role"
-	}
-	return strings.ReplaceAll(kind, "_", " ")
-}
+// kindName names an identity kind for people ("service account").
+func (e *evaluator) kindName(kind string) string { return e.in.Systems.KindLabel(kind) }
 
-// githubActionsIssuer is the OIDC issuer all of GitHub Actions shares.
-const githubActionsIssuer = "token.actions.githubusercontent.com"
+// credentialName names a credential kind for people ("access key").
+func (e *evaluator) credentialName(kind string) string { return e.in.Systems.CredentialLabel(kind) }
 
-func credentialName(kind string) string {
-	switch kind {
-	case nhi.CredentialAccessKey:
-		return "access key"
-	case nhi.CredentialLegacyToken:
-		return "legacy token Secret"
-	}
-	return "credential"
+// neverExpires reports whether a system's credentials of kind have no
+// expiry of their own (legacy token Secrets): each undeclared one is
+// long-lived, and several at once are no rotation in progress.
+func (e *evaluator) neverExpires(sys, kind string) bool {
+	c, ok := e.in.Systems.Credential(sys, kind)
+	return ok && c.NeverExpires
 }
 
 func refKey(r IdentityRef) string { return r.System + "\x00" + r.Source + "\x00" + r.ID }
@@ -641,13 +645,4 @@ func (r Report) Worst() Severity {
 		}
 	}
 	return w
-}
-
-// Counts tallies active findings per severity.
-func (r Report) Counts() map[Severity]int {
-	c := map[Severity]int{}
-	for _, f := range r.Active() {
-		c[f.Severity]++
-	}
-	return c
 }

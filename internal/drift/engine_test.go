@@ -31,17 +31,17 @@ func rules(r Report) string {
 }
 
 func eval(pol Policy, ids ...nhi.Identity) Report {
-	return Evaluate(Input{Now: now, Policy: pol, Sources: []Source{{Name: "s", System: nhi.SystemKubernetes, Identities: ids}}})
+	return Evaluate(Input{Systems: testSystems, Now: now, Policy: pol, Sources: []Source{{Name: "s", System: nhi.SystemKubernetes, Identities: ids}}})
 }
 
 func TestCleanIdentityHasNoFinding(t *testing.T) {
-	if r := eval(DefaultPolicy(), declared("ok", nil)); len(r.Findings) != 0 || !r.Complete {
+	if r := eval(DefaultPolicy(testSystems), declared("ok", nil)); len(r.Findings) != 0 || !r.Complete {
 		t.Errorf("findings %s", rules(r))
 	}
 }
 
 func TestCredentialAgeAndLifetime(t *testing.T) {
-	pol := DefaultPolicy()
+	pol := DefaultPolicy(testSystems)
 	old := declared("old-key", func(id *nhi.Identity) {
 		id.Credentials = []nhi.Credential{{ID: "k1", Kind: "access_key", CreatedAt: now.Add(-91 * 24 * time.Hour)}, {ID: "k2", Kind: "access_key", CreatedAt: now.Add(-89 * 24 * time.Hour)}}
 	})
@@ -52,7 +52,7 @@ func TestCredentialAgeAndLifetime(t *testing.T) {
 }
 
 func TestPrivilegedAndForbidden(t *testing.T) {
-	pol := DefaultPolicy()
+	pol := DefaultPolicy(testSystems)
 	pol.ForbiddenScopes = []string{"clusterrole:edit@kube-system"}
 	a := declared("a", func(id *nhi.Identity) {
 		id.Governance.Scopes = []string{"clusterrole:edit@kube-system", "role:all"}
@@ -71,14 +71,14 @@ func TestDisabledIdentityIsNotDrift(t *testing.T) {
 		id.EffectiveScopes = nil
 		id.Governance.ExpiresAt = now.Add(-24 * time.Hour)
 	})
-	if r := eval(DefaultPolicy(), d); len(r.Findings) != 0 {
+	if r := eval(DefaultPolicy(testSystems), d); len(r.Findings) != 0 {
 		t.Errorf("a disabled, expired identity without grants is compliant: %s", rules(r))
 	}
 }
 
 func TestMissingOnlyWhereScanned(t *testing.T) {
 	in := Input{
-		Now: now, Policy: DefaultPolicy(), StateGiven: true,
+		Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), StateGiven: true,
 		Sources: []Source{
 			{Name: "a", System: nhi.SystemKubernetes, Locations: []string{"ci"}},
 			{Name: "b", System: nhi.SystemKubernetes, Err: errString("refused")},
@@ -103,7 +103,7 @@ func TestUndeclaredRiskRulesStillApply(t *testing.T) {
 	u := nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "ci", Name: "u"},
 		CreatedAt: now.Add(-100 * 24 * time.Hour), UsageKnown: true}
 	// Undeclared: NHI001 and stale, never NHI004-NHI006.
-	if got := rules(eval(DefaultPolicy(), u)); got != "NHI001:medium:ci/u NHI009:medium:ci/u" {
+	if got := rules(eval(DefaultPolicy(testSystems), u)); got != "NHI001:medium:ci/u NHI009:medium:ci/u" {
 		t.Errorf("got %s", got)
 	}
 }

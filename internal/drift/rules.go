@@ -106,7 +106,7 @@ var Catalog = []Rule{
 		"The identity expires within the policy's warn_before.",
 		"Extend expires_at in a reviewed change if it is still needed; otherwise let it expire."},
 	{RuleOrphanedOwner, "orphaned-owner", SeverityHigh, OWASPImproperOffboarding,
-		"The declared owner is missing, or is not in the owners directory: nobody is responsible for the identity.",
+		"The declared owner is missing, does not match the policy's owner_pattern, or is not in the owners directory: nobody is responsible for the identity.",
 		"Set owner to a current person or team from the owners directory, or remove the identity."},
 	{RuleLongLived, "long-lived-credential", SeverityHigh, OWASPLongLivedSecrets,
 		"A credential that never expires (a legacy service account token Secret that is not an nhi_kubernetes_service_account_token: it lacks the provider's markers or, with --state, is in no given state), an active credential older than max_credential_age (an AWS access key: CIS AWS 1.14, 90 days), or an identity declared to live beyond max_lifetime.",

@@ -43,7 +43,7 @@ func awsUser(name string, scopes ...string) nhi.Identity {
 // Privileged and forbidden scopes are IAM policy ARNs, which contain "/":
 // they match by name, whatever the policy document says.
 func TestPrivilegedPolicyARNsMatchByName(t *testing.T) {
-	pol := DefaultPolicy()
+	pol := DefaultPolicy(testSystems)
 	pol.PrivilegedScopes = append(pol.PrivilegedScopes, "policy:arn:aws:iam::*:policy/*-admin")
 	pol.ForbiddenScopes = []string{"policy:arn:aws:iam::123456789012:policy/break-glass/*"}
 	ids := []nhi.Identity{
@@ -56,7 +56,7 @@ func TestPrivilegedPolicyARNsMatchByName(t *testing.T) {
 		awsUser("breaker", "policy:arn:aws:iam::123456789012:policy/break-glass/root"),
 		awsUser("reader", "policy:arn:aws:iam::123456789012:policy/team/reader", "policy:arn:aws:iam::aws:policy/ReadOnlyAccess"),
 	}
-	r := Evaluate(Input{Now: now, Policy: pol, Sources: []Source{{Name: "prod", System: nhi.SystemAWS, Identities: ids}}})
+	r := Evaluate(Input{Systems: testSystems, Now: now, Policy: pol, Sources: []Source{{Name: "prod", System: nhi.SystemAWS, Identities: ids}}})
 	wantFindings(t, r, "NHI008 prod:user/admin", "NHI008 prod:user/breaker", "NHI008 prod:user/deployer")
 	for _, f := range r.Findings {
 		if f.Identity.ID == "user/breaker" && !strings.Contains(f.Message, "policy/break-glass/root (forbidden by policy)") {
@@ -83,11 +83,11 @@ func TestTokenCountsAsDeclaredOnlyWhenStateDeclaresIt(t *testing.T) {
 	src := []Source{{Name: "k", System: nhi.SystemKubernetes, Identities: []nhi.Identity{sa}}}
 	decls := []Declaration{
 		{Address: "nhi_kubernetes_service_account.runner", System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, ID: "ci/ci-runner", UID: "uid-runner"},
-		{Address: "nhi_kubernetes_service_account_token.runner", System: nhi.SystemKubernetes, Kind: nhi.CredentialLegacyToken, ID: "ci/ci-runner-token-abcde", UID: "uid-secret"},
+		{Address: "nhi_kubernetes_service_account_token.runner", System: nhi.SystemKubernetes, Kind: nhi.CredentialLegacyToken, Credential: true, ID: "ci/ci-runner-token-abcde", UID: "uid-secret"},
 		// The same Secret name, declared as an identity, does not count.
 		{Address: "nhi_kubernetes_service_account.odd", System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, ID: "ci/ci-runner-token-fghij"},
 	}
-	r := Evaluate(Input{Now: now, Policy: DefaultPolicy(), Sources: src, StateGiven: true, Declarations: decls})
+	r := Evaluate(Input{Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), Sources: src, StateGiven: true, Declarations: decls})
 	var keys []string
 	for _, f := range r.Findings {
 		if f.RuleID == RuleLongLived {
@@ -113,7 +113,7 @@ func TestTokenCountsAsDeclaredOnlyWhenStateDeclaresIt(t *testing.T) {
 	}
 
 	// Without a state, the markers decide.
-	r = Evaluate(Input{Now: now, Policy: DefaultPolicy(), Sources: src})
+	r = Evaluate(Input{Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), Sources: src})
 	wantFindings(t, r, "NHI007 k:ci/ci-runner")
 	if len(r.Findings) == 1 && r.Findings[0].key != "credential:ci/ci-runner-token-klmno" {
 		t.Errorf("without --state, NHI007 for %s", r.Findings[0].key)
@@ -127,7 +127,7 @@ func TestSourcesWithTheSameReferenceStayApart(t *testing.T) {
 		return declared(name, func(id *nhi.Identity) { id.ID = uid })
 	}
 	in := Input{
-		Now: now, Policy: DefaultPolicy(), StateGiven: true,
+		Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), StateGiven: true,
 		Sources: []Source{
 			{Name: "east", System: nhi.SystemKubernetes, Identities: []nhi.Identity{sa("app", "uid-app-east"), sa("web", "uid-web-east"), sa("legacy", "uid-legacy-east")}},
 			{Name: "west", System: nhi.SystemKubernetes, Identities: []nhi.Identity{sa("app", "uid-app-west"), sa("legacy", "uid-legacy-west")}},
@@ -161,7 +161,7 @@ func TestSourcesWithTheSameReferenceStayApart(t *testing.T) {
 // A declaration is found in one source and not judged missing in another.
 func TestDeclarationFoundInOneOfTwoSources(t *testing.T) {
 	in := Input{
-		Now: now, Policy: DefaultPolicy(), StateGiven: true,
+		Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), StateGiven: true,
 		Sources: []Source{
 			{Name: "east", System: nhi.SystemKubernetes},
 			{Name: "west", System: nhi.SystemKubernetes, Identities: []nhi.Identity{declared("app", func(id *nhi.Identity) { id.ID = "uid-app" })}},
@@ -199,7 +199,7 @@ func TestExceptionsBySourceAndSystem(t *testing.T) {
 			[]string{"NHI001 acct:user/bot", "NHI001 prod:user/bot", "NHI001 stage:user/bot"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			wantFindings(t, Evaluate(Input{Now: now, Policy: DefaultPolicy(), Sources: sources, Exceptions: []Exception{c.ex}}), c.want...)
+			wantFindings(t, Evaluate(Input{Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), Sources: sources, Exceptions: []Exception{c.ex}}), c.want...)
 		})
 	}
 }

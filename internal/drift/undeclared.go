@@ -9,25 +9,20 @@ import (
 	"strings"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
-// Exclusion reasons, stable strings shown to users.
-const (
-	ReasonSystemNamespace = "system_namespace"
-	ReasonDefaultAccount  = "default_service_account"
-	ReasonIgnored         = "ignore_pattern"
-	ReasonServiceLinked   = "aws_service_linked_role"
-	ReasonReservedSSO     = "aws_reserved_sso_role"
-)
-
-// KubernetesSystemNamespaces hold the cluster's own identities, left out of
-// undeclared results by default.
-var KubernetesSystemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+// ReasonIgnored is the exclusion reason of an identity an ignore pattern
+// matched. The default exclusions' reasons are the systems' own
+// (system.Exclusion).
+const ReasonIgnored = "ignore_pattern"
 
 // UndeclaredOptions tune which undeclared identities are reported.
 type UndeclaredOptions struct {
-	// Ignore are glob patterns over "namespace/name" (Kubernetes) or the
-	// identity's reference; "*" does not cross "/".
+	// Systems gives each system's default exclusions.
+	Systems *system.Registry
+	// Ignore are glob patterns over the identity's reference
+	// ("namespace/name", "user/name"); "*" does not cross "/".
 	Ignore []string
 	// IncludeSystem turns the default exclusions off.
 	IncludeSystem bool
@@ -61,7 +56,7 @@ func Undeclared(ids []nhi.Identity, o UndeclaredOptions) (report []nhi.Identity,
 			continue
 		}
 		if !o.IncludeSystem {
-			if r := defaultExclusion(id); r != "" {
+			if r := o.Systems.Exclusion(id); r != "" {
 				excluded = append(excluded, Excluded{Identity: id, Reason: r})
 				continue
 			}
@@ -73,35 +68,6 @@ func Undeclared(ids []nhi.Identity, o UndeclaredOptions) (report []nhi.Identity,
 		report = append(report, id)
 	}
 	return report, excluded
-}
-
-// defaultExclusion returns why an identity is system noise, or "".
-func defaultExclusion(id nhi.Identity) string {
-	if id.System == nhi.SystemAWS {
-		// AWS creates and manages these roles itself; nobody can
-		// declare, change or delete them through IAM.
-		switch {
-		case id.Kind == nhi.KindIAMRole && strings.HasPrefix(id.Path, "/aws-service-role/"):
-			return ReasonServiceLinked
-		case id.Kind == nhi.KindIAMRole && (strings.HasPrefix(id.Path, "/aws-reserved/") || strings.HasPrefix(id.Ref.Name, "AWSReservedSSO_")):
-			return ReasonReservedSSO
-		}
-		return ""
-	}
-	if id.System != nhi.SystemKubernetes {
-		return ""
-	}
-	for _, ns := range KubernetesSystemNamespaces {
-		if id.Ref.Location == ns {
-			return ReasonSystemNamespace
-		}
-	}
-	// Every namespace gets a "default" service account from the controller
-	// manager. It is noise until someone grants it something.
-	if id.Ref.Name == "default" && len(id.EffectiveScopes) == 0 {
-		return ReasonDefaultAccount
-	}
-	return ""
 }
 
 func matchIgnore(patterns []string, ref string) string {

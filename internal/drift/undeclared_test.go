@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -29,7 +30,7 @@ func TestUndeclaredDefaultExclusions(t *testing.T) {
 		sa("team-a", "runner", false),
 		sa("team-a", "deployer", true, "clusterrole:view"), // declared: never reported
 	}
-	report, excluded := Undeclared(in, UndeclaredOptions{})
+	report, excluded := Undeclared(in, UndeclaredOptions{Systems: testSystems})
 	if got, want := refs(report), []string{"team-b/default", "team-a/runner"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("reported %v, want %v", got, want)
 	}
@@ -38,14 +39,14 @@ func TestUndeclaredDefaultExclusions(t *testing.T) {
 		reasons[e.Identity.Ref.String()] = e.Reason
 	}
 	want := map[string]string{
-		"kube-system/coredns": ReasonSystemNamespace, "kube-public/default": ReasonSystemNamespace,
-		"kube-node-lease/default": ReasonSystemNamespace, "team-a/default": ReasonDefaultAccount,
+		"kube-system/coredns": k8s.ReasonSystemNamespace, "kube-public/default": k8s.ReasonSystemNamespace,
+		"kube-node-lease/default": k8s.ReasonSystemNamespace, "team-a/default": k8s.ReasonDefaultAccount,
 	}
 	if !reflect.DeepEqual(reasons, want) {
 		t.Errorf("excluded %v, want %v", reasons, want)
 	}
 
-	all, none := Undeclared(in, UndeclaredOptions{IncludeSystem: true})
+	all, none := Undeclared(in, UndeclaredOptions{Systems: testSystems, IncludeSystem: true})
 	if len(all) != 6 || len(none) != 0 {
 		t.Errorf("IncludeSystem: reported %v excluded %d, want every undeclared identity", refs(all), len(none))
 	}
@@ -53,7 +54,7 @@ func TestUndeclaredDefaultExclusions(t *testing.T) {
 
 func TestUndeclaredIgnorePatterns(t *testing.T) {
 	in := []nhi.Identity{sa("ci", "runner-1", false), sa("ci", "runner-2", false), sa("ci", "builder", false), sa("monitoring", "prom", false)}
-	report, excluded := Undeclared(in, UndeclaredOptions{Ignore: []string{"*/runner-*", "monitoring/*"}})
+	report, excluded := Undeclared(in, UndeclaredOptions{Systems: testSystems, Ignore: []string{"*/runner-*", "monitoring/*"}})
 	if got := refs(report); !reflect.DeepEqual(got, []string{"ci/builder"}) {
 		t.Errorf("reported %v", got)
 	}
@@ -61,7 +62,7 @@ func TestUndeclaredIgnorePatterns(t *testing.T) {
 		t.Errorf("excluded %+v", excluded)
 	}
 	// "*" does not cross "/": a bare "*" matches no namespace/name.
-	if r, _ := Undeclared(in, UndeclaredOptions{Ignore: []string{"*"}}); len(r) != 4 {
+	if r, _ := Undeclared(in, UndeclaredOptions{Systems: testSystems, Ignore: []string{"*"}}); len(r) != 4 {
 		t.Errorf("pattern * must not match namespace/name, reported %v", refs(r))
 	}
 	for _, p := range []string{"", "ci/[a"} {

@@ -24,6 +24,7 @@ import (
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/driftcmd"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/provider"
 )
 
 func TestAWSPolicyReadFailureIsIncomplete(t *testing.T) {
@@ -62,7 +63,7 @@ func TestAWSPolicyReadFailureIsIncomplete(t *testing.T) {
 	drift := func() (int, string, string) {
 		var out, errb bytes.Buffer
 		code := driftcmd.Main(ctx, []string{"--config", config, "--format", "json", "--fail-on", "none"},
-			driftcmd.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}, "test")
+			driftcmd.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}, "test", provider.Registry())
 		return code, out.String(), errb.String()
 	}
 	if code, out, errs := drift(); code != driftcmd.ExitClean {

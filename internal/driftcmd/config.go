@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,28 +18,20 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty"
 
-	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
-// SourceConfig is one `source "<type>" "<name>"` block.
+// SourceConfig is one `source "<type>" "<name>"` block. Type is a
+// registered system's name; the system decodes the block's attributes into
+// Config.
 type SourceConfig struct {
-	Type             string
-	Name             string
-	Kubeconfig       string
-	Context          string
-	Namespaces       []string
-	AnnotationPrefix string
-	// AWS
-	Profile    string
-	Region     string
-	Endpoint   string
-	AssumeRole string
-	ExternalID string
-	Location   drift.Location
+	Type     string
+	Name     string
+	Location drift.Location
+	Config   system.SourceConfig
 }
 
 // Config is a parsed nhi-drift.hcl.
@@ -59,17 +50,9 @@ var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "exception", LabelNames: []string{"id"}},
 }}
 
-var kubernetesSourceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "kubeconfig"}, {Name: "context"}, {Name: "namespaces"}, {Name: "annotation_prefix"},
-}}
-
-var awsSourceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "profile"}, {Name: "region"}, {Name: "endpoint"}, {Name: "assume_role"}, {Name: "external_id"}, {Name: "annotation_prefix"},
-}}
-
 var policySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "warn_before"}, {Name: "max_lifetime"}, {Name: "max_credential_age"}, {Name: "stale_after"},
-	{Name: "privileged_scopes"}, {Name: "forbidden_scopes"},
+	{Name: "privileged_scopes"}, {Name: "forbidden_scopes"}, {Name: "owner_pattern"},
 }}
 
 var ownersSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "file", Required: true}}}
@@ -87,17 +70,18 @@ type exceptionScope struct {
 }
 
 // ParseConfig parses a drift configuration. Relative paths in it are
-// resolved against the file's directory.
-func ParseConfig(filename string, src []byte) (*Config, hcl.Diagnostics) {
+// resolved against the file's directory. The source types are the systems
+// that have a drift source block (system.Descriptor.Source).
+func ParseConfig(filename string, src []byte, systems *system.Registry) (*Config, hcl.Diagnostics) {
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	content, d := f.Body.Content(fileSchema)
 	diags = append(diags, d...)
-	cfg := &Config{File: filename, Policy: drift.DefaultPolicy()}
+	cfg := &Config{File: filename, Policy: drift.DefaultPolicy(systems)}
 	dir := filepath.Dir(filename)
-	p := parser{}
+	p := parser{sources: sourceSystems(systems)}
 	seenSource := map[string]hcl.Range{}
 	seenException := map[string]hcl.Range{}
 	var scopes []exceptionScope
@@ -152,17 +136,57 @@ func ParseConfig(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	p.exceptionScopes(cfg, scopes)
 	diags = append(diags, p.diags...)
 	if len(cfg.Sources) == 0 && !diags.HasErrors() {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No sources",
-			Detail:  `The configuration declares no source to scan. Add one, for example: source "kubernetes" "prod" { kubeconfig = "~/.kube/config" }`,
+		detail := "The configuration declares no source to scan."
+		if len(p.sources) > 0 {
+			detail += " Add one, for example: " + p.sources[0].Source.Example
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No sources", Detail: detail,
 			Subject: &hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos}})
 	}
 	return cfg, diags
 }
 
-type parser struct{ diags hcl.Diagnostics }
+// sourceSystems are the systems a drift configuration may scan, in
+// registration order.
+func sourceSystems(systems *system.Registry) []system.Descriptor {
+	var out []system.Descriptor
+	for _, d := range systems.All() {
+		if d.Source.Decode != nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+type parser struct {
+	diags   hcl.Diagnostics
+	sources []system.Descriptor
+}
 
 func (p *parser) errorf(r hcl.Range, summary, format string, args ...any) {
-	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: r.Ptr()})
+	p.diags = append(p.diags, system.Errorf(r, summary, format, args...))
+}
+
+// sourceSystem returns the system of a source type.
+func (p *parser) sourceSystem(typ string) (system.Descriptor, bool) {
+	for _, d := range p.sources {
+		if d.Name == typ {
+			return d, true
+		}
+	}
+	return system.Descriptor{}, false
+}
+
+// sourceTypes lists the source types, quoted: "a", "b".
+func (p *parser) sourceTypes(sep, last string) string {
+	q := make([]string, len(p.sources))
+	for i, d := range p.sources {
+		q[i] = fmt.Sprintf("%q", d.Name)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], sep) + last + q[len(q)-1]
 }
 
 func (p *parser) attrs(b *hcl.Block, schema *hcl.BodySchema) hcl.Attributes {
@@ -174,46 +198,16 @@ func (p *parser) attrs(b *hcl.Block, schema *hcl.BodySchema) hcl.Attributes {
 	return c.Attributes
 }
 
-func (p *parser) value(a *hcl.Attribute) (cty.Value, bool) {
-	v, d := a.Expr.Value(nil)
-	if d.HasErrors() {
-		p.diags = append(p.diags, d...)
-		return cty.NilVal, false
-	}
-	return v, true
-}
-
 func (p *parser) str(a *hcl.Attribute) (string, bool) {
-	v, ok := p.value(a)
-	if !ok {
-		return "", false
-	}
-	if v.IsNull() || !v.Type().Equals(cty.String) {
-		p.errorf(a.Expr.Range(), "Incorrect attribute value type", "%s must be a string.", a.Name)
-		return "", false
-	}
-	return v.AsString(), true
+	v, d := system.String(a)
+	p.diags = append(p.diags, d...)
+	return v, !d.HasErrors()
 }
 
 func (p *parser) list(a *hcl.Attribute) ([]string, bool) {
-	v, ok := p.value(a)
-	if !ok {
-		return nil, false
-	}
-	if v.IsNull() || !(v.Type().IsListType() || v.Type().IsTupleType() || v.Type().IsSetType()) {
-		p.errorf(a.Expr.Range(), "Incorrect attribute value type", "%s must be a list of strings, such as [\"a\", \"b\"].", a.Name)
-		return nil, false
-	}
-	var out []string
-	for it := v.ElementIterator(); it.Next(); {
-		_, el := it.Element()
-		if el.IsNull() || !el.Type().Equals(cty.String) {
-			p.errorf(a.Expr.Range(), "Incorrect attribute value type", "%s must be a list of strings.", a.Name)
-			return nil, false
-		}
-		out = append(out, el.AsString())
-	}
-	return out, true
+	v, d := system.Strings(a)
+	p.diags = append(p.diags, d...)
+	return v, !d.HasErrors()
 }
 
 func (p *parser) duration(a *hcl.Attribute, dst *time.Duration) {
@@ -231,60 +225,18 @@ func (p *parser) duration(a *hcl.Attribute, dst *time.Duration) {
 
 func (p *parser) source(b *hcl.Block, dir string) (SourceConfig, bool) {
 	s := SourceConfig{Type: b.Labels[0], Name: b.Labels[1], Location: loc(b.DefRange)}
-	if s.Type != nhi.SystemKubernetes && s.Type != nhi.SystemAWS {
-		p.errorf(b.LabelRanges[0], "Unsupported source type", "source type %q is not supported; supported types: %q, %q.", s.Type, nhi.SystemKubernetes, nhi.SystemAWS)
+	sys, ok := p.sourceSystem(s.Type)
+	if !ok {
+		p.errorf(b.LabelRanges[0], "Unsupported source type", "source type %q is not supported; supported types: %s.", s.Type, p.sourceTypes(", ", ", "))
 		return s, false
 	}
 	if !validName(s.Name) {
 		p.errorf(b.LabelRanges[1], "Invalid source name", "source name %q must be letters, digits, '-' or '_'.", s.Name)
 	}
-	if s.Type == nhi.SystemAWS {
-		return p.awsSource(b, s)
-	}
-	attrs := p.attrs(b, kubernetesSourceSchema)
-	if a, ok := attrs["kubeconfig"]; ok {
-		if v, ok := p.str(a); ok {
-			s.Kubeconfig = expandPath(v, dir)
-		}
-	}
-	if a, ok := attrs["context"]; ok {
-		s.Context, _ = p.str(a)
-	}
-	if a, ok := attrs["annotation_prefix"]; ok {
-		s.AnnotationPrefix, _ = p.str(a)
-	}
-	if a, ok := attrs["namespaces"]; ok {
-		s.Namespaces, _ = p.list(a)
-		for _, ns := range s.Namespaces {
-			if err := k8s.ValidateNamespace(ns); err != nil {
-				p.errorf(a.Expr.Range(), "Invalid namespace", "namespaces: %v.", err)
-			}
-		}
-	}
-	return s, true
-}
-
-// awsSource reads `source "aws" "<name>" { profile, region, endpoint,
-// assume_role, external_id }`. Credentials come from the SDK's standard
-// chain; the block never holds secrets.
-func (p *parser) awsSource(b *hcl.Block, s SourceConfig) (SourceConfig, bool) {
-	attrs := p.attrs(b, awsSourceSchema)
-	for name, dst := range map[string]*string{
-		"profile": &s.Profile, "region": &s.Region, "endpoint": &s.Endpoint, "assume_role": &s.AssumeRole,
-		"external_id": &s.ExternalID, "annotation_prefix": &s.AnnotationPrefix,
-	} {
-		if a, ok := attrs[name]; ok {
-			*dst, _ = p.str(a)
-		}
-	}
-	if a, ok := attrs["endpoint"]; ok && s.Endpoint != "" {
-		if u, err := url.Parse(s.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.errorf(a.Expr.Range(), "Invalid endpoint", "endpoint %q must be an http(s) URL such as \"https://iam.amazonaws.com\".", s.Endpoint)
-		}
-	}
-	if a, ok := attrs["assume_role"]; ok && s.AssumeRole != "" && !strings.HasPrefix(s.AssumeRole, "arn:") {
-		p.errorf(a.Expr.Range(), "Invalid role ARN", "assume_role %q must be a role ARN such as \"arn:aws:iam::123456789012:role/nhi-drift-reader\".", s.AssumeRole)
-	}
+	attrs := p.attrs(b, sys.Source.Schema)
+	cfg, d := sys.Source.Decode(attrs, dir)
+	p.diags = append(p.diags, d...)
+	s.Config = cfg
 	return s, true
 }
 
@@ -313,6 +265,15 @@ func (p *parser) policy(b *hcl.Block, pol *drift.Policy) {
 			}
 		}
 		*dst = v
+	}
+	if a, ok := attrs["owner_pattern"]; ok {
+		if v, ok := p.str(a); ok {
+			if re, err := nhi.CompileOwnerPattern(v); err != nil {
+				p.errorf(a.Expr.Range(), "Invalid regular expression", "owner_pattern %v.", err)
+			} else {
+				pol.OwnerPattern = re
+			}
+		}
 	}
 }
 
@@ -363,8 +324,8 @@ func (p *parser) exception(b *hcl.Block) (drift.Exception, exceptionScope, bool)
 	}
 	if a, ok := attrs["system"]; ok {
 		if v, ok := p.str(a); ok {
-			if v != nhi.SystemKubernetes && v != nhi.SystemAWS {
-				p.errorf(a.Expr.Range(), "Unknown system", "system %q is not a system the reporter scans; use %q or %q, or leave system out to match every system.", v, nhi.SystemKubernetes, nhi.SystemAWS)
+			if _, ok := p.sourceSystem(v); !ok {
+				p.errorf(a.Expr.Range(), "Unknown system", "system %q is not a system the reporter scans; use %s, or leave system out to match every system.", v, p.sourceTypes(", ", " or "))
 			}
 			ex.System, sc.sysRange = v, a.Expr.Range().Ptr()
 		}
@@ -422,18 +383,6 @@ func validName(s string) bool {
 		}
 	}
 	return true
-}
-
-func expandPath(p, dir string) string {
-	if strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[2:])
-		}
-	}
-	if !filepath.IsAbs(p) {
-		return filepath.Join(dir, p)
-	}
-	return p
 }
 
 // FileOwners is an owners directory read from a file: one owner per line,

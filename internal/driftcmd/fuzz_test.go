@@ -22,7 +22,7 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		cfg, diags := ParseConfig("fuzz.hcl", src)
+		cfg, diags := ParseConfig("fuzz.hcl", src, testSystems)
 		if diags.HasErrors() {
 			for _, d := range diags {
 				if d.Summary == "" {
@@ -51,7 +51,7 @@ func FuzzParseState(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decls, err := ParseState(b)
+		decls, err := ParseState(b, testSystems)
 		if err != nil {
 			return
 		}

@@ -16,11 +16,10 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
-	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/report"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
 // Exit codes.
@@ -60,8 +59,10 @@ be fully scanned; the report is still written).
 Flags:
 `
 
-// Main runs the drift command and returns its exit code.
-func Main(ctx context.Context, args []string, stdio IO, version string) int {
+// Main runs the drift command and returns its exit code. systems are the
+// registered systems: the source types, the resource types in state and
+// configuration, and how adopted identities are written.
+func Main(ctx context.Context, args []string, stdio IO, version string, systems *system.Registry) int {
 	fs := flag.NewFlagSet("drift", flag.ContinueOnError)
 	fs.SetOutput(stdio.Stderr)
 	fs.Usage = func() {
@@ -128,12 +129,12 @@ func Main(ctx context.Context, args []string, stdio IO, version string) int {
 	if err != nil {
 		return fail("reading the drift configuration: %v (write one, or point --config at it; see docs/guides/drift-reporter.md)", err)
 	}
-	cfg, diags := ParseConfig(*configFile, src)
+	cfg, diags := ParseConfig(*configFile, src, systems)
 	if diags.HasErrors() {
 		printDiags(stdio.Stderr, diags)
 		return ExitConfig
 	}
-	in := drift.Input{Now: now, Policy: cfg.Policy, Exceptions: cfg.Exceptions}
+	in := drift.Input{Systems: systems, Now: now, Policy: cfg.Policy, Exceptions: cfg.Exceptions}
 	if cfg.OwnersFile != "" {
 		o, err := LoadOwners(cfg.OwnersFile)
 		if err != nil {
@@ -151,7 +152,7 @@ func Main(ctx context.Context, args []string, stdio IO, version string) int {
 		if err != nil {
 			return fail("--state %s: %v", s, err)
 		}
-		decls, err := ParseState(b)
+		decls, err := ParseState(b, systems)
 		if err != nil {
 			return fail("--state %s: %v", s, err)
 		}
@@ -160,7 +161,7 @@ func Main(ctx context.Context, args []string, stdio IO, version string) int {
 	}
 	var resources []ConfigResource
 	for _, d := range configDirs {
-		r, err := ScanConfigDir(d)
+		r, err := ScanConfigDir(d, systems)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -192,7 +193,7 @@ func Main(ctx context.Context, args []string, stdio IO, version string) int {
 	}
 	if *imports != "" {
 		var buf bytes.Buffer
-		if err := report.Imports(&buf, adoptions(in.Sources, rep)); err != nil {
+		if err := report.Imports(&buf, systems, adoptions(in.Sources, rep)); err != nil {
 			return fail("writing %s: %v", *imports, err)
 		}
 		if err := os.WriteFile(*imports, buf.Bytes(), 0o644); err != nil {
@@ -263,14 +264,10 @@ func scanAll(ctx context.Context, sources []SourceConfig, limit time.Duration, p
 		go func(i int, sc SourceConfig) {
 			defer wg.Done()
 			l := sc.Location
-			s := drift.Source{Name: sc.Name, System: sc.Type, Locations: sc.Namespaces, Location: &l}
+			s := drift.Source{Name: sc.Name, System: sc.Type, Locations: sc.Config.Locations(), Location: &l}
 			sctx, cancel := context.WithTimeout(ctx, limit)
 			defer cancel()
-			if sc.Type == nhi.SystemAWS {
-				s.Identities, s.Err = scanAWS(sctx, sc)
-			} else {
-				s.Identities, s.Err = scanKubernetes(sctx, sc)
-			}
+			s.Identities, s.Err = scan(sctx, sc.Config)
 			if s.Err != nil && sctx.Err() != nil {
 				s.Err = fmt.Errorf("timed out after %s: %w", limit, s.Err)
 			}
@@ -287,32 +284,13 @@ func scanAll(ctx context.Context, sources []SourceConfig, limit time.Duration, p
 	return out
 }
 
-func scanKubernetes(ctx context.Context, sc SourceConfig) ([]nhi.Identity, error) {
-	cfg, err := k8s.Connection{ConfigPath: sc.Kubeconfig, ConfigContext: sc.Context}.RESTConfig()
+// scan connects to one source and scans it.
+func scan(ctx context.Context, cfg system.SourceConfig) ([]nhi.Identity, error) {
+	sc, err := cfg.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Timeout = 60 * time.Second
-	prefix := sc.AnnotationPrefix
-	if prefix == "" {
-		prefix = k8s.DefaultPrefix
-	}
-	c, err := k8s.New(cfg, prefix)
-	if err != nil {
-		return nil, err
-	}
-	return c.Scan(ctx, sc.Namespaces)
-}
-
-func scanAWS(ctx context.Context, sc SourceConfig) ([]nhi.Identity, error) {
-	c, err := awsc.New(ctx, awsc.Connection{
-		Profile: sc.Profile, Region: sc.Region, Endpoint: sc.Endpoint,
-		AssumeRoleARN: sc.AssumeRole, AssumeRoleExternalID: sc.ExternalID, AssumeRoleSessionName: "nhi-drift",
-	}, sc.AnnotationPrefix)
-	if err != nil {
-		return nil, err
-	}
-	return c.Scan(ctx, nil)
+	return sc.Scan(ctx, cfg.Locations())
 }
 
 // adoptions are the undeclared identities that NHI001 reported.

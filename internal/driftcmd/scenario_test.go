@@ -25,6 +25,7 @@ import (
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/driftcmd"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/provider"
 )
 
 // scenario is a namespace seeded so that every rule fires exactly once
@@ -204,7 +205,7 @@ type result struct {
 func run(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := driftcmd.Main(context.Background(), args, driftcmd.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}, "test")
+	code := driftcmd.Main(context.Background(), args, driftcmd.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}, "test", provider.Registry())
 	return result{code, out.String(), errb.String()}
 }
 

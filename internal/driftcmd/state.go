@@ -13,60 +13,56 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
-	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
-// resourceKind says which identity a resource type declares. Location is
-// the fixed location of its references ("user" for "user/<name>"); empty
-// when the reference's location is the block's namespace attribute.
-type resourceKind struct {
-	System, Kind, Location string
-}
-
-// resourceSystems maps the provider's resource types to the identities they
-// declare.
-var resourceSystems = map[string]resourceKind{
-	"nhi_kubernetes_service_account": {nhi.SystemKubernetes, nhi.KindServiceAccount, ""},
-	"nhi_aws_iam_user":               {nhi.SystemAWS, nhi.KindIAMUser, "user"},
-	"nhi_aws_iam_role":               {nhi.SystemAWS, nhi.KindIAMRole, "role"},
-}
-
-// credentialResources maps the provider's resource types that declare a
-// credential: the governed token Secret, whose id ("namespace/name" of the
-// Secret) is the credential's ID in a scan.
-var credentialResources = map[string]resourceKind{
-	"nhi_kubernetes_service_account_token": {nhi.SystemKubernetes, nhi.CredentialLegacyToken, ""},
-}
-
-// stateAttributes are the attributes a declaration is read from: id, and
-// the system's stable identifier, which tells identities of the same name
-// in two clusters or accounts apart (see drift.Declaration).
-type stateAttributes struct {
-	ID       string `json:"id"`
-	UID      string `json:"uid"`       // Kubernetes resources
-	UniqueID string `json:"unique_id"` // IAM users and roles
-}
-
 // declaration turns one managed resource instance into a declaration;
-// false for resources that declare nothing.
-func declaration(typ, mode, addr string, a stateAttributes) (drift.Declaration, bool) {
-	sys, ok := resourceSystems[typ]
-	if !ok {
-		sys, ok = credentialResources[typ]
+// false for resources that declare nothing. The registered systems say
+// which resource types declare an identity or a credential, and which
+// attribute holds the system's stable identifier, which tells identities
+// of the same name in two clusters or accounts apart (see
+// drift.Declaration). Only those instances' attributes are decoded.
+func declaration(systems *system.Registry, typ, mode, addr string, raw json.RawMessage) (drift.Declaration, bool, error) {
+	if mode != "managed" {
+		return drift.Declaration{}, false, nil
 	}
-	if !ok || mode != "managed" || a.ID == "" {
-		return drift.Declaration{}, false
+	d := drift.Declaration{Address: addr}
+	var uidAttr string
+	if sys, k, ok := systems.ByResourceType(typ); ok {
+		d.System, d.Kind, uidAttr = sys, k.Kind, k.UIDAttr
+	} else if sys, c, ok := systems.CredentialByResourceType(typ); ok {
+		d.System, d.Kind, d.Credential, uidAttr = sys, c.Kind, true, c.UIDAttr
+	} else {
+		return drift.Declaration{}, false, nil
 	}
-	uid := a.UID
-	if sys.System == nhi.SystemAWS {
-		uid = a.UniqueID
+	var attrs map[string]json.RawMessage
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &attrs); err != nil {
+			return drift.Declaration{}, false, fmt.Errorf("%s: attributes: %v", addr, err)
+		}
 	}
-	return drift.Declaration{Address: addr, System: sys.System, Kind: sys.Kind, ID: a.ID, UID: uid}, true
+	str := func(name string, dst *string) error {
+		v, ok := attrs[name]
+		if !ok || name == "" {
+			return nil
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return fmt.Errorf("%s: attribute %s: %v", addr, name, err)
+		}
+		return nil
+	}
+	if err := str("id", &d.ID); err != nil {
+		return drift.Declaration{}, false, err
+	}
+	if err := str(uidAttr, &d.UID); err != nil {
+		return drift.Declaration{}, false, err
+	}
+	return d, d.ID != "", nil
 }
 
 // ParseState extracts the identities declared in a Terraform state file
 // (format version 4) or in `terraform show -json` output.
-func ParseState(b []byte) ([]drift.Declaration, error) {
+func ParseState(b []byte, systems *system.Registry) ([]drift.Declaration, error) {
 	var probe struct {
 		Version       *int            `json:"version"`
 		FormatVersion string          `json:"format_version"`
@@ -78,9 +74,9 @@ func ParseState(b []byte) ([]drift.Declaration, error) {
 	}
 	switch {
 	case probe.FormatVersion != "":
-		return parseShowJSON(probe.Values)
+		return parseShowJSON(probe.Values, systems)
 	case probe.Version != nil && *probe.Version == 4:
-		return parseStateV4(probe.Resources)
+		return parseStateV4(probe.Resources, systems)
 	case probe.Version != nil:
 		return nil, fmt.Errorf("state format version %d is not supported; use a state written by Terraform 0.12 or later, or `terraform show -json`", *probe.Version)
 	default:
@@ -88,7 +84,7 @@ func ParseState(b []byte) ([]drift.Declaration, error) {
 	}
 }
 
-func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
+func parseStateV4(raw json.RawMessage, systems *system.Registry) ([]drift.Declaration, error) {
 	var rs []struct {
 		Module    string `json:"module"`
 		Mode      string `json:"mode"`
@@ -96,7 +92,7 @@ func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
 		Name      string `json:"name"`
 		Instances []struct {
 			IndexKey   json.RawMessage `json:"index_key"`
-			Attributes stateAttributes `json:"attributes"`
+			Attributes json.RawMessage `json:"attributes"`
 		} `json:"instances"`
 	}
 	if len(raw) > 0 {
@@ -115,7 +111,11 @@ func parseStateV4(raw json.RawMessage) ([]drift.Declaration, error) {
 			if len(in.IndexKey) > 0 && string(in.IndexKey) != "null" {
 				addr += "[" + string(in.IndexKey) + "]"
 			}
-			if d, ok := declaration(r.Type, r.Mode, addr, in.Attributes); ok {
+			d, ok, err := declaration(systems, r.Type, r.Mode, addr, in.Attributes)
+			if err != nil {
+				return nil, fmt.Errorf("state resources: %v", err)
+			}
+			if ok {
 				out = append(out, d)
 			}
 		}
@@ -128,12 +128,12 @@ type showModule struct {
 		Address string          `json:"address"`
 		Mode    string          `json:"mode"`
 		Type    string          `json:"type"`
-		Values  stateAttributes `json:"values"`
+		Values  json.RawMessage `json:"values"`
 	} `json:"resources"`
 	ChildModules []showModule `json:"child_modules"`
 }
 
-func parseShowJSON(raw json.RawMessage) ([]drift.Declaration, error) {
+func parseShowJSON(raw json.RawMessage, systems *system.Registry) ([]drift.Declaration, error) {
 	var v struct {
 		RootModule showModule `json:"root_module"`
 	}
@@ -149,7 +149,11 @@ func parseShowJSON(raw json.RawMessage) ([]drift.Declaration, error) {
 			return fmt.Errorf("terraform show -json: modules nested more than 100 deep")
 		}
 		for _, r := range m.Resources {
-			if d, ok := declaration(r.Type, r.Mode, r.Address, r.Values); ok {
+			d, ok, err := declaration(systems, r.Type, r.Mode, r.Address, r.Values)
+			if err != nil {
+				return fmt.Errorf("terraform show -json values: %v", err)
+			}
+			if ok {
 				out = append(out, d)
 			}
 		}
@@ -173,9 +177,10 @@ type ConfigResource struct {
 	Location drift.Location
 }
 
-// ScanConfigDir finds the provider's resource blocks in the .tf files of
-// dir (not its subdirectories).
-func ScanConfigDir(dir string) ([]ConfigResource, error) {
+// ScanConfigDir finds the provider's resource blocks that declare an
+// identity (of a registered system's kinds) in the .tf files of dir (not
+// its subdirectories).
+func ScanConfigDir(dir string, systems *system.Registry) ([]ConfigResource, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
 	if err != nil {
 		return nil, err
@@ -202,14 +207,14 @@ func ScanConfigDir(dir string) ([]ConfigResource, error) {
 			if b.Type != "resource" || len(b.Labels) != 2 {
 				continue
 			}
-			sys, ok := resourceSystems[b.Labels[0]]
+			sys, k, ok := systems.ByResourceType(b.Labels[0])
 			if !ok {
 				continue
 			}
-			r := ConfigResource{Address: b.Labels[0] + "." + b.Labels[1], System: sys.System, Location: loc(b.DefRange())}
-			ns, name := sys.Location, literal(b.Body, "name")
+			r := ConfigResource{Address: b.Labels[0] + "." + b.Labels[1], System: sys, Location: loc(b.DefRange())}
+			ns, name := k.Location, literal(b.Body, k.NameAttr)
 			if ns == "" {
-				ns = literal(b.Body, "namespace")
+				ns = literal(b.Body, k.LocationAttr)
 			}
 			if ns != "" && name != "" {
 				r.ID = ns + "/" + name
@@ -222,6 +227,9 @@ func ScanConfigDir(dir string) ([]ConfigResource, error) {
 
 // literal returns a string attribute's value when it needs no variables.
 func literal(body *hclsyntax.Body, name string) string {
+	if name == "" {
+		return ""
+	}
 	a, ok := body.Attributes[name]
 	if !ok {
 		return ""

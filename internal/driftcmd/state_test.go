@@ -42,7 +42,7 @@ func TestParseStateUIDsAndTokens(t *testing.T) {
 	  {"address":"nhi_aws_iam_role.deploy","mode":"managed","type":"nhi_aws_iam_role","values":{"id":"role/deploy"}}
 	]}}}`
 	for name, b := range map[string]string{"state v4": v4, "terraform show -json": show} {
-		ds, err := ParseState([]byte(b))
+		ds, err := ParseState([]byte(b), testSystems)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -56,9 +56,30 @@ func TestParseStateUIDsAndTokens(t *testing.T) {
 
 	// A token declaration points no finding at a resource block.
 	locs := resourceLocations([]ConfigResource{{Address: "nhi_kubernetes_service_account_token.runner", System: nhi.SystemKubernetes}}, []drift.Declaration{
-		{Address: "nhi_kubernetes_service_account_token.runner", System: nhi.SystemKubernetes, Kind: nhi.CredentialLegacyToken, ID: "ci/runner-token-x7k2p"},
+		{Address: "nhi_kubernetes_service_account_token.runner", System: nhi.SystemKubernetes, Kind: nhi.CredentialLegacyToken, Credential: true, ID: "ci/runner-token-x7k2p"},
 	})
 	if len(locs) != 0 {
 		t.Errorf("resource locations %v", locs)
+	}
+}
+
+// Only the registered resource types' attributes are read: another
+// provider's resource whose id is a number does not make the state
+// unreadable.
+func TestParseStateReadsOnlyRegisteredResources(t *testing.T) {
+	v4 := `{"version":4,"resources":[
+	  {"mode":"managed","type":"other_thing","name":"n","instances":[{"attributes":{"id":42,"uid":7}}]},
+	  {"mode":"managed","type":"nhi_aws_iam_user","name":"bot","instances":[{"attributes":{"id":"user/bot","unique_id":"AIDAEXAMPLE"}}]}
+	]}`
+	ds, err := ParseState([]byte(v4), testSystems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := declString(ds); got != "nhi_aws_iam_user.bot aws iam_user user/bot uid=AIDAEXAMPLE" {
+		t.Errorf("declarations %s", got)
+	}
+	if _, err := ParseState([]byte(`{"version":4,"resources":[{"mode":"managed","type":"nhi_aws_iam_user","name":"bot","instances":[{"attributes":{"id":5}}]}]}`), testSystems); err == nil ||
+		!strings.Contains(err.Error(), "state resources: nhi_aws_iam_user.bot: attribute id:") {
+		t.Errorf("a registered resource with a number for id: %v", err)
 	}
 }

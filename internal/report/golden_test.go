@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
@@ -42,7 +43,7 @@ func sample() drift.Report {
 			f("NHI011", drift.SeverityMedium, drift.IdentityRef{System: "drift-config", Source: "exceptions", Kind: "exception", ID: "old", Name: "old"}, `exception "old" for ci/* (NHI009) expired on 2027-01-01: migration`, ex, "33333333333333333333333333333333"),
 			reused,
 		},
-		Excluded: []drift.ExcludedIdentity{{Identity: drift.IdentityRef{System: "kubernetes", Source: "prod", Kind: "service_account", ID: "kube-system/default", Name: "default"}, Reason: drift.ReasonSystemNamespace}},
+		Excluded: []drift.ExcludedIdentity{{Identity: drift.IdentityRef{System: "kubernetes", Source: "prod", Kind: "service_account", ID: "kube-system/default", Name: "default"}, Reason: k8s.ReasonSystemNamespace}},
 		Scanned:  []drift.IdentityRef{ci, shadow},
 	}
 }
@@ -89,7 +90,7 @@ func TestGoldenFormats(t *testing.T) {
 func TestGoldenImports(t *testing.T) {
 	yes := true
 	var b bytes.Buffer
-	err := Imports(&b, []Adoption{
+	err := Imports(&b, testSystems, []Adoption{
 		{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "team-a", Name: "runner"},
 			EffectiveScopes: []string{"clusterrole:edit@team-a", "clusterrole:view"}, Labels: map[string]string{"app": "runner"},
 			Credentials: []nhi.Credential{{ID: "team-a/runner-token-x7k2p", Kind: nhi.CredentialLegacyToken}}}},
@@ -105,7 +106,7 @@ func TestGoldenImports(t *testing.T) {
 	}
 	golden(t, "imports.tf", b.Bytes())
 	var empty bytes.Buffer
-	if err := Imports(&empty, nil); err != nil || !bytes.Contains(empty.Bytes(), []byte("No undeclared identities")) {
+	if err := Imports(&empty, testSystems, nil); err != nil || !bytes.Contains(empty.Bytes(), []byte("No undeclared identities")) {
 		t.Errorf("empty imports: %q %v", empty.String(), err)
 	}
 }

@@ -24,7 +24,7 @@ func TestImportsKeepLegacyTokens(t *testing.T) {
 		return nhi.Credential{ID: id, Kind: nhi.CredentialLegacyToken, Declared: declared}
 	}
 	var b bytes.Buffer
-	err := Imports(&b, []Adoption{
+	err := Imports(&b, testSystems, []Adoption{
 		sa("team-a", "runner", legacy("team-a/runner-token-b", false), legacy("team-a/runner-token-a", false),
 			legacy("team-a/runner-governed", true)),
 		sa("team-a", "plain"),

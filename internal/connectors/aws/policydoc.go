@@ -198,6 +198,7 @@ func AnalyzeTrust(doc string) []nhi.Trust {
 				issuer := oidcIssuer(p.value)
 				if issuer != "" && webIdentityAction(s.Action) {
 					t.Issuer = issuer
+					t.PublicIssuer = issuer == GitHubActionsIssuer
 					t.Unrestricted, t.Reason = subjectUnrestricted(s.Condition, issuer)
 				}
 			}
