@@ -17,7 +17,7 @@ import (
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 func pd(p nhi.Policy) *ProviderData {
-	return NewProviderData(clock.Fixed(now), p, k8s.Connection{}, k8s.DefaultPrefix)
+	return NewProviderData(clock.Fixed(now), p, k8s.DefaultPrefix, nil)
 }
 
 func gov(expires, onExpiry string, scopes ...string) GovernanceValues {

@@ -5,73 +5,123 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/clock"
-	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
-	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
 // ProviderData is what the provider's Configure hands every resource and
-// data source.
+// data source: the clock, the policy, the marker prefix and one connector
+// per registered system. A system's resources reach their connector with
+// Connection.
 type ProviderData struct {
 	Clock  clock.Clock
 	Policy nhi.Policy
-	// RequireOIDCSubject turns the open-federated-trust warning of
-	// nhi_aws_iam_role into an error.
+	// RequireOIDCSubject turns the open-federated-trust warning of a role's
+	// trust policy into an error.
 	RequireOIDCSubject bool
+	// Prefix is the governance marker prefix (annotation_prefix).
+	Prefix string
+	// Systems are the registered systems.
+	Systems *system.Registry
 
-	// KubernetesConfigured and AWSConfigured say which connectors the
-	// configuration names; the inventory data sources list those.
-	KubernetesConfigured bool
-	AWSConfigured        bool
-
-	// awsUnknown and kubeUnknown name the attributes of a connector's
-	// block whose values are not known yet (first plan of a configuration
-	// where they come from other resources). Such a connector is never built
-	// from ambient settings instead.
-	awsUnknown  []string
-	kubeUnknown []string
-
-	awsOnce   sync.Once
-	awsConfig awsc.Connection
-	aws       *awsc.Client
-	awsErr    error
-
-	kubeOnce   sync.Once
-	kubeConfig k8s.Connection
-	kubePrefix string
-	kube       *k8s.Client
-	kubeErr    error
+	conns []Connector
 }
 
-// NewProviderData builds provider data; the Kubernetes client is built on
-// first use, so configurations that never touch Kubernetes need no cluster.
-func NewProviderData(c clock.Clock, p nhi.Policy, kube k8s.Connection, prefix string) *ProviderData {
-	return &ProviderData{Clock: c, Policy: p, kubeConfig: kube, kubePrefix: prefix}
+// NewProviderData builds provider data. The connectors come from each
+// system's Configure; they connect on first use, so configurations that
+// never touch a system need no access to it.
+func NewProviderData(c clock.Clock, p nhi.Policy, prefix string, reg *system.Registry, conns ...Connector) *ProviderData {
+	return &ProviderData{Clock: c, Policy: p, Prefix: prefix, Systems: reg, conns: conns}
 }
 
-// SetAWS records how to reach AWS; the client is built on first use.
-func (d *ProviderData) SetAWS(c awsc.Connection) { d.awsConfig, d.AWSConfigured = c, true }
+// Connector returns the connector of a system, or nil when the provider has
+// none.
+func (d *ProviderData) Connector(name string) Connector {
+	if d == nil {
+		return nil
+	}
+	for _, c := range d.conns {
+		if c.System() == name {
+			return c
+		}
+	}
+	return nil
+}
 
-// SetKubernetesUnknown records that these attributes of the kubernetes block
-// are not known yet: the connector is not built until they are.
-func (d *ProviderData) SetKubernetesUnknown(attrs []string) { d.kubeUnknown = attrs }
+// Connection returns a system's connector, typed for the system's own
+// resources: framework.Connection[*k8s.Client](pd, k8s.SystemName). Without
+// one (provider data built by a test) the connector fails on first use with
+// an error that says so. A connector of another client type is a bug in the
+// caller, and panics.
+func Connection[C nhi.Inventory](pd *ProviderData, name string) *Lazy[C] {
+	c := pd.Connector(name)
+	if c == nil {
+		title := name
+		if d, ok := pd.registry().Get(name); ok && d.Title != "" {
+			title = d.Title
+		}
+		return &Lazy[C]{Name: name, Title: title, Build: func(context.Context) (C, error) {
+			var zero C
+			return zero, fmt.Errorf("the provider has no %s connector", name)
+		}}
+	}
+	l, ok := c.(*Lazy[C])
+	if !ok {
+		var want *Lazy[C]
+		panic(fmt.Sprintf("framework: the %s connector is a %T, not a %T", name, c, want))
+	}
+	return l
+}
 
-// SetAWSUnknown records that these attributes of the aws block are not known
-// yet: the connector is not built until they are.
-func (d *ProviderData) SetAWSUnknown(attrs []string) { d.awsUnknown = attrs }
+func (d *ProviderData) registry() *system.Registry {
+	if d == nil {
+		return nil
+	}
+	return d.Systems
+}
 
-// KubernetesPending reports whether the kubernetes configuration is not
-// known yet. Plan-time checks that need the cluster skip themselves then;
-// the apply, which runs with a known configuration, reaches the cluster.
-func (d *ProviderData) KubernetesPending() bool { return len(d.kubeUnknown) > 0 }
+// ConnectorError is the error of one connector, with the hint on how to
+// configure its system.
+type ConnectorError struct {
+	System, Hint string
+	Err          error
+}
 
-// AWSPending reports whether the aws configuration is not known yet.
-func (d *ProviderData) AWSPending() bool { return len(d.awsUnknown) > 0 }
+func (e *ConnectorError) Error() string { return e.System + ": " + e.Err.Error() }
+func (e *ConnectorError) Unwrap() error { return e.Err }
+
+// Inventories returns the inventories the inventory data sources list: every
+// connector whose block the configuration has or, when it has none, those
+// listed without a block (Connector.Implicit). A connector that cannot
+// connect fails the call with a *ConnectorError.
+func (d *ProviderData) Inventories(ctx context.Context) ([]nhi.Inventory, error) {
+	var listed []Connector
+	for _, c := range d.conns {
+		if c.Configured() {
+			listed = append(listed, c)
+		}
+	}
+	if len(listed) == 0 {
+		for _, c := range d.conns {
+			if c.Implicit() {
+				listed = append(listed, c)
+			}
+		}
+	}
+	out := make([]nhi.Inventory, 0, len(listed))
+	for _, c := range listed {
+		inv, err := c.Inventory(ctx)
+		if err != nil {
+			return nil, &ConnectorError{System: c.System(), Hint: c.ConfigHint(), Err: err}
+		}
+		out = append(out, inv)
+	}
+	return out, nil
+}
 
 // ErrConfigUnknown is wrapped by the errors of connectors whose provider
 // configuration is not known yet.
@@ -83,113 +133,13 @@ func unknownErr(block string, attrs []string) error {
 		names[i] = block + "." + a
 	}
 	return fmt.Errorf("%w: %s depends on values Terraform learns only during apply (other resources' attributes), "+
-		"so the provider does not know which %s to connect to and will not guess from KUBECONFIG, AWS_* variables or files", ErrConfigUnknown, strings.Join(names, ", "), block)
+		"so the provider does not know which %s to connect to and will not guess from ambient settings (environment variables, files)", ErrConfigUnknown, strings.Join(names, ", "), block)
 }
 
 // UnknownConfigDetail is the fix offered with an unknown configuration.
 const UnknownConfigDetail = "\n\nResources whose plan can wait plan with unknown values; this one must read the system now. " +
 	"Create what the provider configuration depends on first (terraform apply -target=<that resource>), " +
 	"or configure the provider from values known at plan time (variables, data sources of another provider, files)."
-
-// AWSTags are the governance tag keys the AWS connector writes.
-func (d *ProviderData) AWSTags() awsc.Markers {
-	return awsc.Markers{Prefix: awsc.TagPrefix(d.kubePrefix)}
-}
-
-// AWS returns the AWS IAM connector.
-func (d *ProviderData) AWS(ctx context.Context) (*awsc.Client, error) {
-	if d.AWSPending() {
-		return nil, unknownErr("aws", d.awsUnknown)
-	}
-	d.awsOnce.Do(func() { d.aws, d.awsErr = awsc.New(ctx, d.awsConfig, d.kubePrefix) })
-	return d.aws, d.awsErr
-}
-
-// AWSOrDiag returns the AWS connector, or nil after adding the standard
-// diagnostic for an unusable configuration.
-func (d *ProviderData) AWSOrDiag(ctx context.Context, diags *diag.Diagnostics) *awsc.Client {
-	c, err := d.AWS(ctx)
-	if errors.Is(err, ErrConfigUnknown) {
-		diags.AddError("AWS connection is not known yet", err.Error()+UnknownConfigDetail)
-		return nil
-	}
-	if err != nil {
-		diags.AddError("AWS connection is not configured",
-			fmt.Sprintf("%v\n\nConfigure the provider's aws block (region, profile, assume_role, endpoint) or the standard AWS environment variables and shared configuration files.", err))
-		return nil
-	}
-	return c
-}
-
-// KubernetesMarkers are the marker keys the Kubernetes connector writes,
-// known without connecting.
-func (d *ProviderData) KubernetesMarkers() k8s.Markers { return k8s.Markers{Prefix: d.kubePrefix} }
-
-// Kubernetes returns the Kubernetes connector.
-func (d *ProviderData) Kubernetes() (*k8s.Client, error) {
-	if d.KubernetesPending() {
-		return nil, unknownErr("kubernetes", d.kubeUnknown)
-	}
-	d.kubeOnce.Do(func() {
-		cfg, err := d.kubeConfig.RESTConfig()
-		if err != nil {
-			d.kubeErr = err
-			return
-		}
-		d.kube, d.kubeErr = k8s.New(cfg, d.kubePrefix)
-		if d.kubeErr == nil {
-			// One provider process serves one Terraform command: share
-			// list snapshots across its reads (see the connector's
-			// consistency rule).
-			d.kube.EnableSnapshots()
-		}
-	})
-	return d.kube, d.kubeErr
-}
-
-// KubernetesOrDiag returns the Kubernetes connector, or nil after adding the
-// standard diagnostic for an unusable configuration.
-func (d *ProviderData) KubernetesOrDiag(diags *diag.Diagnostics) *k8s.Client {
-	c, err := d.Kubernetes()
-	if err != nil {
-		KubernetesDiag(diags, err)
-		return nil
-	}
-	return c
-}
-
-// Inventories returns every configured connector's inventory: Kubernetes
-// when its block is present or no other connector is configured, AWS when
-// its block is present.
-func (d *ProviderData) Inventories(ctx context.Context) ([]nhi.Inventory, error) {
-	var out []nhi.Inventory
-	if d.KubernetesConfigured || !d.AWSConfigured {
-		k, err := d.Kubernetes()
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes: %w", err)
-		}
-		out = append(out, k)
-	}
-	if d.AWSConfigured {
-		a, err := d.AWS(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("aws: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, nil
-}
-
-// KubernetesDiag adds the standard error for an unusable Kubernetes
-// configuration.
-func KubernetesDiag(diags *diag.Diagnostics, err error) {
-	if errors.Is(err, ErrConfigUnknown) {
-		diags.AddError("Kubernetes connection is not known yet", err.Error()+UnknownConfigDetail)
-		return
-	}
-	diags.AddError("Kubernetes connection is not configured",
-		fmt.Sprintf("%v\n\nConfigure the provider's kubernetes block (config_path and config_context, or host with token or a client certificate, or in_cluster = true), or set KUBECONFIG.", err))
-}
 
 // ProviderDataFrom extracts provider data in Configure of a resource or data
 // source. It returns nil (and no error) before the provider is configured.
@@ -203,23 +153,4 @@ func ProviderDataFrom(raw any, diags *diag.Diagnostics) *ProviderData {
 		return nil
 	}
 	return pd
-}
-
-// KubernetesForPlan returns the connector for a plan-time check, or nil:
-// after adding a diagnostic when the configuration is unusable, and without
-// one when it is only not known yet, in which case the caller plans unknown
-// values and leaves the check to the apply.
-func (d *ProviderData) KubernetesForPlan(diags *diag.Diagnostics) *k8s.Client {
-	if d.KubernetesPending() {
-		return nil
-	}
-	return d.KubernetesOrDiag(diags)
-}
-
-// AWSForPlan is KubernetesForPlan for the AWS connector.
-func (d *ProviderData) AWSForPlan(ctx context.Context, diags *diag.Diagnostics) *awsc.Client {
-	if d.AWSPending() {
-		return nil
-	}
-	return d.AWSOrDiag(ctx, diags)
 }

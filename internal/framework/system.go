@@ -46,6 +46,9 @@ type System struct {
 	// LocationValidator validates a location filter of the inventory data
 	// sources (a namespace), when Core.LocationFilter is set.
 	LocationValidator validator.String
+	// ScopeExamples are scope globs the provider's policy documentation
+	// cites as examples of forbidden_scopes, such as an admin grant.
+	ScopeExamples []string
 }
 
 // ConfigureRequest is what a system's Configure gets.
@@ -72,6 +75,8 @@ type Connector interface {
 	Pending() []string
 	// Inventory connects (once) and returns the system's inventory.
 	Inventory(ctx context.Context) (nhi.Inventory, error)
+	// ConfigHint says how to configure the system, for connection errors.
+	ConfigHint() string
 }
 
 // Lazy is a Connector that builds its client on first use, never while its
@@ -96,10 +101,11 @@ type Lazy[C nhi.Inventory] struct {
 
 var _ Connector = (*Lazy[nhi.Inventory])(nil)
 
-func (l *Lazy[C]) System() string    { return l.Name }
-func (l *Lazy[C]) Configured() bool  { return l.Block }
-func (l *Lazy[C]) Implicit() bool    { return l.Auto }
-func (l *Lazy[C]) Pending() []string { return l.Unknown }
+func (l *Lazy[C]) System() string     { return l.Name }
+func (l *Lazy[C]) Configured() bool   { return l.Block }
+func (l *Lazy[C]) Implicit() bool     { return l.Auto }
+func (l *Lazy[C]) Pending() []string  { return l.Unknown }
+func (l *Lazy[C]) ConfigHint() string { return l.Hint }
 
 // Get returns the client, building it on first use.
 func (l *Lazy[C]) Get(ctx context.Context) (C, error) {

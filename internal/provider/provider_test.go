@@ -82,3 +82,27 @@ func TestAccProvider_refusedToken(t *testing.T) {
 		}},
 	})
 }
+
+// A client certificate without its key (or a key without its certificate)
+// fails validation on the attribute, before anything tries to connect.
+func TestAccProvider_clientCertificateAndKeyTogether(t *testing.T) {
+	block := func(attr string) string {
+		return fmt.Sprintf(`
+provider "nhi" {
+  kubernetes {
+    host = "https://127.0.0.1:1"
+    %s = "-----BEGIN PEM-----"
+  }
+}
+data "nhi_identities" "test" {}
+`, attr)
+	}
+	want := regexp.MustCompile(`(?s)Invalid Attribute Combination.*kubernetes\.client_certificate,kubernetes\.client_key`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: block("client_certificate"), PlanOnly: true, ExpectError: want},
+			{Config: block("client_key"), PlanOnly: true, ExpectError: want},
+		},
+	})
+}

@@ -10,15 +10,20 @@ import (
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
-	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
 )
 
 var _ datasource.DataSourceWithConfigure = &identitiesDataSource{}
 
-// NewIdentitiesDataSource is the factory of nhi_identities.
-func NewIdentitiesDataSource() datasource.DataSource { return &identitiesDataSource{} }
+// NewIdentities returns the factory of nhi_identities over the registered
+// systems.
+func NewIdentities(systems []framework.System) func() datasource.DataSource {
+	return func() datasource.DataSource { return &identitiesDataSource{systems: systems} }
+}
 
-type identitiesDataSource struct{ pd *framework.ProviderData }
+type identitiesDataSource struct {
+	systems []framework.System
+	pd      *framework.ProviderData
+}
 
 type identitiesModel struct {
 	System     types.String `tfsdk:"system"`
@@ -36,17 +41,17 @@ func (d *identitiesDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The normalized inventory of non-human identities: every service account, declared or not, with its governance, effective scopes and long-lived credentials.",
 		Attributes: map[string]schema.Attribute{
-			"system": systemAttribute(),
+			"system": systemAttribute(d.systems),
 			"namespace": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "Only identities in this namespace.",
-				Validators: []validator.String{kubernetes.NamespaceValidator()},
+				Validators: namespaceValidators(d.systems),
 			},
 			"declared": schema.BoolAttribute{Optional: true, MarkdownDescription: "`true`: only declared identities; `false`: only undeclared ones. Unset: both."},
 			"owner": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "Only identities with this owner.",
 				Validators: []validator.String{framework.NotBlank("owner")},
 			},
-			"identities": identitiesAttribute("The identities found, sorted by `id`."),
+			"identities": identitiesAttribute(d.systems, "The identities found, sorted by `id`."),
 		},
 	}
 }

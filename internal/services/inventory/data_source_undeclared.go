@@ -2,7 +2,9 @@ package inventory
 
 import (
 	"context"
+	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -12,15 +14,20 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
-	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
 )
 
 var _ datasource.DataSourceWithConfigure = &undeclaredDataSource{}
 
-// NewUndeclaredDataSource is the factory of nhi_undeclared.
-func NewUndeclaredDataSource() datasource.DataSource { return &undeclaredDataSource{} }
+// NewUndeclared returns the factory of nhi_undeclared over the registered
+// systems.
+func NewUndeclared(systems []framework.System) func() datasource.DataSource {
+	return func() datasource.DataSource { return &undeclaredDataSource{systems: systems} }
+}
 
-type undeclaredDataSource struct{ pd *framework.ProviderData }
+type undeclaredDataSource struct {
+	systems []framework.System
+	pd      *framework.ProviderData
+}
 
 type undeclaredModel struct {
 	System        types.String `tfsdk:"system"`
@@ -41,33 +48,47 @@ func (d *undeclaredDataSource) Metadata(_ context.Context, req datasource.Metada
 }
 
 func (d *undeclaredDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	var labels, exclusions, reasons []string
+	for _, sys := range d.systems {
+		for _, k := range sys.Core.Kinds {
+			labels = append(labels, k.Label+"s")
+		}
+		var docs []string
+		for _, e := range sys.Core.Exclusions {
+			docs = append(docs, e.Doc)
+			reasons = append(reasons, e.Reason)
+		}
+		if len(docs) > 0 {
+			exclusions = append(exclusions, "- "+sys.Core.Title+": "+strings.Join(docs, "; ")+".")
+		}
+	}
+	reasons = append(reasons, drift.ReasonIgnored)
+	forms := idForms(d.systems)
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Identities that exist but that nobody declared: service accounts, IAM users and IAM roles without the provider's managed-by marker. " +
+		MarkdownDescription: "Identities that exist but that nobody declared: " + sentence(labels, "and") + " without the provider's managed-by marker. " +
 			"Use it in a `check` block so that every plan reports them.\n\n" +
-			"Left out by default, so that results are not noise: every service account in `kube-system`, `kube-public` and `kube-node-lease`; " +
-			"a namespace's `default` service account while no binding grants it anything; AWS service-linked roles (path `/aws-service-role/`) and " +
-			"the roles AWS IAM Identity Center creates (path `/aws-reserved/`, names `AWSReservedSSO_*`), which only AWS can change. `include_system = true` reports them too, and " +
-			"`excluded` lists what was left out and why.",
+			"Left out by default, so that results are not noise:\n\n" + strings.Join(exclusions, "\n") + "\n\n" +
+			"`include_system = true` reports them too, and `excluded` lists what was left out and why.",
 		Attributes: map[string]schema.Attribute{
-			"system": systemAttribute(),
+			"system": systemAttribute(d.systems),
 			"namespaces": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Only look in these namespaces. Default: all.",
-				Validators:          []validator.List{framework.Each(kubernetes.NamespaceValidator())},
+				Validators:          []validator.List{listvalidator.ValueStringsAre(namespaceValidators(d.systems)...)},
 			},
 			"ignore": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Glob patterns over the `id` (`namespace/name`, or `user/name` and `role/name` for AWS) to leave out, such as `\"monitoring/*\"`, `\"*/runner-*\"` or `\"user/ci-*\"`. `*` does not cross `/`.",
-				Validators: []validator.List{framework.Each(framework.StringCheck{
+				MarkdownDescription: "Glob patterns over the `id` (" + sentence(forms, "or") + ") to leave out, such as `\"monitoring/*\"`, `\"*/runner-*\"` or `\"user/ci-*\"`. `*` does not cross `/`.",
+				Validators: []validator.List{listvalidator.ValueStringsAre(framework.StringCheck{
 					Summary: "Invalid ignore pattern", Desc: "a glob over namespace/name", Check: drift.ValidateIgnorePattern,
 				})},
 			},
 			"include_system": schema.BoolAttribute{Optional: true, MarkdownDescription: "Report system identities too (see above). Default `false`."},
-			"ids":            schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "IDs (`namespace/name`, `user/name`, `role/name`) of the undeclared identities, sorted."},
-			"identities":     identitiesAttribute("The undeclared identities, sorted by `id`."),
+			"ids":            schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "IDs (" + strings.Join(forms, ", ") + ") of the undeclared identities, sorted."},
+			"identities":     identitiesAttribute(d.systems, "The undeclared identities, sorted by `id`."),
 			"excluded": schema.ListNestedAttribute{
 				Computed:            true,
-				MarkdownDescription: "Undeclared identities left out, with `reason` `system_namespace`, `default_service_account`, `aws_service_linked_role`, `aws_reserved_sso_role` or `ignore_pattern` (and the `pattern` that matched).",
+				MarkdownDescription: "Undeclared identities left out, with `reason` " + codes(reasons, "or") + " (and the `pattern` that matched).",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"id":      schema.StringAttribute{Computed: true},
 					"reason":  schema.StringAttribute{Computed: true},
@@ -93,7 +114,7 @@ func (d *undeclaredDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	report, excluded := drift.Undeclared(ids, drift.UndeclaredOptions{Ignore: m.Ignore, IncludeSystem: m.IncludeSystem.ValueBool()})
+	report, excluded := drift.Undeclared(ids, drift.UndeclaredOptions{Ignore: m.Ignore, IncludeSystem: m.IncludeSystem.ValueBool(), Systems: d.pd.Systems})
 	m.Identities = identityList(ctx, d.pd, report, &resp.Diagnostics)
 	idVals := make([]attr.Value, 0, len(report))
 	for _, id := range report {

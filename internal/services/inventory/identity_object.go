@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
 var credentialType = types.ObjectType{AttrTypes: map[string]attr.Type{
@@ -46,23 +49,60 @@ var identityType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"credentials":      types.ListType{ElemType: credentialType},
 }}
 
-// identitiesAttribute documents the identity object both data sources return.
-func identitiesAttribute(desc string) schema.ListNestedAttribute {
+// identitiesAttribute documents the identity object both data sources
+// return, from what the registered systems say about their kinds.
+func identitiesAttribute(systems []framework.System, desc string) schema.ListNestedAttribute {
 	str := func(d string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: d}
 	}
 	strList := func(d string) schema.ListAttribute {
 		return schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: d}
 	}
+	var names, kinds, ids, credKinds, locations []string
+	uids := map[string][]string{}
+	var uidAttrs []string
+	for _, s := range systems {
+		names = append(names, s.Core.Name)
+		var fixed []string
+		locAttr := ""
+		for _, k := range s.Core.Kinds {
+			kinds = append(kinds, k.Kind)
+			ids = append(ids, fmt.Sprintf("`%s` (`%s`)", idForm(k), k.ResourceType))
+			if k.UIDAttr != "" {
+				if _, seen := uids[k.UIDAttr]; !seen {
+					uidAttrs = append(uidAttrs, k.UIDAttr)
+				}
+				uids[k.UIDAttr] = append(uids[k.UIDAttr], k.ResourceType)
+			}
+			if k.Location != "" {
+				fixed = append(fixed, k.Location)
+			} else if locAttr == "" {
+				locAttr = k.LocationAttr
+			}
+		}
+		for _, c := range s.Core.Credentials {
+			credKinds = append(credKinds, c.Kind)
+		}
+		switch {
+		case locAttr != "":
+			locations = append(locations, s.Core.Title+" "+locAttr)
+		case len(fixed) > 0:
+			locations = append(locations, "for "+s.Core.Title+" identities "+codes(fixed, "or"))
+		}
+	}
+	uidDocs := make([]string, len(uidAttrs))
+	for i, a := range uidAttrs {
+		uidDocs[i] = "the `" + a + "` of " + codes(uids[a], "and")
+	}
 	return schema.ListNestedAttribute{
 		Computed:            true,
 		MarkdownDescription: desc,
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-			"id":               str("`namespace/name` (the import ID of `nhi_kubernetes_service_account`), or `user/name` / `role/name` for AWS (the `id` of `nhi_aws_iam_user` / `nhi_aws_iam_role`)."),
-			"system":           str("System the identity lives in: `kubernetes` or `aws`."),
-			"kind":             str("Kind of identity: `service_account`, `iam_user` or `iam_role`."),
-			"uid":              str("The system's stable identifier (Kubernetes UID, IAM unique ID)."),
-			"namespace":        str("Kubernetes namespace; for AWS identities `user` or `role`."),
+			"id":               str("The ID, which is the import ID of the resource that declares the identity: " + sentence(ids, "or") + "."),
+			"system":           str("System the identity lives in: " + codes(names, "or") + "."),
+			"kind":             str("Kind of identity: " + codes(kinds, "or") + "."),
+			"uid":              str("The system's stable identifier: " + strings.Join(uidDocs, "; ") + "."),
+			"namespace":        str(capitalize(strings.Join(locations, "; ")) + "."),
 			"name":             str("Name."),
 			"declared":         schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether it carries the managed-by marker of this provider."},
 			"owner":            str("Declared owner (empty when undeclared)."),
@@ -77,16 +117,60 @@ func identitiesAttribute(desc string) schema.ListNestedAttribute {
 				Computed:            true,
 				MarkdownDescription: "Long-lived credentials the identity holds, such as legacy service account token Secrets. Never their values.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id":           str("`namespace/secret-name` for token Secrets; the access key ID for AWS access keys."),
-					"kind":         str("`legacy_service_account_token` or `aws_access_key`."),
+					"id":           str("The credential's ID in its system, such as `namespace/secret-name` for a token Secret or the key ID for an access key."),
+					"kind":         str(codes(credKinds, "or") + "."),
 					"created_at":   str("Creation time, RFC 3339."),
 					"expires_at":   str("Expiry, when the credential has one."),
-					"active":       schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the credential is switched on (an inactive AWS access key is `false`)."},
+					"active":       schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the credential is switched on (`false` for a deactivated key)."},
 					"last_used_at": str("When it was last used, where the data source asks the system (null otherwise)."),
 				}},
 			},
 		}},
 	}
+}
+
+// idForm is the ID of identities of a kind, for the documentation:
+// "namespace/name", "user/name".
+func idForm(k system.Kind) string {
+	if k.Location != "" {
+		return k.Location + "/" + k.NameAttr
+	}
+	return k.LocationAttr + "/" + k.NameAttr
+}
+
+// idForms are the ID forms of every kind: "`namespace/name`", "`user/name`".
+func idForms(systems []framework.System) []string {
+	var out []string
+	for _, s := range systems {
+		for _, k := range s.Core.Kinds {
+			out = append(out, "`"+idForm(k)+"`")
+		}
+	}
+	return out
+}
+
+// codes renders values as code in a sentence: "`a`, `b` or `c`".
+func codes(values []string, conj string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = "`" + v + "`"
+	}
+	return sentence(q, conj)
+}
+
+// sentence joins parts as a sentence does: "a, b and c".
+func sentence(parts []string, conj string) string {
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " " + conj + " " + parts[len(parts)-1]
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // identityValue converts one identity to its Terraform object.
@@ -112,7 +196,7 @@ func identityValue(ctx context.Context, pd *framework.ProviderData, id nhi.Ident
 	}
 	status := types.StringNull()
 	if id.Declared {
-		status = types.StringValue(string(framework.ReadStatus(pd, id)))
+		status = types.StringValue(string(nhi.IdentityStatus(id, pd.Clock.Now(), pd.Policy.WarnBefore)))
 	}
 	labels, d := types.MapValueFrom(ctx, types.StringType, nonNil(id.Labels))
 	diags.Append(d...)
@@ -158,8 +242,14 @@ func nonNil(m map[string]string) map[string]string {
 	return m
 }
 
+// locationFilter is what the data sources' namespace filters are: a
+// system whose descriptor has another location filter (or none) is left out
+// when one is set.
+const locationFilter = "namespace"
+
 // listAll lists every configured inventory with the given options.
-// system, when set, keeps one system; a namespace in opts keeps Kubernetes.
+// system, when set, keeps one system; a namespace in opts keeps the systems
+// whose locations are namespaces.
 func listAll(ctx context.Context, pd *framework.ProviderData, system string, opts nhi.ListOptions, diags *diag.Diagnostics) []nhi.Identity {
 	invs, err := pd.Inventories(ctx)
 	if errors.Is(err, framework.ErrConfigUnknown) {
@@ -167,7 +257,12 @@ func listAll(ctx context.Context, pd *framework.ProviderData, system string, opt
 		return nil
 	}
 	if err != nil {
-		diags.AddError("A connector is not configured", fmt.Sprintf("%v\n\nConfigure the provider's kubernetes block (or KUBECONFIG) and, for AWS, its aws block.", err))
+		detail := err.Error()
+		var ce *framework.ConnectorError
+		if errors.As(err, &ce) && ce.Hint != "" {
+			detail += "\n\n" + ce.Hint
+		}
+		diags.AddError("A connector is not configured", detail)
 		return nil
 	}
 	var out []nhi.Identity
@@ -176,8 +271,8 @@ func listAll(ctx context.Context, pd *framework.ProviderData, system string, opt
 			continue
 		}
 		opts := opts
-		if len(opts.Locations) > 0 && inv.System() != nhi.SystemKubernetes {
-			continue // namespaces are Kubernetes'
+		if d, _ := pd.Systems.Get(inv.System()); len(opts.Locations) > 0 && d.LocationFilter != locationFilter {
+			continue // namespaces mean nothing there
 		}
 		ids, err := nhi.ListAll(ctx, inv, opts)
 		if err != nil {
@@ -190,11 +285,34 @@ func listAll(ctx context.Context, pd *framework.ProviderData, system string, opt
 }
 
 // systemAttribute is the optional filter on one system.
-func systemAttribute() schema.StringAttribute {
-	return schema.StringAttribute{
-		Optional: true,
-		MarkdownDescription: "Only identities of this system: `kubernetes` or `aws`. Unset: every configured system (Kubernetes unless only an `aws` block is configured; AWS when the provider has an `aws` block). " +
-			"A namespace filter keeps Kubernetes only.",
-		Validators: []validator.String{framework.OneOf(nhi.SystemKubernetes, nhi.SystemAWS)},
+func systemAttribute(systems []framework.System) schema.StringAttribute {
+	var names, located []string
+	for _, s := range systems {
+		names = append(names, s.Core.Name)
+		if s.Core.LocationFilter == locationFilter {
+			located = append(located, s.Core.Title)
+		}
 	}
+	desc := "Only identities of this system: " + codes(names, "or") + ". Unset: the systems whose block the provider configuration has or, " +
+		"when it has none, those listed without one (see the provider's blocks)."
+	if len(located) > 0 {
+		desc += " A namespace filter keeps " + sentence(located, "and") + " only."
+	}
+	return schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: desc,
+		Validators:          []validator.String{stringvalidator.OneOf(names...)},
+	}
+}
+
+// namespaceValidators check a namespace filter as every system whose
+// locations are namespaces would.
+func namespaceValidators(systems []framework.System) []validator.String {
+	var out []validator.String
+	for _, s := range systems {
+		if s.Core.LocationFilter == locationFilter && s.LocationValidator != nil {
+			out = append(out, s.LocationValidator)
+		}
+	}
+	return out
 }
