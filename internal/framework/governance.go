@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -33,7 +34,7 @@ func GovernanceAttributes(scopeCheck validator.String, scopeDoc string) map[stri
 			Required:            true,
 			ElementType:         types.StringType,
 			MarkdownDescription: "What this identity may do. " + scopeDoc + " Scopes are enforced: a grant made out of band shows in the next plan as a change that removes it.",
-			Validators:          []validator.Set{Each(scopeCheck)},
+			Validators:          []validator.Set{setvalidator.ValueStringsAre(scopeCheck)},
 		},
 		"expires_at": schema.StringAttribute{
 			Required:   true,
@@ -89,11 +90,7 @@ func PlanGovernance(pd *ProviderData, subject string, plan GovernanceValues, sta
 	pol := pd.Policy
 	out := GovernancePlan{ScopesChanged: state == nil || !sameSet(plan.Scopes, state.Scopes)}
 
-	if o := plan.Owner; !o.IsUnknown() && !o.IsNull() {
-		if v := pol.CheckOwner(o.ValueString()); v != nil {
-			diags.AddAttributeError(path.Root("owner"), v.Summary, v.Detail)
-		}
-	}
+	CheckOwner(pd, plan.Owner, diags)
 	if plan.Scopes != nil {
 		for _, v := range pol.CheckScopes(plan.Scopes) {
 			diags.AddAttributeError(path.Root("scopes"), v.Summary, v.Detail)
@@ -107,21 +104,18 @@ func PlanGovernance(pd *ProviderData, subject string, plan GovernanceValues, sta
 		diags.AddAttributeError(path.Root("expires_at"), "Invalid expiry", "expires_at "+err.Error())
 		return out
 	}
-	expiryChanged := state == nil
+	var prior *ExpiryValue
 	if state != nil {
-		prev, perr := nhi.ParseExpiry(state.ExpiresAt.ValueString())
-		expiryChanged = perr != nil || !prev.Equal(exp)
+		prior = &state.ExpiresAt
 	}
-	if expiryChanged {
-		if !exp.After(now) {
+	if ExpiryChanged(exp, prior) {
+		if nhi.Expired(now, exp) {
 			diags.AddAttributeError(path.Root("expires_at"), "Expiry is in the past",
 				fmt.Sprintf("expires_at %s is already past (as of %s). Set a future date for %s, no further away than policy.max_lifetime (%s).",
 					nhi.FormatTime(exp), nhi.FormatTime(now), subject, nhi.FormatDuration(pol.MaxLifetime)))
 			return out
 		}
-		if v := pol.CheckLifetime(now, exp); v != nil {
-			diags.AddAttributeError(path.Root("expires_at"), v.Summary, v.Detail)
-		}
+		CheckLifetime(pd, exp, diags)
 	}
 
 	d := nhi.DecideExpiry(now, exp, pol.WarnBefore, nhi.OnExpiry(plan.OnExpiry.ValueString()))
@@ -151,19 +145,38 @@ func PlanGovernance(pd *ProviderData, subject string, plan GovernanceValues, sta
 
 // ReadStatus is the status of an identity as found, as of now.
 func ReadStatus(pd *ProviderData, id nhi.Identity) nhi.Status {
-	if id.Disabled {
-		return nhi.StatusDisabled
+	return nhi.IdentityStatus(id, pd.Clock.Now(), pd.Policy.WarnBefore)
+}
+
+// CheckOwner applies the policy's owner_pattern to a planned owner (once it
+// is known), adding an attribute error on owner.
+func CheckOwner(pd *ProviderData, owner types.String, diags *diag.Diagnostics) {
+	if owner.IsUnknown() || owner.IsNull() {
+		return
 	}
-	if id.Governance.ExpiresAt.IsZero() {
-		return nhi.StatusActive
+	if v := pd.Policy.CheckOwner(owner.ValueString()); v != nil {
+		diags.AddAttributeError(path.Root("owner"), v.Summary, v.Detail)
 	}
-	switch nhi.Phase(pd.Clock.Now(), id.Governance.ExpiresAt, pd.Policy.WarnBefore) {
-	case nhi.PhaseExpired:
-		return nhi.StatusExpired
-	case nhi.PhaseExpiring:
-		return nhi.StatusExpiring
+}
+
+// ExpiryChanged reports whether a planned expiry exp is newly set: on create
+// (prior is nil), or when the prior expiry is another instant or none.
+// Policy applies to an expiry when it is set, so that tightening the policy
+// does not fail the plans of what it already governs.
+func ExpiryChanged(exp time.Time, prior *ExpiryValue) bool {
+	if prior == nil {
+		return true
 	}
-	return nhi.StatusActive
+	prev, err := nhi.ParseExpiry(prior.ValueString())
+	return err != nil || !prev.Equal(exp)
+}
+
+// CheckLifetime applies the policy's max_lifetime to a newly set expiry (see
+// ExpiryChanged), adding an attribute error on expires_at.
+func CheckLifetime(pd *ProviderData, exp time.Time, diags *diag.Diagnostics) {
+	if v := pd.Policy.CheckLifetime(pd.Clock.Now(), exp); v != nil {
+		diags.AddAttributeError(path.Root("expires_at"), v.Summary, v.Detail)
+	}
 }
 
 func sameSet(a, b []string) bool {

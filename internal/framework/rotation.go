@@ -15,19 +15,16 @@ import (
 // not exceed the policy's max_credential_age (the default). It returns 0
 // after adding an attribute error.
 func RotationPeriod(pd *ProviderData, rotateAfter types.String, diags *diag.Diagnostics) time.Duration {
-	max := pd.Policy.MaxCredentialAge
 	if rotateAfter.IsNull() || rotateAfter.IsUnknown() {
-		return max
+		return pd.Policy.MaxCredentialAge
 	}
 	d, err := nhi.ParseDuration(rotateAfter.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root("rotate_after"), "Invalid duration", "rotate_after "+err.Error())
 		return 0
 	}
-	if max > 0 && d > max {
-		diags.AddAttributeError(path.Root("rotate_after"), "Rotation period exceeds policy",
-			fmt.Sprintf("rotate_after %s is longer than the provider's policy.max_credential_age of %s. Set rotate_after to %s or less.",
-				nhi.FormatDuration(d), nhi.FormatDuration(max), nhi.FormatDuration(max)))
+	if v := pd.Policy.CheckRotationPeriod(d); v != nil {
+		diags.AddAttributeError(path.Root("rotate_after"), v.Summary, v.Detail)
 		return 0
 	}
 	return d
@@ -48,23 +45,17 @@ func PlanRotation(pd *ProviderData, subject, noun, createdAt string, period time
 	if err != nil || period <= 0 {
 		return Rotation{}, false
 	}
-	now := pd.Clock.Now()
-	due := created.Add(period)
-	if !now.Before(due) {
+	d := nhi.DecideRotation(pd.Clock.Now(), created, period, pd.Policy.WarnBefore)
+	switch {
+	case d.Replace:
 		diags.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation", subject),
 			fmt.Sprintf("The %s was created at %s and rotation was due at %s. This plan replaces it with a new %s; with "+
 				"create_before_destroy the old one is deleted only after the new one exists. Consumers that reference this resource in "+
-				"replace_triggered_by are replaced with it.", noun, createdAt, nhi.FormatTime(due), noun))
-		return Rotation{Due: due, Replace: true}, true
-	}
-	warn := pd.Policy.WarnBefore
-	if q := period / 4; q < warn {
-		warn = q
-	}
-	if !now.Before(due.Add(-warn)) {
-		diags.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation in %s", subject, nhi.HumanDuration(due.Sub(now))),
+				"replace_triggered_by are replaced with it.", noun, createdAt, nhi.FormatTime(d.Due), noun))
+	case d.Warn:
+		diags.AddAttributeWarning(path.Root("rotate_after"), fmt.Sprintf("The %s is due for rotation in %s", subject, nhi.HumanDuration(d.Remaining)),
 			fmt.Sprintf("The %s will be replaced by the first plan after %s. Make sure its consumers pick up the new one (replace_triggered_by), "+
-				"or set create_before_destroy so that old and new overlap.", noun, nhi.FormatTime(due)))
+				"or set create_before_destroy so that old and new overlap.", noun, nhi.FormatTime(d.Due)))
 	}
-	return Rotation{Due: due}, true
+	return Rotation{Due: d.Due, Replace: d.Replace}, true
 }
