@@ -29,6 +29,10 @@ var (
 	_ nhi.Provisioner[ServiceAccountSpec, nhi.Identity] = (*Client)(nil)
 )
 
+// ServiceAccounts is the write side of service accounts: the client itself,
+// as an nhi.Provisioner.
+func (c *Client) ServiceAccounts() nhi.Provisioner[ServiceAccountSpec, nhi.Identity] { return c }
+
 // legacyTokenNameAnnotation links a token Secret to its service account.
 const legacyTokenNameAnnotation = corev1.ServiceAccountNameKey
 

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -53,31 +52,18 @@ type model interface {
 	setTrust(types.String)
 }
 
-// desired is a plan turned into what the connector needs.
-type desired struct {
-	spec   nhi.Spec
-	path   string
-	inline map[string]string
-	trust  string
-}
-
 // kindSpec is what differs between users and roles.
 type kindSpec struct {
 	typeSuffix string // "aws_iam_user"
 	noun       string // "IAM user"
 	location   string // awsc.LocationUser
 	nameCheck  func(string) error
-	get        func(ctx context.Context, c *awsc.Client, name string) (awsc.Details, error)
-	create     func(ctx context.Context, c *awsc.Client, d desired) (awsc.Details, error)
-	update     func(ctx context.Context, c *awsc.Client, d desired) (awsc.Details, error)
-	disable    func(ctx context.Context, c *awsc.Client, d desired, now time.Time) (awsc.Details, error)
-	delete     func(ctx context.Context, c *awsc.Client, name string) error
+	// prov is the connector's write side of this kind.
+	prov func(*awsc.Client) nhi.Provisioner[awsc.PrincipalSpec, awsc.Details]
 	// validateExtra and planExtra add kind-specific checks (a role's trust
 	// policy): the first without provider data, the second with it.
 	validateExtra func(m model, diags *diag.Diagnostics)
 	planExtra     func(r *principalResource, ctx context.Context, m model, diags *diag.Diagnostics)
-	// disableEffect says what disabling does, for the expiry warning.
-	disableEffect string
 }
 
 // principalResource implements both nhi_aws_iam_user and nhi_aws_iam_role.
@@ -154,21 +140,16 @@ func (r *principalResource) subject(m *principalModel) string {
 	return r.kind.noun + " " + m.Name.ValueString()
 }
 
+func (r *principalResource) ref(m *principalModel) nhi.Ref {
+	return nhi.Ref{Location: r.kind.location, Name: m.Name.ValueString()}
+}
+
 func (m *principalModel) scopes(ctx context.Context, diags *diag.Diagnostics) []string {
 	return framework.SetStrings(ctx, m.Scopes, diags)
 }
 
 func (m *principalModel) governance(ctx context.Context, diags *diag.Diagnostics) framework.GovernanceValues {
 	return framework.GovernanceValues{Owner: m.Owner, Purpose: m.Purpose, Scopes: m.scopes(ctx, diags), ExpiresAt: m.ExpiresAt, OnExpiry: m.OnExpiry}
-}
-
-func stringMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[string]string {
-	out := map[string]string{}
-	if m.IsNull() || m.IsUnknown() {
-		return out
-	}
-	diags.Append(m.ElementsAs(ctx, &out, false)...)
-	return out
 }
 
 // ValidateConfig checks what IAM would reject, before any call: governance
@@ -188,25 +169,18 @@ func (r *principalResource) ValidateConfig(ctx context.Context, req resource.Val
 	if r.pd != nil {
 		tags = r.pd.AWSTags()
 	}
+	tagValue := framework.TrimQuoted(awsc.ValidateTagValue)
 	for name, v := range map[string]types.String{"owner": c.Owner, "purpose": c.Purpose} {
 		if v.IsNull() || v.IsUnknown() {
 			continue
 		}
-		if err := awsc.ValidateTagValue(v.ValueString()); err != nil {
+		if err := tagValue(v.ValueString()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root(name), "Value cannot be stored in an IAM tag",
-				fmt.Sprintf("%s is recorded in the IAM tag %s:%s, and %s.", name, tags.Prefix, name, trimValue(err, v.ValueString())))
+				fmt.Sprintf("%s is recorded in the IAM tag %s:%s, and %v.", name, tags.Prefix, name, err))
 		}
 	}
+	framework.ValidateLabels(c.Tags, "tags", "Invalid tag", tags.ValidateLabel, &resp.Diagnostics)
 	if !c.Tags.IsNull() && !c.Tags.IsUnknown() {
-		for k, v := range c.Tags.Elements() {
-			s, ok := v.(types.String)
-			if !ok || s.IsUnknown() {
-				continue
-			}
-			if err := tags.ValidateLabel(k, s.ValueString()); err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("tags").AtMapKey(k), "Invalid tag", "tags "+err.Error())
-			}
-		}
 		if n := len(c.Tags.Elements()); n > awsc.MaxTags-8 {
 			resp.Diagnostics.AddAttributeError(path.Root("tags"), "Too many tags",
 				fmt.Sprintf("tags has %d entries; IAM allows %d tags per identity and the provider needs up to 8 for governance, so use at most %d.", n, awsc.MaxTags, awsc.MaxTags-8))
@@ -255,10 +229,6 @@ func (r *principalResource) ValidateConfig(ctx context.Context, req resource.Val
 	}
 }
 
-func trimValue(err error, v string) string {
-	return strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", v))
-}
-
 func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.pd == nil {
 		return
@@ -287,21 +257,7 @@ func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	switch {
-	case !g.Known:
-		p.Status = types.StringUnknown()
-		p.EffectiveScopes = types.SetUnknown(types.StringType)
-	case g.Decision.Disable:
-		p.Status = types.StringValue(string(g.Decision.Status))
-		p.EffectiveScopes = types.SetValueMust(types.StringType, []attr.Value{})
-	default:
-		p.Status = types.StringValue(string(g.Decision.Status))
-		if gov.Scopes == nil {
-			p.EffectiveScopes = types.SetUnknown(types.StringType)
-		} else {
-			p.EffectiveScopes = framework.StringSet(nhi.SortedUnique(gov.Scopes))
-		}
-	}
+	p.Status, p.EffectiveScopes = framework.PlanStatusAndScopes(g, gov.Scopes, nil, &resp.Diagnostics)
 	if !p.Name.IsUnknown() {
 		p.ID = types.StringValue(r.kind.location + "/" + p.Name.ValueString())
 	}
@@ -343,24 +299,18 @@ func (r *principalResource) checkPoliciesExist(ctx context.Context, scopes []str
 	}
 }
 
-func (r *principalResource) desired(ctx context.Context, m model, diags *diag.Diagnostics) desired {
+// desired is a plan turned into what the connector needs.
+func (r *principalResource) desired(ctx context.Context, m model, diags *diag.Diagnostics) awsc.PrincipalSpec {
 	c := m.common()
-	exp, err := nhi.ParseExpiry(c.ExpiresAt.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("expires_at"), "Invalid expiry", "expires_at "+err.Error())
-	}
-	return desired{
-		spec: nhi.Spec{
-			Ref: nhi.Ref{Location: r.kind.location, Name: c.Name.ValueString()},
-			Governance: nhi.Governance{
-				Owner: c.Owner.ValueString(), Purpose: c.Purpose.ValueString(), Scopes: c.scopes(ctx, diags),
-				ExpiresAt: exp, OnExpiry: nhi.OnExpiry(c.OnExpiry.ValueString()),
-			},
-			Labels: stringMap(ctx, c.Tags, diags),
+	return awsc.PrincipalSpec{
+		Spec: nhi.Spec{
+			Ref:        r.ref(c),
+			Governance: framework.GovernanceSpec(c.governance(ctx, diags), diags),
+			Labels:     framework.StringMap(ctx, c.Tags, diags),
 		},
-		path:   c.Path.ValueString(),
-		inline: stringMap(ctx, c.InlinePolicies, diags),
-		trust:  m.trust().ValueString(),
+		Path:           c.Path.ValueString(),
+		InlinePolicies: framework.StringMap(ctx, c.InlinePolicies, diags),
+		TrustPolicy:    m.trust().ValueString(),
 	}
 }
 
@@ -372,7 +322,7 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	found, err := r.kind.create(ctx, c, d)
+	found, err := r.kind.prov(c).Create(ctx, d)
 	if errors.Is(err, awsc.ErrNotReadBack) {
 		// It exists with its grants: record it, so the next plan refreshes
 		// it instead of failing on "already exists".
@@ -395,7 +345,7 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	found, err := r.kind.get(ctx, c, state.common().Name.ValueString())
+	found, err := r.kind.prov(c).Get(ctx, r.ref(state.common()))
 	if awsc.IsNotFound(err) {
 		resp.State.RemoveResource(ctx)
 		return
@@ -416,22 +366,10 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var found awsc.Details
-	var err error
-	if plan.common().Status.ValueString() == string(nhi.StatusDisabled) {
-		found, err = r.kind.disable(ctx, c, d, r.pd.Clock.Now())
-	} else {
-		found, err = r.kind.update(ctx, c, d)
-	}
+	prov := r.kind.prov(c)
+	found, err := framework.ApplyUpdate(ctx, r.pd, prov, d, plan.common().Status)
 	if err != nil {
-		resp.Diagnostics.AddError("Updating the "+r.subject(plan.common())+" failed", err.Error()+"\n\nThe next plan shows what is left to change.")
-		// Record what is true now, so nothing half-applied is hidden.
-		if cur, gerr := r.kind.get(ctx, c, d.spec.Ref.Name); gerr == nil {
-			state := r.newM()
-			resp.Diagnostics.Append(req.State.Get(ctx, state)...)
-			r.readInto(ctx, state, cur, &resp.Diagnostics)
-			resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-		}
+		framework.RecordCurrent(ctx, req, resp, r.subject(plan.common()), err, prov, d.Ref, r.newM, r.readInto)
 		return
 	}
 	r.setState(plan, found)
@@ -445,7 +383,7 @@ func (r *principalResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.kind.delete(ctx, c, state.common().Name.ValueString()); err != nil {
+	if err := r.kind.prov(c).Delete(ctx, r.ref(state.common())); err != nil {
 		resp.Diagnostics.AddError("Deleting the "+r.subject(state.common())+" failed", err.Error())
 	}
 }
@@ -473,7 +411,7 @@ func (r *principalResource) setState(m model, found awsc.Details) {
 	c.CreatedAt = types.StringValue(nhi.FormatTime(found.CreatedAt))
 	c.EffectiveScopes = framework.StringSet(found.EffectiveScopes)
 	if c.Status.IsUnknown() {
-		c.Status = types.StringValue(string(framework.ReadStatus(r.pd, found.Identity)))
+		c.Status = framework.StatusValue(r.pd, found.Identity)
 	}
 }
 
@@ -488,32 +426,16 @@ func (r *principalResource) readInto(ctx context.Context, m model, found awsc.De
 	c.ARN = types.StringValue(found.ARN)
 	c.UniqueID = types.StringValue(found.ID)
 	c.CreatedAt = types.StringValue(nhi.FormatTime(found.CreatedAt))
-	g := found.Governance
-	c.Owner, c.Purpose, c.ExpiresAt, c.OnExpiry = framework.ReadGovernance(g, c.ExpiresAt)
-	if g.Scopes != nil || found.Declared {
-		c.Scopes = keepSet(ctx, c.Scopes, g.Scopes, diags)
-	} else {
-		// Adopting an undeclared identity: its current grants are the
-		// starting point, and the plan shows the way to the declared ones.
-		c.Scopes = framework.StringSet(found.EffectiveScopes)
-	}
+	c.Owner, c.Purpose, c.ExpiresAt, c.OnExpiry = framework.ReadGovernance(found.Governance, c.ExpiresAt)
+	c.Scopes = framework.ReadScopes(ctx, c.Scopes, found.Identity, nil, diags)
 	if !found.Disabled {
 		// A disabled identity holds no policies on purpose: its declared
 		// documents stay as they are in state, and anything added out of
 		// band shows in effective_scopes instead.
 		c.InlinePolicies = keepDocs(ctx, c.InlinePolicies, found.InlinePolicies, diags)
 	}
-	switch {
-	case len(found.Labels) > 0:
-		v, d := types.MapValueFrom(ctx, types.StringType, found.Labels)
-		diags.Append(d...)
-		c.Tags = v
-	case !c.Tags.IsNull() && !c.Tags.IsUnknown() && len(c.Tags.Elements()) == 0:
-		// keep an explicitly empty map
-	default:
-		c.Tags = types.MapNull(types.StringType)
-	}
-	c.Status = types.StringValue(string(framework.ReadStatus(r.pd, found.Identity)))
+	c.Tags = framework.ReadLabels(ctx, c.Tags, found.Labels, diags)
+	c.Status = framework.StatusValue(r.pd, found.Identity)
 	c.EffectiveScopes = framework.StringSet(found.EffectiveScopes)
 	if found.TrustPolicy != "" {
 		prior := m.trust()
@@ -526,7 +448,7 @@ func (r *principalResource) readInto(ctx context.Context, m model, found awsc.De
 // keepDocs returns the found inline documents, keeping the prior string of
 // each one that is the same JSON.
 func keepDocs(ctx context.Context, prior types.Map, found map[string]string, diags *diag.Diagnostics) types.Map {
-	before := stringMap(ctx, prior, diags)
+	before := framework.StringMap(ctx, prior, diags)
 	if len(found) == 0 {
 		if !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 0 {
 			return prior
@@ -542,16 +464,4 @@ func keepDocs(ctx context.Context, prior types.Map, found map[string]string, dia
 		}
 	}
 	return types.MapValueMust(types.StringType, out)
-}
-
-// keepSet returns prior when it holds the same scopes as found.
-func keepSet(ctx context.Context, prior types.Set, found []string, diags *diag.Diagnostics) types.Set {
-	if !prior.IsNull() && !prior.IsUnknown() {
-		var p []string
-		diags.Append(prior.ElementsAs(ctx, &p, false)...)
-		if extra, missing := nhi.ScopeDiff(p, found); len(extra) == 0 && len(missing) == 0 {
-			return prior
-		}
-	}
-	return framework.StringSet(found)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -85,7 +86,7 @@ func (r *accessKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				Validators:          []validator.String{framework.StringCheck{Summary: "Invalid user", Desc: "an IAM user name", Check: framework.TrimQuoted(awsc.ValidateUserName)}}},
 			"status": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("Active"),
 				MarkdownDescription: "`Active` (default) or `Inactive`. While the user is disabled on expiry the key stays `Inactive` whatever this says.",
-				Validators:          []validator.String{framework.OneOf("Active", "Inactive")}},
+				Validators:          []validator.String{stringvalidator.OneOf("Active", "Inactive")}},
 			"rotate_after": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "Replace the key this long after it was created, such as `\"30d\"`. Default and maximum: the provider's `policy.max_credential_age`.",
 				Validators:          []validator.String{framework.Duration()}},
@@ -150,11 +151,7 @@ func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	replace := func(because path.Path) {
-		for _, p := range []string{"rotation_due_at", "id", "created_at"} {
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(p), types.StringUnknown())...)
-		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("delivered"), types.BoolUnknown())...)
-		resp.RequiresReplace = append(resp.RequiresReplace, because)
+		framework.PlanReplace(ctx, resp, because, []string{"rotation_due_at", "id", "created_at"}, []string{"delivered"})
 	}
 	if state.KubernetesSecret.IsNull() && !plan.KubernetesSecret.IsNull() {
 		// Imported by <user>/<key ID>: keep the key when the Secret the
@@ -340,11 +337,10 @@ func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateReque
 }
 
 func (r *accessKeyResource) setDue(m *accessKeyModel, diags *diag.Diagnostics) {
+	period := framework.RotationPeriod(r.pd, m.RotateAfter, diags)
 	m.RotationDueAt = types.StringNull()
-	if p := framework.RotationPeriod(r.pd, m.RotateAfter, diags); p > 0 {
-		if created, err := nhi.ParseExpiry(m.CreatedAt.ValueString()); err == nil {
-			m.RotationDueAt = types.StringValue(nhi.FormatTime(created.Add(p)))
-		}
+	if created, err := nhi.ParseExpiry(m.CreatedAt.ValueString()); err == nil {
+		m.RotationDueAt = framework.RotationDueValue(created, period)
 	}
 }
 

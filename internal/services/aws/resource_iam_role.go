@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -24,25 +23,9 @@ func (m *roleModel) common() *principalModel { return &m.principalModel }
 func (m *roleModel) trust() types.String     { return m.TrustPolicy }
 func (m *roleModel) setTrust(v types.String) { m.TrustPolicy = v }
 
-func roleSpec(d desired) awsc.RoleSpec {
-	return awsc.RoleSpec{Spec: d.spec, Path: d.path, TrustPolicy: d.trust, InlinePolicies: d.inline}
-}
-
 var roleKind = kindSpec{
 	typeSuffix: "aws_iam_role", noun: "IAM role", location: awsc.LocationRole, nameCheck: awsc.ValidateRoleName,
-	get: func(ctx context.Context, c *awsc.Client, name string) (awsc.Details, error) {
-		return c.GetRole(ctx, name)
-	},
-	create: func(ctx context.Context, c *awsc.Client, d desired) (awsc.Details, error) {
-		return c.CreateRole(ctx, roleSpec(d))
-	},
-	update: func(ctx context.Context, c *awsc.Client, d desired) (awsc.Details, error) {
-		return c.UpdateRole(ctx, roleSpec(d))
-	},
-	disable: func(ctx context.Context, c *awsc.Client, d desired, now time.Time) (awsc.Details, error) {
-		return c.DisableRole(ctx, roleSpec(d), now)
-	},
-	delete:        func(ctx context.Context, c *awsc.Client, name string) error { return c.DeleteRole(ctx, name) },
+	prov:          (*awsc.Client).Roles,
 	validateExtra: validateTrust,
 	planExtra:     planTrust,
 }

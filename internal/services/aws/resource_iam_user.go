@@ -1,9 +1,6 @@
 package aws
 
 import (
-	"context"
-	"time"
-
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -21,19 +18,7 @@ func (m *userModel) setTrust(types.String)   {}
 
 var userKind = kindSpec{
 	typeSuffix: "aws_iam_user", noun: "IAM user", location: awsc.LocationUser, nameCheck: awsc.ValidateUserName,
-	get: func(ctx context.Context, c *awsc.Client, name string) (awsc.Details, error) {
-		return c.GetUser(ctx, name)
-	},
-	create: func(ctx context.Context, c *awsc.Client, d desired) (awsc.Details, error) {
-		return c.CreateUser(ctx, awsc.UserSpec{Spec: d.spec, Path: d.path, InlinePolicies: d.inline})
-	},
-	update: func(ctx context.Context, c *awsc.Client, d desired) (awsc.Details, error) {
-		return c.UpdateUser(ctx, awsc.UserSpec{Spec: d.spec, Path: d.path, InlinePolicies: d.inline})
-	},
-	disable: func(ctx context.Context, c *awsc.Client, d desired, now time.Time) (awsc.Details, error) {
-		return c.DisableUser(ctx, awsc.UserSpec{Spec: d.spec, Path: d.path, InlinePolicies: d.inline}, now)
-	},
-	delete: func(ctx context.Context, c *awsc.Client, name string) error { return c.DeleteUser(ctx, name) },
+	prov: (*awsc.Client).Users,
 }
 
 // NewIAMUserResource is the factory of nhi_aws_iam_user.

@@ -104,7 +104,7 @@ func (e *tokenValueEphemeralResource) Open(ctx context.Context, req ephemeral.Op
 	if !e.eligible(ctx, c, acct, &resp.Diagnostics) {
 		return
 	}
-	if exp := t.Governance.ExpiresAt; !exp.IsZero() && !e.pd.Clock.Now().Before(exp) {
+	if exp := t.Governance.ExpiresAt; nhi.Expired(e.pd.Clock.Now(), exp) {
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Token has expired",
 			fmt.Sprintf("the token %s expired at %s. Extend its expires_at, or remove it.", ref, nhi.FormatTime(exp)))
 		return

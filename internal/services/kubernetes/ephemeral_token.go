@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
@@ -75,7 +76,7 @@ func (e *tokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaReq
 				MarkdownDescription: "Bind the token to an object: it stops working when the object is deleted.",
 				Attributes: map[string]schema.Attribute{
 					"kind": schema.StringAttribute{Required: true, MarkdownDescription: "`Pod`, `Secret` or `Node`.",
-						Validators: []validator.String{framework.OneOf("Pod", "Secret", "Node")}},
+						Validators: []validator.String{stringvalidator.OneOf("Pod", "Secret", "Node")}},
 					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the object, in the service account's namespace for a Pod or Secret."},
 					"uid":  schema.StringAttribute{Optional: true, MarkdownDescription: "UID of the object, to bind to this instance of it."},
 				}},
@@ -192,7 +193,7 @@ func (e *tokenEphemeralResource) eligible(ctx context.Context, c *k8s.Client, a 
 		diags.AddAttributeError(a.At, "Service account is disabled",
 			fmt.Sprintf("service account %s was disabled on expiry, so it gets no token. Extend its expires_at in a reviewed change to re-enable it.", ref))
 		return false
-	case !id.Governance.ExpiresAt.IsZero() && !e.pd.Clock.Now().Before(id.Governance.ExpiresAt):
+	case nhi.Expired(e.pd.Clock.Now(), id.Governance.ExpiresAt):
 		diags.AddAttributeError(a.At, "Service account has expired",
 			fmt.Sprintf("service account %s expired at %s, so it gets no token. Extend its expires_at in a reviewed change if it is still needed.", ref, nhi.FormatTime(id.Governance.ExpiresAt)))
 		return false

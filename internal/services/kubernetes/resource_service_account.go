@@ -148,22 +148,11 @@ func (r *serviceAccountResource) client(diags *diag.Diagnostics) *k8s.Client {
 func (r *serviceAccountResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var labels types.Map
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("labels"), &labels)...)
-	if labels.IsNull() || labels.IsUnknown() {
-		return
-	}
 	m := k8s.Markers{Prefix: k8s.DefaultPrefix}
 	if r.pd != nil {
 		m = r.pd.KubernetesMarkers()
 	}
-	for k, v := range labels.Elements() {
-		s, ok := v.(types.String)
-		if !ok || s.IsUnknown() {
-			continue
-		}
-		if err := m.ValidateLabel(k, s.ValueString()); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("labels").AtMapKey(k), "Invalid label", "labels "+err.Error())
-		}
-	}
+	framework.ValidateLabels(labels, "labels", "Invalid label", m.ValidateLabel, &resp.Diagnostics)
 }
 
 func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -202,24 +191,13 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 		return
 	}
 
-	if !g.Known {
-		plan.Status = types.StringUnknown()
-		plan.EffectiveScopes = types.SetUnknown(types.StringType)
-	} else {
-		plan.Status = types.StringValue(string(g.Decision.Status))
-		switch {
-		case g.Decision.Disable:
-			plan.EffectiveScopes = types.SetValueMust(types.StringType, []attr.Value{})
-		case gov.Scopes == nil || plan.Namespace.IsUnknown():
-			plan.EffectiveScopes = types.SetUnknown(types.StringType)
-		default:
-			canon, err := k8s.CanonicalScopes(gov.Scopes, plan.Namespace.ValueString())
-			if err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Invalid scope", "scopes "+err.Error())
-				return
-			}
-			plan.EffectiveScopes = framework.StringSet(canon)
-		}
+	scopes := gov.Scopes
+	if plan.Namespace.IsUnknown() {
+		scopes = nil // their canonical form depends on it
+	}
+	plan.Status, plan.EffectiveScopes = framework.PlanStatusAndScopes(g, scopes, canonical(plan.Namespace.ValueString()), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	switch {
 	case !plan.AllowLegacy.IsUnknown() && !plan.AllowLegacy.ValueBool():
@@ -251,22 +229,11 @@ func (r *serviceAccountResource) removeLegacyTokens(ctx context.Context, c *k8s.
 }
 
 func (r *serviceAccountResource) spec(ctx context.Context, m *serviceAccountModel, diags *diag.Diagnostics) k8s.ServiceAccountSpec {
-	exp, err := nhi.ParseExpiry(m.ExpiresAt.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("expires_at"), "Invalid expiry", "expires_at "+err.Error())
-	}
-	labels := map[string]string{}
-	if !m.Labels.IsNull() {
-		diags.Append(m.Labels.ElementsAs(ctx, &labels, false)...)
-	}
 	return k8s.ServiceAccountSpec{
 		Spec: nhi.Spec{
-			Ref: m.ref(),
-			Governance: nhi.Governance{
-				Owner: m.Owner.ValueString(), Purpose: m.Purpose.ValueString(),
-				Scopes: m.scopes(ctx, diags), ExpiresAt: exp, OnExpiry: nhi.OnExpiry(m.OnExpiry.ValueString()),
-			},
-			Labels: labels,
+			Ref:        m.ref(),
+			Governance: framework.GovernanceSpec(m.governance(ctx, diags), diags),
+			Labels:     framework.StringMap(ctx, m.Labels, diags),
 		},
 		AutomountToken: m.AutomountToken.ValueBool(),
 	}
@@ -330,27 +297,13 @@ func (r *serviceAccountResource) Update(ctx context.Context, req resource.Update
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var id nhi.Identity
-	var err error
-	if plan.Status.ValueString() == string(nhi.StatusDisabled) {
-		// The disable is stamped with the instant that decided it.
-		id, err = c.Disable(ctx, spec, r.pd.Clock.Now())
-	} else {
-		id, err = c.Update(ctx, spec)
-	}
+	id, err := framework.ApplyUpdate(ctx, r.pd, c.ServiceAccounts(), spec, plan.Status)
 	if err == nil {
 		id, err = r.removeLegacyTokens(ctx, c, &plan, id)
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Updating the "+plan.subject()+" failed", err.Error()+
-			"\n\nThe next plan shows what is left to change.")
-		// Record what is true now, so nothing half-applied is hidden.
-		if cur, gerr := c.Get(ctx, spec.Ref); gerr == nil {
-			var state serviceAccountModel
-			resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-			r.readInto(ctx, &state, cur, &resp.Diagnostics)
-			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-		}
+		framework.RecordCurrent(ctx, req, resp, plan.subject(), err, c.ServiceAccounts(), spec.Ref,
+			func() *serviceAccountModel { return &serviceAccountModel{} }, r.readInto)
 		return
 	}
 	r.setState(ctx, &plan, id, &resp.Diagnostics)
@@ -390,7 +343,7 @@ func (r *serviceAccountResource) setState(ctx context.Context, m *serviceAccount
 	m.EffectiveScopes = framework.StringSet(id.EffectiveScopes)
 	m.LegacyTokens = framework.StringSet(legacyTokens(id))
 	if m.Status.IsUnknown() {
-		m.Status = types.StringValue(string(framework.ReadStatus(r.pd, id)))
+		m.Status = framework.StatusValue(r.pd, id)
 	}
 }
 
@@ -401,30 +354,16 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 	m.Name = types.StringValue(id.Ref.Name)
 	m.UID = types.StringValue(id.ID)
 	m.CreatedAt = types.StringValue(nhi.FormatTime(id.CreatedAt))
-	g := id.Governance
-	m.Owner, m.Purpose, m.ExpiresAt, m.OnExpiry = framework.ReadGovernance(g, m.ExpiresAt)
-	if g.Scopes != nil || id.Declared {
-		m.Scopes = keepSet(ctx, m.Scopes, g.Scopes, id.Ref.Location, diags)
-	} else {
-		// Adopting an undeclared account: its current grants are the
-		// starting point, and the plan shows the way to the declared ones.
-		m.Scopes = framework.StringSet(id.EffectiveScopes)
-	}
-	switch {
-	case len(id.Labels) > 0:
-		v, d := types.MapValueFrom(ctx, types.StringType, id.Labels)
-		diags.Append(d...)
-		m.Labels = v
-	case !m.Labels.IsNull() && !m.Labels.IsUnknown() && len(m.Labels.Elements()) == 0:
-		// keep an explicitly empty map
-	default:
-		m.Labels = types.MapNull(types.StringType)
-	}
+	m.Owner, m.Purpose, m.ExpiresAt, m.OnExpiry = framework.ReadGovernance(id.Governance, m.ExpiresAt)
+	// Compared in canonical form, so "role:x@<own namespace>" as written is
+	// kept.
+	m.Scopes = framework.ReadScopes(ctx, m.Scopes, id, canonical(id.Ref.Location), diags)
+	m.Labels = framework.ReadLabels(ctx, m.Labels, id.Labels, diags)
 	if !id.Disabled || m.AutomountToken.IsNull() || m.AutomountToken.IsUnknown() {
 		// Kubernetes mounts the token when the field is unset.
 		m.AutomountToken = types.BoolValue(id.AutomountToken == nil || *id.AutomountToken)
 	}
-	m.Status = types.StringValue(string(framework.ReadStatus(r.pd, id)))
+	m.Status = framework.StatusValue(r.pd, id)
 	m.EffectiveScopes = framework.StringSet(id.EffectiveScopes)
 	m.LegacyTokens = framework.StringSet(legacyTokens(id))
 	if m.AllowLegacy.IsNull() || m.AllowLegacy.IsUnknown() {
@@ -444,20 +383,8 @@ func legacyTokens(id nhi.Identity) []string {
 	return nhi.SortedUnique(out)
 }
 
-// keepSet returns prior when it holds the same scopes as found once both are
-// canonical (so "role:x@<own namespace>" as written is kept), else the found
-// ones.
-func keepSet(ctx context.Context, prior types.Set, found []string, home string, diags *diag.Diagnostics) types.Set {
-	if !prior.IsNull() && !prior.IsUnknown() {
-		var p []string
-		diags.Append(prior.ElementsAs(ctx, &p, false)...)
-		a, err1 := k8s.CanonicalScopes(p, home)
-		b, err2 := k8s.CanonicalScopes(found, home)
-		if err1 == nil && err2 == nil {
-			if extra, missing := nhi.ScopeDiff(a, b); len(extra) == 0 && len(missing) == 0 {
-				return prior
-			}
-		}
-	}
-	return framework.StringSet(found)
+// canonical compares and plans scopes of a service account in namespace
+// home as the cluster reports them.
+func canonical(home string) framework.Canonical {
+	return func(scopes []string) ([]string, error) { return k8s.CanonicalScopes(scopes, home) }
 }

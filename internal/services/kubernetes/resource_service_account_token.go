@@ -74,12 +74,13 @@ func (r *tokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"name": schema.StringAttribute{Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "Generated name of the Secret (`<service_account>-token-<suffix>`), so that a replacement can exist beside the token it replaces."},
 			"uid":   schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "UID of the Secret."},
-			"owner": schema.StringAttribute{Required: true, MarkdownDescription: "Who is responsible for this credential.", Validators: []validator.String{framework.NotBlank("owner")}},
+			"owner": schema.StringAttribute{Required: true, MarkdownDescription: "Who is responsible for this credential. Must match the provider's `policy.owner_pattern` when one is set.", Validators: []validator.String{framework.NotBlank("owner")}},
 			"purpose": schema.StringAttribute{Required: true, MarkdownDescription: "Why this long-lived credential exists, for example the system that holds it.",
 				Validators: []validator.String{framework.NotBlank("purpose")}},
 			"expires_at": schema.StringAttribute{Optional: true, CustomType: framework.ExpiryType{},
-				MarkdownDescription: "When this credential must be gone (RFC 3339 or `YYYY-MM-DD`). Past it, plans fail until it is extended or the resource removed.",
-				Validators:          []validator.String{framework.Expiry()}},
+				MarkdownDescription: "When this credential must be gone (RFC 3339 or `YYYY-MM-DD`). When set or changed, no further away than the provider's `policy.max_lifetime`. " +
+					"Past it, plans fail until it is extended or the resource removed.",
+				Validators: []validator.String{framework.Expiry()}},
 			"rotate_after": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "Replace the token this long after it was created, such as `\"30d\"`. Default and maximum: the provider's `policy.max_credential_age` (`90d`).",
 				Validators:          []validator.String{framework.Duration()}},
@@ -99,8 +100,9 @@ func (r *tokenResource) period(m *tokenResourceModel, diags *diag.Diagnostics) t
 	return framework.RotationPeriod(r.pd, m.RotateAfter, diags)
 }
 
-// ModifyPlan plans rotation: once rotation_due_at has passed (as of the
-// provider's evaluation time) the token is replaced, with a warning before.
+// ModifyPlan applies the policy and plans rotation: once rotation_due_at has
+// passed (as of the provider's evaluation time) the token is replaced, with
+// a warning before.
 func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.pd == nil {
 		return
@@ -110,7 +112,6 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	now := r.pd.Clock.Now()
 	subject := fmt.Sprintf("token of service account %s/%s", plan.Namespace.ValueString(), plan.ServiceAccount.ValueString())
 	period := r.period(&plan, &resp.Diagnostics)
 
@@ -119,18 +120,7 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		state = &tokenResourceModel{}
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	}
-	if v := plan.ExpiresAt; !v.IsNull() && !v.IsUnknown() {
-		if exp, err := nhi.ParseExpiry(v.ValueString()); err == nil && !now.Before(exp) {
-			if state == nil {
-				resp.Diagnostics.AddAttributeError(path.Root("expires_at"), "Expiry is in the past",
-					fmt.Sprintf("expires_at %s is already past (as of %s). Set a future date for the %s.", nhi.FormatTime(exp), nhi.FormatTime(now), subject))
-			} else {
-				resp.Diagnostics.AddAttributeError(path.Root("expires_at"), fmt.Sprintf("The %s has expired", subject),
-					fmt.Sprintf("expires_at %s is past (as of %s). Remove the resource to delete the credential, or extend expires_at in a reviewed change.",
-						nhi.FormatTime(exp), nhi.FormatTime(now)))
-			}
-		}
-	}
+	r.checkPolicy(&plan, state, subject, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || period == 0 {
 		return
 	}
@@ -144,25 +134,50 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		return
 	}
 	if rot.Replace {
-		for _, p := range []string{"rotation_due_at", "name", "id", "uid", "created_at"} {
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(p), types.StringUnknown())...)
-		}
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("rotation_due_at"))
+		framework.PlanReplace(ctx, resp, path.Root("rotation_due_at"), []string{"rotation_due_at", "name", "id", "uid", "created_at"}, nil)
 		return
 	}
-	due := rot.Due
-	plan.RotationDueAt = types.StringValue(nhi.FormatTime(due))
+	plan.RotationDueAt = types.StringValue(nhi.FormatTime(rot.Due))
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkPolicy applies the policy to a long-lived token as to the identities
+// it governs: the owner matches owner_pattern, and an expiry, once set or
+// changed, lies within max_lifetime. An expired token fails the plan. A
+// token without an expiry lives no longer than its rotation period, which
+// max_credential_age bounds.
+func (r *tokenResource) checkPolicy(plan, state *tokenResourceModel, subject string, diags *diag.Diagnostics) {
+	framework.CheckOwner(r.pd, plan.Owner, diags)
+	v := plan.ExpiresAt
+	if v.IsNull() || v.IsUnknown() {
+		return
+	}
+	exp, err := nhi.ParseExpiry(v.ValueString())
+	if err != nil {
+		return // the attribute's validator says why
+	}
+	now := r.pd.Clock.Now()
+	var prior *framework.ExpiryValue
+	if state != nil {
+		prior = &state.ExpiresAt
+	}
+	switch {
+	case nhi.Expired(now, exp) && state == nil:
+		diags.AddAttributeError(path.Root("expires_at"), "Expiry is in the past",
+			fmt.Sprintf("expires_at %s is already past (as of %s). Set a future date for the %s.", nhi.FormatTime(exp), nhi.FormatTime(now), subject))
+	case nhi.Expired(now, exp):
+		diags.AddAttributeError(path.Root("expires_at"), fmt.Sprintf("The %s has expired", subject),
+			fmt.Sprintf("expires_at %s is past (as of %s). Remove the resource to delete the credential, or extend expires_at in a reviewed change.",
+				nhi.FormatTime(exp), nhi.FormatTime(now)))
+	case framework.ExpiryChanged(exp, prior):
+		framework.CheckLifetime(r.pd, exp, diags)
+	}
 }
 
 func (r *tokenResource) governance(m *tokenResourceModel, diags *diag.Diagnostics) nhi.Governance {
 	g := nhi.Governance{Owner: m.Owner.ValueString(), Purpose: m.Purpose.ValueString()}
-	if v := m.ExpiresAt.ValueString(); v != "" {
-		t, err := nhi.ParseExpiry(v)
-		if err != nil {
-			diags.AddAttributeError(path.Root("expires_at"), "Invalid expiry", "expires_at "+err.Error())
-		}
-		g.ExpiresAt = t
+	if m.ExpiresAt.ValueString() != "" {
+		g.ExpiresAt = framework.ParseExpiryAttr(m.ExpiresAt, diags)
 	}
 	return g
 }
@@ -172,8 +187,8 @@ func (r *tokenResource) setComputed(m *tokenResourceModel, t k8s.TokenSecret, di
 	m.Name = types.StringValue(t.Ref.Name)
 	m.UID = types.StringValue(t.UID)
 	m.CreatedAt = types.StringValue(nhi.FormatTime(t.CreatedAt))
-	if p := r.period(m, diags); p > 0 {
-		m.RotationDueAt = types.StringValue(nhi.FormatTime(t.CreatedAt.Add(p)))
+	if due := framework.RotationDueValue(t.CreatedAt, r.period(m, diags)); !due.IsNull() {
+		m.RotationDueAt = due
 	}
 }
 
