@@ -165,9 +165,9 @@ func (r *principalResource) ValidateConfig(ctx context.Context, req resource.Val
 	if r.kind.validateExtra != nil {
 		r.kind.validateExtra(m, &resp.Diagnostics)
 	}
-	tags := awsc.Markers{Prefix: awsc.TagPrefix("")}
+	marks := awsc.Markers{Prefix: awsc.TagPrefix("")}
 	if r.pd != nil {
-		tags = r.pd.AWSTags()
+		marks = tags(r.pd)
 	}
 	tagValue := framework.TrimQuoted(awsc.ValidateTagValue)
 	for name, v := range map[string]types.String{"owner": c.Owner, "purpose": c.Purpose} {
@@ -176,10 +176,10 @@ func (r *principalResource) ValidateConfig(ctx context.Context, req resource.Val
 		}
 		if err := tagValue(v.ValueString()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root(name), "Value cannot be stored in an IAM tag",
-				fmt.Sprintf("%s is recorded in the IAM tag %s:%s, and %v.", name, tags.Prefix, name, err))
+				fmt.Sprintf("%s is recorded in the IAM tag %s:%s, and %v.", name, marks.Prefix, name, err))
 		}
 	}
-	framework.ValidateLabels(c.Tags, "tags", "Invalid tag", tags.ValidateLabel, &resp.Diagnostics)
+	framework.ValidateLabels(c.Tags, "tags", "Invalid tag", marks.ValidateLabel, &resp.Diagnostics)
 	if !c.Tags.IsNull() && !c.Tags.IsUnknown() {
 		if n := len(c.Tags.Elements()); n > awsc.MaxTags-8 {
 			resp.Diagnostics.AddAttributeError(path.Root("tags"), "Too many tags",
@@ -271,8 +271,8 @@ func (r *principalResource) checkPoliciesExist(ctx context.Context, scopes []str
 	if err != nil || len(sp.ARNs)+len(sp.Groups) == 0 {
 		return
 	}
-	c := r.pd.AWSForPlan(ctx, diags) // nil while the provider configuration is unknown: checked at apply
-	if c == nil {
+	c, ok := iam(r.pd).ForPlan(ctx, diags) // not while the provider configuration is unknown: checked at apply
+	if !ok {
 		return
 	}
 	check := func(scope, what string, exists func(context.Context, string) (bool, error), v string) bool {
@@ -318,7 +318,7 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 	plan := r.newM()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	d := r.desired(ctx, plan, &resp.Diagnostics)
-	c := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	c, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -341,7 +341,7 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	state := r.newM()
 	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
-	c := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	c, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -362,7 +362,7 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 	plan := r.newM()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	d := r.desired(ctx, plan, &resp.Diagnostics)
-	c := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	c, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -379,7 +379,7 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 func (r *principalResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	state := r.newM()
 	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
-	c := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	c, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -112,6 +112,12 @@ func (r *accessKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 	}
 }
 
+// delivery is the Kubernetes connection of the provider, through which a
+// key's secret is delivered to its Secret.
+func delivery(pd *framework.ProviderData) *framework.Lazy[*k8s.Client] {
+	return framework.Connection[*k8s.Client](pd, k8s.SystemName)
+}
+
 func (r *accessKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.pd = framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics)
 }
@@ -198,8 +204,8 @@ func (r *accessKeyResource) adopt(ctx context.Context, plan, state *accessKeyMod
 		return false
 	}
 	ref := plan.secretRef()
-	k := r.pd.KubernetesOrDiag(diags)
-	if k == nil {
+	k, ok := delivery(r.pd).OrDiag(ctx, diags)
+	if !ok {
 		return false
 	}
 	held, err := k.DeliveredCredentialID(ctx, ref)
@@ -236,8 +242,8 @@ func (r *accessKeyResource) checkDelivery(ctx context.Context, plan *accessKeyMo
 	if ref.Location == "" || ref.Name == "" {
 		return // not known yet
 	}
-	k := r.pd.KubernetesForPlan(diags) // nil while the provider configuration is unknown: checked at apply
-	if k == nil {
+	k, ok := delivery(r.pd).ForPlan(ctx, diags) // not while the provider configuration is unknown: checked at apply
+	if !ok {
 		return
 	}
 	if err := k.CheckDeliveryTarget(ctx, ref); err != nil {
@@ -249,8 +255,8 @@ func (r *accessKeyResource) checkDelivery(ctx context.Context, plan *accessKeyMo
 // checkUser refuses keys for users that are not declared, and plans a
 // disabled user's key as inactive. A new key also needs a free slot.
 func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKeyModel, diags *diag.Diagnostics) {
-	c := r.pd.AWSForPlan(ctx, diags) // nil while the provider configuration is unknown: checked at apply
-	if c == nil {
+	c, ok := iam(r.pd).ForPlan(ctx, diags) // not while the provider configuration is unknown: checked at apply
+	if !ok {
 		return
 	}
 	name := plan.User.ValueString()
@@ -297,8 +303,8 @@ func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKe
 func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m accessKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	a := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
-	k := r.pd.KubernetesOrDiag(&resp.Diagnostics)
+	a, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
+	k, _ := delivery(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -347,8 +353,8 @@ func (r *accessKeyResource) setDue(m *accessKeyModel, diags *diag.Diagnostics) {
 func (r *accessKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m accessKeyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	a := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
-	k := r.pd.KubernetesOrDiag(&resp.Diagnostics)
+	a, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
+	k, _ := delivery(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -383,14 +389,14 @@ func (r *accessKeyResource) Update(ctx context.Context, req resource.UpdateReque
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	var prior accessKeyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	a := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
+	a, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	if m.Delivered.IsUnknown() && !m.KubernetesSecret.IsNull() {
 		// Recording the Secret of an imported key.
-		k := r.pd.KubernetesOrDiag(&resp.Diagnostics)
-		if k == nil {
+		k, ok := delivery(r.pd).OrDiag(ctx, &resp.Diagnostics)
+		if !ok {
 			return
 		}
 		held, err := k.DeliveredCredentialID(ctx, m.secretRef())
@@ -413,8 +419,8 @@ func (r *accessKeyResource) Update(ctx context.Context, req resource.UpdateReque
 func (r *accessKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m accessKeyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	a := r.pd.AWSOrDiag(ctx, &resp.Diagnostics)
-	k := r.pd.KubernetesOrDiag(&resp.Diagnostics)
+	a, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
+	k, _ := delivery(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

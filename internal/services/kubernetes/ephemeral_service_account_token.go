@@ -63,8 +63,8 @@ func (e *tokenValueEphemeralResource) Open(ctx context.Context, req ephemeral.Op
 	if resp.Diagnostics.HasError() || e.pd == nil {
 		return
 	}
-	c := e.pd.KubernetesOrDiag(&resp.Diagnostics)
-	if c == nil {
+	c, ok := kube(e.pd).OrDiag(ctx, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	ref := nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}

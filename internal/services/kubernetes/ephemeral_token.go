@@ -116,8 +116,8 @@ func (e *tokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenReq
 			fmt.Sprintf("expiration %q is longer than the provider's policy.max_token_expiration of %s; shorten it.", written, max))
 		return
 	}
-	c := e.pd.KubernetesOrDiag(&resp.Diagnostics)
-	if c == nil {
+	c, ok := kube(e.pd).OrDiag(ctx, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	acct := account{

@@ -139,10 +139,6 @@ func (r *serviceAccountResource) Configure(_ context.Context, req resource.Confi
 	r.pd = framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (r *serviceAccountResource) client(diags *diag.Diagnostics) *k8s.Client {
-	return r.pd.KubernetesOrDiag(diags)
-}
-
 // ValidateConfig checks labels. The reserved-key rule needs the configured
 // annotation prefix; before the provider is configured the default is used.
 func (r *serviceAccountResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -150,7 +146,7 @@ func (r *serviceAccountResource) ValidateConfig(ctx context.Context, req resourc
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("labels"), &labels)...)
 	m := k8s.Markers{Prefix: k8s.DefaultPrefix}
 	if r.pd != nil {
-		m = r.pd.KubernetesMarkers()
+		m = markers(r.pd)
 	}
 	framework.ValidateLabels(labels, "labels", "Invalid label", m.ValidateLabel, &resp.Diagnostics)
 }
@@ -176,7 +172,7 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 
 	if gov.Scopes != nil && g.ScopesChanged && !plan.Namespace.IsUnknown() && !resp.Diagnostics.HasError() {
 		// An unknown provider configuration leaves this check to the apply.
-		if c := r.pd.KubernetesForPlan(&resp.Diagnostics); c != nil {
+		if c, ok := kube(r.pd).ForPlan(ctx, &resp.Diagnostics); ok {
 			missing, err := c.MissingRoles(ctx, plan.Namespace.ValueString(), gov.Scopes)
 			if err != nil {
 				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Cannot check the roles of scopes", err.Error())
@@ -243,7 +239,7 @@ func (r *serviceAccountResource) Create(ctx context.Context, req resource.Create
 	var plan serviceAccountModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	spec := r.spec(ctx, &plan, &resp.Diagnostics)
-	c := r.client(&resp.Diagnostics)
+	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -272,7 +268,7 @@ func (r *serviceAccountResource) Create(ctx context.Context, req resource.Create
 func (r *serviceAccountResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state serviceAccountModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c := r.client(&resp.Diagnostics)
+	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -293,7 +289,7 @@ func (r *serviceAccountResource) Update(ctx context.Context, req resource.Update
 	var plan serviceAccountModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	spec := r.spec(ctx, &plan, &resp.Diagnostics)
-	c := r.client(&resp.Diagnostics)
+	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -313,7 +309,7 @@ func (r *serviceAccountResource) Update(ctx context.Context, req resource.Update
 func (r *serviceAccountResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state serviceAccountModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c := r.client(&resp.Diagnostics)
+	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

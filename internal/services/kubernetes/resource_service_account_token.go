@@ -192,15 +192,11 @@ func (r *tokenResource) setComputed(m *tokenResourceModel, t k8s.TokenSecret, di
 	}
 }
 
-func (r *tokenResource) client(diags *diag.Diagnostics) *k8s.Client {
-	return r.pd.KubernetesOrDiag(diags)
-}
-
 func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m tokenResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	g := r.governance(&m, &resp.Diagnostics)
-	c := r.client(&resp.Diagnostics)
+	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -229,7 +225,7 @@ func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, 
 func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m tokenResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	c := r.client(&resp.Diagnostics)
+	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -267,7 +263,7 @@ func (r *tokenResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	var m tokenResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	g := r.governance(&m, &resp.Diagnostics)
-	c := r.client(&resp.Diagnostics)
+	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -287,7 +283,7 @@ func (r *tokenResource) Update(ctx context.Context, req resource.UpdateRequest, 
 func (r *tokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m tokenResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	c := r.client(&resp.Diagnostics)
+	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
