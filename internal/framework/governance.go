@@ -143,11 +143,6 @@ func PlanGovernance(pd *ProviderData, subject string, plan GovernanceValues, sta
 	return out
 }
 
-// ReadStatus is the status of an identity as found, as of now.
-func ReadStatus(pd *ProviderData, id nhi.Identity) nhi.Status {
-	return nhi.IdentityStatus(id, pd.Clock.Now(), pd.Policy.WarnBefore)
-}
-
 // CheckOwner applies the policy's owner_pattern to a planned owner (once it
 // is known), adding an attribute error on owner.
 func CheckOwner(pd *ProviderData, owner types.String, diags *diag.Diagnostics) {

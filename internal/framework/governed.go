@@ -107,7 +107,7 @@ func RecordCurrent[S, F, M any](ctx context.Context, req resource.UpdateRequest,
 // StatusValue is the status of an identity as found, as of the provider's
 // evaluation time.
 func StatusValue(pd *ProviderData, id nhi.Identity) types.String {
-	return statusValue(ReadStatus(pd, id))
+	return statusValue(nhi.IdentityStatus(id, pd.Clock.Now(), pd.Policy.WarnBefore))
 }
 
 func statusValue(s nhi.Status) types.String { return types.StringValue(string(s)) }

@@ -252,3 +252,19 @@ func TestRecordCurrent(t *testing.T) {
 		t.Errorf("state = %+v; want the prior state when the identity cannot be read", got)
 	}
 }
+
+func TestStatusValue(t *testing.T) {
+	p := pd(nhi.DefaultPolicy())
+	soon := nhi.Identity{Governance: nhi.Governance{ExpiresAt: now.Add(24 * time.Hour)}}
+	if got := StatusValue(p, soon).ValueString(); got != "expiring" {
+		t.Errorf("expiring within warn_before: %q", got)
+	}
+	past := nhi.Identity{Governance: nhi.Governance{ExpiresAt: now}}
+	if got := StatusValue(p, past).ValueString(); got != "expired" {
+		t.Errorf("at the expiry instant, as of the evaluation time: %q", got)
+	}
+	past.Disabled = true
+	if got := StatusValue(p, past).ValueString(); got != "disabled" {
+		t.Errorf("disabled: %q", got)
+	}
+}
