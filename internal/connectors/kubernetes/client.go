@@ -6,6 +6,7 @@ package kubernetes
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 
@@ -106,6 +107,12 @@ func New(cfg *rest.Config, prefix string) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "terraform-provider-nhi"
 	}
+	// Every request of the clientset goes through the connector's one
+	// retry layer (retry.go): bounded, jittered, ctx-aware retries of
+	// idempotent requests, and errors that say what happened. It sits
+	// below client-go's authentication wrappers, so each attempt carries
+	// the current token.
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return newRetryTransport(rt, DefaultRetryPolicy) })
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("building Kubernetes client: %w", err)
@@ -113,7 +120,8 @@ func New(cfg *rest.Config, prefix string) (*Client, error) {
 	return NewFromClientset(cs, prefix), nil
 }
 
-// NewFromClientset wraps an existing clientset.
+// NewFromClientset wraps an existing clientset. Its requests do not get the
+// retry layer New installs.
 func NewFromClientset(cs kubernetes.Interface, prefix string) *Client {
 	if prefix == "" {
 		prefix = DefaultPrefix
