@@ -110,8 +110,8 @@ func New(cfg *rest.Config, prefix string) (*Client, error) {
 	// Every request of the clientset goes through the connector's one
 	// retry layer (retry.go): bounded, jittered, ctx-aware retries of
 	// idempotent requests, and errors that say what happened. It sits
-	// below client-go's authentication wrappers, so each attempt carries
-	// the current token.
+	// below client-go's authentication wrappers: a retry resends the
+	// request as authenticated, and the layer never reads the token.
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return newRetryTransport(rt, DefaultRetryPolicy) })
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
