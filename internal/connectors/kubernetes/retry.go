@@ -396,6 +396,9 @@ func discard(resp *http.Response) {
 func (t *retryTransport) finish(req *http.Request, resp *http.Response, err error, attempts int, why string) (*http.Response, error) {
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
+			if attempts == 1 {
+				return nil, err // canceled before anything was retried: as it is
+			}
 			return nil, &RequestError{Method: req.Method, Path: req.URL.Path, Attempts: attempts, What: describe(nil, err), Why: "stopped: " + ctxErr.Error(), Err: ctxErr}
 		}
 		if !isConnectionError(err) {
