@@ -115,6 +115,11 @@ type Config struct {
 	Rates Rates
 	// RetryAfter is the Retry-After of injected 429s, in seconds.
 	RetryAfter int
+	// ThrottleBody and ThrottleContentType, when set, replace the text
+	// body of injected 429s, for clients that recognise throttling by the
+	// body (the AWS SDK wants an error code such as <Code>Throttling</Code>).
+	ThrottleBody        string
+	ThrottleContentType string
 	// Seed makes the random faults repeatable: the same seed and the
 	// same sequence of requests give the same faults. (Requests made in
 	// parallel reach the proxy in an order of the scheduler's choosing.)
@@ -211,6 +216,7 @@ type Stats struct {
 type Proxy struct {
 	upstream   *url.URL
 	retryAfter int
+	throttle   struct{ body, contentType string }
 	caPEM      []byte
 	srv        *http.Server
 	ln         net.Listener
@@ -249,6 +255,10 @@ func New(cfg Config) (*Proxy, error) {
 		rates:      cfg.Rates,
 		rng:        rand.New(rand.NewPCG(cfg.Seed, 0x6661756c74)),
 		stopped:    make(chan struct{}),
+	}
+	p.throttle.body, p.throttle.contentType = "Too many requests (injected by the fault proxy)\n", "text/plain; charset=utf-8"
+	if cfg.ThrottleBody != "" {
+		p.throttle.body, p.throttle.contentType = cfg.ThrottleBody, cfg.ThrottleContentType
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: loopbackOnly}
 	p.transport = &http.Transport{
@@ -423,9 +433,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case TooManyRequests:
 		p.setStatus(i, http.StatusTooManyRequests)
 		w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if p.throttle.contentType != "" {
+			w.Header().Set("Content-Type", p.throttle.contentType)
+		}
 		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = io.WriteString(w, "Too many requests (injected by the fault proxy)\n")
+		_, _ = io.WriteString(w, p.throttle.body)
 		return
 	case Unavailable:
 		p.setStatus(i, http.StatusServiceUnavailable)

@@ -219,6 +219,16 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+func TestThrottleBody(t *testing.T) {
+	up := newUpstream(t, false)
+	const xml = `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`
+	p := start(t, Config{Upstream: up.URL, ThrottleBody: xml, ThrottleContentType: "text/xml", Rates: Rates{TooManyRequests: 1}})
+	resp, body, err := do(t, client(p), "POST", p.URL()+"/", "Action=ListUsers")
+	if err != nil || resp.StatusCode != 429 || body != xml || resp.Header.Get("Content-Type") != "text/xml" || resp.Header.Get("Retry-After") != "0" {
+		t.Fatalf("resp %+v body %q err %v", resp, body, err)
+	}
+}
+
 func TestRuleTargetsTheNthMatchingRequest(t *testing.T) {
 	up := newUpstream(t, false)
 	p := start(t, Config{Upstream: up.URL})
