@@ -67,7 +67,7 @@ func (d *undeclaredDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Identities that exist but that nobody declared: " + sentence(labels, "and") + " without the provider's managed-by marker. " +
 			"Use it in a `check` block so that every plan reports them.\n\n" +
-			"Left out by default, so that results are not noise:\n\n" + strings.Join(exclusions, "\n") + "\n\n" +
+			"Left out by default, so that results are not noise:\n\n" + strings.Join(exclusions, "\n\n") + "\n\n" +
 			"`include_system = true` reports them too, and `excluded` lists what was left out and why.",
 		Attributes: map[string]schema.Attribute{
 			"system": systemAttribute(d.systems),
