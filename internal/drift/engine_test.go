@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -12,7 +13,7 @@ var now = time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC)
 
 func declared(name string, mutate func(*nhi.Identity)) nhi.Identity {
 	id := nhi.Identity{
-		System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "ci", Name: name}, Declared: true,
+		System: k8s.SystemName, Kind: k8s.KindServiceAccount, Ref: nhi.Ref{Location: "ci", Name: name}, Declared: true,
 		Governance:      nhi.Governance{Owner: "team:a", Scopes: []string{"clusterrole:view"}, ExpiresAt: now.Add(100 * 24 * time.Hour)},
 		EffectiveScopes: []string{"clusterrole:view"}, CreatedAt: now.Add(-time.Hour), UsageKnown: true, UsedBy: []string{"Deployment ci/x"},
 	}
@@ -31,7 +32,7 @@ func rules(r Report) string {
 }
 
 func eval(pol Policy, ids ...nhi.Identity) Report {
-	return Evaluate(Input{Systems: testSystems, Now: now, Policy: pol, Sources: []Source{{Name: "s", System: nhi.SystemKubernetes, Identities: ids}}})
+	return Evaluate(Input{Systems: testSystems, Now: now, Policy: pol, Sources: []Source{{Name: "s", System: k8s.SystemName, Identities: ids}}})
 }
 
 func TestCleanIdentityHasNoFinding(t *testing.T) {
@@ -80,12 +81,12 @@ func TestMissingOnlyWhereScanned(t *testing.T) {
 	in := Input{
 		Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), StateGiven: true,
 		Sources: []Source{
-			{Name: "a", System: nhi.SystemKubernetes, Locations: []string{"ci"}},
-			{Name: "b", System: nhi.SystemKubernetes, Err: errString("refused")},
+			{Name: "a", System: k8s.SystemName, Locations: []string{"ci"}},
+			{Name: "b", System: k8s.SystemName, Err: errString("refused")},
 		},
 		Declarations: []Declaration{
-			{Address: "x.gone", System: nhi.SystemKubernetes, ID: "ci/gone"},
-			{Address: "x.elsewhere", System: nhi.SystemKubernetes, ID: "other/app"},
+			{Address: "x.gone", System: k8s.SystemName, ID: "ci/gone"},
+			{Address: "x.elsewhere", System: k8s.SystemName, ID: "other/app"},
 		},
 	}
 	r := Evaluate(in)
@@ -100,7 +101,7 @@ type errString string
 func (e errString) Error() string { return string(e) }
 
 func TestUndeclaredRiskRulesStillApply(t *testing.T) {
-	u := nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "ci", Name: "u"},
+	u := nhi.Identity{System: k8s.SystemName, Kind: k8s.KindServiceAccount, Ref: nhi.Ref{Location: "ci", Name: "u"},
 		CreatedAt: now.Add(-100 * 24 * time.Hour), UsageKnown: true}
 	// Undeclared: NHI001 and stale, never NHI004-NHI006.
 	if got := rules(eval(DefaultPolicy(testSystems), u)); got != "NHI001:medium:ci/u NHI009:medium:ci/u" {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -34,7 +36,7 @@ func wantFindings(t *testing.T, r Report, want ...string) {
 
 func awsUser(name string, scopes ...string) nhi.Identity {
 	return nhi.Identity{
-		System: nhi.SystemAWS, Kind: nhi.KindIAMUser, ID: "AIDA" + strings.ToUpper(name), Ref: nhi.Ref{Location: "user", Name: name}, Declared: true,
+		System: awsc.SystemName, Kind: awsc.KindIAMUser, ID: "AIDA" + strings.ToUpper(name), Ref: nhi.Ref{Location: "user", Name: name}, Declared: true,
 		Governance:      nhi.Governance{Owner: "team:a", Scopes: scopes, ExpiresAt: now.Add(100 * 24 * time.Hour)},
 		EffectiveScopes: scopes, CreatedAt: now.Add(-time.Hour),
 	}
@@ -56,7 +58,7 @@ func TestPrivilegedPolicyARNsMatchByName(t *testing.T) {
 		awsUser("breaker", "policy:arn:aws:iam::123456789012:policy/break-glass/root"),
 		awsUser("reader", "policy:arn:aws:iam::123456789012:policy/team/reader", "policy:arn:aws:iam::aws:policy/ReadOnlyAccess"),
 	}
-	r := Evaluate(Input{Systems: testSystems, Now: now, Policy: pol, Sources: []Source{{Name: "prod", System: nhi.SystemAWS, Identities: ids}}})
+	r := Evaluate(Input{Systems: testSystems, Now: now, Policy: pol, Sources: []Source{{Name: "prod", System: awsc.SystemName, Identities: ids}}})
 	wantFindings(t, r, "NHI008 prod:user/admin", "NHI008 prod:user/breaker", "NHI008 prod:user/deployer")
 	for _, f := range r.Findings {
 		if f.Identity.ID == "user/breaker" && !strings.Contains(f.Message, "policy/break-glass/root (forbidden by policy)") {
@@ -75,17 +77,17 @@ func TestTokenCountsAsDeclaredOnlyWhenStateDeclaresIt(t *testing.T) {
 	sa := declared("ci-runner", func(id *nhi.Identity) {
 		id.ID = "uid-runner"
 		id.Credentials = []nhi.Credential{
-			{ID: "ci/ci-runner-token-abcde", Kind: nhi.CredentialLegacyToken, Declared: true, CreatedAt: now.Add(-time.Hour)},  // in state
-			{ID: "ci/ci-runner-token-fghij", Kind: nhi.CredentialLegacyToken, Declared: true, CreatedAt: now.Add(-time.Hour)},  // markers only
-			{ID: "ci/ci-runner-token-klmno", Kind: nhi.CredentialLegacyToken, Declared: false, CreatedAt: now.Add(-time.Hour)}, // nothing
+			{ID: "ci/ci-runner-token-abcde", Kind: k8s.CredentialLegacyToken, Declared: true, CreatedAt: now.Add(-time.Hour)},  // in state
+			{ID: "ci/ci-runner-token-fghij", Kind: k8s.CredentialLegacyToken, Declared: true, CreatedAt: now.Add(-time.Hour)},  // markers only
+			{ID: "ci/ci-runner-token-klmno", Kind: k8s.CredentialLegacyToken, Declared: false, CreatedAt: now.Add(-time.Hour)}, // nothing
 		}
 	})
-	src := []Source{{Name: "k", System: nhi.SystemKubernetes, Identities: []nhi.Identity{sa}}}
+	src := []Source{{Name: "k", System: k8s.SystemName, Identities: []nhi.Identity{sa}}}
 	decls := []Declaration{
-		{Address: "nhi_kubernetes_service_account.runner", System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, ID: "ci/ci-runner", UID: "uid-runner"},
-		{Address: "nhi_kubernetes_service_account_token.runner", System: nhi.SystemKubernetes, Kind: nhi.CredentialLegacyToken, Credential: true, ID: "ci/ci-runner-token-abcde", UID: "uid-secret"},
+		{Address: "nhi_kubernetes_service_account.runner", System: k8s.SystemName, Kind: k8s.KindServiceAccount, ID: "ci/ci-runner", UID: "uid-runner"},
+		{Address: "nhi_kubernetes_service_account_token.runner", System: k8s.SystemName, Kind: k8s.CredentialLegacyToken, Credential: true, ID: "ci/ci-runner-token-abcde", UID: "uid-secret"},
 		// The same Secret name, declared as an identity, does not count.
-		{Address: "nhi_kubernetes_service_account.odd", System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, ID: "ci/ci-runner-token-fghij"},
+		{Address: "nhi_kubernetes_service_account.odd", System: k8s.SystemName, Kind: k8s.KindServiceAccount, ID: "ci/ci-runner-token-fghij"},
 	}
 	r := Evaluate(Input{Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), Sources: src, StateGiven: true, Declarations: decls})
 	var keys []string
@@ -129,16 +131,16 @@ func TestSourcesWithTheSameReferenceStayApart(t *testing.T) {
 	in := Input{
 		Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), StateGiven: true,
 		Sources: []Source{
-			{Name: "east", System: nhi.SystemKubernetes, Identities: []nhi.Identity{sa("app", "uid-app-east"), sa("web", "uid-web-east"), sa("legacy", "uid-legacy-east")}},
-			{Name: "west", System: nhi.SystemKubernetes, Identities: []nhi.Identity{sa("app", "uid-app-west"), sa("legacy", "uid-legacy-west")}},
+			{Name: "east", System: k8s.SystemName, Identities: []nhi.Identity{sa("app", "uid-app-east"), sa("web", "uid-web-east"), sa("legacy", "uid-legacy-east")}},
+			{Name: "west", System: k8s.SystemName, Identities: []nhi.Identity{sa("app", "uid-app-west"), sa("legacy", "uid-legacy-west")}},
 		},
 		Declarations: []Declaration{
 			// east's app: west's app, with the marker, is in no state.
-			{Address: "nhi_kubernetes_service_account.app", System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, ID: "ci/app", UID: "uid-app-east"},
+			{Address: "nhi_kubernetes_service_account.app", System: k8s.SystemName, Kind: k8s.KindServiceAccount, ID: "ci/app", UID: "uid-app-east"},
 			// west's web, deleted out of band; east's web is another object.
-			{Address: "nhi_kubernetes_service_account.web", System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, ID: "ci/web", UID: "uid-web-west"},
+			{Address: "nhi_kubernetes_service_account.web", System: k8s.SystemName, Kind: k8s.KindServiceAccount, ID: "ci/web", UID: "uid-web-west"},
 			// No UID recorded: it matches ci/legacy in any source.
-			{Address: "nhi_kubernetes_service_account.legacy", System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, ID: "ci/legacy"},
+			{Address: "nhi_kubernetes_service_account.legacy", System: k8s.SystemName, Kind: k8s.KindServiceAccount, ID: "ci/legacy"},
 		},
 	}
 	r := Evaluate(in)
@@ -163,10 +165,10 @@ func TestDeclarationFoundInOneOfTwoSources(t *testing.T) {
 	in := Input{
 		Systems: testSystems, Now: now, Policy: DefaultPolicy(testSystems), StateGiven: true,
 		Sources: []Source{
-			{Name: "east", System: nhi.SystemKubernetes},
-			{Name: "west", System: nhi.SystemKubernetes, Identities: []nhi.Identity{declared("app", func(id *nhi.Identity) { id.ID = "uid-app" })}},
+			{Name: "east", System: k8s.SystemName},
+			{Name: "west", System: k8s.SystemName, Identities: []nhi.Identity{declared("app", func(id *nhi.Identity) { id.ID = "uid-app" })}},
 		},
-		Declarations: []Declaration{{Address: "x.app", System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, ID: "ci/app", UID: "uid-app"}},
+		Declarations: []Declaration{{Address: "x.app", System: k8s.SystemName, Kind: k8s.KindServiceAccount, ID: "ci/app", UID: "uid-app"}},
 	}
 	if r := Evaluate(in); len(r.Findings) != 0 {
 		t.Errorf("findings %v", findings(r))
@@ -180,9 +182,9 @@ func TestExceptionsBySourceAndSystem(t *testing.T) {
 		return nhi.Identity{System: system, Kind: kind, Ref: nhi.Ref{Location: "user", Name: "bot"}, CreatedAt: now.Add(-time.Hour)}
 	}
 	sources := []Source{
-		{Name: "acct", System: nhi.SystemAWS, Identities: []nhi.Identity{undeclaredIn(nhi.SystemAWS, nhi.KindIAMUser)}},
-		{Name: "prod", System: nhi.SystemKubernetes, Identities: []nhi.Identity{undeclaredIn(nhi.SystemKubernetes, nhi.KindServiceAccount)}},
-		{Name: "stage", System: nhi.SystemKubernetes, Identities: []nhi.Identity{undeclaredIn(nhi.SystemKubernetes, nhi.KindServiceAccount)}},
+		{Name: "acct", System: awsc.SystemName, Identities: []nhi.Identity{undeclaredIn(awsc.SystemName, awsc.KindIAMUser)}},
+		{Name: "prod", System: k8s.SystemName, Identities: []nhi.Identity{undeclaredIn(k8s.SystemName, k8s.KindServiceAccount)}},
+		{Name: "stage", System: k8s.SystemName, Identities: []nhi.Identity{undeclaredIn(k8s.SystemName, k8s.KindServiceAccount)}},
 	}
 	exp := now.Add(24 * time.Hour)
 	for name, c := range map[string]struct {
@@ -191,11 +193,11 @@ func TestExceptionsBySourceAndSystem(t *testing.T) {
 	}{
 		"any system": {Exception{ID: "e", Identity: "user/*", Rules: []string{RuleUndeclared}, Reason: "r", Expires: exp},
 			[]string{"NHI001 acct:user/bot (suppressed by e)", "NHI001 prod:user/bot (suppressed by e)", "NHI001 stage:user/bot (suppressed by e)"}},
-		"system aws": {Exception{ID: "e", Identity: "user/*", System: nhi.SystemAWS, Rules: []string{RuleUndeclared}, Reason: "r", Expires: exp},
+		"system aws": {Exception{ID: "e", Identity: "user/*", System: awsc.SystemName, Rules: []string{RuleUndeclared}, Reason: "r", Expires: exp},
 			[]string{"NHI001 acct:user/bot (suppressed by e)", "NHI001 prod:user/bot", "NHI001 stage:user/bot"}},
 		"source stage": {Exception{ID: "e", Identity: "user/*", Source: "stage", Rules: []string{RuleUndeclared}, Reason: "r", Expires: exp},
 			[]string{"NHI001 acct:user/bot", "NHI001 prod:user/bot", "NHI001 stage:user/bot (suppressed by e)"}},
-		"source and system disagree": {Exception{ID: "e", Identity: "user/*", Source: "stage", System: nhi.SystemAWS, Rules: []string{RuleUndeclared}, Reason: "r", Expires: exp},
+		"source and system disagree": {Exception{ID: "e", Identity: "user/*", Source: "stage", System: awsc.SystemName, Rules: []string{RuleUndeclared}, Reason: "r", Expires: exp},
 			[]string{"NHI001 acct:user/bot", "NHI001 prod:user/bot", "NHI001 stage:user/bot"}},
 	} {
 		t.Run(name, func(t *testing.T) {

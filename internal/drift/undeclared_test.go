@@ -9,7 +9,7 @@ import (
 )
 
 func sa(ns, name string, declared bool, scopes ...string) nhi.Identity {
-	return nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: ns, Name: name}, Declared: declared, EffectiveScopes: scopes}
+	return nhi.Identity{System: k8s.SystemName, Kind: k8s.KindServiceAccount, Ref: nhi.Ref{Location: ns, Name: name}, Declared: declared, EffectiveScopes: scopes}
 }
 
 func refs(ids []nhi.Identity) []string {

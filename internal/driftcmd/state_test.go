@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
-	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
 func declString(ds []drift.Declaration) string {
@@ -55,8 +55,8 @@ func TestParseStateUIDsAndTokens(t *testing.T) {
 	}
 
 	// A token declaration points no finding at a resource block.
-	locs := resourceLocations([]ConfigResource{{Address: "nhi_kubernetes_service_account_token.runner", System: nhi.SystemKubernetes}}, []drift.Declaration{
-		{Address: "nhi_kubernetes_service_account_token.runner", System: nhi.SystemKubernetes, Kind: nhi.CredentialLegacyToken, Credential: true, ID: "ci/runner-token-x7k2p"},
+	locs := resourceLocations([]ConfigResource{{Address: "nhi_kubernetes_service_account_token.runner", System: k8s.SystemName}}, []drift.Declaration{
+		{Address: "nhi_kubernetes_service_account_token.runner", System: k8s.SystemName, Kind: k8s.CredentialLegacyToken, Credential: true, ID: "ci/runner-token-x7k2p"},
 	})
 	if len(locs) != 0 {
 		t.Errorf("resource locations %v", locs)

@@ -6,25 +6,6 @@ package nhi
 
 import "time"
 
-// Systems known to the model.
-const (
-	SystemKubernetes = "kubernetes"
-	SystemAWS        = "aws"
-)
-
-// Kinds of identity.
-const (
-	KindServiceAccount = "service_account"
-	KindIAMUser        = "iam_user"
-	KindIAMRole        = "iam_role"
-)
-
-// Kinds of credential.
-const (
-	CredentialLegacyToken = "legacy_service_account_token"
-	CredentialAccessKey   = "aws_access_key"
-)
-
 // DefaultMarkerPrefix is the default prefix of governance markers: the
 // annotations, labels or tags in which the provider records an identity's
 // governance on the identity itself (the provider's annotation_prefix; a

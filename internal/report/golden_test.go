@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
@@ -91,14 +92,14 @@ func TestGoldenImports(t *testing.T) {
 	yes := true
 	var b bytes.Buffer
 	err := Imports(&b, testSystems, []Adoption{
-		{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "team-a", Name: "runner"},
+		{Source: "prod", Identity: nhi.Identity{System: k8s.SystemName, Kind: k8s.KindServiceAccount, Ref: nhi.Ref{Location: "team-a", Name: "runner"},
 			EffectiveScopes: []string{"clusterrole:edit@team-a", "clusterrole:view"}, Labels: map[string]string{"app": "runner"},
-			Credentials: []nhi.Credential{{ID: "team-a/runner-token-x7k2p", Kind: nhi.CredentialLegacyToken}}}},
-		{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount, Ref: nhi.Ref{Location: "9ns", Name: "x.y"}, AutomountToken: &yes}},
-		{Source: "aws", Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMUser, Ref: nhi.Ref{Location: "user", Name: "legacy-ci"}, Path: "/ci/",
+			Credentials: []nhi.Credential{{ID: "team-a/runner-token-x7k2p", Kind: k8s.CredentialLegacyToken}}}},
+		{Source: "prod", Identity: nhi.Identity{System: k8s.SystemName, Kind: k8s.KindServiceAccount, Ref: nhi.Ref{Location: "9ns", Name: "x.y"}, AutomountToken: &yes}},
+		{Source: "aws", Identity: nhi.Identity{System: awsc.SystemName, Kind: awsc.KindIAMUser, Ref: nhi.Ref{Location: "user", Name: "legacy-ci"}, Path: "/ci/",
 			EffectiveScopes: []string{"group:deployers", "inline:artifacts", "policy:arn:aws:iam::aws:policy/ReadOnlyAccess"}, Labels: map[string]string{"cost-center": "42"},
 			InlinePolicies: map[string]string{"artifacts": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::a/*"}]}`}}},
-		{Source: "aws", Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMRole, Ref: nhi.Ref{Location: "role", Name: "deploy"}, Path: "/",
+		{Source: "aws", Identity: nhi.Identity{System: awsc.SystemName, Kind: awsc.KindIAMRole, Ref: nhi.Ref{Location: "role", Name: "deploy"}, Path: "/",
 			TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`}},
 	})
 	if err != nil {

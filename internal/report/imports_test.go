@@ -8,6 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -17,19 +19,19 @@ import (
 // setting names the Secrets that false would delete.
 func TestImportsKeepLegacyTokens(t *testing.T) {
 	sa := func(ns, name string, creds ...nhi.Credential) Adoption {
-		return Adoption{Source: "prod", Identity: nhi.Identity{System: nhi.SystemKubernetes, Kind: nhi.KindServiceAccount,
+		return Adoption{Source: "prod", Identity: nhi.Identity{System: k8s.SystemName, Kind: k8s.KindServiceAccount,
 			Ref: nhi.Ref{Location: ns, Name: name}, Credentials: creds}}
 	}
 	legacy := func(id string, declared bool) nhi.Credential {
-		return nhi.Credential{ID: id, Kind: nhi.CredentialLegacyToken, Declared: declared}
+		return nhi.Credential{ID: id, Kind: k8s.CredentialLegacyToken, Declared: declared}
 	}
 	var b bytes.Buffer
 	err := Imports(&b, testSystems, []Adoption{
 		sa("team-a", "runner", legacy("team-a/runner-token-b", false), legacy("team-a/runner-token-a", false),
 			legacy("team-a/runner-governed", true)),
 		sa("team-a", "plain"),
-		{Source: "aws", Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMUser, Ref: nhi.Ref{Location: "user", Name: "ci"},
-			Credentials: []nhi.Credential{{ID: "AKIAEXAMPLE", Kind: nhi.CredentialAccessKey}}}},
+		{Source: "aws", Identity: nhi.Identity{System: awsc.SystemName, Kind: awsc.KindIAMUser, Ref: nhi.Ref{Location: "user", Name: "ci"},
+			Credentials: []nhi.Credential{{ID: "AKIAEXAMPLE", Kind: awsc.CredentialAccessKey}}}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func (c *Client) ListAccessKeys(ctx context.Context, user string, withLastUsed b
 		}
 		for _, k := range page.AccessKeyMetadata {
 			cr := nhi.Credential{
-				ID: aws.ToString(k.AccessKeyId), Kind: nhi.CredentialAccessKey,
+				ID: aws.ToString(k.AccessKeyId), Kind: CredentialAccessKey,
 				CreatedAt: aws.ToTime(k.CreateDate).UTC(), Inactive: k.Status == types.StatusTypeInactive,
 			}
 			if withLastUsed {

@@ -40,7 +40,7 @@ func roleIdentity(r types.Role) Details {
 	trust := decodeDocument(aws.ToString(r.AssumeRolePolicyDocument))
 	d := Details{ARN: aws.ToString(r.Arn)}
 	d.Identity = nhi.Identity{
-		System: nhi.SystemAWS, Kind: nhi.KindIAMRole, ID: aws.ToString(r.RoleId), Ref: RoleRef(aws.ToString(r.RoleName)),
+		System: SystemName, Kind: KindIAMRole, ID: aws.ToString(r.RoleId), Ref: RoleRef(aws.ToString(r.RoleName)),
 		Path: aws.ToString(r.Path), CreatedAt: aws.ToTime(r.CreateDate).UTC(), Trusts: AnalyzeTrust(trust), TrustPolicy: trust,
 	}
 	if r.RoleLastUsed != nil && r.RoleLastUsed.LastUsedDate != nil {
@@ -67,7 +67,7 @@ func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
 	if err != nil {
 		return Details{}, createFailed(err, "IAM role", name)
 	}
-	made := Details{Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMRole, Ref: RoleRef(name), Path: s.path()}}
+	made := Details{Identity: nhi.Identity{System: SystemName, Kind: KindIAMRole, Ref: RoleRef(name), Path: s.path()}}
 	if out.Role != nil {
 		made = roleIdentity(*out.Role)
 	}

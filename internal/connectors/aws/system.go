@@ -11,12 +11,12 @@ import (
 const (
 	// SystemName is nhi.Identity.System of every identity this connector
 	// returns, the drift source type and the provider block name.
-	SystemName = nhi.SystemAWS
+	SystemName = "aws"
 	// KindIAMUser and KindIAMRole are IAM users and roles.
-	KindIAMUser = nhi.KindIAMUser
-	KindIAMRole = nhi.KindIAMRole
+	KindIAMUser = "iam_user"
+	KindIAMRole = "iam_role"
 	// CredentialAccessKey is an IAM access key.
-	CredentialAccessKey = nhi.CredentialAccessKey
+	CredentialAccessKey = "aws_access_key"
 )
 
 // Reasons for the default exclusions, stable strings shown to users.

@@ -52,7 +52,7 @@ func (c *Client) userDetails(ctx context.Context, u types.User, cache *policyCac
 func userIdentity(u types.User) Details {
 	d := Details{ARN: aws.ToString(u.Arn)}
 	d.Identity = nhi.Identity{
-		System: nhi.SystemAWS, Kind: nhi.KindIAMUser, ID: aws.ToString(u.UserId), Ref: UserRef(aws.ToString(u.UserName)),
+		System: SystemName, Kind: KindIAMUser, ID: aws.ToString(u.UserId), Ref: UserRef(aws.ToString(u.UserName)),
 		Path: aws.ToString(u.Path), CreatedAt: aws.ToTime(u.CreateDate).UTC(),
 	}
 	if u.PasswordLastUsed != nil {
@@ -79,7 +79,7 @@ func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
 	if err != nil {
 		return Details{}, createFailed(err, "IAM user", name)
 	}
-	made := Details{Identity: nhi.Identity{System: nhi.SystemAWS, Kind: nhi.KindIAMUser, Ref: UserRef(name), Path: s.path()}}
+	made := Details{Identity: nhi.Identity{System: SystemName, Kind: KindIAMUser, Ref: UserRef(name), Path: s.path()}}
 	if out.User != nil {
 		made = userIdentity(*out.User)
 	}

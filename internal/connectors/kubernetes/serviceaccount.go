@@ -131,7 +131,7 @@ func (c *Client) listTokenSecretsNow(ctx context.Context, namespace string) (map
 			ref := nhi.Ref{Location: s.Namespace, Name: owner}
 			out[ref] = append(out[ref], nhi.Credential{
 				ID:        s.Namespace + "/" + s.Name,
-				Kind:      nhi.CredentialLegacyToken,
+				Kind:      CredentialLegacyToken,
 				CreatedAt: s.CreationTimestamp.UTC(),
 				// Governed only with the full markers the token resource
 				// writes; the managed-by label alone anyone can set.
@@ -150,8 +150,8 @@ func (c *Client) identity(sa *corev1.ServiceAccount, ix bindingIndex, creds map[
 	m := c.markers
 	a := sa.Annotations
 	id := nhi.Identity{
-		System:          nhi.SystemKubernetes,
-		Kind:            nhi.KindServiceAccount,
+		System:          SystemName,
+		Kind:            KindServiceAccount,
 		ID:              string(sa.UID),
 		Ref:             ref,
 		Declared:        sa.Labels[ManagedByLabel] == ManagedByValue,

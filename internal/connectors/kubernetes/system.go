@@ -9,11 +9,11 @@ import (
 const (
 	// SystemName is nhi.Identity.System of every identity this connector
 	// returns, the drift source type and the provider block name.
-	SystemName = nhi.SystemKubernetes
+	SystemName = "kubernetes"
 	// KindServiceAccount is a service account.
-	KindServiceAccount = nhi.KindServiceAccount
+	KindServiceAccount = "service_account"
 	// CredentialLegacyToken is a kubernetes.io/service-account-token Secret.
-	CredentialLegacyToken = nhi.CredentialLegacyToken
+	CredentialLegacyToken = "legacy_service_account_token"
 )
 
 // Reasons for the default exclusions, stable strings shown to users.

@@ -288,7 +288,7 @@ func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKe
 	if state == nil {
 		var ids []string // active or not: both count against the limit
 		for _, k := range u.Credentials {
-			if k.Kind == nhi.CredentialAccessKey {
+			if k.Kind == awsc.CredentialAccessKey {
 				ids = append(ids, k.ID)
 			}
 		}

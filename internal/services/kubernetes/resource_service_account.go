@@ -371,7 +371,7 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 func legacyTokens(id nhi.Identity) []string {
 	var out []string
 	for _, c := range id.Credentials {
-		if c.Kind == nhi.CredentialLegacyToken && !c.Declared {
+		if c.Kind == k8s.CredentialLegacyToken && !c.Declared {
 			_, name, _ := strings.Cut(c.ID, "/")
 			out = append(out, name)
 		}
