@@ -8,6 +8,10 @@ import (
 	"os"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/iamfake"
@@ -99,4 +103,19 @@ func PrivateIAM(t testing.TB) *testenv.IAM {
 func AWSProviderBlock(t testing.TB, extra string) string {
 	AWS(t)
 	return fmt.Sprintf("\nprovider \"nhi\" {\n  aws {}\n%s\n}\n", extra)
+}
+
+// PrivateIAMClients starts a private IAM server (PrivateIAM) and returns it
+// with the project's connector to it and a raw IAM client for seeding it as
+// someone outside the provider would.
+func PrivateIAMClients(t testing.TB) (*testenv.IAM, *awsc.Client, *iam.Client) {
+	t.Helper()
+	srv := PrivateIAM(t)
+	c, err := awsc.New(context.Background(), awsc.Connection{Endpoint: srv.Endpoint}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, "")})
+	return srv, c, raw
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
@@ -28,14 +27,9 @@ import (
 )
 
 func TestAWSPolicyReadFailureIsIncomplete(t *testing.T) {
-	srv := acctest.PrivateIAM(t)
+	srv, c, raw := acctest.PrivateIAMClients(t)
 	ctx := context.Background()
-	c, err := awsc.New(ctx, awsc.Connection{Endpoint: srv.Endpoint}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, "")})
+	var err error
 	must := func(err error) {
 		t.Helper()
 		if err != nil {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -42,14 +41,9 @@ func ghTrust(provider, cond string) string {
 }
 
 func TestAWSScenarioEveryRuleExactly(t *testing.T) {
-	srv := acctest.PrivateIAM(t)
+	srv, c, raw := acctest.PrivateIAMClients(t)
 	ctx := context.Background()
-	c, err := awsc.New(ctx, awsc.Connection{Endpoint: srv.Endpoint}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, "")})
+	var err error
 	now := time.Now().UTC().Truncate(time.Second)
 	must := func(err error) {
 		t.Helper()

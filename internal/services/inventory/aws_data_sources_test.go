@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -24,14 +23,9 @@ import (
 // model. A private versitygw (behind the managed-policy FAKE) makes the
 // listing exact.
 func TestAccDataSources_aws(t *testing.T) {
-	srv := acctest.PrivateIAM(t)
+	srv, c, raw := acctest.PrivateIAMClients(t)
 	ctx := context.Background()
-	c, err := awsc.New(ctx, awsc.Connection{Endpoint: srv.Endpoint}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, "")})
+	var err error
 	if _, err := raw.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("legacy")}); err != nil {
 		t.Fatal(err)
 	}
