@@ -2,11 +2,13 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
@@ -31,28 +33,77 @@ func (m Markers) CredentialID() string { return m.Prefix + "/credential-id" }
 // PutDeliveredCredential creates or replaces a delivery Secret. A Secret of
 // that name that this provider does not manage is refused, so nothing a
 // person made is overwritten.
+//
+// Both writes are safe to repeat. The create carries a create token and
+// settles a lost answer by reading the Secret back (see idempotent.go). The
+// replace is a PUT carrying the resourceVersion it read, so the retry layer
+// resends it after a lost answer; a resend that meets the first one's work
+// answers 409, and the Secret is read and written again (the same content
+// again, which changes nothing a reader sees).
 func (c *Client) PutDeliveredCredential(ctx context.Context, d DeliveredCredential) error {
 	m := c.markers
-	ann := map[string]string{m.CredentialID(): d.CredentialID, m.Owner(): d.Governance.Owner, m.Purpose(): d.Governance.Purpose}
-	s := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: d.Ref.Name, Namespace: d.Ref.Location, Labels: map[string]string{ManagedByLabel: ManagedByValue}, Annotations: ann},
-		Type:       corev1.SecretTypeOpaque,
-		Data:       d.Data,
+	want := func() *corev1.Secret {
+		ann := map[string]string{m.CredentialID(): d.CredentialID, m.Owner(): d.Governance.Owner, m.Purpose(): d.Governance.Purpose}
+		return &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: d.Ref.Name, Namespace: d.Ref.Location, Labels: map[string]string{ManagedByLabel: ManagedByValue}, Annotations: ann},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       d.Data,
+		}
 	}
 	secrets := c.cs.CoreV1().Secrets(d.Ref.Location)
-	cur, err := secrets.Get(ctx, d.Ref.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		_, err = secrets.Create(ctx, s, metav1.CreateOptions{})
-		return wrap(err, "creating Secret "+d.Ref.String())
-	case err != nil:
-		return wrap(err, "reading Secret "+d.Ref.String())
-	case cur.Labels[ManagedByLabel] != ManagedByValue || cur.Annotations[m.CredentialID()] == "":
-		return fmt.Errorf("Secret %s exists and is not a credential Secret of this provider; choose another name, or delete it first", d.Ref)
+	return retry.RetryOnConflict(conflictBackoff, func() error {
+		cur, err := secrets.Get(ctx, d.Ref.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return c.createDelivered(ctx, want())
+		case err != nil:
+			return wrap(err, "reading Secret "+d.Ref.String())
+		case cur.Labels[ManagedByLabel] != ManagedByValue || cur.Annotations[m.CredentialID()] == "":
+			return fmt.Errorf("Secret %s exists and is not a credential Secret of this provider; choose another name, or delete it first", d.Ref)
+		}
+		s := want()
+		s.ResourceVersion = cur.ResourceVersion
+		_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
+		return wrap(err, "updating Secret "+d.Ref.String())
+	})
+}
+
+// createDelivered creates a delivery Secret with a create token, adopting it
+// when a lost answer turns out to have created it.
+func (c *Client) createDelivered(ctx context.Context, s *corev1.Secret) error {
+	ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
+	key, token := c.markers.CreateToken(), newCreateToken()
+	s.Annotations[key] = token
+	secrets := c.cs.CoreV1().Secrets(ref.Location)
+	res, err := createSafely(ctx,
+		func(ctx context.Context) (*corev1.Secret, error) {
+			return secrets.Create(ctx, s.DeepCopy(), metav1.CreateOptions{})
+		},
+		func(ctx context.Context) (lookupResult[*corev1.Secret], error) {
+			got, err := secrets.Get(ctx, ref.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return lookupResult[*corev1.Secret]{}, nil
+			}
+			if err != nil {
+				return lookupResult[*corev1.Secret]{}, err
+			}
+			return lookupResult[*corev1.Secret]{obj: got, exists: true, ours: got.Annotations[key] == token}, nil
+		},
+		func(ctx context.Context, got *corev1.Secret) error {
+			uid := got.UID
+			err := secrets.Delete(ctx, ref.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err
+		})
+	if res.left {
+		return fmt.Errorf("creating Secret %s: %w; it is this provider's credential Secret, so the next write of it replaces it", ref, err)
 	}
-	s.ResourceVersion = cur.ResourceVersion
-	_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
-	return wrap(err, "updating Secret "+d.Ref.String())
+	if errors.Is(err, errTaken) {
+		return fmt.Errorf("Secret %s was created by somebody else meanwhile; choose another name, or delete it first", ref)
+	}
+	return wrap(err, "creating Secret "+ref.String())
 }
 
 // DeliveredCredentialID returns which credential a delivery Secret holds,

@@ -14,6 +14,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 
@@ -38,8 +39,9 @@ type binding struct {
 	// owner is the declaration ("namespace/name") a provider-created binding
 	// belongs to; empty for bindings the provider did not create.
 	owner string
-	// rv is the resourceVersion the binding was read at.
-	rv string
+	// rv is the resourceVersion the binding was read at; uid its UID.
+	rv  string
+	uid types.UID
 }
 
 func (b *binding) key() string { return b.kind + "/" + b.namespace + "/" + b.name }
@@ -195,7 +197,7 @@ func (c *Client) listBindings(ctx context.Context) (bindingIndex, error) {
 
 // toBinding reduces an API object.
 func (c *Client) toBinding(kind, namespace string, meta metav1.ObjectMeta, ref rbacv1.RoleRef, subjects []rbacv1.Subject) *binding {
-	b := &binding{kind: kind, namespace: namespace, name: meta.Name, roleKind: ref.Kind, roleName: ref.Name, subjects: subjects, rv: meta.ResourceVersion}
+	b := &binding{kind: kind, namespace: namespace, name: meta.Name, roleKind: ref.Kind, roleName: ref.Name, subjects: subjects, rv: meta.ResourceVersion, uid: meta.UID}
 	if meta.Labels[ManagedByLabel] == ManagedByValue {
 		b.owner = meta.Annotations[c.markers.ServiceAccount()]
 	}
@@ -337,57 +339,132 @@ func (c *Client) reconcileGrants(ctx context.Context, ref nhi.Ref, desired []Sco
 	return errors.Join(errs...)
 }
 
-func (c *Client) bindingMeta(ref nhi.Ref, sc Scope) metav1.ObjectMeta {
+func (c *Client) bindingMeta(ref nhi.Ref, sc Scope, token string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Name:        BindingName(ref, sc),
 		Namespace:   sc.Namespace,
 		Labels:      map[string]string{ManagedByLabel: ManagedByValue},
-		Annotations: map[string]string{c.markers.ServiceAccount(): ref.String()},
+		Annotations: map[string]string{c.markers.ServiceAccount(): ref.String(), c.markers.CreateToken(): token},
 	}
 }
 
+// createBinding creates the binding of one scope with a create token and
+// settles a lost answer by reading it back by name (see idempotent.go).
 func (c *Client) createBinding(ctx context.Context, ref nhi.Ref, sc Scope) error {
 	subjects := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ref.Name, Namespace: ref.Location}}
+	token := newCreateToken()
+	meta := c.bindingMeta(ref, sc, token)
+	ours := func(m metav1.ObjectMeta) bool { return m.Annotations[c.markers.CreateToken()] == token }
+	var saved *binding
 	var err error
 	if sc.Kind == ScopeClusterRole && sc.Namespace == "" {
-		meta := c.bindingMeta(ref, sc)
 		meta.Namespace = ""
-		var got *rbacv1.ClusterRoleBinding
-		got, err = c.cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+		crbs := c.cs.RbacV1().ClusterRoleBindings()
+		want := &rbacv1.ClusterRoleBinding{
 			ObjectMeta: meta,
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: sc.Name},
 			Subjects:   subjects,
-		}, metav1.CreateOptions{})
-		if err == nil {
-			c.savedBinding(c.toBinding(kindCRB, "", got.ObjectMeta, got.RoleRef, got.Subjects))
+		}
+		var res creation[*rbacv1.ClusterRoleBinding]
+		res, err = createSafely(ctx,
+			func(ctx context.Context) (*rbacv1.ClusterRoleBinding, error) {
+				return crbs.Create(ctx, want.DeepCopy(), metav1.CreateOptions{})
+			},
+			func(ctx context.Context) (lookupResult[*rbacv1.ClusterRoleBinding], error) {
+				got, err := crbs.Get(ctx, meta.Name, metav1.GetOptions{})
+				if apierrors.IsNotFound(err) {
+					return lookupResult[*rbacv1.ClusterRoleBinding]{}, nil
+				}
+				if err != nil {
+					return lookupResult[*rbacv1.ClusterRoleBinding]{}, err
+				}
+				return lookupResult[*rbacv1.ClusterRoleBinding]{obj: got, exists: true, ours: ours(got.ObjectMeta)}, nil
+			},
+			func(ctx context.Context, got *rbacv1.ClusterRoleBinding) error {
+				return c.deleteBinding(ctx, c.toBinding(kindCRB, "", got.ObjectMeta, got.RoleRef, got.Subjects))
+			})
+		if got := res.obj; got != nil {
+			saved = c.toBinding(kindCRB, "", got.ObjectMeta, got.RoleRef, got.Subjects)
 		}
 	} else {
 		roleKind := "Role"
 		if sc.Kind == ScopeClusterRole {
 			roleKind = "ClusterRole"
 		}
-		var got *rbacv1.RoleBinding
-		got, err = c.cs.RbacV1().RoleBindings(sc.Namespace).Create(ctx, &rbacv1.RoleBinding{
-			ObjectMeta: c.bindingMeta(ref, sc),
+		rbs := c.cs.RbacV1().RoleBindings(sc.Namespace)
+		want := &rbacv1.RoleBinding{
+			ObjectMeta: meta,
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: roleKind, Name: sc.Name},
 			Subjects:   subjects,
-		}, metav1.CreateOptions{})
-		if err == nil {
-			c.savedBinding(c.toBinding(kindRB, got.Namespace, got.ObjectMeta, got.RoleRef, got.Subjects))
+		}
+		var res creation[*rbacv1.RoleBinding]
+		res, err = createSafely(ctx,
+			func(ctx context.Context) (*rbacv1.RoleBinding, error) {
+				return rbs.Create(ctx, want.DeepCopy(), metav1.CreateOptions{})
+			},
+			func(ctx context.Context) (lookupResult[*rbacv1.RoleBinding], error) {
+				got, err := rbs.Get(ctx, meta.Name, metav1.GetOptions{})
+				if apierrors.IsNotFound(err) {
+					return lookupResult[*rbacv1.RoleBinding]{}, nil
+				}
+				if err != nil {
+					return lookupResult[*rbacv1.RoleBinding]{}, err
+				}
+				return lookupResult[*rbacv1.RoleBinding]{obj: got, exists: true, ours: ours(got.ObjectMeta)}, nil
+			},
+			func(ctx context.Context, got *rbacv1.RoleBinding) error {
+				return c.deleteBinding(ctx, c.toBinding(kindRB, got.Namespace, got.ObjectMeta, got.RoleRef, got.Subjects))
+			})
+		if got := res.obj; got != nil {
+			saved = c.toBinding(kindRB, got.Namespace, got.ObjectMeta, got.RoleRef, got.Subjects)
 		}
 	}
-	if apierrors.IsAlreadyExists(err) {
+	if saved != nil {
+		// Created, or left behind by a cancelled create that could not
+		// remove it: either way it exists, and the snapshot says so, so
+		// the rollback of the service account finds and removes it.
+		c.savedBinding(saved)
+	}
+	if errors.Is(err, errTaken) || apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("granting scope %q to %s: a binding named %q already exists and was not created by this declaration; rename or delete it", sc.Canonical(ref.Location), ref, BindingName(ref, sc))
 	}
 	return wrap(err, fmt.Sprintf("granting scope %q to service account %s", sc.Canonical(ref.Location), ref))
 }
 
+// deleteBinding deletes a binding the provider created. With the UID it was
+// read at as a precondition the request is safe to repeat, so the retry
+// layer retries it after a lost answer (the repeat answers 404, which is
+// success). A 409 means the snapshot is older than the binding (somebody
+// replaced it since): the one there now is read and deleted, as a delete by
+// name does.
 func (c *Client) deleteBinding(ctx context.Context, b *binding) error {
-	var err error
-	if b.kind == kindCRB {
-		err = c.cs.RbacV1().ClusterRoleBindings().Delete(ctx, b.name, metav1.DeleteOptions{})
-	} else {
-		err = c.cs.RbacV1().RoleBindings(b.namespace).Delete(ctx, b.name, metav1.DeleteOptions{})
+	del := func(uid types.UID) error {
+		opts := metav1.DeleteOptions{}
+		if uid != "" {
+			opts.Preconditions = &metav1.Preconditions{UID: &uid}
+		}
+		if b.kind == kindCRB {
+			return c.cs.RbacV1().ClusterRoleBindings().Delete(ctx, b.name, opts)
+		}
+		return c.cs.RbacV1().RoleBindings(b.namespace).Delete(ctx, b.name, opts)
+	}
+	err := del(b.uid)
+	if apierrors.IsConflict(err) {
+		var uid types.UID
+		if b.kind == kindCRB {
+			var cur *rbacv1.ClusterRoleBinding
+			if cur, err = c.cs.RbacV1().ClusterRoleBindings().Get(ctx, b.name, metav1.GetOptions{}); err == nil {
+				uid = cur.UID
+			}
+		} else {
+			var cur *rbacv1.RoleBinding
+			if cur, err = c.cs.RbacV1().RoleBindings(b.namespace).Get(ctx, b.name, metav1.GetOptions{}); err == nil {
+				uid = cur.UID
+			}
+		}
+		if err == nil {
+			err = del(uid)
+		}
 	}
 	if err == nil || apierrors.IsNotFound(err) {
 		c.deletedBinding(b)

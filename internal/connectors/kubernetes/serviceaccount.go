@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/cleanup"
@@ -262,14 +263,12 @@ func (c *Client) Create(ctx context.Context, spec ServiceAccountSpec) (nhi.Ident
 	if err := c.checkRoles(ctx, spec); err != nil {
 		return nhi.Identity{}, err
 	}
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: spec.Ref.Name, Namespace: spec.Ref.Location}}
-	c.apply(sa, spec, "")
-	created, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Create(ctx, sa, metav1.CreateOptions{})
+	created, err := c.createServiceAccount(ctx, spec)
 	if err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			return nhi.Identity{}, fmt.Errorf("service account %s already exists; import it with `terraform import` (ID %q) to adopt it", spec.Ref, spec.Ref.String())
+		if created != nil {
+			return c.identity(created, newBindingIndex(), nil), err
 		}
-		return nhi.Identity{}, wrap(err, "creating service account "+spec.Ref.String())
+		return nhi.Identity{}, err
 	}
 	c.savedServiceAccount(created)
 	id, err := c.finishCreate(ctx, spec.Ref, desired)
@@ -280,6 +279,45 @@ func (c *Client) Create(ctx context.Context, spec ServiceAccountSpec) (nhi.Ident
 		return c.identity(created, newBindingIndex(), nil), fmt.Errorf("%w; removing the service account again also failed (%v): it is kept in state, and the next apply replaces it", err, rerr)
 	}
 	return nhi.Identity{}, fmt.Errorf("%w; the service account and any bindings created for it were removed again", err)
+}
+
+// createServiceAccount creates the service account with a create token and
+// settles a lost answer by reading it back (see idempotent.go). On an error
+// it returns the account only when the account exists and could not be
+// removed again.
+func (c *Client) createServiceAccount(ctx context.Context, spec ServiceAccountSpec) (*corev1.ServiceAccount, error) {
+	ref := spec.Ref
+	token := newCreateToken()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: ref.Name, Namespace: ref.Location}}
+	c.apply(sa, spec, "")
+	sa.Annotations[c.markers.CreateToken()] = token
+	sas := c.cs.CoreV1().ServiceAccounts(ref.Location)
+	res, err := createSafely(ctx,
+		func(ctx context.Context) (*corev1.ServiceAccount, error) {
+			return sas.Create(ctx, sa.DeepCopy(), metav1.CreateOptions{})
+		},
+		func(ctx context.Context) (lookupResult[*corev1.ServiceAccount], error) {
+			got, err := sas.Get(ctx, ref.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return lookupResult[*corev1.ServiceAccount]{}, nil
+			}
+			if err != nil {
+				return lookupResult[*corev1.ServiceAccount]{}, err
+			}
+			return lookupResult[*corev1.ServiceAccount]{obj: got, exists: true, ours: got.Annotations[c.markers.CreateToken()] == token}, nil
+		},
+		func(ctx context.Context, got *corev1.ServiceAccount) error {
+			return c.deleteServiceAccount(ctx, ref, got.UID)
+		})
+	switch {
+	case err == nil:
+		return res.obj, nil
+	case errors.Is(err, errTaken) || apierrors.IsAlreadyExists(err):
+		return nil, fmt.Errorf("service account %s already exists; import it with `terraform import` (ID %q) to adopt it", ref, ref.String())
+	case res.left:
+		return res.obj, fmt.Errorf("creating service account %s: %w: it is kept in state, and the next apply replaces it", ref, err)
+	}
+	return nil, wrap(err, "creating service account "+ref.String())
 }
 
 // finishCreate makes the grants of a just-created service account and reads
@@ -349,12 +387,46 @@ func (c *Client) Delete(ctx context.Context, ref nhi.Ref) error {
 	if err := c.reconcileGrants(ctx, ref, nil); err != nil {
 		return err
 	}
-	err := c.cs.CoreV1().ServiceAccounts(ref.Location).Delete(ctx, ref.Name, metav1.DeleteOptions{})
+	sa, err := c.serviceAccount(ctx, ref)
+	switch {
+	case apierrors.IsNotFound(err):
+		c.deletedServiceAccount(ref)
+		return nil
+	case err != nil:
+		return wrap(err, "reading service account "+ref.String()+" to delete it")
+	}
+	err = c.deleteServiceAccount(ctx, ref, sa.UID)
+	if apierrors.IsConflict(err) {
+		// The snapshot is older than the account: somebody replaced it
+		// since. Delete the one there now, as a delete by name does.
+		cur, gerr := c.cs.CoreV1().ServiceAccounts(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(gerr):
+			err = nil
+		case gerr != nil:
+			err = gerr
+		default:
+			err = c.deleteServiceAccount(ctx, ref, cur.UID)
+		}
+	}
 	if err != nil && !apierrors.IsNotFound(err) {
 		return wrap(err, "deleting service account "+ref.String())
 	}
 	c.deletedServiceAccount(ref)
 	return nil
+}
+
+// deleteServiceAccount deletes the service account with this UID. The UID
+// precondition makes the request safe to repeat, so the retry layer retries
+// it after a lost answer (the repeat finds nothing: 404, which is success),
+// and it never deletes an account that replaced this one (409 Conflict).
+func (c *Client) deleteServiceAccount(ctx context.Context, ref nhi.Ref, uid types.UID) error {
+	err := c.cs.CoreV1().ServiceAccounts(ref.Location).Delete(ctx, ref.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if err == nil || apierrors.IsNotFound(err) {
+		c.deletedServiceAccount(ref)
+		return nil
+	}
+	return err
 }
 
 // IsNotFound reports whether err means the object does not exist.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -161,16 +162,19 @@ func (c *Client) CreateTokenSecret(ctx context.Context, spec TokenSecretSpec) (T
 	if !spec.Governance.ExpiresAt.IsZero() {
 		ann[m.ExpiresAt()] = nhi.FormatTime(spec.Governance.ExpiresAt)
 	}
-	s, err := c.cs.CoreV1().Secrets(spec.ServiceAccount.Location).Create(ctx, &corev1.Secret{
+	s, err := c.createTokenSecret(ctx, spec.ServiceAccount.Location, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: spec.ServiceAccount.Name + "-token-",
 			Labels:       map[string]string{ManagedByLabel: ManagedByValue},
 			Annotations:  ann,
 		},
 		Type: corev1.SecretTypeServiceAccountToken,
-	}, metav1.CreateOptions{})
+	})
 	if err != nil {
-		return TokenSecret{}, wrap(err, "creating a token Secret for service account "+spec.ServiceAccount.String())
+		if s != nil {
+			return c.tokenSecret(s), err
+		}
+		return TokenSecret{}, err
 	}
 	t, err := c.finishTokenSecret(ctx, s, spec.RotateAfter)
 	if err == nil {
@@ -178,23 +182,105 @@ func (c *Client) CreateTokenSecret(ctx context.Context, spec TokenSecretSpec) (T
 	}
 	ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
 	// Leave nothing half-made behind, even when the apply was cancelled.
-	if derr := cleanup.Do(ctx, func(ctx context.Context) error { return c.DeleteTokenSecret(ctx, ref) }); derr != nil {
+	if derr := cleanup.Do(ctx, func(ctx context.Context) error { return c.DeleteTokenSecret(ctx, ref, string(s.UID)) }); derr != nil {
 		return c.tokenSecret(s), fmt.Errorf("%w; deleting the half-made token Secret %s again also failed (%v): it is kept in state, and the next apply replaces it", err, ref, derr)
 	}
 	return TokenSecret{}, fmt.Errorf("%w; the token Secret %s was deleted again", err, ref)
 }
 
+// createTokenSecret creates a token Secret with a generated name and a create
+// token as a label, and settles a lost answer, which also loses the name, by
+// finding the Secret through the token's label (see idempotent.go). On an
+// error it returns the Secret only when it exists and could not be removed
+// again.
+func (c *Client) createTokenSecret(ctx context.Context, namespace string, want *corev1.Secret) (*corev1.Secret, error) {
+	key, token := c.markers.CreateToken(), newCreateToken()
+	want.Labels[key] = token
+	secrets := c.cs.CoreV1().Secrets(namespace)
+	what := "creating a token Secret for service account " + namespace + "/" + want.Annotations[corev1.ServiceAccountNameKey]
+	res, err := createSafely(ctx,
+		func(ctx context.Context) (*corev1.Secret, error) {
+			return secrets.Create(ctx, want.DeepCopy(), metav1.CreateOptions{})
+		},
+		func(ctx context.Context) (lookupResult[*corev1.Secret], error) {
+			return c.findTokenSecret(ctx, namespace, key, token)
+		},
+		func(ctx context.Context, got *corev1.Secret) error {
+			return c.DeleteTokenSecret(ctx, nhi.Ref{Location: got.Namespace, Name: got.Name}, string(got.UID))
+		})
+	switch {
+	case err == nil:
+		return res.obj, nil
+	case res.left:
+		return res.obj, fmt.Errorf("%s: %w: it is kept in state, and the next apply replaces it", what, err)
+	}
+	return nil, wrap(err, what)
+}
+
+// findTokenSecret finds the token Secret a create with this token made. A
+// generated name never collides with an existing object, so a Secret found
+// by the token is this create's work; should several be found (a create
+// that took effect only after its read-back found nothing), the oldest is
+// kept and the others are deleted, so that no second token is left behind.
+func (c *Client) findTokenSecret(ctx context.Context, namespace, key, token string) (lookupResult[*corev1.Secret], error) {
+	l, err := c.cs.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{LabelSelector: key + "=" + token})
+	if err != nil || len(l.Items) == 0 {
+		return lookupResult[*corev1.Secret]{}, err
+	}
+	items := l.Items
+	sort.Slice(items, func(i, j int) bool {
+		a, b := items[i].CreationTimestamp, items[j].CreationTimestamp
+		if !a.Equal(&b) {
+			return a.Before(&b)
+		}
+		return items[i].Name < items[j].Name
+	})
+	var errs []error
+	for _, extra := range items[1:] {
+		errs = append(errs, c.DeleteTokenSecret(ctx, nhi.Ref{Location: extra.Namespace, Name: extra.Name}, string(extra.UID)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return lookupResult[*corev1.Secret]{}, err
+	}
+	return lookupResult[*corev1.Secret]{obj: &items[0], exists: true, ours: true}, nil
+}
+
 // finishTokenSecret records the rotation-due marker on a just-created token
 // Secret and waits for its token.
+//
+// The marker is written by a merge patch that carries the resourceVersion
+// it was computed against, so the retry layer may resend it after a lost
+// answer; a resend that meets the first one's work (or the token
+// controller's) answers 409, and the Secret is read again and patched only
+// if the marker is still missing.
 func (c *Client) finishTokenSecret(ctx context.Context, s *corev1.Secret, rotateAfter time.Duration) (TokenSecret, error) {
 	ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
-		c.markers.RotationDueAt(): rotationDue(s.CreationTimestamp.Time, rotateAfter),
-	}}})
-	if err != nil {
-		return TokenSecret{}, err
-	}
-	s, err = c.cs.CoreV1().Secrets(ref.Location).Patch(ctx, ref.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	key, due := c.markers.RotationDueAt(), rotationDue(s.CreationTimestamp.Time, rotateAfter)
+	err := retry.RetryOnConflict(conflictBackoff, func() error {
+		if s.Annotations[key] == due {
+			return nil
+		}
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+			"resourceVersion": s.ResourceVersion,
+			"annotations":     map[string]string{key: due},
+		}})
+		if err != nil {
+			return err
+		}
+		got, err := c.cs.CoreV1().Secrets(ref.Location).Patch(ctx, ref.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+		if err == nil {
+			s = got
+			return nil
+		}
+		if apierrors.IsConflict(err) {
+			cur, gerr := c.cs.CoreV1().Secrets(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+			if gerr != nil {
+				return gerr
+			}
+			s = cur
+		}
+		return err
+	})
 	if err != nil {
 		return TokenSecret{}, wrap(err, "recording the rotation-due time of token Secret "+ref.String())
 	}
@@ -245,10 +331,22 @@ func (c *Client) ReadTokenValue(ctx context.Context, ref nhi.Ref) (string, error
 }
 
 // DeleteTokenSecret deletes a token Secret; a missing one is not an error.
-func (c *Client) DeleteTokenSecret(ctx context.Context, ref nhi.Ref) error {
+//
+// With uid (the UID the caller knows the Secret by) the delete carries a UID
+// precondition: it is safe to repeat, so the retry layer retries it after a
+// lost answer (the repeat answers 404: done), and a Secret of the same name
+// that replaced this one is left alone (409: the Secret this caller knew is
+// gone). Without uid the delete is by name, and not retried after a lost
+// answer.
+func (c *Client) DeleteTokenSecret(ctx context.Context, ref nhi.Ref, uid string) error {
 	defer c.tokensChanged()
-	err := c.cs.CoreV1().Secrets(ref.Location).Delete(ctx, ref.Name, metav1.DeleteOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
+	opts := metav1.DeleteOptions{}
+	if uid != "" {
+		u := types.UID(uid)
+		opts.Preconditions = &metav1.Preconditions{UID: &u}
+	}
+	err := c.cs.CoreV1().Secrets(ref.Location).Delete(ctx, ref.Name, opts)
+	if err != nil && !apierrors.IsNotFound(err) && !(uid != "" && apierrors.IsConflict(err)) {
 		return wrap(err, "deleting token Secret "+ref.String())
 	}
 	return nil

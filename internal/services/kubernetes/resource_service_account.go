@@ -217,7 +217,7 @@ func (r *serviceAccountResource) removeLegacyTokens(ctx context.Context, c *k8s.
 		return id, nil
 	}
 	for _, n := range names {
-		if err := c.DeleteTokenSecret(ctx, nhi.Ref{Location: id.Ref.Location, Name: n}); err != nil {
+		if err := c.DeleteTokenSecret(ctx, nhi.Ref{Location: id.Ref.Location, Name: n}, ""); err != nil {
 			return id, err
 		}
 	}

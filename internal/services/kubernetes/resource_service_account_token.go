@@ -287,7 +287,9 @@ func (r *tokenResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := c.DeleteTokenSecret(ctx, m.ref()); err != nil {
+	// By the UID in state: a delete that cannot touch a replacement of the
+	// Secret is safe to retry after a lost answer.
+	if err := c.DeleteTokenSecret(ctx, m.ref(), m.UID.ValueString()); err != nil {
 		resp.Diagnostics.AddError("Deleting the token failed", err.Error())
 	}
 }
