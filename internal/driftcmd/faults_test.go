@@ -7,6 +7,7 @@ package driftcmd_test
 // source is incomplete (exit 3): never "complete" with identities missing.
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/driftcmd"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/faultproxy"
 )
@@ -69,6 +73,23 @@ func TestScenarioThroughFaults(t *testing.T) {
 		return r.stdout
 	}
 	want := scan("straight to the API server")
+	// The declared accounts carry create tokens; the report never shows them.
+	tokens := 0
+	sas, err := acctest.Clientset(t).CoreV1().ServiceAccounts(s.ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sa := range sas.Items {
+		if v := sa.Annotations[k8s.Markers{Prefix: k8s.DefaultPrefix}.CreateToken()]; v != "" {
+			tokens++
+			if strings.Contains(want, v) {
+				t.Fatalf("the report holds the create token of %s", sa.Name)
+			}
+		}
+	}
+	if tokens == 0 || strings.Contains(want, "create-token") {
+		t.Fatalf("%d declared accounts carry a create token, or the report names the marker", tokens)
+	}
 	if n := p.Stats().Total; n != 0 {
 		t.Fatalf("the direct scan went through the proxy (%d requests)", n)
 	}

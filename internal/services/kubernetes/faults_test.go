@@ -138,6 +138,33 @@ func checkFlaky(t *testing.T, ns string) error {
 	return nil
 }
 
+// tokensNotInState checks that the create tokens on the accounts (their
+// bookkeeping, not governance) are not copied into Terraform's state.
+func tokensNotInState(t *testing.T, ns string, st *terraform.State) error {
+	key := k8s.Markers{Prefix: k8s.DefaultPrefix}.CreateToken()
+	sas, err := acctest.Clientset(t).CoreV1().ServiceAccounts(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	tokens := map[string]string{}
+	for _, s := range sas.Items {
+		if v := s.Annotations[key]; v != "" {
+			tokens[v] = s.Name
+		}
+	}
+	if len(tokens) != flakyCount {
+		return fmt.Errorf("%d accounts carry a create token, want %d", len(tokens), flakyCount)
+	}
+	for addr, r := range st.RootModule().Resources {
+		for k, v := range r.Primary.Attributes {
+			if strings.Contains(k, "create-token") || strings.Contains(v, "create-token") || tokens[v] != "" {
+				return fmt.Errorf("the state of %s holds a create token in %s", addr, k)
+			}
+		}
+	}
+	return nil
+}
+
 // checkFlakyGone checks that the accounts and their bindings are gone.
 func checkFlakyGone(t *testing.T, ns string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
@@ -235,7 +262,7 @@ func TestAccServiceAccount_faultsConverge(t *testing.T) {
 					start = time.Now()
 				},
 				Config: cfg,
-				Check: func(*terraform.State) error {
+				Check: func(st *terraform.State) error {
 					s, took := p.Stats(), time.Since(start)
 					t.Logf("through %.0f%% faults and one lost create answer: %d requests (%.2f× the fault-free %d) in %v; faults %v",
 						acctest.MixedFaults.Total()*100, s.Total, float64(s.Total)/float64(cleanRequests), cleanRequests, took.Round(time.Millisecond), s.ByFault)
@@ -256,6 +283,9 @@ func TestAccServiceAccount_faultsConverge(t *testing.T) {
 					}
 					if s.Total > requestMultiple*cleanRequests {
 						return fmt.Errorf("the apply through faults made %d requests, more than %d× the %d of the fault-free apply", s.Total, requestMultiple, cleanRequests)
+					}
+					if err := tokensNotInState(t, ns, st); err != nil {
+						return err
 					}
 					return checkFlaky(t, ns)
 				},
