@@ -29,7 +29,8 @@ package kubernetes
 //     context, as every rollback is.
 //
 // Nothing is made twice: a name that exists answers AlreadyExists, and a
-// generated name is looked for by the token before another is made.
+// generated name is looked for by the token before another is made. A
+// TokenRequest (RequestToken) stores nothing, so it is simply sent again.
 //
 // The token is bookkeeping, not governance. No identity, token Secret, plan
 // or report reads it (Markers.IsReservedKey keeps it out of the labels the

@@ -340,3 +340,26 @@ func TestIntegrationDeliveredCredential_lostAnswers(t *testing.T) {
 		t.Errorf("%d PUTs, want 3: the lost one, its resend (409) and the write from a fresh read", n)
 	}
 }
+
+// TestIntegrationRequestToken_sentAgain: a TokenRequest stores nothing, so
+// after a lost answer or a 503 it is asked again, and a token arrives.
+func TestIntegrationRequestToken_sentAgain(t *testing.T) {
+	ctx := context.Background()
+	ns := acctest.Namespace(t)
+	name := acctest.RandName("sa")
+	if _, err := acctest.Client(t).Create(ctx, spec(ns, name)); err != nil {
+		t.Fatal(err)
+	}
+	p := acctest.KubeProxy(t, 6)
+	c := acctest.ProxiedClient(t, p)
+	path := saPath(ns) + "/" + name + "/token"
+	lost := once(t, p, "POST", path, faultproxy.LostAnswer)
+	failed := once(t, p, "POST", path, faultproxy.Unavailable)
+	tok, err := c.RequestToken(ctx, nhi.Ref{Location: ns, Name: name}, k8s.TokenRequest{Expiration: k8s.MinTokenExpiration})
+	if err != nil || tok.Value == "" || tok.ExpiresAt.IsZero() {
+		t.Fatalf("RequestToken through a lost answer and a 503: %v (token empty: %v)", err, tok.Value == "")
+	}
+	if lost.Applied() != 1 || failed.Applied() != 1 || p.Count("POST", path) != 3 {
+		t.Fatalf("faults applied: lost %d, 503 %d; %d requests, want 1, 1 and 3", lost.Applied(), failed.Applied(), p.Count("POST", path))
+	}
+}

@@ -48,13 +48,25 @@ type Token struct {
 }
 
 // RequestToken mints a short-lived token through the TokenRequest API.
+//
+// A TokenRequest stores nothing, so it is sent again (bounded, as creates
+// are; see idempotent.go) when its outcome is unknown: a token minted for a
+// lost answer reached nobody, and expires on its own.
 func (c *Client) RequestToken(ctx context.Context, ref nhi.Ref, req TokenRequest) (Token, error) {
 	secs := int64(req.Expiration / time.Second)
 	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: req.Audiences, ExpirationSeconds: &secs}}
 	if b := req.Bound; b != nil {
 		tr.Spec.BoundObjectRef = &authenticationv1.BoundObjectReference{Kind: b.Kind, APIVersion: "v1", Name: b.Name, UID: types.UID(b.UID)}
 	}
-	out, err := c.cs.CoreV1().ServiceAccounts(ref.Location).CreateToken(ctx, ref.Name, tr, metav1.CreateOptions{})
+	res, err := createSafely(ctx,
+		func(ctx context.Context) (*authenticationv1.TokenRequest, error) {
+			return c.cs.CoreV1().ServiceAccounts(ref.Location).CreateToken(ctx, ref.Name, tr.DeepCopy(), metav1.CreateOptions{})
+		},
+		func(context.Context) (lookupResult[*authenticationv1.TokenRequest], error) {
+			return lookupResult[*authenticationv1.TokenRequest]{}, nil // nothing stored: ask again
+		},
+		func(context.Context, *authenticationv1.TokenRequest) error { return nil })
+	out := res.obj
 	if err != nil {
 		// The API's message never contains the token; keep it.
 		return Token{}, wrap(err, "requesting a token for service account "+ref.String())
