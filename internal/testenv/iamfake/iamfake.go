@@ -17,8 +17,10 @@
 // that pass through it, so it must front the server from the start.
 //
 // Tests can make it answer Throttling, AccessDenied, NoSuchEntity or a 5xx
-// to the next requests, cut its list answers into small pages, run a hook
-// when an action arrives, and count requests per action.
+// to the next requests, carry out a request and then lose its answer (a 5xx,
+// or a connection reset with no answer at all), cut its list answers into
+// small pages, run a hook when an action arrives or once it was carried out,
+// and count requests per action.
 package iamfake
 
 import (
@@ -27,6 +29,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -67,7 +70,9 @@ type Server struct {
 	groupAt  map[string]time.Time
 	failNext []int            // statuses to answer the next requests with
 	failOn   map[string][]int // the same, per action
+	lose     map[string]int   // requests of an action to carry out and then reset
 	hooks    map[string][]func()
+	after    map[string][]func()
 	pageSize int // 0: IAM's default of 100 per page
 	counts   map[string]int
 	seq      int
@@ -79,6 +84,7 @@ func New(upstream *url.URL, account string) *Server {
 	s := &Server{
 		account: account, policies: map[string]*policy{}, attached: map[string]map[string]bool{},
 		known: map[string]bool{}, counts: map[string]int{}, failOn: map[string][]int{}, hooks: map[string][]func(){},
+		lose: map[string]int{}, after: map[string][]func(){},
 		members: map[string]map[string]bool{}, groupDoc: map[string]map[string]string{}, groupAt: map[string]time.Time{},
 	}
 	s.proxy = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
@@ -110,6 +116,25 @@ func (s *Server) FailAction(action string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failOn[action] = append(s.failOn[action], statuses...)
+}
+
+// LoseAnswer makes the next n requests of one action be carried out (the
+// user, role or key is made) and then answered with nothing: the connection
+// is reset, as when the network drops IAM's answer. Unlike FailAction's
+// 5xx, the client cannot tell whether the request reached IAM at all.
+func (s *Server) LoseAnswer(action string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lose[action] += n
+}
+
+// AfterAction runs fn once, when the next request of action has been
+// carried out and before its answer is written (a test cancels the
+// caller's context there, so the work is done but the caller gave up).
+func (s *Server) AfterAction(action string, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.after[action] = append(s.after[action], fn)
 }
 
 // OnAction runs fn once, when the next request of action arrives and
@@ -173,15 +198,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	var fail int
-	after := false
+	after, lose := false, false
 	if len(s.failNext) > 0 {
 		fail, s.failNext = s.failNext[0], s.failNext[1:]
 	} else if q := s.failOn[action]; len(q) > 0 {
 		fail, s.failOn[action] = q[0], q[1:]
 		after = fail >= 500
+	} else if s.lose[action] > 0 {
+		s.lose[action]--
+		lose = true
+	}
+	var done func()
+	if q := s.after[action]; len(q) > 0 && fail == 0 && !lose {
+		done, s.after[action] = q[0], q[1:]
 	}
 	s.mu.Unlock()
+	if done != nil {
+		// Carry the request out, run the hook, then answer what IAM said.
+		rec := s.carryOut(r, action, form)
+		done()
+		for k, vs := range rec.header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+		return
+	}
 	switch {
+	case lose:
+		s.carryOut(r, action, form)
+		resetConn(w)
+		return
 	case fail == http.StatusBadRequest:
 		writeError(w, fail, "Throttling", "Rate exceeded")
 		return
@@ -193,12 +240,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case fail >= 500 && after:
 		// Do the work, lose the answer.
-		rec := &discard{header: http.Header{}}
-		if faked[action] {
-			s.handle(rec, action, form)
-		} else {
-			s.proxy.ServeHTTP(rec, r)
-		}
+		s.carryOut(r, action, form)
 		writeError(w, fail, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
 		return
 	case fail >= 500:
@@ -210,33 +252,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handle(w, action, form)
 		return
 	}
-	switch action {
-	case "DeleteUser", "DeleteRole":
-		kind := strings.ToLower(strings.TrimPrefix(action, "Delete"))
-		key := kind + "/" + form.Get(strings.TrimPrefix(action, "Delete")+"Name")
-		s.mu.Lock()
-		n := len(s.attached[key])
-		groups := 0
-		for _, m := range s.members {
-			if kind == "user" && m[form.Get("UserName")] {
-				groups++
-			}
-		}
-		s.mu.Unlock()
-		if n > 0 {
-			writeError(w, http.StatusConflict, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
-			return
-		}
-		if groups > 0 {
-			writeError(w, http.StatusConflict, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
-			return
-		}
+	if s.deleteConflict(w, action, form) {
+		return
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.proxy.ServeHTTP(rec, r)
 	if rec.status == http.StatusOK {
 		s.observe(action, form)
 	}
+}
+
+// deleteConflict answers DeleteConflict, as IAM does, to the deletion of a
+// user or role that still has attached policies or groups, and reports
+// whether it did.
+func (s *Server) deleteConflict(w http.ResponseWriter, action string, form url.Values) bool {
+	if action != "DeleteUser" && action != "DeleteRole" {
+		return false
+	}
+	kind := strings.ToLower(strings.TrimPrefix(action, "Delete"))
+	key := kind + "/" + form.Get(strings.TrimPrefix(action, "Delete")+"Name")
+	s.mu.Lock()
+	n := len(s.attached[key])
+	groups := 0
+	for _, m := range s.members {
+		if kind == "user" && m[form.Get("UserName")] {
+			groups++
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case n > 0:
+		writeError(w, http.StatusConflict, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+	case groups > 0:
+		writeError(w, http.StatusConflict, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
+	default:
+		return false
+	}
+	return true
 }
 
 // observe tracks users and roles from successful forwarded calls.
@@ -255,12 +307,52 @@ func (s *Server) observe(action string, form url.Values) {
 	}
 }
 
-// discard is a response writer that drops the answer.
-type discard struct{ header http.Header }
+// carryOut does what a request asks (answering it itself or forwarding it)
+// into a recorder, so the caller decides what the client hears. Users and
+// roles it creates are remembered as on any successful forward.
+func (s *Server) carryOut(r *http.Request, action string, form url.Values) *recorder {
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	if faked[action] {
+		s.handle(rec, action, form)
+		return rec
+	}
+	if s.deleteConflict(rec, action, form) {
+		return rec
+	}
+	s.proxy.ServeHTTP(rec, r)
+	if rec.status == http.StatusOK {
+		s.observe(action, form)
+	}
+	return rec
+}
 
-func (d *discard) Header() http.Header         { return d.header }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
+// recorder is a response writer that keeps the answer.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (d *recorder) Header() http.Header         { return d.header }
+func (d *recorder) Write(b []byte) (int, error) { return d.body.Write(b) }
+func (d *recorder) WriteHeader(code int)        { d.status = code }
+
+// resetConn takes the client's connection over and closes it with a TCP
+// RST, so the client reads "connection reset by peer" and no answer.
+func resetConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	c, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tcp, ok := c.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = c.Close()
+}
 
 type statusRecorder struct {
 	http.ResponseWriter
