@@ -159,7 +159,10 @@ func (c *Client) untilVisible(ctx context.Context, fn func() error) error {
 // throttleOnly retries only answers that say the request was refused for
 // rate (Throttling and the like), so it was not carried out. Calls that are
 // not idempotent use it: after a 5xx or a lost answer, CreateAccessKey may
-// have made a key, and a blind retry would make another.
+// have made a key, and a blind retry would make another (CreateAccessKey
+// deletes such a key before it tries again). CreateUser and CreateRole do
+// not need it: a name cannot be created twice, and their token tells whose
+// an existing one is (create.go).
 type throttleOnly struct{ aws.RetryerV2 }
 
 func (r throttleOnly) IsErrorRetryable(err error) bool {

@@ -3,8 +3,12 @@ package aws
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
@@ -67,5 +71,30 @@ func wrap(err error, doing string) error {
 	case "LimitExceeded":
 		return fmt.Errorf("%s: %w: %w", doing, ErrLimitExceeded, err)
 	}
-	return fmt.Errorf("%s: %w", doing, err)
+	return fmt.Errorf("%s: %w%s", doing, err, exhausted(err))
+}
+
+// exhausted explains an error that ended the SDK's retries, whose own text
+// ("exceeded maximum number of attempts, 8, https response error
+// StatusCode: 503, RequestID: , api error UnknownError") says little about
+// what to do.
+func exhausted(err error) string {
+	var me *retry.MaxAttemptsError
+	if !errors.As(err, &me) {
+		return ""
+	}
+	last := "failed"
+	var send *smithyhttp.RequestSendError
+	var re *awshttp.ResponseError
+	switch {
+	case errors.As(err, &send):
+		last = "got no answer (a broken connection or a timeout)"
+	case errors.As(err, &re) && re.HTTPStatusCode() >= 500:
+		last = fmt.Sprintf("was answered %d %s", re.HTTPStatusCode(), http.StatusText(re.HTTPStatusCode()))
+	default:
+		if _, ok := retry.DefaultThrottleErrorCodes[apiCode(err)]; ok {
+			last = "was throttled"
+		}
+	}
+	return fmt.Sprintf(" (no success in %d attempts, the last %s: IAM or the network to it is failing; try again later)", me.Attempt, last)
 }

@@ -256,13 +256,14 @@ func createFailed(err error, noun, name string) error {
 // rather than orphaning it, and the next read refreshes it.
 var ErrNotReadBack = errors.New("created, but reading it back failed")
 
-// finishCreate gives a just-created entity its declared grants and reads it
-// back. When granting fails the entity is deleted again, with a cleanup
+// finishCreate gives a just-created entity its declared grants, removes the
+// create token of the tags it was created with (sent), and reads it back.
+// When granting fails the entity is deleted again, with a cleanup
 // context that survives the cancellation of ctx, so nothing half-made is
 // left. When only the read-back fails, made (the entity as the create
 // answer described it) is returned with the declared grants and an error
 // wrapping ErrNotReadBack.
-func (c *Client) finishCreate(ctx context.Context, e entity, want grants, made Details,
+func (c *Client) finishCreate(ctx context.Context, e entity, want grants, made Details, sent []types.Tag,
 	del func(context.Context, string) error, get func(context.Context, string) (Details, error)) (Details, error) {
 	noun := "IAM " + e.kind()
 	if err := c.reconcileGrants(ctx, e, want); err != nil {
@@ -271,6 +272,7 @@ func (c *Client) finishCreate(ctx context.Context, e entity, want grants, made D
 		}
 		return Details{}, fmt.Errorf("%w (the %s was deleted again; nothing was left behind)", err, e.kind())
 	}
+	c.dropToken(ctx, e, sent)
 	var d Details
 	err := c.untilVisible(ctx, func() (gerr error) { d, gerr = get(ctx, e.name()); return gerr })
 	if err != nil {

@@ -89,34 +89,98 @@ func (c *Client) GetAccessKey(ctx context.Context, user, id string) (nhi.Credent
 	return nhi.Credential{}, fmt.Errorf("access key %s of IAM user %s: %w", id, user, nhi.ErrNotFound)
 }
 
+// keyCreateAttempts bounds the CreateAccessKey requests of one create when
+// answers leave unknown whether a key was made. Each repeat first deletes
+// the keys such an answer may have made, so the bound is on time, not on
+// keys.
+const keyCreateAttempts = 3
+
 // CreateAccessKey makes a new key for a user. It refuses a third key with
-// what to do instead, before asking IAM. Creating a key is not idempotent,
-// so only a throttled request (refused, not carried out) is retried; after
-// a 5xx or a lost answer the error goes to the caller, and the next plan
-// shows any key that was made after all.
+// what to do instead, before asking IAM. IAM shows a key's secret only in
+// the create's answer, so a key whose answer was lost is useless and a
+// blind repeat would leave it behind: throttled requests (refused, not
+// carried out) are retried by the SDK; after a 5xx, a broken connection or
+// a timeout, the user's keys are listed again and any key that was not
+// there before is deleted (with a cleanup context, so a cancelled apply
+// still does it), and only then is the create repeated, up to
+// keyCreateAttempts in all. So the user never holds a key whose secret
+// nobody has, and never more than IAM's two.
 func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey, error) {
-	keys, err := c.ListAccessKeys(ctx, user, false)
+	before, err := c.ListAccessKeys(ctx, user, false)
 	if err != nil {
 		return NewAccessKey{}, err
 	}
-	if len(keys) >= MaxAccessKeys {
-		ids := make([]string, 0, len(keys))
-		for _, k := range keys {
+	if len(before) >= MaxAccessKeys {
+		ids := make([]string, 0, len(before))
+		for _, k := range before {
 			ids = append(ids, k.ID)
 		}
 		return NewAccessKey{}, fmt.Errorf("%w (%s): AWS allows two per user. Delete or let rotation replace one of them first; "+
 			"with create_before_destroy, a rotation needs one free slot", ErrTooManyKeys, strings.Join(ids, ", "))
 	}
-	out, err := c.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, notBlindly)
-	if err != nil {
-		err = wrap(err, "creating an access key for IAM user "+user)
-		if errors.Is(err, ErrLimitExceeded) {
-			return NewAccessKey{}, fmt.Errorf("%w: %w", ErrTooManyKeys, err)
+	doing := "creating an access key for IAM user " + user
+	for attempt := 1; ; attempt++ {
+		var ran attempts
+		out, err := c.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, notBlindly, ran.observe)
+		if err == nil {
+			k := out.AccessKey
+			made := NewAccessKey{ID: aws.ToString(k.AccessKeyId), Secret: aws.ToString(k.SecretAccessKey), CreatedAt: aws.ToTime(k.CreateDate).UTC()}
+			if attempt > 1 {
+				// A lost answer's key that the listing did not show yet
+				// (eventual consistency) goes now; if this fails too, the
+				// key made here is still good, so it is returned.
+				_, _ = c.deleteUnheldKeys(ctx, user, before, made.ID)
+			}
+			return made, nil
 		}
-		return NewAccessKey{}, err
+		werr := wrap(err, doing)
+		if errors.Is(werr, ErrLimitExceeded) {
+			return NewAccessKey{}, fmt.Errorf("%w: %w", ErrTooManyKeys, werr)
+		}
+		if !ran.mayHaveRun(err) {
+			return NewAccessKey{}, werr
+		}
+		var deleted []string
+		if cerr := cleanup.Do(ctx, func(cctx context.Context) (err error) {
+			deleted, err = c.deleteUnheldKeys(cctx, user, before, "")
+			return err
+		}); cerr != nil {
+			return NewAccessKey{}, fmt.Errorf("%w\n\nIAM may have made a key whose secret was lost, and finding or deleting it failed too (%v): "+
+				"list the access keys of IAM user %s and delete any that Terraform state does not hold", werr, cerr, user)
+		}
+		if ctx.Err() != nil || attempt == keyCreateAttempts {
+			left := "no key was made"
+			if len(deleted) > 0 {
+				left = "the key(s) it made without handing over the secret (" + strings.Join(deleted, ", ") + ") were deleted again"
+			}
+			return NewAccessKey{}, fmt.Errorf("%w (after %d attempts; %s, nothing was left behind)", werr, attempt, left)
+		}
 	}
-	k := out.AccessKey
-	return NewAccessKey{ID: aws.ToString(k.AccessKeyId), Secret: aws.ToString(k.SecretAccessKey), CreatedAt: aws.ToTime(k.CreateDate).UTC()}, nil
+}
+
+// deleteUnheldKeys deletes the user's keys that are not in before and are
+// not keep: keys a create made whose secret never arrived. It returns their
+// IDs.
+func (c *Client) deleteUnheldKeys(ctx context.Context, user string, before []nhi.Credential, keep string) ([]string, error) {
+	now, err := c.ListAccessKeys(ctx, user, false)
+	if err != nil {
+		return nil, err
+	}
+	had := map[string]bool{keep: true}
+	for _, k := range before {
+		had[k.ID] = true
+	}
+	var deleted []string
+	for _, k := range now {
+		if had[k.ID] {
+			continue
+		}
+		if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil {
+			return deleted, err
+		}
+		deleted = append(deleted, k.ID)
+	}
+	return deleted, nil
 }
 
 // ErrNotDelivered is wrapped when a new key's secret could not be handed to

@@ -68,6 +68,12 @@ func (m Markers) ManagedBy() string  { return m.key("managed-by") }
 func (m Markers) OnExpiry() string   { return m.key("on-expiry") }
 func (m Markers) DisabledAt() string { return m.key("disabled-at") }
 
+// CreateToken is the tag a create of a user or role writes with a fresh
+// random value, so that after a lost answer the entity found by name can be
+// told apart from someone else's (create.go). It is not governance and is
+// removed once the create is done.
+func (m Markers) CreateToken() string { return m.key("create-token") }
+
 // scopesKey is the n-th (from 1) tag recording the declared scopes: IAM tag
 // values are short, so long lists continue in "<prefix>:scopes:2" and on.
 func (m Markers) scopesKey(n int) string {

@@ -50,7 +50,8 @@ func roleIdentity(r types.Role) Details {
 	return d
 }
 
-// CreateRole creates a declared role, and deletes it again when granting
+// CreateRole creates a declared role (adopting the one its own attempt
+// made after a lost answer, create.go), and deletes it again when granting
 // its scopes fails; when only reading it back fails, what was made is
 // returned with an error wrapping ErrNotReadBack.
 func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
@@ -59,16 +60,22 @@ func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
 		return Details{}, err
 	}
 	name := s.Ref.Name
-	tags := toTags(c.specTags(s.Spec, time.Time{}))
+	token := newCreateToken()
+	tags := c.createTags(c.specTags(s.Spec, time.Time{}), token)
+	// Retried like any call: a repeat meets EntityAlreadyExists, and the
+	// token tells whether this create made the role (create.go).
+	var ran attempts
 	out, err := c.iam.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName: aws.String(name), Path: aws.String(s.path()), AssumeRolePolicyDocument: aws.String(s.TrustPolicy),
 		Tags: tags,
-	}, notBlindly)
-	if err != nil {
-		return Details{}, createFailed(err, "IAM role", name)
-	}
+	}, ran.observe)
 	made := Details{Identity: nhi.Identity{System: SystemName, Kind: KindIAMRole, Ref: RoleRef(name), Path: s.path()}}
-	if out.Role != nil {
+	switch {
+	case err != nil:
+		if made, err = c.settleCreate(ctx, c.role(name), token, err, &ran, c.findRole, c.DeleteRole); err != nil {
+			return Details{}, err
+		}
+	case out.Role != nil:
 		made = roleIdentity(*out.Role)
 	}
 	if made.TrustPolicy == "" {
@@ -76,7 +83,7 @@ func (c *Client) CreateRole(ctx context.Context, s RoleSpec) (Details, error) {
 		made.Trusts = AnalyzeTrust(s.TrustPolicy)
 	}
 	c.Tags.read(tags, &made.Identity)
-	return c.finishCreate(ctx, c.role(name), want, made, c.DeleteRole, c.GetRole)
+	return c.finishCreate(ctx, c.role(name), want, made, tags, c.DeleteRole, c.GetRole)
 }
 
 // UpdateRole makes a role match its spec: trust policy, tags and grants.

@@ -62,9 +62,10 @@ func userIdentity(u types.User) Details {
 	return d
 }
 
-// CreateUser creates a declared user. When granting its scopes fails, the
-// user is deleted again, so nothing half-made is left; when only reading it
-// back fails, what was made is returned with an error wrapping
+// CreateUser creates a declared user; after a lost answer it adopts the
+// user its own attempt made (create.go). When granting its scopes fails,
+// the user is deleted again, so nothing half-made is left; when only
+// reading it back fails, what was made is returned with an error wrapping
 // ErrNotReadBack.
 func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
 	want, err := wantGrants(s.Governance, s.InlinePolicies)
@@ -72,19 +73,25 @@ func (c *Client) CreateUser(ctx context.Context, s UserSpec) (Details, error) {
 		return Details{}, err
 	}
 	name := s.Ref.Name
-	tags := toTags(c.specTags(s.Spec, time.Time{}))
+	token := newCreateToken()
+	tags := c.createTags(c.specTags(s.Spec, time.Time{}), token)
+	// Retried like any call: a repeat meets EntityAlreadyExists, and the
+	// token tells whether this create made the user (create.go).
+	var ran attempts
 	out, err := c.iam.CreateUser(ctx, &iam.CreateUserInput{
 		UserName: aws.String(name), Path: aws.String(s.path()), Tags: tags,
-	}, notBlindly)
-	if err != nil {
-		return Details{}, createFailed(err, "IAM user", name)
-	}
+	}, ran.observe)
 	made := Details{Identity: nhi.Identity{System: SystemName, Kind: KindIAMUser, Ref: UserRef(name), Path: s.path()}}
-	if out.User != nil {
+	switch {
+	case err != nil:
+		if made, err = c.settleCreate(ctx, c.user(name), token, err, &ran, c.findUser, c.DeleteUser); err != nil {
+			return Details{}, err
+		}
+	case out.User != nil:
 		made = userIdentity(*out.User)
 	}
 	c.Tags.read(tags, &made.Identity)
-	return c.finishCreate(ctx, c.user(name), want, made, c.DeleteUser, c.GetUser)
+	return c.finishCreate(ctx, c.user(name), want, made, tags, c.DeleteUser, c.GetUser)
 }
 
 // UpdateUser makes a user match its spec: path, tags and exactly the
