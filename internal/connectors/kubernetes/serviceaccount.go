@@ -387,7 +387,7 @@ func (c *Client) Delete(ctx context.Context, ref nhi.Ref) error {
 	if err := c.reconcileGrants(ctx, ref, nil); err != nil {
 		return err
 	}
-	sa, err := c.serviceAccount(ctx, ref)
+	uid, err := c.serviceAccountUID(ctx, ref)
 	switch {
 	case apierrors.IsNotFound(err):
 		c.deletedServiceAccount(ref)
@@ -395,7 +395,7 @@ func (c *Client) Delete(ctx context.Context, ref nhi.Ref) error {
 	case err != nil:
 		return wrap(err, "reading service account "+ref.String()+" to delete it")
 	}
-	err = c.deleteServiceAccount(ctx, ref, sa.UID)
+	err = c.deleteServiceAccount(ctx, ref, uid)
 	if apierrors.IsConflict(err) {
 		// The snapshot is older than the account: somebody replaced it
 		// since. Delete the one there now, as a delete by name does.
@@ -414,6 +414,29 @@ func (c *Client) Delete(ctx context.Context, ref nhi.Ref) error {
 	}
 	c.deletedServiceAccount(ref)
 	return nil
+}
+
+// serviceAccountUID is the UID of a service account: from the snapshot when
+// one is loaded and holds it, else from a GET (never a cluster-wide list
+// just for this).
+func (c *Client) serviceAccountUID(ctx context.Context, ref nhi.Ref) (types.UID, error) {
+	if c.snap != nil {
+		if v, ok := c.snap.peek("serviceaccounts"); ok {
+			x := v.(saIndex)
+			x.mu.RLock()
+			sa, found := x.byRf[ref]
+			x.mu.RUnlock()
+			if found {
+				return sa.UID, nil
+			}
+			// Not in the snapshot: made after it, perhaps; ask.
+		}
+	}
+	sa, err := c.cs.CoreV1().ServiceAccounts(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	return sa.UID, nil
 }
 
 // deleteServiceAccount deletes the service account with this UID. The UID
