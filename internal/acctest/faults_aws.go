@@ -28,6 +28,9 @@ const IAMThrottleBody = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/201
 // The fake can also lose the answer of chosen actions after carrying them
 // out (iamfake LoseAnswer, FailAction with a 5xx), which the proxy cannot
 // aim at one action: the Query API names the action in the request body.
+// Behind the proxy, a connection the fake resets reaches the client as the
+// proxy's 502 (upstream unreachable): still an answer that does not say
+// whether the work was done.
 type FaultyIAMServer struct {
 	Proxy *faultproxy.Proxy
 	Fake  *iamfake.Server
