@@ -405,3 +405,40 @@ func TestIntegrationCreatesThroughFaultProxy(t *testing.T) {
 		t.Fatalf("%d requests with faults, more than 2.5x the %d of a fault-free run", st.Total, clean)
 	}
 }
+
+// The token is no governance: when removing it after the create fails, the
+// user is still created, reads back without it among its tags (labels),
+// and the next update's tag reconciliation removes it.
+func TestIntegrationLeftoverCreateTokenIsNoDrift(t *testing.T) {
+	c, fake := acctest.OwnFakeIAM(t, 0)
+	ctx := context.Background()
+	name := acctest.RandName("svc")
+	s := spec(name, "inline:artifacts")
+	fake.FailAction("UntagUser", http.StatusForbidden)
+	d, err := c.CreateUser(ctx, s)
+	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	if err != nil {
+		t.Fatalf("a failed token removal must not fail the create: %v", err)
+	}
+	raw := iamThrough(t, c)
+	tags, err := raw.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tagKeys(tags.Tags)[tokenTag]; !ok {
+		t.Fatal("the token is gone although its removal was refused: the test proves nothing")
+	}
+	if len(d.Labels) != 1 || d.Labels["cost-center"] != "42" {
+		t.Fatalf("labels = %v, want only the declared tag (the token is not one)", d.Labels)
+	}
+	if _, err := c.UpdateUser(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	tags, err = raw.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tagKeys(tags.Tags)[tokenTag]; ok {
+		t.Fatal("the update left the token")
+	}
+}
