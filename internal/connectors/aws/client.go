@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +53,9 @@ type Client struct {
 	Tags     Markers
 	// sleep waits between eventual-consistency retries; tests shorten it.
 	sleep func(context.Context, time.Duration) error
+	// keyLocks holds one lock per user (chan struct{} of capacity 1) for
+	// access key creates.
+	keyLocks sync.Map
 }
 
 // New builds a client. It does not call AWS: a bad credential shows on the

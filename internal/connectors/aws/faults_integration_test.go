@@ -11,6 +11,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -440,5 +441,49 @@ func TestIntegrationLeftoverCreateTokenIsNoDrift(t *testing.T) {
 	}
 	if _, ok := tagKeys(tags.Tags)[tokenTag]; ok {
 		t.Fatal("the update left the token")
+	}
+}
+
+// Two creates for one user at once, the first losing its answer: the first
+// cleans up only its own lost key, never the key the second just made (the
+// creates of one user are serialised in the process).
+func TestIntegrationParallelKeyCreatesKeepEachOthersKeys(t *testing.T) {
+	c, fake := acctest.OwnFakeIAM(t, 0)
+	ctx := context.Background()
+	name := acctest.RandName("svc")
+	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+
+	var wg sync.WaitGroup
+	var second awsc.NewAccessKey
+	var secondErr error
+	fake.LoseAnswer("CreateAccessKey", 1)
+	// Once IAM made the first key, and while its answer is still on the
+	// way (to be lost), a second create for the same user starts.
+	fake.AfterAction("CreateAccessKey", func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			second, secondErr = c.CreateAccessKey(ctx, name)
+		}()
+		time.Sleep(500 * time.Millisecond)
+	})
+	first, err := c.CreateAccessKey(ctx, name)
+	wg.Wait()
+	if err != nil || secondErr != nil {
+		t.Fatalf("creates failed: first %v, second %v", err, secondErr)
+	}
+	keys, err := c.ListAccessKeys(ctx, name, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, k := range keys {
+		ids[k.ID] = true
+	}
+	if len(keys) != 2 || !ids[first.ID] || !ids[second.ID] {
+		t.Fatalf("keys %v; want exactly the two handed out, %s and %s", keys, first.ID, second.ID)
 	}
 }

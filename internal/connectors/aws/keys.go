@@ -105,7 +105,16 @@ const keyCreateAttempts = 3
 // still does it), and only then is the create repeated, up to
 // keyCreateAttempts in all. So the user never holds a key whose secret
 // nobody has, and never more than IAM's two.
+//
+// Creates for one user are serialised within the process: another create's
+// fresh key (made, not yet delivered) is in this one's "before", so
+// parallel keys of one user never delete each other.
 func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey, error) {
+	unlock, err := c.lockUserKeys(ctx, user)
+	if err != nil {
+		return NewAccessKey{}, err
+	}
+	defer unlock()
 	before, err := c.ListAccessKeys(ctx, user, false)
 	if err != nil {
 		return NewAccessKey{}, err
@@ -134,10 +143,13 @@ func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey
 			return made, nil
 		}
 		werr := wrap(err, doing)
-		if errors.Is(werr, ErrLimitExceeded) {
+		// On a first attempt a full user is what it says. After an
+		// attempt that may have run, it may be full of the lost answer's
+		// key: delete that one and try again.
+		if errors.Is(werr, ErrLimitExceeded) && attempt == 1 {
 			return NewAccessKey{}, fmt.Errorf("%w: %w", ErrTooManyKeys, werr)
 		}
-		if !ran.mayHaveRun(err) {
+		if !ran.mayHaveRun(err) && !errors.Is(werr, ErrLimitExceeded) {
 			return NewAccessKey{}, werr
 		}
 		var deleted []string
@@ -226,4 +238,17 @@ func (c *Client) DeleteAccessKey(ctx context.Context, user, id string) error {
 		return err
 	}
 	return nil
+}
+
+// lockUserKeys serialises access key creates for one user in this process,
+// giving up when ctx ends.
+func (c *Client) lockUserKeys(ctx context.Context, user string) (func(), error) {
+	v, _ := c.keyLocks.LoadOrStore(user, make(chan struct{}, 1))
+	ch := v.(chan struct{})
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("creating an access key for IAM user %s: %w", user, ctx.Err())
+	}
 }
