@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
@@ -92,6 +93,10 @@ type Client struct {
 	snap *snapshot
 }
 
+// DefaultRequestTimeout bounds one request with its retries (at most six
+// attempts and 30 s of waiting), unless the configuration sets its own.
+const DefaultRequestTimeout = 2 * time.Minute
+
 // New builds a connector from a REST configuration.
 func New(cfg *rest.Config, prefix string) (*Client, error) {
 	if err := ValidatePrefix(prefix); err != nil {
@@ -106,6 +111,11 @@ func New(cfg *rest.Config, prefix string) (*Client, error) {
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "terraform-provider-nhi"
+	}
+	// A server that accepts a connection and never answers must not hang
+	// a plan: bound each request, its retries included.
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultRequestTimeout
 	}
 	// Every request of the clientset goes through the connector's one
 	// retry layer (retry.go): bounded, jittered, ctx-aware retries of
