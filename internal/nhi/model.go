@@ -119,6 +119,12 @@ type Credential struct {
 	UsageKnown bool
 	// Inactive is true for a credential that exists but is switched off.
 	Inactive bool
+	// MarkersIncomplete is true for a credential that carries the
+	// provider's owner and purpose but not every marker a declaration
+	// writes now (an earlier version wrote it). It is not governed, so
+	// reports show it, but it is not removed as an undeclared leftover
+	// either: the resource that declares it completes its markers.
+	MarkersIncomplete bool
 }
 
 // Placeholder starts every value that `drift --generate-imports` leaves for

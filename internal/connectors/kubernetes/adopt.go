@@ -38,7 +38,7 @@ func adoptTail(b *hclwrite.Body, id nhi.Identity) {
 func legacyTokensComment(id nhi.Identity) hclwrite.Tokens {
 	var names []string
 	for _, c := range id.Credentials {
-		if c.Kind == CredentialLegacyToken && !c.Declared {
+		if c.Kind == CredentialLegacyToken && !c.Declared && !c.MarkersIncomplete {
 			names = append(names, c.ID)
 		}
 	}

@@ -136,7 +136,8 @@ func (c *Client) listTokenSecretsNow(ctx context.Context, namespace string) (map
 				CreatedAt: s.CreationTimestamp.UTC(),
 				// Governed only with the full markers the token resource
 				// writes; the managed-by label alone anyone can set.
-				Declared: c.governedToken(&s),
+				Declared:          c.governedToken(&s),
+				MarkersIncomplete: !c.governedToken(&s) && c.writtenByProvider(&s),
 			})
 		}
 		if lo.Continue = l.Continue; lo.Continue == "" {

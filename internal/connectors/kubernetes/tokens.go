@@ -92,8 +92,12 @@ type TokenSecret struct {
 	CreatedAt      time.Time
 	// Declared is true only when the Secret carries every governance marker
 	// the token resource writes (see governedToken).
-	Declared   bool
-	Governance nhi.Governance
+	Declared bool
+	// MarkersIncomplete: the Secret has the label, owner and purpose but no
+	// valid rotation-due marker, as earlier versions wrote it (see
+	// writtenByProvider).
+	MarkersIncomplete bool
+	Governance        nhi.Governance
 	// RotationDueAt is the recorded rotation-due time; zero when the marker
 	// is absent, unreadable or RotationNever.
 	RotationDueAt time.Time
@@ -105,17 +109,28 @@ type TokenSecret struct {
 // label alone is something anyone can set, so it does not make a long-lived
 // token governed.
 func (c *Client) governedToken(s *corev1.Secret) bool {
-	m := c.markers
-	a := s.Annotations
-	if s.Labels[ManagedByLabel] != ManagedByValue || strings.TrimSpace(a[m.Owner()]) == "" || strings.TrimSpace(a[m.Purpose()]) == "" {
+	if !c.writtenByProvider(s) {
 		return false
 	}
+	m := c.markers
+	a := s.Annotations
 	due := a[m.RotationDueAt()]
 	if due == RotationNever {
 		return true
 	}
 	_, err := time.Parse(time.RFC3339, due)
 	return err == nil
+}
+
+// writtenByProvider reports whether a token Secret carries the managed-by
+// label, an owner and a purpose: what nhi_kubernetes_service_account_token
+// wrote before it wrote a rotation-due marker too. Such a Secret is not
+// governed until its resource completes the markers, but it is not deleted
+// as a legacy token: a workload may be reading it.
+func (c *Client) writtenByProvider(s *corev1.Secret) bool {
+	m := c.markers
+	a := s.Annotations
+	return s.Labels[ManagedByLabel] == ManagedByValue && strings.TrimSpace(a[m.Owner()]) != "" && strings.TrimSpace(a[m.Purpose()]) != ""
 }
 
 // rotationDue is the rotation-due marker of a token created at created.
@@ -132,7 +147,8 @@ func (c *Client) tokenSecret(s *corev1.Secret) TokenSecret {
 	t := TokenSecret{
 		Ref: nhi.Ref{Location: s.Namespace, Name: s.Name}, ServiceAccount: s.Annotations[corev1.ServiceAccountNameKey],
 		UID: string(s.UID), CreatedAt: s.CreationTimestamp.UTC(), Declared: c.governedToken(s),
-		Governance: nhi.Governance{Owner: s.Annotations[m.Owner()], Purpose: s.Annotations[m.Purpose()]},
+		MarkersIncomplete: !c.governedToken(s) && c.writtenByProvider(s),
+		Governance:        nhi.Governance{Owner: s.Annotations[m.Owner()], Purpose: s.Annotations[m.Purpose()]},
 	}
 	if e, err := nhi.ParseExpiry(s.Annotations[m.ExpiresAt()]); err == nil {
 		t.Governance.ExpiresAt = e

@@ -91,7 +91,7 @@ func (e *tokenValueEphemeralResource) Open(ctx context.Context, req ephemeral.Op
 			fmt.Sprintf("token Secret %s has UID %s, not %s: it was deleted and created again, so it is not the token this configuration names. "+
 				"Pass the uid of the nhi_kubernetes_service_account_token that declares it, and run terraform apply again.", ref, t.UID, uid))
 		return
-	case !t.Declared:
+	case !t.Declared && !t.MarkersIncomplete:
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Token is not declared",
 			fmt.Sprintf("Secret %s does not carry the governance of nhi_kubernetes_service_account_token (owner, purpose and rotation due), so nothing governs it. "+
 				"Declare a token with that resource (terraform import adopts this one) and read it here.", ref))

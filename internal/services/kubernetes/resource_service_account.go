@@ -371,7 +371,11 @@ func (r *serviceAccountResource) readInto(ctx context.Context, m *serviceAccount
 func legacyTokens(id nhi.Identity) []string {
 	var out []string
 	for _, c := range id.Credentials {
-		if c.Kind == k8s.CredentialLegacyToken && !c.Declared {
+		// A Secret an earlier version of the token resource wrote (owner
+		// and purpose, no rotation-due marker) is not a leftover: its
+		// resource completes the markers, and deleting it would break
+		// whoever reads it.
+		if c.Kind == k8s.CredentialLegacyToken && !c.Declared && !c.MarkersIncomplete {
 			_, name, _ := strings.Cut(c.ID, "/")
 			out = append(out, name)
 		}

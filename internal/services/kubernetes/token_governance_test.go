@@ -158,3 +158,48 @@ func replaceOnce(s, old, new string) string {
 	}
 	return strings.Replace(s, old, new, 1)
 }
+
+// A token Secret written by an earlier version of nhi_kubernetes_service_account_token
+// (managed-by label, owner and purpose, but no rotation-due marker) is not a
+// leftover: applying its service account with allow_legacy_tokens = false
+// keeps it, so upgrading deletes no token a workload reads.
+func TestAccServiceAccount_earlierTokenSecretIsKept(t *testing.T) {
+	ns := acctest.Namespace(t)
+	name := acctest.RandName("upgrade")
+	cs := acctest.Clientset(t)
+	const secret = "written-by-an-earlier-version"
+	sa := declaredSA(ns, name, acctest.Date(acctest.Days(90)))
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: acctest.ProviderBlock(t, "") + sa},
+			{
+				PreConfig: func() {
+					if _, err := cs.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
+						ObjectMeta: metav1.ObjectMeta{
+							Name:   secret,
+							Labels: map[string]string{k8s.ManagedByLabel: k8s.ManagedByValue},
+							Annotations: map[string]string{corev1.ServiceAccountNameKey: name,
+								"nhi.dev/owner": "team:platform", "nhi.dev/purpose": "external CI"},
+						},
+						Type: corev1.SecretTypeServiceAccountToken,
+					}, metav1.CreateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: acctest.ProviderBlock(t, "") + sa,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("nhi_kubernetes_service_account.test", tfjsonpath.New("legacy_tokens"), knownvalue.SetSizeExact(0)),
+				},
+				Check: func(*terraform.State) error {
+					_, err := cs.CoreV1().Secrets(ns).Get(context.Background(), secret, metav1.GetOptions{})
+					return err
+				},
+			},
+		},
+	})
+}
