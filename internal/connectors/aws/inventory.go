@@ -170,22 +170,42 @@ func (c *Client) Scan(ctx context.Context, locations []string) ([]nhi.Identity, 
 		if !want[list.location] {
 			continue
 		}
-		var marker *string
-		for {
-			ds, next, err := list.page(ctx, marker, nil, cache)
-			if err != nil {
-				return out, err
-			}
-			for _, d := range ds {
-				out = append(out, d.Identity)
-			}
-			if next == nil {
-				break
-			}
-			marker = next
+		page := list.page
+		ids, err := followMarkers(ctx, list.location, func(ctx context.Context, marker *string) ([]Details, *string, error) {
+			return page(ctx, marker, nil, cache)
+		})
+		out = append(out, ids...)
+		if err != nil {
+			return out, err
 		}
 	}
 	return out, nil
+}
+
+// followMarkers reads every page of one IAM listing, following its Marker.
+// A marker that comes back a second time would make the listing loop
+// forever: it fails the scan, naming the marker.
+func followMarkers(ctx context.Context, location string, page func(context.Context, *string) ([]Details, *string, error)) ([]nhi.Identity, error) {
+	var out []nhi.Identity
+	seen := map[string]bool{}
+	var marker *string
+	for {
+		ds, next, err := page(ctx, marker)
+		if err != nil {
+			return out, err
+		}
+		for _, d := range ds {
+			out = append(out, d.Identity)
+		}
+		if next == nil {
+			return out, nil
+		}
+		if seen[*next] {
+			return out, fmt.Errorf("listing IAM %ss: IAM returned marker %q again after %d pages; the listing would never end", location, *next, len(seen)+1)
+		}
+		seen[*next] = true
+		marker = next
+	}
 }
 
 // policyCache remembers, per managed policy ARN and per group, whether it
