@@ -97,8 +97,11 @@ func (e *ConnectorError) Unwrap() error { return e.Err }
 // Inventories returns the inventories the inventory data sources list: every
 // connector whose block the configuration has or, when it has none, those
 // listed without a block (Connector.Implicit). A connector that cannot
-// connect fails the call with a *ConnectorError.
-func (d *ProviderData) Inventories(ctx context.Context) ([]nhi.Inventory, error) {
+// connect fails the call with a *ConnectorError. keep, when set, leaves out
+// the systems a filter excludes before they are connected, so a data source
+// filtered to one system works while another's configuration is unknown or
+// broken.
+func (d *ProviderData) Inventories(ctx context.Context, keep func(system string) bool) ([]nhi.Inventory, error) {
 	var listed []Connector
 	for _, c := range d.conns {
 		if c.Configured() {
@@ -114,6 +117,9 @@ func (d *ProviderData) Inventories(ctx context.Context) ([]nhi.Inventory, error)
 	}
 	out := make([]nhi.Inventory, 0, len(listed))
 	for _, c := range listed {
+		if keep != nil && !keep(c.System()) {
+			continue
+		}
 		inv, err := c.Inventory(ctx)
 		if err != nil {
 			return nil, &ConnectorError{System: c.System(), Hint: c.ConfigHint(), Err: err}

@@ -47,7 +47,7 @@ func TestInventories(t *testing.T) {
 		{"both blocks", true, true, "implicit,other"},
 	} {
 		pd := NewProviderData(nil, nhi.Policy{}, "nhi.dev", nil, lazy("implicit", c.kube, true), lazy("other", c.other, false))
-		invs, err := pd.Inventories(context.Background())
+		invs, err := pd.Inventories(context.Background(), nil)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -62,7 +62,7 @@ func TestInventories(t *testing.T) {
 // carries the system's hint.
 func TestInventoriesUnknown(t *testing.T) {
 	pd := NewProviderData(nil, nhi.Policy{}, "nhi.dev", nil, lazy("implicit", true, true, "host"))
-	_, err := pd.Inventories(context.Background())
+	_, err := pd.Inventories(context.Background(), nil)
 	if !errors.Is(err, ErrConfigUnknown) {
 		t.Fatalf("err = %v, want ErrConfigUnknown", err)
 	}

@@ -152,11 +152,16 @@ func (l *Lazy[C]) ForPlan(ctx context.Context, diags *diag.Diagnostics) (C, bool
 	return l.OrDiag(ctx, diags)
 }
 
-// UnknownAttrs names the attributes whose values are unknown, sorted.
+// UnknownAttrs names the attributes whose values are not fully known (a
+// list with one unknown element counts), sorted.
 func UnknownAttrs(vals map[string]attr.Value) []string {
 	var out []string
 	for name, v := range vals {
-		if v.IsUnknown() {
+		if v == nil {
+			continue
+		}
+		tv, err := v.ToTerraformValue(context.Background())
+		if v.IsUnknown() || (err == nil && !tv.IsFullyKnown()) {
 			out = append(out, name)
 		}
 	}

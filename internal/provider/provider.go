@@ -201,7 +201,7 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 				*d.dst = parsed
 			}
 		}
-		if !cp.ForbiddenScopes.IsUnknown() {
+		if len(cp.unknown()) == 0 {
 			resp.Diagnostics.Append(cp.ForbiddenScopes.ElementsAs(ctx, &pol.ForbiddenScopes, false)...)
 		}
 		if v := cp.OwnerPattern.ValueString(); v != "" {

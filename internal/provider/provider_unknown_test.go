@@ -140,7 +140,8 @@ resource "nhi_aws_iam_user" "test" {
 	})
 }
 
-// Policy decides what a plan allows, so it must be known when planning.
+// Policy decides what a plan allows, so it must be known when planning:
+// each of its values, and every element of its lists.
 func TestAccProvider_unknownPolicyRefused(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
@@ -158,6 +159,50 @@ provider "nhi" {
 data "nhi_identities" "all" {}
 `,
 			ExpectError: regexp.MustCompile(`(?s)Value must be known when planning.*policy\.max_lifetime decides what every\s+plan allows`),
+		}, {
+			Config: `
+resource "terraform_data" "p" {
+  input = "clusterrole:cluster-admin"
+}
+provider "nhi" {
+  policy {
+    forbidden_scopes = ["clusterrole:admin", terraform_data.p.output]
+  }
+}
+data "nhi_identities" "all" {}
+`,
+			ExpectError: regexp.MustCompile(`(?s)Value must be known when planning.*policy\.forbidden_scopes decides what\s+every\s+plan allows`),
+		}},
+	})
+}
+
+// A data source filtered to one system lists it while another system's
+// configuration is not known yet: what a filter leaves out is not
+// connected to.
+func TestAccProvider_unknownKubernetesConfigAWSOnlyListing(t *testing.T) {
+	acctest.AWS(t)
+	ambientElsewhere(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "terraform_data" "cluster" {
+  input = %q
+}
+provider "nhi" {
+  kubernetes {
+    config_path = terraform_data.cluster.output
+  }
+  aws {}
+}
+data "nhi_identities" "aws" {
+  system = "aws"
+}
+`, acctest.Kubeconfig(t)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.nhi_identities.aws", tfjsonpath.New("system"), knownvalue.StringExact("aws")),
+			},
 		}},
 	})
 }

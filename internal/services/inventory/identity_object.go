@@ -251,7 +251,14 @@ const locationFilter = "namespace"
 // system, when set, keeps one system; a namespace in opts keeps the systems
 // whose locations are namespaces.
 func listAll(ctx context.Context, pd *framework.ProviderData, system string, opts nhi.ListOptions, diags *diag.Diagnostics) []nhi.Identity {
-	invs, err := pd.Inventories(ctx)
+	// Leave out what the filters exclude before connecting to it.
+	invs, err := pd.Inventories(ctx, func(name string) bool {
+		if system != "" && name != system {
+			return false
+		}
+		d, _ := pd.Systems.Get(name)
+		return len(opts.Locations) == 0 || d.LocationFilter == locationFilter
+	})
 	if errors.Is(err, framework.ErrConfigUnknown) {
 		diags.AddError("Provider configuration is not known yet", err.Error()+framework.UnknownConfigDetail)
 		return nil
