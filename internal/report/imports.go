@@ -40,7 +40,18 @@ func resourceName(id string) string {
 // purpose and expiry. Identities of a kind no resource type declares are
 // left out.
 func Imports(w io.Writer, systems *system.Registry, adoptions []Adoption) error {
-	sort.Slice(adoptions, func(i, j int) bool { return adoptions[i].Identity.Ref.String() < adoptions[j].Identity.Ref.String() })
+	sort.SliceStable(adoptions, func(i, j int) bool {
+		a, b := adoptions[i], adoptions[j]
+		if ra, rb := a.Identity.Ref.String(), b.Identity.Ref.String(); ra != rb {
+			return ra < rb
+		}
+		return a.Source < b.Source
+	})
+	// firstSource remembers which source an identity's system and
+	// reference were first written for: the same reference in a second
+	// source (another cluster, another account) is another identity, which
+	// the default provider configuration cannot import.
+	firstSource := map[string]string{}
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
 	used := map[string]bool{}
@@ -63,6 +74,16 @@ func Imports(w io.Writer, systems *system.Registry, adoptions []Adoption) error 
 		n++
 		body.AppendUnstructuredTokens(system.Comment(fmt.Sprintf("Undeclared %s %s found in source %q. Fill in every %s value before applying.",
 			systems.KindLabel(id.Kind), id.Ref, a.Source, nhi.Placeholder)))
+		key := id.System + "\x00" + id.Ref.String()
+		if first, seen := firstSource[key]; seen && first != a.Source {
+			body.AppendUnstructuredTokens(system.Comments(
+				fmt.Sprintf("Source %q has a %s %s too, and both blocks have the same import ID: give this", first, systems.KindLabel(id.Kind), id.Ref),
+				fmt.Sprintf("resource and its import `provider = nhi.<alias>`, an aliased provider configured for source %q,", a.Source),
+				"or it imports the other one.",
+			))
+		} else if !seen {
+			firstSource[key] = a.Source
+		}
 		imp := body.AppendNewBlock("import", nil).Body()
 		imp.SetAttributeTraversal("to", hcl.Traversal{hcl.TraverseRoot{Name: typ}, hcl.TraverseAttr{Name: name}})
 		imp.SetAttributeValue("id", cty.StringVal(id.Ref.String()))

@@ -90,3 +90,28 @@ func TestImportsKeepLegacyTokens(t *testing.T) {
 		t.Errorf("an access key ID is written into the imports:\n%s", out)
 	}
 }
+
+// The same reference in two sources (two clusters) is two identities: the
+// second block says it needs a provider configured for its source, and the
+// order does not depend on the order the sources were scanned in.
+func TestImportsSameReferenceInTwoSources(t *testing.T) {
+	id := nhi.Identity{System: k8s.SystemName, Kind: k8s.KindServiceAccount, Ref: nhi.Ref{Location: "ci", Name: "deployer"}}
+	render := func(as ...Adoption) string {
+		var b bytes.Buffer
+		if err := Imports(&b, testSystems, as); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	one := render(Adoption{Source: "prod", Identity: id}, Adoption{Source: "staging", Identity: id})
+	two := render(Adoption{Source: "staging", Identity: id}, Adoption{Source: "prod", Identity: id})
+	if one != two {
+		t.Errorf("output depends on the scan order:\n%s\n---\n%s", one, two)
+	}
+	if !strings.Contains(one, `# Source "prod" has a service account ci/deployer too`) || !strings.Contains(one, `configured for source "staging"`) {
+		t.Errorf("the second source's block does not say it needs its own provider:\n%s", one)
+	}
+	if strings.Count(one, "has a service account") != 1 {
+		t.Errorf("only the second block needs the note:\n%s", one)
+	}
+}
