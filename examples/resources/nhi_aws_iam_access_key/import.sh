@@ -5,5 +5,7 @@
 terraform import nhi_aws_iam_access_key.ci_uploader ci-artifact-uploader/AKIAIOSFODNN7EXAMPLE
 
 # Or name the Secret too, as <user>/<access key ID>/<namespace>/<Secret name>,
-# so the import itself checks that the Secret holds the key.
+# so the import records kubernetes_secret at once; the first plan still checks
+# that the Secret holds the key, keeps the key when it does, and replaces it
+# (with a warning saying why) when it does not.
 terraform import nhi_aws_iam_access_key.ci_uploader ci-artifact-uploader/AKIAIOSFODNN7EXAMPLE/ci/ci-aws-credentials
