@@ -152,6 +152,16 @@ func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		if resp.Diagnostics.HasError() {
 			return
 		}
+		if len(iam(r.pd).Pending()) > 0 {
+			// The user could not be read: Create checks it, and a
+			// disabled user's key is created Inactive, so a status the
+			// configuration leaves to the default is not known yet.
+			var cfgStatus types.String
+			resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("status"), &cfgStatus)...)
+			if cfgStatus.IsNull() {
+				plan.Status = types.StringUnknown()
+			}
+		}
 		plan.RotationDueAt = types.StringUnknown()
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
@@ -263,21 +273,20 @@ func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKe
 	u, err := c.GetUser(ctx, name)
 	switch {
 	case awsc.IsNotFound(err):
-		if state == nil {
+		if state == nil || state.User.ValueString() != name {
 			// Created in this apply by a nhi_aws_iam_user that is
-			// referenced by a literal name: the create fails clearly
-			// if it still does not exist then.
+			// referenced by a literal name (a renamed user replaces
+			// the key): the create fails clearly if it still does not
+			// exist then.
 			return
 		}
-		diags.AddAttributeError(path.Root("user"), "IAM user not found",
-			fmt.Sprintf("IAM user %q does not exist. Declare it with nhi_aws_iam_user and reference it: user = nhi_aws_iam_user.<name>.name.", name))
+		userNotFound(name, diags)
 		return
 	case err != nil:
 		diags.AddAttributeError(path.Root("user"), "Cannot read the IAM user", err.Error())
 		return
 	case !u.Declared:
-		diags.AddAttributeError(path.Root("user"), "IAM user is not declared",
-			fmt.Sprintf("IAM user %q carries no owner, purpose or expiry: it is not declared with nhi_aws_iam_user. Declare (or import) it first, so the key has someone responsible for it.", name))
+		userNotDeclared(name, diags)
 		return
 	}
 	if u.Disabled && plan.Status.ValueString() == "Active" {
@@ -286,18 +295,34 @@ func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKe
 		plan.Status = types.StringValue("Inactive")
 	}
 	if state == nil {
-		var ids []string // active or not: both count against the limit
-		for _, k := range u.Credentials {
-			if k.Kind == awsc.CredentialAccessKey {
-				ids = append(ids, k.ID)
-			}
-		}
-		if len(ids) >= awsc.MaxAccessKeys {
-			diags.AddAttributeError(path.Root("user"), "The user already has two access keys",
-				fmt.Sprintf("IAM user %q already holds %s, and AWS allows two per user. Delete a key nobody uses first; a rotation with "+
-					"create_before_destroy needs one free slot.", name, strings.Join(ids, " and ")))
+		checkFreeSlot(name, u, diags)
+	}
+}
+
+// checkFreeSlot refuses a new key for a user that holds as many as AWS
+// allows.
+func checkFreeSlot(name string, u awsc.Details, diags *diag.Diagnostics) {
+	var ids []string // active or not: both count against the limit
+	for _, k := range u.Credentials {
+		if k.Kind == awsc.CredentialAccessKey {
+			ids = append(ids, k.ID)
 		}
 	}
+	if len(ids) >= awsc.MaxAccessKeys {
+		diags.AddAttributeError(path.Root("user"), "The user already has two access keys",
+			fmt.Sprintf("IAM user %q already holds %s, and AWS allows two per user. Delete a key nobody uses first; a rotation with "+
+				"create_before_destroy needs one free slot.", name, strings.Join(ids, " and ")))
+	}
+}
+
+func userNotFound(name string, diags *diag.Diagnostics) {
+	diags.AddAttributeError(path.Root("user"), "IAM user not found",
+		fmt.Sprintf("IAM user %q does not exist. Declare it with nhi_aws_iam_user and reference it: user = nhi_aws_iam_user.<name>.name.", name))
+}
+
+func userNotDeclared(name string, diags *diag.Diagnostics) {
+	diags.AddAttributeError(path.Root("user"), "IAM user is not declared",
+		fmt.Sprintf("IAM user %q carries no owner, purpose or expiry: it is not declared with nhi_aws_iam_user. Declare (or import) it first, so the key has someone responsible for it.", name))
 }
 
 func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -310,8 +335,36 @@ func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateReque
 	}
 	user := m.User.ValueString()
 	u, err := a.GetUser(ctx, user)
-	if err != nil {
+	switch {
+	case awsc.IsNotFound(err):
+		userNotFound(user, &resp.Diagnostics)
+		return
+	case err != nil:
 		resp.Diagnostics.AddAttributeError(path.Root("user"), "Cannot read the IAM user", err.Error())
+		return
+	case !u.Declared:
+		// The plan checks this too, but not while the provider
+		// configuration was unknown.
+		userNotDeclared(user, &resp.Diagnostics)
+		return
+	}
+	if checkFreeSlot(user, u, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
+	switch {
+	case m.Status.IsUnknown():
+		// Planned while the user could not be read.
+		m.Status = types.StringValue("Active")
+		if u.Disabled {
+			m.Status = types.StringValue("Inactive")
+		}
+	case u.Disabled && m.Status.ValueString() == "Active":
+		// Planned Active (the user was disabled after the plan, or the
+		// configuration says Active while the provider configuration
+		// was unknown): creating it Inactive would not be what was planned.
+		resp.Diagnostics.AddAttributeError(path.Root("status"), "The user is disabled, so the key cannot be created Active",
+			fmt.Sprintf("IAM user %q was disabled on expiry, and its keys stay Inactive until its expires_at is extended, but this key was planned "+
+				"Active. Extend the user's expires_at, or set status = \"Inactive\", and apply again.", user))
 		return
 	}
 	ref := m.secretRef()

@@ -1,0 +1,136 @@
+package aws_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// unknownAWSKeyConfig is an access key of a user named by a literal, with
+// the provider's IAM endpoint known only during apply, so that no user
+// check can run at plan time.
+func unknownAWSKeyConfig(t *testing.T, user, ns string) string {
+	return fmt.Sprintf(`
+resource "terraform_data" "endpoint" {
+  input = %q
+}
+provider "nhi" {
+  kubernetes {
+    config_path = %q
+  }
+  aws {
+    endpoint = terraform_data.endpoint.output
+  }
+}
+resource "nhi_aws_iam_access_key" "test" {
+  user              = %q
+  kubernetes_secret = { namespace = %q, name = "aws-creds" }
+}
+`, os.Getenv("AWS_ENDPOINT_URL_IAM"), acctest.Kubeconfig(t), user, ns)
+}
+
+func noAccessKeys(t *testing.T, user string) error {
+	d, err := acctest.AWSClient(t).GetUser(context.Background(), user)
+	if err != nil {
+		return err
+	}
+	for _, c := range d.Credentials {
+		if c.Kind == awsc.CredentialAccessKey {
+			return fmt.Errorf("IAM user %s holds access key %s, though the create was refused", user, c.ID)
+		}
+	}
+	return nil
+}
+
+// With the provider configuration unknown at plan time, the apply still
+// refuses a key for a user that nhi_aws_iam_user did not declare, with the
+// plan's wording, and creates no key. (Terraform plans each resource again
+// during the apply, with the configuration known by then, and Create checks
+// once more for a user changed since.)
+func TestAccIAMAccessKey_unknownConfigUndeclaredUserRefusedAtApply(t *testing.T) {
+	acctest.AWS(t)
+	ns := acctest.Namespace(t)
+	user := acctest.RandName("legacy")
+	if _, err := rawIAM(t).CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = acctest.AWSClient(t).DeleteUser(context.Background(), user) })
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: unknownAWSKeyConfig(t, user, ns),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionCreate),
+			}},
+			ExpectError: regexp.MustCompile(`IAM\s+user\s+"` + user + `"\s+carries\s+no\s+owner,\s+purpose\s+or\s+expiry`),
+		}},
+		CheckDestroy: func(*terraform.State) error { return noAccessKeys(t, user) },
+	})
+	if err := noAccessKeys(t, user); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With the provider configuration unknown at plan time, a key of a user
+// disabled on expiry plans its status unknown and is created Inactive: the
+// apply is consistent with the plan, and the key is not usable.
+func TestAccIAMAccessKey_unknownConfigDisabledUserKeyInactive(t *testing.T) {
+	acctest.AWS(t)
+	ns := acctest.Namespace(t)
+	user := acctest.RandName("expired")
+	c := acctest.AWSClient(t)
+	spec := awsc.UserSpec{Spec: nhi.Spec{Ref: awsc.UserRef(user), Governance: nhi.Governance{
+		Owner: "team:platform", Purpose: "proves that the key of a disabled user is created inactive",
+		ExpiresAt: time.Now().Add(24 * time.Hour).Truncate(time.Second), OnExpiry: nhi.OnExpiryDisable,
+	}}}
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = acctest.AWSClient(t).DeleteUser(context.Background(), user) })
+	if _, err := c.DisableUser(ctx, spec, time.Now().Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: unknownAWSKeyConfig(t, user, ns),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionCreate),
+				plancheck.ExpectUnknownValue(keyAddr, tfjsonpath.New("status")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(keyAddr, tfjsonpath.New("status"), knownvalue.StringExact("Inactive")),
+			},
+			Check: func(s *terraform.State) error {
+				id := s.RootModule().Resources[keyAddr].Primary.ID
+				k, err := acctest.AWSClient(t).GetAccessKey(context.Background(), user, id)
+				if err != nil {
+					return err
+				}
+				if !k.Inactive {
+					return fmt.Errorf("access key %s of disabled user %s is active", id, user)
+				}
+				return nil
+			},
+		}},
+	})
+}
