@@ -134,3 +134,32 @@ func TestAccIAMAccessKey_unknownConfigDisabledUserKeyInactive(t *testing.T) {
 		}},
 	})
 }
+
+// Renaming the key's user replaces both in one apply: the plan does not
+// refuse the key because the new user does not exist yet.
+func TestAccIAMAccessKey_userRenamedInSameApply(t *testing.T) {
+	ns := acctest.Namespace(t)
+	first, second := acctest.RandName("ci"), acctest.RandName("ci")
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t); acctest.AWS(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy: func(s *terraform.State) error {
+			if err := checkUserGone(t, first)(s); err != nil {
+				return err
+			}
+			return checkUserGone(t, second)(s)
+		},
+		Steps: []resource.TestStep{
+			{Config: keyConfig(t, "", first, ns, "")},
+			{
+				Config: keyConfig(t, "", second, ns, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionReplace),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(keyAddr, tfjsonpath.New("user"), knownvalue.StringExact(second)),
+				},
+			},
+		},
+	})
+}
