@@ -109,6 +109,13 @@ type Trust struct {
 type Credential struct {
 	ID   string
 	Kind string
+	// UID is the system's stable identifier of this credential, when it
+	// has one (a Kubernetes token Secret's metadata.uid), else empty. It
+	// tells apart two credentials that share an ID, such as a Secret
+	// deleted and created again under the same name, or Secrets of the
+	// same name in two clusters, and lets a delete be made conditional on
+	// it.
+	UID string
 	// Declared is true when a declaration of this product manages it.
 	Declared   bool
 	CreatedAt  time.Time

@@ -132,6 +132,7 @@ func (c *Client) listTokenSecretsNow(ctx context.Context, namespace string) (map
 			ref := nhi.Ref{Location: s.Namespace, Name: owner}
 			out[ref] = append(out[ref], nhi.Credential{
 				ID:        s.Namespace + "/" + s.Name,
+				UID:       string(s.UID),
 				Kind:      CredentialLegacyToken,
 				CreatedAt: s.CreationTimestamp.UTC(),
 				// Governed only with the full markers the token resource

@@ -212,16 +212,33 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 // read just after the write, unless they are allowed, and returns id as it
 // is afterwards (read again only when something was deleted).
 func (r *serviceAccountResource) removeLegacyTokens(ctx context.Context, c *k8s.Client, m *serviceAccountModel, id nhi.Identity) (nhi.Identity, error) {
-	names := legacyTokens(id)
-	if m.AllowLegacy.ValueBool() || len(names) == 0 {
+	creds := legacyTokenSecrets(id)
+	if m.AllowLegacy.ValueBool() || len(creds) == 0 {
 		return id, nil
 	}
-	for _, n := range names {
-		if err := c.DeleteTokenSecret(ctx, nhi.Ref{Location: id.Ref.Location, Name: n}, ""); err != nil {
+	for _, cr := range creds {
+		// Deleting with the Secret's UID makes the delete conditional: it
+		// cannot remove a Secret created again under the same name, and the
+		// retry layer may resend it after a lost answer (the repeat gets
+		// 404 or 409, which DeleteTokenSecret counts as done).
+		_, name, _ := strings.Cut(cr.ID, "/")
+		if err := c.DeleteTokenSecret(ctx, nhi.Ref{Location: id.Ref.Location, Name: name}, cr.UID); err != nil {
 			return id, err
 		}
 	}
 	return c.Get(ctx, id.Ref)
+}
+
+// legacyTokenSecrets returns the undeclared token Secrets of id that
+// removeLegacyTokens deletes (the ones legacyTokens names).
+func legacyTokenSecrets(id nhi.Identity) []nhi.Credential {
+	var out []nhi.Credential
+	for _, c := range id.Credentials {
+		if isLegacyToken(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (r *serviceAccountResource) spec(ctx context.Context, m *serviceAccountModel, diags *diag.Diagnostics) k8s.ServiceAccountSpec {
@@ -375,12 +392,18 @@ func legacyTokens(id nhi.Identity) []string {
 		// and purpose, no rotation-due marker) is not a leftover: its
 		// resource completes the markers, and deleting it would break
 		// whoever reads it.
-		if c.Kind == k8s.CredentialLegacyToken && !c.Declared && !c.MarkersIncomplete {
+		if isLegacyToken(c) {
 			_, name, _ := strings.Cut(c.ID, "/")
 			out = append(out, name)
 		}
 	}
 	return nhi.SortedUnique(out)
+}
+
+// isLegacyToken reports an undeclared legacy token Secret with no markers
+// of an earlier version of the token resource.
+func isLegacyToken(c nhi.Credential) bool {
+	return c.Kind == k8s.CredentialLegacyToken && !c.Declared && !c.MarkersIncomplete
 }
 
 // canonical compares and plans scopes of a service account in namespace
