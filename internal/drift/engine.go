@@ -63,7 +63,9 @@ type Source struct {
 // or an identity whose system gives none) matches an identity of its system
 // with the same reference in any source. Two clusters or AWS accounts that
 // each have "ci/deployer" are therefore told apart whenever the state
-// records UIDs, as the provider's resources do.
+// records UIDs, as the provider's resources do. A credential declaration
+// (a token Secret) matches a scanned credential by UID when both have one,
+// else by ID, so two clusters' Secrets of the same name stay apart too.
 type Declaration struct {
 	Address string
 	System  string
@@ -352,7 +354,7 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 		switch {
 		case neverExpires && !c.Declared:
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a %s %s that never expires", e.kindName(id.Kind), ref.ID, e.credentialName(c.Kind), c.ID), locOr(loc, id.Declared))
-		case neverExpires && e.in.StateGiven && !e.state.credentials[stateKey(id.System, c.Kind, c.ID)]:
+		case neverExpires && e.in.StateGiven && !e.state.declaresCredential(id.System, c):
 			// The markers say the provider manages it, but no state does:
 			// markers anyone can write do not make a credential governed.
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a %s %s that never expires: it carries the provider's markers but is in none of the given Terraform states",
@@ -429,16 +431,28 @@ type stateIndex struct {
 	byRefNoUID map[string]bool
 	// byRef holds every identity declaration by reference, for identities
 	// whose system gives no ID, and for messages.
-	byRef       map[string]Declaration
-	credentials map[string]bool // system, kind, credential ID
+	byRef map[string]Declaration
+	// Credential declarations: credByUID (system, kind, UID) holds those
+	// with a UID, credByIDNoUID (system, kind, ID) those without, and
+	// credByID (system, kind, ID) all of them. A scanned credential with a
+	// UID matches by UID, or by ID a declaration without one; one without
+	// a UID matches by ID. So two clusters' token Secrets of the same name
+	// do not mask each other when the state records the Secret's uid.
+	credByUID, credByIDNoUID, credByID map[string]bool
 }
 
 func indexState(decls []Declaration) stateIndex {
-	ix := stateIndex{byUID: map[string]bool{}, byRefNoUID: map[string]bool{}, byRef: map[string]Declaration{}, credentials: map[string]bool{}}
+	ix := stateIndex{byUID: map[string]bool{}, byRefNoUID: map[string]bool{}, byRef: map[string]Declaration{},
+		credByUID: map[string]bool{}, credByIDNoUID: map[string]bool{}, credByID: map[string]bool{}}
 	for _, d := range decls {
 		switch {
 		case d.IsCredential():
-			ix.credentials[stateKey(d.System, d.Kind, d.ID)] = true
+			ix.credByID[stateKey(d.System, d.Kind, d.ID)] = true
+			if d.UID != "" {
+				ix.credByUID[stateKey(d.System, d.Kind, d.UID)] = true
+			} else {
+				ix.credByIDNoUID[stateKey(d.System, d.Kind, d.ID)] = true
+			}
 			continue
 		case d.UID != "":
 			ix.byUID[stateKey(d.System, d.UID)] = true
@@ -460,6 +474,16 @@ func (ix stateIndex) declares(id nhi.Identity) bool {
 		return ok
 	}
 	return ix.byUID[stateKey(id.System, id.ID)] || ix.byRefNoUID[ref]
+}
+
+// declaresCredential reports whether some state declares the credential c
+// of an identity of system sys: by UID when both the declaration and c have
+// one, else by ID.
+func (ix stateIndex) declaresCredential(sys string, c nhi.Credential) bool {
+	if c.UID == "" {
+		return ix.credByID[stateKey(sys, c.Kind, c.ID)]
+	}
+	return ix.credByUID[stateKey(sys, c.Kind, c.UID)] || ix.credByIDNoUID[stateKey(sys, c.Kind, c.ID)]
 }
 
 // sameRef returns a declaration with the identity's reference but another
