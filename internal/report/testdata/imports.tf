@@ -14,7 +14,8 @@ resource "nhi_kubernetes_service_account" "id_9ns__x_y" {
   automount_token = true
   # Kept true so that adopting deletes nothing: no legacy token Secret referenced it when this was
   # generated, and one created since is kept too. Setting it to false makes the apply delete every
-  # token Secret of this account that no nhi_kubernetes_service_account_token declares.
+  # token Secret of this account that no nhi_kubernetes_service_account_token declares (one with
+  # the provider's owner and purpose but no rotation-due marker is kept).
   allow_legacy_tokens = true
 }
 

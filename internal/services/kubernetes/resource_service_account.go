@@ -113,7 +113,9 @@ func serviceAccountSchema() schema.Schema {
 	attrs["legacy_tokens"] = schema.SetAttribute{
 		Computed: true, ElementType: types.StringType,
 		MarkdownDescription: "Names of the token Secrets that reference this service account and that no `nhi_kubernetes_service_account_token` declares. " +
-			"A Secret counts as declared only with every governance marker that resource writes (owner, purpose, rotation due); the managed-by label alone does not. Never their values.",
+			"A Secret counts as declared only with every governance marker that resource writes (owner, purpose, rotation due); the managed-by label alone does not. " +
+			"A Secret with the label, an owner and a purpose but no rotation-due marker, as earlier versions of that resource wrote them, is neither listed nor deleted " +
+			"(its resource adds the marker; the drift reporter shows it as ungoverned until then). Never their values.",
 	}
 	attrs["uid"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Kubernetes UID.", PlanModifiers: idPlan}
 	attrs["created_at"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Creation time (RFC 3339).", PlanModifiers: idPlan}

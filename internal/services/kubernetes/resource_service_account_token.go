@@ -61,7 +61,8 @@ func (r *tokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 		MarkdownDescription: "A governed long-lived token for a declared service account, for the few cases that truly need one " +
 			"(such as an external CI system): a `kubernetes.io/service-account-token` Secret carrying its own owner, purpose and expiry. " +
 			"The Secret carries the provider's governance markers (the managed-by label and the `owner`, `purpose` and `rotation-due-at` " +
-			"annotations); a token Secret without all of them is a legacy token of its service account, whatever its labels say. " +
+			"annotations); a token Secret without all of them is a legacy token of its service account, whatever its labels say, except that one an earlier version " +
+			"wrote (owner and purpose, no `rotation-due-at`) is kept until this resource adds the marker. " +
 			"A plan replaces it once `rotate_after` (or the provider's `policy.max_credential_age`) has passed since it was created, and warns before. " +
 			"**The token is never in state**: read it with the ephemeral `nhi_kubernetes_service_account_token` and pass it on as an ephemeral value.",
 		Attributes: map[string]schema.Attribute{
