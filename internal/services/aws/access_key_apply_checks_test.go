@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,4 +163,70 @@ func TestAccIAMAccessKey_userRenamedInSameApply(t *testing.T) {
 			},
 		},
 	})
+}
+
+// A user name that does not exist, for a key that exists, plans a
+// replacement (a rename in the same apply must work) rather than an error;
+// the plan warns that the apply would delete the key and its Secret.
+func TestAccIAMAccessKey_missingUserForExistingKeyPlansReplacement(t *testing.T) {
+	ns := acctest.Namespace(t)
+	user := acctest.RandName("ci")
+	typo := acctest.RandName("typo")
+	cfg := keyConfig(t, "", user, ns, "")
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t); acctest.AWS(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkUserGone(t, user),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Config:             strings.Replace(cfg, "user = nhi_aws_iam_user.u.name", fmt.Sprintf("user = %q", typo), 1),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+			},
+		},
+	})
+}
+
+// A key configured status = "Active" for a user disabled on expiry is
+// refused at plan time, with Create's wording, instead of a plan Terraform
+// rejects as inconsistent with the configuration.
+func TestAccIAMAccessKey_disabledUserExplicitActiveRefused(t *testing.T) {
+	acctest.AWS(t)
+	ns := acctest.Namespace(t)
+	user := acctest.RandName("expired")
+	c := acctest.AWSClient(t)
+	spec := awsc.UserSpec{Spec: nhi.Spec{Ref: awsc.UserRef(user), Governance: nhi.Governance{
+		Owner: "team:platform", Purpose: "proves that an Active key of a disabled user is refused at plan time",
+		ExpiresAt: time.Now().Add(24 * time.Hour).Truncate(time.Second), OnExpiry: nhi.OnExpiryDisable,
+	}}}
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = acctest.AWSClient(t).DeleteUser(context.Background(), user) })
+	if _, err := c.DisableUser(ctx, spec, time.Now().Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: acctest.ProviderBlock(t, "aws {}\n") + fmt.Sprintf(`
+resource "nhi_aws_iam_access_key" "test" {
+  user              = %q
+  status            = "Active"
+  kubernetes_secret = { namespace = %q, name = "aws-creds" }
+}
+`, user, ns),
+			ExpectError: regexp.MustCompile(`The\s+user\s+is\s+disabled,\s+so\s+the\s+key\s+cannot\s+be\s+created\s+Active[\s\S]*IAM\s+user\s+"` + user + `"\s+was\s+disabled\s+on\s+expiry`),
+		}},
+		CheckDestroy: func(*terraform.State) error { return noAccessKeys(t, user) },
+	})
+	if err := noAccessKeys(t, user); err != nil {
+		t.Fatal(err)
+	}
 }

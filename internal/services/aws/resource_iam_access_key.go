@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -141,8 +142,10 @@ func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	subject := "access key of IAM user " + plan.User.ValueString()
-	if !plan.User.IsUnknown() {
-		r.checkUser(ctx, &plan, state, &resp.Diagnostics)
+	var cfgStatus types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("status"), &cfgStatus)...)
+	if !plan.User.IsUnknown() && !resp.Diagnostics.HasError() {
+		r.checkUser(ctx, &plan, state, cfgStatus, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -156,8 +159,6 @@ func (r *accessKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 			// The user could not be read: Create checks it, and a
 			// disabled user's key is created Inactive, so a status the
 			// configuration leaves to the default is not known yet.
-			var cfgStatus types.String
-			resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("status"), &cfgStatus)...)
 			if cfgStatus.IsNull() {
 				plan.Status = types.StringUnknown()
 			}
@@ -263,8 +264,10 @@ func (r *accessKeyResource) checkDelivery(ctx context.Context, plan *accessKeyMo
 }
 
 // checkUser refuses keys for users that are not declared, and plans a
-// disabled user's key as inactive. A new key also needs a free slot.
-func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKeyModel, diags *diag.Diagnostics) {
+// disabled user's key as inactive when the configuration leaves status to
+// the default (cfgStatus null); a configured "Active" is refused then. A new
+// key also needs a free slot.
+func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKeyModel, cfgStatus types.String, diags *diag.Diagnostics) {
 	c, ok := iam(r.pd).ForPlan(ctx, diags) // not while the provider configuration is unknown: checked at apply
 	if !ok {
 		return
@@ -273,11 +276,16 @@ func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKe
 	u, err := c.GetUser(ctx, name)
 	switch {
 	case awsc.IsNotFound(err):
-		if state == nil || state.User.ValueString() != name {
+		if state == nil {
 			// Created in this apply by a nhi_aws_iam_user that is
-			// referenced by a literal name (a renamed user replaces
-			// the key): the create fails clearly if it still does not
-			// exist then.
+			// referenced by a literal name: the create fails clearly
+			// if it still does not exist then.
+			return
+		}
+		if state.User.ValueString() != name {
+			// A renamed user replaces the key in the same apply; a
+			// typo would delete the working key first.
+			userMissingForReplacement(name, state, diags)
 			return
 		}
 		userNotFound(name, diags)
@@ -290,6 +298,12 @@ func (r *accessKeyResource) checkUser(ctx context.Context, plan, state *accessKe
 		return
 	}
 	if u.Disabled && plan.Status.ValueString() == "Active" {
+		if !cfgStatus.IsNull() {
+			// Terraform refuses a planned value other than the
+			// configured one, so the plan cannot make it Inactive.
+			disabledUserActiveKey(name, diags)
+			return
+		}
 		diags.AddAttributeWarning(path.Root("status"), "The user is disabled, so the key stays inactive",
 			fmt.Sprintf("IAM user %q was disabled on expiry; its keys stay Inactive until its expires_at is extended.", name))
 		plan.Status = types.StringValue("Inactive")
@@ -315,6 +329,49 @@ func checkFreeSlot(name string, u awsc.Details, diags *diag.Diagnostics) {
 	}
 }
 
+// userMissingForReplacement warns that the key is replaced by one of a user
+// that does not exist yet: right after a rename, but also after a typo,
+// which deletes the working key and its Secret before the create fails.
+func userMissingForReplacement(name string, state *accessKeyModel, diags *diag.Diagnostics) {
+	diags.AddAttributeWarning(path.Root("user"), "The key's new IAM user does not exist yet",
+		fmt.Sprintf("IAM user %q does not exist yet. If a nhi_aws_iam_user creates it in this apply, the key moves to it; otherwise the apply deletes "+
+			"access key %s and its Secret %s and then fails. Check the name, or use lifecycle { create_before_destroy = true } so the old key stays until the new one exists.",
+			name, state.ID.ValueString(), state.secretRef()))
+}
+
+// disabledUserActiveKey refuses a key configured Active for a user
+// disabled on expiry, whose keys stay Inactive.
+func disabledUserActiveKey(name string, diags *diag.Diagnostics) {
+	diags.AddAttributeError(path.Root("status"), "The user is disabled, so the key cannot be created Active",
+		fmt.Sprintf("IAM user %q was disabled on expiry, and its keys stay Inactive until its expires_at is extended, but this key is configured "+
+			"status = \"Active\". Extend the user's expires_at, or set status = \"Inactive\" (or leave it out), and apply again.", name))
+}
+
+// visibleWait is how long Create waits for a user created in the same
+// apply to become visible in IAM (eventually consistent), doubling from
+// 250 ms over 4 retries, about 3.75 s in all; tests shorten it.
+var visibleWait = 250 * time.Millisecond
+
+// getVisibleUser reads the user, retrying on not-found a few times, since
+// a nhi_aws_iam_user created in this apply may not be visible yet.
+func getVisibleUser(ctx context.Context, get func(context.Context, string) (awsc.Details, error), name string) (awsc.Details, error) {
+	delay := visibleWait
+	for i := 0; ; i++ {
+		u, err := get(ctx, name)
+		if err == nil || !awsc.IsNotFound(err) || i == 4 {
+			return u, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return u, errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		delay *= 2
+	}
+}
+
 func userNotFound(name string, diags *diag.Diagnostics) {
 	diags.AddAttributeError(path.Root("user"), "IAM user not found",
 		fmt.Sprintf("IAM user %q does not exist. Declare it with nhi_aws_iam_user and reference it: user = nhi_aws_iam_user.<name>.name.", name))
@@ -334,10 +391,12 @@ func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	user := m.User.ValueString()
-	u, err := a.GetUser(ctx, user)
+	u, err := getVisibleUser(ctx, a.GetUser, user)
 	switch {
 	case awsc.IsNotFound(err):
-		userNotFound(user, &resp.Diagnostics)
+		resp.Diagnostics.AddAttributeError(path.Root("user"), "IAM user not found",
+			fmt.Sprintf("IAM user %q is not visible in IAM yet, a few seconds after the plan (IAM is eventually consistent), or it does not exist. "+
+				"If a nhi_aws_iam_user creates it in this apply, apply again; otherwise check the name.", user))
 		return
 	case err != nil:
 		resp.Diagnostics.AddAttributeError(path.Root("user"), "Cannot read the IAM user", err.Error())
