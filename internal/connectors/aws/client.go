@@ -56,6 +56,12 @@ type Client struct {
 	// keyLocks holds one lock per user (chan struct{} of capacity 1) for
 	// access key creates.
 	keyLocks sync.Map
+	// madeKeys holds, per user, the IDs of the access keys this client
+	// made and handed out (guarded by madeMu): a later create's cleanup
+	// keeps them even when IAM's lagging listing missed them in its
+	// "before".
+	madeMu   sync.Mutex
+	madeKeys map[string]map[string]bool
 }
 
 // New builds a client. It does not call AWS: a bad credential shows on the

@@ -461,14 +461,18 @@ func TestIntegrationParallelKeyCreatesKeepEachOthersKeys(t *testing.T) {
 	var secondErr error
 	fake.LoseAnswer("CreateAccessKey", 1)
 	// Once IAM made the first key, and while its answer is still on the
-	// way (to be lost), a second create for the same user starts.
+	// way (to be lost), a second create for the same user starts. The
+	// next CreateAccessKey carried out (the second's, were it not kept
+	// waiting for the first) holds its answer back for a second, so the
+	// first's cleanup runs while that key is made but not yet handed out.
 	fake.AfterAction("CreateAccessKey", func() {
+		fake.AfterAction("CreateAccessKey", func() { time.Sleep(time.Second) })
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			second, secondErr = c.CreateAccessKey(ctx, name)
 		}()
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 	})
 	first, err := c.CreateAccessKey(ctx, name)
 	wg.Wait()
@@ -485,5 +489,76 @@ func TestIntegrationParallelKeyCreatesKeepEachOthersKeys(t *testing.T) {
 	}
 	if len(keys) != 2 || !ids[first.ID] || !ids[second.ID] {
 		t.Fatalf("keys %v; want exactly the two handed out, %s and %s", keys, first.ID, second.ID)
+	}
+}
+
+// One create's key handed out, then IAM's listing lags and the next
+// create's "before" misses it; that create loses an answer: its cleanup
+// deletes only the lost answer's key, never the first one handed out.
+func TestIntegrationLaggingListingKeepsDeliveredKey(t *testing.T) {
+	c, fake := acctest.OwnFakeIAM(t, 0)
+	ctx := context.Background()
+	name := acctest.RandName("svc")
+	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+
+	// Two listings leave out the keys made from now on: the first
+	// create's "before" (nothing to hide) and the second's (the first
+	// key, just made). The second's cleanup sees every key.
+	fake.HideNewKeys(2)
+	first, err := c.CreateAccessKey(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.LoseAnswer("CreateAccessKey", 1)
+	second, err := c.CreateAccessKey(ctx, name)
+	if err != nil {
+		t.Fatalf("second create: %v", err)
+	}
+	keys, err := c.ListAccessKeys(ctx, name, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, k := range keys {
+		ids[k.ID] = true
+	}
+	if len(keys) != 2 || !ids[first.ID] || !ids[second.ID] {
+		t.Fatalf("keys %v; want exactly the two handed out, %s and %s", keys, first.ID, second.ID)
+	}
+}
+
+// A lost answer's key that IAM's listing does not show yet fills the user:
+// the repeats meet LimitExceeded with nothing to delete. The create waits
+// between them, and in the end says the user is full (ErrTooManyKeys) and
+// that a lost key may not be visible yet, not that nothing was left.
+func TestIntegrationCreateAccessKeyFullOfInvisibleKey(t *testing.T) {
+	c, fake := acctest.OwnFakeIAM(t, 0)
+	ctx := context.Background()
+	name := acctest.RandName("svc")
+	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	if _, err := c.CreateAccessKey(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+
+	fake.HideNewKeys(10)
+	fake.FailAction("CreateAccessKey", http.StatusInternalServerError)
+	sent := fake.Count("CreateAccessKey")
+	start := time.Now()
+	_, err := c.CreateAccessKey(ctx, name)
+	if err == nil || !errors.Is(err, awsc.ErrTooManyKeys) || !strings.Contains(err.Error(), "may not be visible yet") ||
+		strings.Contains(err.Error(), "nothing was left behind") {
+		t.Fatalf("err = %v, want ErrTooManyKeys saying a lost key may not be visible yet", err)
+	}
+	if n := fake.Count("CreateAccessKey") - sent; n != 3 {
+		t.Fatalf("CreateAccessKey sent %d times, want 3 (the bound)", n)
+	}
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Fatalf("the repeats came after %v; want a wait for the listing between them", d)
 	}
 }

@@ -106,9 +106,13 @@ const keyCreateAttempts = 3
 // keyCreateAttempts in all. So the user never holds a key whose secret
 // nobody has, and never more than IAM's two.
 //
-// Creates for one user are serialised within the process: another create's
-// fresh key (made, not yet delivered) is in this one's "before", so
-// parallel keys of one user never delete each other.
+// Creates for one user are serialised within the process, and the keys
+// this client made are remembered: another create's fresh key (made, not
+// yet delivered, or delivered but missing from IAM's lagging listing) is
+// never taken for a lost answer's key, so parallel keys of one user never
+// delete each other. When IAM says the user is full after a lost answer
+// but its listing shows nothing to delete, the create waits a little
+// before trying again, and in the end wraps ErrTooManyKeys.
 func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey, error) {
 	unlock, err := c.lockUserKeys(ctx, user)
 	if err != nil {
@@ -128,12 +132,16 @@ func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey
 			"with create_before_destroy, a rotation needs one free slot", ErrTooManyKeys, strings.Join(ids, ", "))
 	}
 	doing := "creating an access key for IAM user " + user
+	var deleted []string
 	for attempt := 1; ; attempt++ {
 		var ran attempts
 		out, err := c.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, notBlindly, ran.observe)
 		if err == nil {
 			k := out.AccessKey
 			made := NewAccessKey{ID: aws.ToString(k.AccessKeyId), Secret: aws.ToString(k.SecretAccessKey), CreatedAt: aws.ToTime(k.CreateDate).UTC()}
+			// Held from now on, even by a later create whose "before"
+			// listing lags behind and misses it.
+			c.rememberKey(user, made.ID)
 			if attempt > 1 {
 				// A lost answer's key that the listing did not show yet
 				// (eventual consistency) goes now; if this fails too, the
@@ -143,24 +151,37 @@ func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey
 			return made, nil
 		}
 		werr := wrap(err, doing)
+		full := errors.Is(werr, ErrLimitExceeded)
 		// On a first attempt a full user is what it says. After an
 		// attempt that may have run, it may be full of the lost answer's
 		// key: delete that one and try again.
-		if errors.Is(werr, ErrLimitExceeded) && attempt == 1 {
+		if full && attempt == 1 {
 			return NewAccessKey{}, fmt.Errorf("%w: %w", ErrTooManyKeys, werr)
 		}
-		if !ran.mayHaveRun(err) && !errors.Is(werr, ErrLimitExceeded) {
+		if !ran.mayHaveRun(err) && !full {
 			return NewAccessKey{}, werr
 		}
-		var deleted []string
+		var now []string
 		if cerr := cleanup.Do(ctx, func(cctx context.Context) (err error) {
-			deleted, err = c.deleteUnheldKeys(cctx, user, before, "")
+			now, err = c.deleteUnheldKeys(cctx, user, before, "")
 			return err
 		}); cerr != nil {
 			return NewAccessKey{}, fmt.Errorf("%w\n\nIAM may have made a key whose secret was lost, and finding or deleting it failed too (%v): "+
 				"list the access keys of IAM user %s and delete any that Terraform state does not hold", werr, cerr, user)
 		}
-		if ctx.Err() != nil || attempt == keyCreateAttempts {
+		deleted = append(deleted, now...)
+		// Full, yet no key to delete: the lost answer's key is not in
+		// IAM's listing yet. Give the listing time before trying again.
+		var slept error
+		if full && len(now) == 0 && attempt < keyCreateAttempts {
+			slept = c.sleep(ctx, time.Duration(attempt)*keyListingLag)
+		}
+		if ctx.Err() != nil || slept != nil || attempt == keyCreateAttempts {
+			if full && len(now) == 0 {
+				return NewAccessKey{}, fmt.Errorf("%w: %w (after %d attempts). IAM says the user is full, but its listing shows no key "+
+					"that Terraform does not hold: a key whose secret was lost may not be visible yet. List the access keys of IAM user %s "+
+					"and delete any that Terraform state does not hold, then apply again", ErrTooManyKeys, werr, attempt, user)
+			}
 			left := "no key was made"
 			if len(deleted) > 0 {
 				left = "the key(s) it made without handing over the secret (" + strings.Join(deleted, ", ") + ") were deleted again"
@@ -170,9 +191,45 @@ func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey
 	}
 }
 
-// deleteUnheldKeys deletes the user's keys that are not in before and are
-// not keep: keys a create made whose secret never arrived. It returns their
-// IDs.
+// keyListingLag is the first wait before a create is repeated when IAM
+// says the user is full but its listing shows no key to delete; the n-th
+// wait is n times as long.
+const keyListingLag = 500 * time.Millisecond
+
+// rememberKey records a key this client made and handed out for a user.
+func (c *Client) rememberKey(user, id string) {
+	c.madeMu.Lock()
+	defer c.madeMu.Unlock()
+	if c.madeKeys == nil {
+		c.madeKeys = map[string]map[string]bool{}
+	}
+	if c.madeKeys[user] == nil {
+		c.madeKeys[user] = map[string]bool{}
+	}
+	c.madeKeys[user][id] = true
+}
+
+// forgetKey drops a deleted key from the keys this client made.
+func (c *Client) forgetKey(user, id string) {
+	c.madeMu.Lock()
+	defer c.madeMu.Unlock()
+	delete(c.madeKeys[user], id)
+	if len(c.madeKeys[user]) == 0 {
+		delete(c.madeKeys, user)
+	}
+}
+
+// madeKey reports whether this client made and handed out a user's key.
+func (c *Client) madeKey(user, id string) bool {
+	c.madeMu.Lock()
+	defer c.madeMu.Unlock()
+	return c.madeKeys[user][id]
+}
+
+// deleteUnheldKeys deletes the user's keys that are not in before, are
+// not keep and were not made and handed out by this client (another
+// create's key, which a lagging "before" listing may have missed): keys a
+// create made whose secret never arrived. It returns their IDs.
 func (c *Client) deleteUnheldKeys(ctx context.Context, user string, before []nhi.Credential, keep string) ([]string, error) {
 	now, err := c.ListAccessKeys(ctx, user, false)
 	if err != nil {
@@ -184,7 +241,7 @@ func (c *Client) deleteUnheldKeys(ctx context.Context, user string, before []nhi
 	}
 	var deleted []string
 	for _, k := range now {
-		if had[k.ID] {
+		if had[k.ID] || c.madeKey(user, k.ID) {
 			continue
 		}
 		if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil {
@@ -237,6 +294,7 @@ func (c *Client) DeleteAccessKey(ctx context.Context, user, id string) error {
 	if err = wrap(err, fmt.Sprintf("deleting access key %s of IAM user %s", id, user)); err != nil && !IsNotFound(err) {
 		return err
 	}
+	c.forgetKey(user, id)
 	return nil
 }
 

@@ -20,7 +20,8 @@
 // to the next requests, carry out a request and then lose its answer (a 5xx,
 // or a connection reset with no answer at all), cut its list answers into
 // small pages, run a hook when an action arrives or once it was carried out,
-// and count requests per action.
+// leave fresh access keys out of ListAccessKeys answers (IAM's listings lag
+// behind its creates), and count requests per action.
 package iamfake
 
 import (
@@ -33,6 +34,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,7 +75,10 @@ type Server struct {
 	lose     map[string]int   // requests of an action to carry out and then reset
 	hooks    map[string][]func()
 	after    map[string][]func()
-	pageSize int // 0: IAM's default of 100 per page
+	pageSize int      // 0: IAM's default of 100 per page
+	hideList int      // ListAccessKeys answers still to leave fresh keys out of
+	hideFrom int      // keys made from this index of madeKeys on are fresh
+	madeKeys []string // access key IDs made through the fake, in order
 	counts   map[string]int
 	seq      int
 }
@@ -131,10 +136,22 @@ func (s *Server) LoseAnswer(action string, n int) {
 // AfterAction runs fn once, when the next request of action has been
 // carried out and before its answer is written (a test cancels the
 // caller's context there, so the work is done but the caller gave up).
+// For a request whose answer LoseAnswer or FailAction's 5xx loses, fn runs
+// after the work and before the loss; a request refused without being
+// carried out does not run it.
 func (s *Server) AfterAction(action string, fn func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.after[action] = append(s.after[action], fn)
+}
+
+// HideNewKeys makes the next n ListAccessKeys answers leave out the access
+// keys made through the fake from this call on, as IAM's eventually
+// consistent listing does for a key just made.
+func (s *Server) HideNewKeys(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hideList, s.hideFrom = n, len(s.madeKeys)
 }
 
 // OnAction runs fn once, when the next request of action arrives and
@@ -209,24 +226,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lose = true
 	}
 	var done func()
-	if q := s.after[action]; len(q) > 0 && fail == 0 && !lose {
+	if q := s.after[action]; len(q) > 0 && (fail == 0 || after) {
 		done, s.after[action] = q[0], q[1:]
 	}
 	s.mu.Unlock()
-	if done != nil {
+	if done != nil && fail == 0 && !lose {
 		// Carry the request out, run the hook, then answer what IAM said.
 		rec := s.carryOut(r, action, form)
 		done()
-		for k, vs := range rec.header {
-			w.Header()[k] = vs
-		}
-		w.WriteHeader(rec.status)
-		_, _ = w.Write(rec.body.Bytes())
+		rec.writeTo(w)
 		return
+	}
+	if done == nil {
+		done = func() {}
 	}
 	switch {
 	case lose:
 		s.carryOut(r, action, form)
+		done()
 		resetConn(w)
 		return
 	case fail == http.StatusBadRequest:
@@ -241,6 +258,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case fail >= 500 && after:
 		// Do the work, lose the answer.
 		s.carryOut(r, action, form)
+		done()
 		writeError(w, fail, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
 		return
 	case fail >= 500:
@@ -253,6 +271,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.deleteConflict(w, action, form) {
+		return
+	}
+	if action == "CreateAccessKey" || action == "ListAccessKeys" {
+		// carryOut notes the keys made and hides fresh ones.
+		s.carryOut(r, action, form).writeTo(w)
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -322,8 +345,55 @@ func (s *Server) carryOut(r *http.Request, action string, form url.Values) *reco
 	s.proxy.ServeHTTP(rec, r)
 	if rec.status == http.StatusOK {
 		s.observe(action, form)
+		s.keys(action, rec)
 	}
 	return rec
+}
+
+var accessKeyID = regexp.MustCompile(`<AccessKeyId>([^<]*)</AccessKeyId>`)
+
+// keys notes the access key a CreateAccessKey made, and leaves fresh keys
+// out of a ListAccessKeys answer while HideNewKeys says so.
+func (s *Server) keys(action string, rec *recorder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch action {
+	case "CreateAccessKey":
+		if m := accessKeyID.FindSubmatch(rec.body.Bytes()); m != nil {
+			s.madeKeys = append(s.madeKeys, string(m[1]))
+		}
+	case "ListAccessKeys":
+		if s.hideList <= 0 {
+			return
+		}
+		s.hideList--
+		hide := map[string]bool{}
+		for _, id := range s.madeKeys[s.hideFrom:] {
+			hide["<AccessKeyId>"+id+"</AccessKeyId>"] = true
+		}
+		// The key members are flat: <member>...</member> each.
+		parts := strings.Split(rec.body.String(), "<member>")
+		out := parts[0]
+		for _, p := range parts[1:] {
+			end := strings.Index(p, "</member>") + len("</member>")
+			if m := accessKeyID.FindString(p[:end]); !hide[m] {
+				out += "<member>" + p[:end]
+			}
+			out += p[end:]
+		}
+		rec.body.Reset()
+		rec.body.WriteString(out)
+		rec.header.Del("Content-Length")
+	}
+}
+
+// writeTo answers what the recorder kept.
+func (d *recorder) writeTo(w http.ResponseWriter) {
+	for k, vs := range d.header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(d.status)
+	_, _ = w.Write(d.body.Bytes())
 }
 
 // recorder is a response writer that keeps the answer.
