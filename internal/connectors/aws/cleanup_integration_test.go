@@ -104,11 +104,7 @@ func TestIntegrationCreateReadBackFails(t *testing.T) {
 // Secret: the key, whose secret is now lost, is deleted all the same.
 func TestIntegrationAccessKeyRollbackSurvivesCancellation(t *testing.T) {
 	c, _ := acctest.OwnFakeIAM(t, 0)
-	name := acctest.RandName("svc")
-	if _, err := c.CreateUser(context.Background(), spec(name, "inline:artifacts")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	name := newUser(t, c, "inline:artifacts")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var made string
@@ -139,11 +135,7 @@ func TestIntegrationAccessKeyRollbackSurvivesCancellation(t *testing.T) {
 func TestIntegrationKeyDeletedDuringScanLeavesOutOnlyTheKey(t *testing.T) {
 	c, fake := acctest.OwnFakeIAM(t, 0)
 	ctx := context.Background()
-	name := acctest.RandName("svc")
-	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	name := newUser(t, c, "inline:artifacts")
 	for i := 0; i < 2; i++ {
 		if _, err := c.CreateAccessKey(ctx, name); err != nil {
 			t.Fatal(err)

@@ -247,11 +247,7 @@ func useKey(t *testing.T, k awsc.NewAccessKey) {
 func TestIntegrationNonIdempotentWritesAreNotRetriedBlindly(t *testing.T) {
 	c, fake := acctest.OwnFakeIAM(t, 0)
 	ctx := context.Background()
-	name := acctest.RandName("svc")
-	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	name := newUser(t, c, "inline:artifacts")
 
 	fake.FailAction("CreateAccessKey", http.StatusInternalServerError)
 	k, err := c.CreateAccessKey(ctx, name)

@@ -209,11 +209,7 @@ func TestIntegrationCreateConflictWithoutToken(t *testing.T) {
 func TestIntegrationCreateAccessKeyLostAnswer(t *testing.T) {
 	c, fake := acctest.OwnFakeIAM(t, 0)
 	ctx := context.Background()
-	name := acctest.RandName("svc")
-	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	name := newUser(t, c, "inline:artifacts")
 
 	var got awsc.NewAccessKey
 	deliver := func(_ context.Context, k awsc.NewAccessKey) error { got = k; return nil }
@@ -242,11 +238,7 @@ func TestIntegrationCreateAccessKeyLostAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second key: %v", err)
 	}
-	keys, _ = c.ListAccessKeys(ctx, name, false)
-	ids := map[string]bool{}
-	for _, k := range keys {
-		ids[k.ID] = true
-	}
+	keys, ids := heldKeys(t, c, name)
 	if len(keys) != 2 || !ids[first.ID] || !ids[k2.ID] {
 		t.Fatalf("keys %v, want exactly %s and %s", keys, first.ID, k2.ID)
 	}
@@ -258,11 +250,7 @@ func TestIntegrationCreateAccessKeyLostAnswer(t *testing.T) {
 func TestIntegrationCreateAccessKeyGivesUpCleanly(t *testing.T) {
 	c, fake := acctest.OwnFakeIAM(t, 0)
 	ctx := context.Background()
-	name := acctest.RandName("svc")
-	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	name := newUser(t, c, "inline:artifacts")
 	fake.LoseAnswer("CreateAccessKey", 5)
 	_, err := c.CreateAccessKey(ctx, name)
 	if err == nil || !strings.Contains(err.Error(), "nothing was left behind") {
@@ -450,11 +438,7 @@ func TestIntegrationLeftoverCreateTokenIsNoDrift(t *testing.T) {
 func TestIntegrationParallelKeyCreatesKeepEachOthersKeys(t *testing.T) {
 	c, fake := acctest.OwnFakeIAM(t, 0)
 	ctx := context.Background()
-	name := acctest.RandName("svc")
-	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	name := newUser(t, c, "inline:artifacts")
 
 	var wg sync.WaitGroup
 	var second awsc.NewAccessKey
@@ -479,14 +463,7 @@ func TestIntegrationParallelKeyCreatesKeepEachOthersKeys(t *testing.T) {
 	if err != nil || secondErr != nil {
 		t.Fatalf("creates failed: first %v, second %v", err, secondErr)
 	}
-	keys, err := c.ListAccessKeys(ctx, name, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]bool{}
-	for _, k := range keys {
-		ids[k.ID] = true
-	}
+	keys, ids := heldKeys(t, c, name)
 	if len(keys) != 2 || !ids[first.ID] || !ids[second.ID] {
 		t.Fatalf("keys %v; want exactly the two handed out, %s and %s", keys, first.ID, second.ID)
 	}
@@ -498,11 +475,7 @@ func TestIntegrationParallelKeyCreatesKeepEachOthersKeys(t *testing.T) {
 func TestIntegrationLaggingListingKeepsDeliveredKey(t *testing.T) {
 	c, fake := acctest.OwnFakeIAM(t, 0)
 	ctx := context.Background()
-	name := acctest.RandName("svc")
-	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	name := newUser(t, c, "inline:artifacts")
 
 	// Two listings leave out the keys made from now on: the first
 	// create's "before" (nothing to hide) and the second's (the first
@@ -517,14 +490,7 @@ func TestIntegrationLaggingListingKeepsDeliveredKey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second create: %v", err)
 	}
-	keys, err := c.ListAccessKeys(ctx, name, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]bool{}
-	for _, k := range keys {
-		ids[k.ID] = true
-	}
+	keys, ids := heldKeys(t, c, name)
 	if len(keys) != 2 || !ids[first.ID] || !ids[second.ID] {
 		t.Fatalf("keys %v; want exactly the two handed out, %s and %s", keys, first.ID, second.ID)
 	}
@@ -537,11 +503,7 @@ func TestIntegrationLaggingListingKeepsDeliveredKey(t *testing.T) {
 func TestIntegrationCreateAccessKeyFullOfInvisibleKey(t *testing.T) {
 	c, fake := acctest.OwnFakeIAM(t, 0)
 	ctx := context.Background()
-	name := acctest.RandName("svc")
-	if _, err := c.CreateUser(ctx, spec(name, "inline:artifacts")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.DeleteUser(context.Background(), name) })
+	name := newUser(t, c, "inline:artifacts")
 	if _, err := c.CreateAccessKey(ctx, name); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
-	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
 // unknownAWSKeyConfig is an access key of a user named by a literal, with
@@ -95,20 +93,7 @@ func TestAccIAMAccessKey_unknownConfigUndeclaredUserRefusedAtApply(t *testing.T)
 func TestAccIAMAccessKey_unknownConfigDisabledUserKeyInactive(t *testing.T) {
 	acctest.AWS(t)
 	ns := acctest.Namespace(t)
-	user := acctest.RandName("expired")
-	c := acctest.AWSClient(t)
-	spec := awsc.UserSpec{Spec: nhi.Spec{Ref: awsc.UserRef(user), Governance: nhi.Governance{
-		Owner: "team:platform", Purpose: "proves that the key of a disabled user is created inactive",
-		ExpiresAt: time.Now().Add(24 * time.Hour).Truncate(time.Second), OnExpiry: nhi.OnExpiryDisable,
-	}}}
-	ctx := context.Background()
-	if _, err := c.CreateUser(ctx, spec); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = acctest.AWSClient(t).DeleteUser(context.Background(), user) })
-	if _, err := c.DisableUser(ctx, spec, time.Now().Add(48*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	user := disabledUser(t, "proves that the key of a disabled user is created inactive")
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
@@ -197,20 +182,7 @@ func TestAccIAMAccessKey_missingUserForExistingKeyPlansReplacement(t *testing.T)
 func TestAccIAMAccessKey_disabledUserExplicitActiveRefused(t *testing.T) {
 	acctest.AWS(t)
 	ns := acctest.Namespace(t)
-	user := acctest.RandName("expired")
-	c := acctest.AWSClient(t)
-	spec := awsc.UserSpec{Spec: nhi.Spec{Ref: awsc.UserRef(user), Governance: nhi.Governance{
-		Owner: "team:platform", Purpose: "proves that an Active key of a disabled user is refused at plan time",
-		ExpiresAt: time.Now().Add(24 * time.Hour).Truncate(time.Second), OnExpiry: nhi.OnExpiryDisable,
-	}}}
-	ctx := context.Background()
-	if _, err := c.CreateUser(ctx, spec); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = acctest.AWSClient(t).DeleteUser(context.Background(), user) })
-	if _, err := c.DisableUser(ctx, spec, time.Now().Add(48*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	user := disabledUser(t, "proves that an Active key of a disabled user is refused at plan time")
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProviderFactories,

@@ -34,25 +34,7 @@ var faultRates = faultproxy.Rates{TooManyRequests: 0.10, Unavailable: 0.08, Rese
 const maxRequestFactor = 2
 
 func faultsConfig(t *testing.T, endpoint, user, role, ns string) string {
-	return acctest.ProviderBlock(t, fmt.Sprintf("aws {\n    endpoint = %q\n  }\n", endpoint)) + fmt.Sprintf(`
-resource "nhi_aws_iam_user" "test" {
-  name       = %q
-  owner      = "team:platform"
-  purpose    = "Uploads build artifacts"
-  scopes     = ["policy:%s", "inline:artifacts"]
-  expires_at = %q
-  %s
-}
-
-resource "nhi_aws_iam_role" "test" {
-  name         = %q
-  owner        = "team:ci"
-  purpose      = "Deploys"
-  scopes       = ["policy:%s"]
-  expires_at   = %q
-  trust_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::000000000000:root" }, Action = "sts:AssumeRole" }] })
-}
-
+	return acctest.ProviderBlock(t, fmt.Sprintf("aws {\n    endpoint = %q\n  }\n", endpoint)) + userAndRoleHCL(user, role) + fmt.Sprintf(`
 resource "nhi_aws_iam_access_key" "test" {
   user = nhi_aws_iam_user.test.name
   kubernetes_secret = {
@@ -60,7 +42,7 @@ resource "nhi_aws_iam_access_key" "test" {
     name      = "aws-creds"
   }
 }
-`, user, readOnly, acctest.Date(acctest.Days(90)), artifactsPolicy, role, readOnly, acctest.Date(acctest.Days(90)), ns)
+`, ns)
 }
 
 // exactlyOne checks, past the proxy, that the user and role exist once, the

@@ -43,25 +43,7 @@ provider "nhi" {
     endpoint = %q
   }
 }
-
-resource "nhi_aws_iam_user" "test" {
-  name       = %q
-  owner      = "team:platform"
-  purpose    = "Uploads build artifacts"
-  scopes     = ["policy:%s", "inline:artifacts"]
-  expires_at = %q
-  %s
-}
-
-resource "nhi_aws_iam_role" "test" {
-  name         = %q
-  owner        = "team:ci"
-  purpose      = "Deploys"
-  scopes       = ["policy:%s"]
-  expires_at   = %q
-  trust_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::000000000000:root" }, Action = "sts:AssumeRole" }] })
-}
-`, c.Endpoint(), user, readOnly, acctest.Date(acctest.Days(90)), artifactsPolicy, role, readOnly, acctest.Date(acctest.Days(90)))
+`, c.Endpoint()) + userAndRoleHCL(user, role)
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.AWS(t) },
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
