@@ -151,6 +151,18 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // process has just created (IAM is eventually consistent): 5 attempts over
 // about 4 seconds, ending early when ctx does. Only idempotent calls go
 // through it.
+// GetVisibleUser reads a user that may have been created moments ago (by
+// another resource of the same apply), waiting out IAM's eventual
+// consistency as untilVisible does.
+func (c *Client) GetVisibleUser(ctx context.Context, name string) (Details, error) {
+	var d Details
+	err := c.untilVisible(ctx, func() (err error) {
+		d, err = c.GetUser(ctx, name)
+		return err
+	})
+	return d, err
+}
+
 func (c *Client) untilVisible(ctx context.Context, fn func() error) error {
 	delay := 250 * time.Millisecond
 	var err error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -347,31 +346,6 @@ func disabledUserActiveKey(name string, diags *diag.Diagnostics) {
 			"status = \"Active\". Extend the user's expires_at, or set status = \"Inactive\" (or leave it out), and apply again.", name))
 }
 
-// visibleWait is how long Create waits for a user created in the same
-// apply to become visible in IAM (eventually consistent), doubling from
-// 250 ms over 4 retries, about 3.75 s in all; tests shorten it.
-var visibleWait = 250 * time.Millisecond
-
-// getVisibleUser reads the user, retrying on not-found a few times, since
-// a nhi_aws_iam_user created in this apply may not be visible yet.
-func getVisibleUser(ctx context.Context, get func(context.Context, string) (awsc.Details, error), name string) (awsc.Details, error) {
-	delay := visibleWait
-	for i := 0; ; i++ {
-		u, err := get(ctx, name)
-		if err == nil || !awsc.IsNotFound(err) || i == 4 {
-			return u, err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return u, errors.Join(err, ctx.Err())
-		case <-t.C:
-		}
-		delay *= 2
-	}
-}
-
 func userNotFound(name string, diags *diag.Diagnostics) {
 	diags.AddAttributeError(path.Root("user"), "IAM user not found",
 		fmt.Sprintf("IAM user %q does not exist. Declare it with nhi_aws_iam_user and reference it: user = nhi_aws_iam_user.<name>.name.", name))
@@ -391,7 +365,7 @@ func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	user := m.User.ValueString()
-	u, err := getVisibleUser(ctx, a.GetUser, user)
+	u, err := a.GetVisibleUser(ctx, user)
 	switch {
 	case awsc.IsNotFound(err):
 		resp.Diagnostics.AddAttributeError(path.Root("user"), "IAM user not found",
