@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
@@ -70,27 +69,16 @@ func (e *tokenValueEphemeralResource) Open(ctx context.Context, req ephemeral.Op
 	ref := nhi.Ref{Location: m.Namespace.ValueString(), Name: m.Name.ValueString()}
 	uid := m.UID.ValueString()
 	t, err := c.GetTokenSecret(ctx, ref)
+	if !(lookup{Title: "Token", What: "token Secret", Short: "token", Resource: "nhi_kubernetes_service_account_token", Anew: "create it anew",
+		Ref: ref, At: path.Root("name"), UIDAt: path.Root("uid"), WantUID: uid, GotUID: t.UID,
+		NotFound: "Declare it with nhi_kubernetes_service_account_token and pass that resource's namespace, name and uid:\n\n" +
+			"  namespace = nhi_kubernetes_service_account_token.<name>.namespace\n" +
+			"  name      = nhi_kubernetes_service_account_token.<name>.name\n" +
+			"  uid       = nhi_kubernetes_service_account_token.<name>.uid\n\n" +
+			"Their values are known only once the token exists, so Terraform opens this after the apply has created it."}).found(err, &resp.Diagnostics) {
+		return
+	}
 	switch {
-	case k8s.IsNotFound(err) && uid == "":
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Token not found",
-			fmt.Sprintf("token Secret %s does not exist. Declare it with nhi_kubernetes_service_account_token and pass that resource's namespace, name and uid:\n\n"+
-				"  namespace = nhi_kubernetes_service_account_token.<name>.namespace\n"+
-				"  name      = nhi_kubernetes_service_account_token.<name>.name\n"+
-				"  uid       = nhi_kubernetes_service_account_token.<name>.uid\n\n"+
-				"Their values are known only once the token exists, so Terraform opens this after the apply has created it.", ref))
-		return
-	case k8s.IsNotFound(err):
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Token not found",
-			fmt.Sprintf("token Secret %s (UID %s) does not exist any more: it was deleted after Terraform learned its UID. Run terraform apply again to create it anew.", ref, uid))
-		return
-	case err != nil:
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Reading the token failed", err.Error())
-		return
-	case uid != "" && t.UID != uid:
-		resp.Diagnostics.AddAttributeError(path.Root("uid"), "Token was replaced",
-			fmt.Sprintf("token Secret %s has UID %s, not %s: it was deleted and created again, so it is not the token this configuration names. "+
-				"Pass the uid of the nhi_kubernetes_service_account_token that declares it, and run terraform apply again.", ref, t.UID, uid))
-		return
 	case !t.Declared && !t.MarkersIncomplete:
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Token is not declared",
 			fmt.Sprintf("Secret %s does not carry the governance of nhi_kubernetes_service_account_token (owner, purpose and rotation due), so nothing governs it. "+

@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -168,23 +167,11 @@ type account struct {
 func (e *tokenEphemeralResource) eligible(ctx context.Context, c *k8s.Client, a account, diags *diag.Diagnostics) bool {
 	ref := a.Ref
 	id, err := c.Get(ctx, ref)
+	if !(lookup{Title: "Service account", What: "service account", Short: "account", Resource: "nhi_kubernetes_service_account", Anew: "declare it anew",
+		Ref: ref, At: a.At, UIDAt: a.UIDAt, WantUID: a.UID, GotUID: id.ID, NotFound: a.NotFound}).found(err, diags) {
+		return false
+	}
 	switch {
-	case errors.Is(err, nhi.ErrNotFound) && a.UID == "":
-		diags.AddAttributeError(a.At, "Service account not found",
-			fmt.Sprintf("service account %s does not exist. %s", ref, a.NotFound))
-		return false
-	case errors.Is(err, nhi.ErrNotFound):
-		diags.AddAttributeError(a.At, "Service account not found",
-			fmt.Sprintf("service account %s (UID %s) does not exist any more: it was deleted after Terraform learned its UID. Run terraform apply again to declare it anew.", ref, a.UID))
-		return false
-	case err != nil:
-		diags.AddAttributeError(a.At, "Reading the service account failed", err.Error())
-		return false
-	case a.UID != "" && id.ID != a.UID:
-		diags.AddAttributeError(a.UIDAt, "Service account was replaced",
-			fmt.Sprintf("service account %s has UID %s, not %s: it was deleted and created again, so it is not the account this configuration names. "+
-				"Pass the uid of the nhi_kubernetes_service_account that declares it, and run terraform apply again.", ref, id.ID, a.UID))
-		return false
 	case !id.Declared:
 		diags.AddAttributeError(a.At, "Service account is not declared",
 			fmt.Sprintf("service account %s has no owner, purpose or expiry: it is not declared with nhi_kubernetes_service_account, so it gets no token. Declare it (terraform import adopts it).", ref))
