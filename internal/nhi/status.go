@@ -20,9 +20,6 @@ func IdentityStatus(id Identity, now time.Time, warnBefore time.Duration) Status
 	if id.Disabled {
 		return StatusDisabled
 	}
-	if id.Governance.ExpiresAt.IsZero() {
-		return StatusActive
-	}
 	switch Phase(now, id.Governance.ExpiresAt, warnBefore) {
 	case PhaseExpired:
 		return StatusExpired

@@ -62,31 +62,6 @@ func (r *Registry) All() []Descriptor {
 	return r.systems
 }
 
-// Names returns the system names in registration order.
-func (r *Registry) Names() []string {
-	var out []string
-	for _, d := range r.All() {
-		out = append(out, d.Name)
-	}
-	return out
-}
-
-// QuotedNames renders the names for messages: `"kubernetes" or "aws"`.
-func (r *Registry) QuotedNames() string {
-	names := r.Names()
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	switch len(q) {
-	case 0:
-		return "(none)"
-	case 1:
-		return q[0]
-	}
-	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
-}
-
 // Get returns the system called name.
 func (r *Registry) Get(name string) (Descriptor, bool) {
 	if r == nil {
