@@ -58,6 +58,14 @@ func AWSClient(t testing.TB) *awsc.Client {
 func OwnFakeIAM(t testing.TB, maxAttempts int) (*awsc.Client, *iamfake.Server) {
 	t.Helper()
 	AWS(t)
+	fake, endpoint := startIAMFake(t)
+	return connectIAM(t, endpoint, maxAttempts), fake
+}
+
+// startIAMFake starts an in-process IAM fake in front of the test IAM
+// server and returns it with its URL; it stops when the test ends.
+func startIAMFake(t testing.TB) (*iamfake.Server, string) {
+	t.Helper()
 	u, err := url.Parse(os.Getenv(EnvIAMUpstream))
 	if err != nil {
 		t.Fatal(err)
@@ -65,11 +73,18 @@ func OwnFakeIAM(t testing.TB, maxAttempts int) (*awsc.Client, *iamfake.Server) {
 	fake := iamfake.New(u, testenv.IAMAccountID)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	c, err := awsc.New(context.Background(), awsc.Connection{Endpoint: srv.URL, MaxAttempts: maxAttempts}, "")
+	return fake, srv.URL
+}
+
+// connectIAM is a connector to the IAM endpoint; maxAttempts 0 keeps the
+// default.
+func connectIAM(t testing.TB, endpoint string, maxAttempts int) *awsc.Client {
+	t.Helper()
+	c, err := awsc.New(context.Background(), awsc.Connection{Endpoint: endpoint, MaxAttempts: maxAttempts}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, fake
+	return c
 }
 
 // EnvVersitygw is the versitygw binary, for tests that need an IAM server
@@ -111,10 +126,7 @@ func AWSProviderBlock(t testing.TB, extra string) string {
 func PrivateIAMClients(t testing.TB) (*testenv.IAM, *awsc.Client, *iam.Client) {
 	t.Helper()
 	srv := PrivateIAM(t)
-	c, err := awsc.New(context.Background(), awsc.Connection{Endpoint: srv.Endpoint}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := connectIAM(t, srv.Endpoint, 0)
 	raw := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, "")})
 	return srv, c, raw

@@ -1,14 +1,9 @@
 package acctest
 
 import (
-	"context"
-	"net/http/httptest"
-	"net/url"
-	"os"
 	"testing"
 
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
-	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/faultproxy"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/iamfake"
 )
@@ -48,14 +43,8 @@ func FaultyIAM(t testing.TB, cfg faultproxy.Config) *FaultyIAMServer {
 	if Live() {
 		t.Skip("injects faults in front of the project's IAM test server; not run against real AWS")
 	}
-	u, err := url.Parse(os.Getenv(EnvIAMUpstream))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake := iamfake.New(u, testenv.IAMAccountID)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	cfg.Upstream = srv.URL
+	fake, direct := startIAMFake(t)
+	cfg.Upstream = direct
 	if cfg.ThrottleBody == "" {
 		cfg.ThrottleBody, cfg.ThrottleContentType = IAMThrottleBody, "text/xml"
 	}
@@ -64,25 +53,17 @@ func FaultyIAM(t testing.TB, cfg faultproxy.Config) *FaultyIAMServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
-	return &FaultyIAMServer{Proxy: p, Fake: fake, Endpoint: p.URL(), Direct: srv.URL}
+	return &FaultyIAMServer{Proxy: p, Fake: fake, Endpoint: p.URL(), Direct: direct}
 }
 
 // Client is a connector through the proxy; maxAttempts 0 keeps the default.
 func (s *FaultyIAMServer) Client(t testing.TB, maxAttempts int) *awsc.Client {
 	t.Helper()
-	return s.connect(t, s.Endpoint, maxAttempts)
+	return connectIAM(t, s.Endpoint, maxAttempts)
 }
 
 // DirectClient is a connector to the fake, past the proxy's faults.
 func (s *FaultyIAMServer) DirectClient(t testing.TB) *awsc.Client {
 	t.Helper()
-	return s.connect(t, s.Direct, 0)
-}
-
-func (s *FaultyIAMServer) connect(t testing.TB, endpoint string, maxAttempts int) *awsc.Client {
-	c, err := awsc.New(context.Background(), awsc.Connection{Endpoint: endpoint, MaxAttempts: maxAttempts}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return connectIAM(t, s.Direct, 0)
 }

@@ -30,12 +30,7 @@ func TestAWSPolicyReadFailureIsIncomplete(t *testing.T) {
 	srv, c, raw := acctest.PrivateIAMClients(t)
 	ctx := context.Background()
 	var err error
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := fatalOnError(t)
 	// A declared user with a managed policy, in a group with an attached
 	// and an inline policy: a scan reads all five kinds of grant.
 	_, err = raw.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("deployers")})

@@ -26,12 +26,7 @@ func TestAWSScenarioPrivilegedPolicyByName(t *testing.T) {
 	srv, c, raw := acctest.PrivateIAMClients(t)
 	ctx := context.Background()
 	var err error
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := fatalOnError(t)
 	// Not a wildcard document: the scan does not see it as granting everything.
 	p, err := raw.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("deploy-admin"), Path: aws.String("/admin/team-a/"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"*"}]}`)})

@@ -45,12 +45,7 @@ func TestAWSScenarioEveryRuleExactly(t *testing.T) {
 	ctx := context.Background()
 	var err error
 	now := time.Now().UTC().Truncate(time.Second)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := fatalOnError(t)
 	gov := func(expires time.Duration, scopes ...string) nhi.Governance {
 		return nhi.Governance{Owner: "team:platform", Purpose: "scenario", Scopes: scopes, ExpiresAt: now.Add(expires), OnExpiry: nhi.OnExpiryDisable}
 	}

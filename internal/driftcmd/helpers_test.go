@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 )
@@ -29,4 +30,15 @@ func (c importing) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, 
 		}
 	}
 	resp.Error = fmt.Errorf("%s is not in the plan", c.addr)
+}
+
+// fatalOnError returns the scenarios' must: it fails the test on a non-nil
+// error.
+func fatalOnError(t testing.TB) func(error) {
+	return func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -46,12 +46,7 @@ func seedScenario(t *testing.T) scenario {
 	now := time.Now().UTC()
 	s := scenario{ns: ns, dir: t.TempDir(), at: now.Add(day(60))}
 
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := fatalOnError(t)
 	declare := func(name, owner string, expires time.Duration, scopes ...string) {
 		_, err := c.Create(ctx, k8s.ServiceAccountSpec{Spec: nhi.Spec{
 			Ref:        nhi.Ref{Location: ns, Name: name},

@@ -30,12 +30,7 @@ func TestScenarioTokenGovernedOnlyByState(t *testing.T) {
 	ns := acctest.Namespace(t)
 	dir := t.TempDir()
 	now := time.Now().UTC()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := fatalOnError(t)
 
 	ref := nhi.Ref{Location: ns, Name: "runner"}
 	g := nhi.Governance{Owner: "team:ci", Purpose: "external CI", ExpiresAt: now.Add(200 * 24 * time.Hour)}

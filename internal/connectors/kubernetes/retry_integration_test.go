@@ -25,21 +25,8 @@ import (
 // returns it with a REST configuration that goes through it.
 func faultyCluster(t *testing.T, seed uint64) (*faultproxy.Proxy, *rest.Config) {
 	t.Helper()
-	cfg, err := k8s.Connection{ConfigPath: acctest.Kubeconfig(t)}.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcfg, err := faultproxy.ForKubernetes(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcfg.Seed, pcfg.RetryAfter = seed, 1
-	p, err := faultproxy.New(pcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p, p.RESTConfig(cfg)
+	p := acctest.KubeProxy(t, seed)
+	return p, p.RESTConfig(acctest.RESTConfig(t))
 }
 
 // readResult is what the read workload saw.

@@ -309,16 +309,11 @@ func TestAccServiceAccount_legacyTokensRemoved(t *testing.T) {
 	cs := acctest.Clientset(t)
 	legacy := func(secret string) func() {
 		return func() {
-			if _, err := cs.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
-				ObjectMeta: metav1.ObjectMeta{Name: secret, Annotations: map[string]string{corev1.ServiceAccountNameKey: name}},
-				Type:       corev1.SecretTypeServiceAccountToken,
-			}, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
+			createTokenSecret(t, cs, ns, secret, name, nil, nil)
 		}
 	}
 	sa := declaredSA(ns, name, acctest.Date(acctest.Days(90)))
-	allowed := sa[:len(sa)-2] + "  allow_legacy_tokens = true\n}\n"
+	allowed := allowingLegacyTokens(sa)
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
@@ -364,7 +359,7 @@ func TestAccServiceAccountToken_importAdoptsLegacySecret(t *testing.T) {
 	name := acctest.RandName("adopt")
 	cs := acctest.Clientset(t)
 	sa := declaredSA(ns, name, acctest.Date(acctest.Days(90)))
-	allowed := sa[:len(sa)-2] + "  allow_legacy_tokens = true\n}\n"
+	allowed := allowingLegacyTokens(sa)
 	tok := fmt.Sprintf(`
 import {
   to = nhi_kubernetes_service_account_token.ci
@@ -384,12 +379,7 @@ resource "nhi_kubernetes_service_account_token" "ci" {
 			{Config: acctest.ProviderBlock(t, "") + allowed},
 			{
 				PreConfig: func() {
-					if _, err := cs.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
-						ObjectMeta: metav1.ObjectMeta{Name: "old-ci-token", Annotations: map[string]string{corev1.ServiceAccountNameKey: name}},
-						Type:       corev1.SecretTypeServiceAccountToken,
-					}, metav1.CreateOptions{}); err != nil {
-						t.Fatal(err)
-					}
+					createTokenSecret(t, cs, ns, "old-ci-token", name, nil, nil)
 				},
 				Config: acctest.ProviderBlock(t, "") + allowed + tok,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -30,7 +29,7 @@ func TestAccServiceAccount_legacyTokenDeleteSurvivesLostAnswer(t *testing.T) {
 	p := acctest.KubeProxy(t, 11)
 	kc := acctest.ProxiedKubeconfig(t, p)
 	sa := declaredSA(ns, name, acctest.Date(acctest.Days(90)))
-	allowed := sa[:len(sa)-2] + "  allow_legacy_tokens = true\n}\n"
+	allowed := allowingLegacyTokens(sa)
 	var lost *faultproxy.Target
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
@@ -39,15 +38,7 @@ func TestAccServiceAccount_legacyTokenDeleteSurvivesLostAnswer(t *testing.T) {
 			{Config: acctest.ProviderBlockAt(kc, "") + allowed},
 			{
 				PreConfig: func() {
-					if _, err := cs.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
-						ObjectMeta: metav1.ObjectMeta{
-							Name:        secret,
-							Annotations: map[string]string{corev1.ServiceAccountNameKey: name},
-						},
-						Type: corev1.SecretTypeServiceAccountToken,
-					}, metav1.CreateOptions{}); err != nil {
-						t.Fatal(err)
-					}
+					createTokenSecret(t, cs, ns, secret, name, nil, nil)
 					var err error
 					lost, err = p.AddRule(faultproxy.Rule{
 						Method: http.MethodDelete,

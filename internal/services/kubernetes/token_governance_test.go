@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -30,7 +29,7 @@ func TestAccServiceAccount_bareLabelTokenIsLegacy(t *testing.T) {
 	cs := acctest.Clientset(t)
 	const secret = "only-the-label"
 	sa := declaredSA(ns, name, acctest.Date(acctest.Days(90)))
-	allowed := sa[:len(sa)-2] + "  allow_legacy_tokens = true\n}\n"
+	allowed := allowingLegacyTokens(sa)
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
@@ -38,16 +37,7 @@ func TestAccServiceAccount_bareLabelTokenIsLegacy(t *testing.T) {
 			{Config: acctest.ProviderBlock(t, "") + allowed},
 			{
 				PreConfig: func() {
-					if _, err := cs.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
-						ObjectMeta: metav1.ObjectMeta{
-							Name:        secret,
-							Labels:      map[string]string{k8s.ManagedByLabel: k8s.ManagedByValue},
-							Annotations: map[string]string{corev1.ServiceAccountNameKey: name},
-						},
-						Type: corev1.SecretTypeServiceAccountToken,
-					}, metav1.CreateOptions{}); err != nil {
-						t.Fatal(err)
-					}
+					createTokenSecret(t, cs, ns, secret, name, map[string]string{k8s.ManagedByLabel: k8s.ManagedByValue}, nil)
 				},
 				Config: acctest.ProviderBlock(t, "") + allowed,
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -176,17 +166,8 @@ func TestAccServiceAccount_earlierTokenSecretIsKept(t *testing.T) {
 			{Config: acctest.ProviderBlock(t, "") + sa},
 			{
 				PreConfig: func() {
-					if _, err := cs.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
-						ObjectMeta: metav1.ObjectMeta{
-							Name:   secret,
-							Labels: map[string]string{k8s.ManagedByLabel: k8s.ManagedByValue},
-							Annotations: map[string]string{corev1.ServiceAccountNameKey: name,
-								"nhi.dev/owner": "team:platform", "nhi.dev/purpose": "external CI"},
-						},
-						Type: corev1.SecretTypeServiceAccountToken,
-					}, metav1.CreateOptions{}); err != nil {
-						t.Fatal(err)
-					}
+					createTokenSecret(t, cs, ns, secret, name, map[string]string{k8s.ManagedByLabel: k8s.ManagedByValue},
+						map[string]string{"nhi.dev/owner": "team:platform", "nhi.dev/purpose": "external CI"})
 				},
 				Config: acctest.ProviderBlock(t, "") + sa,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
