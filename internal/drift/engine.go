@@ -286,6 +286,8 @@ func (e *evaluator) privileged(id nhi.Identity) []string {
 			out = append(out, s)
 		case wild[s]:
 			out = append(out, s+" (grants every verb on every resource)")
+		case id.PrivilegedWhy[s] != "":
+			out = append(out, s+" ("+id.PrivilegedWhy[s]+")")
 		}
 	}
 	return out
@@ -350,7 +352,8 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			continue
 		}
 		active[c.Kind] = append(active[c.Kind], c.ID)
-		neverExpires := e.neverExpires(id.System, c.Kind)
+		neverExpires := c.NeverExpires || e.neverExpires(id.System, c.Kind)
+		e.expiredCredential(id, ref, c, loc)
 		switch {
 		case neverExpires && !c.Declared:
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a %s %s that never expires", e.kindName(id.Kind), ref.ID, e.credentialName(c.Kind), c.ID), locOr(loc, id.Declared))
@@ -409,6 +412,24 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 		}
 		e.add(RuleOrphanedDeclaration, "", ref, "", msg, loc)
 	}
+}
+
+// expiredCredential reports a credential past its own expiry (a database
+// password past VALID UNTIL) that is still switched on while its identity
+// still holds grants: the system refuses that credential, but not every
+// way in (certificates, peer or trust authentication), so the access is
+// still there. A declared identity that is itself expired is reported
+// once, by its own expiry.
+func (e *evaluator) expiredCredential(id nhi.Identity, ref IdentityRef, c nhi.Credential, loc *Location) {
+	now := e.in.Now
+	if c.ExpiresAt == nil || !now.After(*c.ExpiresAt) || len(id.EffectiveScopes) == 0 || id.Disabled {
+		return
+	}
+	if exp := id.Governance.ExpiresAt; id.Declared && !exp.IsZero() && !now.Before(exp) {
+		return
+	}
+	e.add(RuleExpired, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s of %s %s expired at %s (%s ago) but is still active while the identity holds %s; its expiry stops this credential, not other ways of signing in",
+		e.credentialName(c.Kind), c.ID, e.kindName(id.Kind), ref.ID, nhi.FormatTime(*c.ExpiresAt), nhi.HumanDuration(c.ExpiresAt.Sub(now)), strings.Join(id.EffectiveScopes, ", ")), locOr(loc, id.Declared))
 }
 
 // locOr points undeclared identities at their source block; declared ones

@@ -61,6 +61,10 @@ type Identity struct {
 	// WildcardScopes are the effective scopes whose role grants every verb on
 	// every resource. Set by scans.
 	WildcardScopes []string
+	// PrivilegedWhy holds effective scopes the system itself knows to be
+	// privileged although their names say nothing (membership of a group
+	// that holds a privileged grant), each with why. Set by scans.
+	PrivilegedWhy map[string]string
 	// UsageKnown is true when UsedBy was looked up (by a scan).
 	UsageKnown bool
 	// UsedBy names the workloads that run as this identity, such as
@@ -126,6 +130,10 @@ type Credential struct {
 	UsageKnown bool
 	// Inactive is true for a credential that exists but is switched off.
 	Inactive bool
+	// NeverExpires is true for a credential that has no expiry although
+	// its kind can have one (a database password without VALID UNTIL);
+	// kinds that never expire say so in their system's descriptor.
+	NeverExpires bool
 	// MarkersIncomplete is true for a credential that carries the
 	// provider's owner and purpose but not every marker a declaration
 	// writes now (an earlier version wrote it). It is not governed, so
