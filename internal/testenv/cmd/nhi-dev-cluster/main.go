@@ -8,6 +8,8 @@
 //	nhi-dev-cluster seed -dir .nhi-dev -name drift -count 10000
 //	nhi-dev-cluster iam-up -dir .nhi-dev -versitygw <binary>   (see iam.go)
 //	nhi-dev-cluster iam-down -dir .nhi-dev
+//	nhi-dev-cluster pg-up -dir .nhi-dev/pg [-bin DIR]   (see pg.go)
+//	nhi-dev-cluster pg-down -dir .nhi-dev/pg
 //
 // create-sa makes a service account out of band (no markers), optionally
 // bound to a ClusterRole, as someone with kubectl would: the demo uses it.
@@ -38,8 +40,15 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) >= 2 && (os.Args[1] == "pg-up" || os.Args[1] == "pg-down") {
+		if err := pgMain(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "nhi-dev-cluster:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down" && os.Args[1] != "create-sa" && os.Args[1] != "create-ns" && os.Args[1] != "seed") {
-		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns|seed|iam-up|iam-down -dir DIR [-bin DIR] [-versitygw BIN]")
+		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns|seed|iam-up|iam-down|pg-up|pg-down -dir DIR [-bin DIR] [-versitygw BIN]")
 		os.Exit(1)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
