@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: builds the test cluster's binaries (cached), starts the cluster,
-# runs every test with the acceptance tests enabled, and stops the cluster
-# whatever happens. A skipped test fails the run: nothing may be silently
+# the IAM test server and the PostgreSQL test server, runs every test with
+# the acceptance tests enabled, and stops them all whatever happens. A skipped test fails the run: nothing may be silently
 # left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ if ! command -v terraform >/dev/null 2>&1; then
 fi
 
 BIN="$(scripts/testenv-build.sh)"
+PGBIN="$(scripts/postgres-install.sh)"
 VERSITYGW="$(scripts/versitygw-build.sh)"
 export NHI_VERSITYGW="$VERSITYGW"
 
@@ -26,7 +27,8 @@ go build -o bin/nhi-dev-cluster ./internal/testenv/cmd/nhi-dev-cluster
 
 bin/nhi-dev-cluster down -dir "$DIR" >/dev/null 2>&1 || true
 bin/nhi-dev-cluster iam-down -dir "$DIR" >/dev/null 2>&1 || true
-trap 'bin/nhi-dev-cluster down -dir "$DIR"; bin/nhi-dev-cluster iam-down -dir "$DIR"' EXIT
+bin/nhi-dev-cluster pg-down -dir "$DIR/pg" >/dev/null 2>&1 || true
+trap 'bin/nhi-dev-cluster down -dir "$DIR"; bin/nhi-dev-cluster iam-down -dir "$DIR"; bin/nhi-dev-cluster pg-down -dir "$DIR/pg"' EXIT
 bin/nhi-dev-cluster up -dir "$DIR" -bin "$BIN"
 # The IAM test server: versitygw behind the managed-policy fake. aws.env
 # exports the standard AWS variables (endpoint, region, root credentials).
@@ -34,6 +36,15 @@ bin/nhi-dev-cluster iam-up -dir "$DIR" -versitygw "$VERSITYGW"
 set -a
 # shellcheck disable=SC1091
 . "$DIR/aws.env"
+set +a
+# The PostgreSQL test server: initdb into $DIR/pg as an unprivileged user,
+# scram-sha-256 on a random 127.0.0.1 port, databases app and analytics.
+# pg.env exports the libpq variables (PGHOST ... PGSSLMODE) and
+# NHI_TEST_POSTGRES=1.
+bin/nhi-dev-cluster pg-up -dir "$DIR/pg" -bin "$PGBIN"
+set -a
+# shellcheck disable=SC1091
+. "$DIR/pg/pg.env"
 set +a
 
 export NHI_TEST_KUBECONFIG="$DIR/kubeconfig" TF_ACC=1
