@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
 // Connection says how to reach the server. Empty fields take libpq's
@@ -50,6 +52,24 @@ type Client struct {
 
 	mu    sync.Mutex
 	pools map[string]*pgxpool.Pool
+
+	// sleep waits between retries; tests shorten it.
+	sleep func(context.Context, time.Duration) error
+	// now stamps password_changed_at (SetClock).
+	now func() time.Time
+	// authid caches whether the connecting role may read pg_authid
+	// (superusers): only then is a role's password known to be set or not.
+	authidOnce sync.Once
+	authid     bool
+	authidErr  error
+}
+
+// SetClock makes the client stamp password changes with now's time
+// instead of the wall clock (the provider passes its evaluation clock).
+func (c *Client) SetClock(now func() time.Time) {
+	if now != nil {
+		c.now = now
+	}
 }
 
 // New builds a client and checks that the server answers, so a bad host or
@@ -65,16 +85,19 @@ func New(ctx context.Context, c Connection, prefix string) (*Client, error) {
 		c.ConnectTimeout = 10 * time.Second
 	}
 	cfg.ConnConfig.ConnectTimeout = c.ConnectTimeout
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = 4
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultMaxAttempts
 	}
-	cl := &Client{conn: c, prefix: prefix, base: cfg, pools: map[string]*pgxpool.Pool{}}
-	p, err := cl.pool(ctx, "")
+	if prefix == "" {
+		prefix = nhi.DefaultMarkerPrefix
+	}
+	cl := &Client{conn: c, prefix: prefix, base: cfg, pools: map[string]*pgxpool.Pool{}, sleep: sleepCtx, now: time.Now}
+	err = cl.onDB(ctx, "", "connecting to PostgreSQL at "+cl.Address(), func(ctx context.Context, p *pgxpool.Pool) error {
+		return p.Ping(ctx)
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := p.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %s", cl.Address(), redact(err.Error(), c.Password))
+		cl.Close()
+		return nil, redactErr(err, c.Password)
 	}
 	return cl, nil
 }
@@ -103,6 +126,23 @@ func (c Connection) connString() string {
 func quoteValue(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
+
+// redactErr hides a password in err's message, keeping its chain for
+// errors.Is and errors.As.
+func redactErr(err error, password string) error {
+	if err == nil || password == "" || !strings.Contains(err.Error(), password) && !strings.Contains(err.Error(), url.QueryEscape(password)) {
+		return err
+	}
+	return &redactedError{msg: redact(err.Error(), password), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // redact removes a password from a message (pgx does not echo it, but a
 // connection string error could).
@@ -141,7 +181,7 @@ func (c *Client) pool(ctx context.Context, db string) (*pgxpool.Pool, error) {
 	cfg.ConnConfig.Database = db
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to PostgreSQL database %q at %s:%d: %s", db, cfg.ConnConfig.Host, cfg.ConnConfig.Port, redact(err.Error(), c.conn.Password))
+		return nil, redactErr(fmt.Errorf("connecting to PostgreSQL database %q at %s:%d: %w", db, cfg.ConnConfig.Host, cfg.ConnConfig.Port, err), c.conn.Password)
 	}
 	c.pools[db] = p
 	return p, nil
