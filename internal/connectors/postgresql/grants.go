@@ -1,0 +1,1022 @@
+package postgresql
+
+// Grants: reading a role's privileges back as scopes, and making them what
+// a declaration says.
+//
+// What counts (see Scope):
+//   - role:      direct memberships (pg_auth_members; inherited ones through
+//     a group are the group's, not the role's).
+//   - attribute: rolsuper, rolcreatedb, rolcreaterole, rolreplication and
+//     rolbypassrls of pg_roles.
+//   - database:  the entries of pg_database.datacl naming the role, and
+//     database:OWNER@<db> when the role is datdba. The owner's own ACL
+//     entries are not listed (OWNER already says it all).
+//   - schema, table, sequence, function: the ACL entries naming the role
+//     (pg_namespace.nspacl; pg_class.relacl of relkind r, p, v, m, f as
+//     tables and S as sequences; pg_proc.proacl of every prokind, as
+//     routines), in every schema but pg_catalog, information_schema and
+//     the other pg_* schemas (pg_toast*, pg_temp*). An object's owner holds
+//     implicit privileges that are not grants: they are never reported,
+//     and owning a schema object is not a scope.
+//
+// Grants to PUBLIC (grantee 0) are nobody's in particular and never count.
+// Column privileges (pg_attribute.attacl) and grant options are ignored.
+//
+// The "*" rule. A scope's object "*" means every object of that kind in the
+// schema as it is when grants are applied (GRANT ... ON ALL TABLES IN
+// SCHEMA). Read back against a declaration (renderScopes), for one
+// privilege, kind and schema:
+//   - declared "*": "*" is reported when the role holds the privilege on
+//     every object of the schema (an empty schema counts as held); when it
+//     lacks some, nothing is reported for that group, so the comparison
+//     shows "*" as missing (the next apply grants it again), not each
+//     object it does hold as an extra;
+//   - declared by name: the objects held are reported by name, so a list
+//     naming every table of the schema reads back as exactly that list;
+//   - not declared: "*" when the role holds the privilege on every object of
+//     a schema that has at least one, else the objects held by name.
+//
+// A function scope names every overload: a name is held when every overload
+// is; one held on some overloads only reports each held overload as
+// "function:EXECUTE@<db>.<schema>.<name>(<argument types>)", which no
+// declaration matches, so it shows as a difference either way.
+// A catalog name that the grammar cannot write (it holds "." or "@") is
+// still reported as it is: visible as a difference, and revoked by
+// reconcileGrants, which works from the catalog, not from the strings.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// grantRoutine is one overload of a routine name.
+type grantRoutine struct {
+	oid  uint32
+	args string // pg_get_function_identity_arguments, as the server wrote it
+}
+
+// grantEntry is one ACL entry naming a role: the routine overload it is on
+// (0 for anything else) and its grantor when that is not the object's owner
+// (a REVOKE then has to be made as the grantor).
+type grantEntry struct {
+	overload uint32
+	grantor  string
+}
+
+// grantRole is what one role holds.
+type grantRole struct {
+	oid    uint32
+	name   string
+	attrs  []string
+	groups []string
+	owns   []string
+	// privs holds database: and schema: scopes as they are, and table:,
+	// sequence: and function: scopes with one object each, with the ACL
+	// entries behind them.
+	privs map[Scope][]grantEntry
+}
+
+// grantState is one reading of the catalog: the objects that exist (what
+// "*" covers) and what the roles read hold.
+type grantState struct {
+	dbs     []string
+	schemas map[[2]string]bool
+	// objects is every table, sequence or routine name of a schema, keyed
+	// by Scope{Kind, Database, Schema}; routines carry their overloads.
+	objects map[Scope]map[string][]grantRoutine
+	roles   map[uint32]*grantRole
+	byName  map[string]*grantRole
+}
+
+func newGrantState() *grantState {
+	return &grantState{
+		schemas: map[[2]string]bool{},
+		objects: map[Scope]map[string][]grantRoutine{},
+		roles:   map[uint32]*grantRole{},
+		byName:  map[string]*grantRole{},
+	}
+}
+
+func objectsOf(kind, db, schema string) Scope { return Scope{Kind: kind, Database: db, Schema: schema} }
+
+func (st *grantState) addObject(kind, db, schema, name string, r *grantRoutine) {
+	k := objectsOf(kind, db, schema)
+	m := st.objects[k]
+	if m == nil {
+		m = map[string][]grantRoutine{}
+		st.objects[k] = m
+	}
+	if r == nil {
+		if _, ok := m[name]; !ok {
+			m[name] = nil
+		}
+		return
+	}
+	for _, o := range m[name] {
+		if o.oid == r.oid {
+			return
+		}
+	}
+	m[name] = append(m[name], *r)
+}
+
+func (st *grantState) addPriv(grantee uint32, sc Scope, e grantEntry) {
+	r := st.roles[grantee]
+	if r == nil {
+		return // a role the reading left out (one role was asked for)
+	}
+	for _, have := range r.privs[sc] {
+		if have == e {
+			return
+		}
+	}
+	r.privs[sc] = append(r.privs[sc], e)
+}
+
+// databases is the databases whose grants the client reads and writes:
+// Connection.Databases, else every database that allows connections and is
+// not a template.
+func (c *Client) databases(ctx context.Context) ([]string, error) {
+	if len(c.conn.Databases) > 0 {
+		return nhi.SortedUnique(c.conn.Databases), nil
+	}
+	var out []string
+	err := c.onDB(ctx, "", "listing PostgreSQL databases", func(ctx context.Context, p *pgxpool.Pool) error {
+		rows, err := p.Query(ctx, `SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname`)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return out, err
+}
+
+// grantUserSchemas filters out the system schemas of alias n.
+const grantUserSchemas = `n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`
+
+// readState reads the catalog and the grants of one role (role != "") or
+// of every role: three queries on the maintenance database and three on
+// each database, whatever the number of roles.
+func (c *Client) readState(ctx context.Context, role string) (*grantState, error) {
+	dbs, err := c.databases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := newGrantState()
+	st.dbs = dbs
+	var filter any // nil: every role
+	if role != "" {
+		filter = role
+	}
+	doing := "reading PostgreSQL roles and database grants"
+	if role != "" {
+		doing = fmt.Sprintf("reading the grants of PostgreSQL role %q", role)
+	}
+	err = c.onDB(ctx, "", doing, func(ctx context.Context, p *pgxpool.Pool) error {
+		st.roles, st.byName = map[uint32]*grantRole{}, map[string]*grantRole{}
+		b := &pgx.Batch{}
+		b.Queue(`SELECT oid, rolname, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls
+			FROM pg_catalog.pg_roles WHERE $1::text IS NULL OR rolname = $1`, filter).Query(func(rows pgx.Rows) error {
+			var oid uint32
+			var name string
+			var super, createdb, createrole, repl, bypass bool
+			_, err := pgx.ForEachRow(rows, []any{&oid, &name, &super, &createdb, &createrole, &repl, &bypass}, func() error {
+				r := &grantRole{oid: oid, name: name, privs: map[Scope][]grantEntry{}}
+				for i, on := range []bool{super, createdb, createrole, repl, bypass} {
+					if on {
+						r.attrs = append(r.attrs, scopePrivileges[ScopeAttribute][i])
+					}
+				}
+				st.roles[oid], st.byName[name] = r, r
+				return nil
+			})
+			return err
+		})
+		b.Queue(`SELECT m.member, g.rolname FROM pg_catalog.pg_auth_members m
+			JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+			JOIN pg_catalog.pg_roles r ON r.oid = m.member
+			WHERE $1::text IS NULL OR r.rolname = $1`, filter).Query(func(rows pgx.Rows) error {
+			var member uint32
+			var group string
+			_, err := pgx.ForEachRow(rows, []any{&member, &group}, func() error {
+				if r := st.roles[member]; r != nil {
+					r.groups = append(r.groups, group)
+				}
+				return nil
+			})
+			return err
+		})
+		b.Queue(`SELECT d.datname, d.datdba, a.grantee, a.privilege_type,
+				CASE WHEN a.grantor <> d.datdba THEN pg_catalog.pg_get_userbyid(a.grantor) ELSE '' END
+			FROM pg_catalog.pg_database d
+			LEFT JOIN LATERAL pg_catalog.aclexplode(d.datacl) a
+				ON a.grantee <> 0 AND a.grantee <> d.datdba
+				AND ($1::text IS NULL OR a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1))
+			WHERE d.datname::text = ANY($2::text[])`, filter, dbs).Query(func(rows pgx.Rows) error {
+			var db string
+			var owner uint32
+			var grantee *uint32
+			var priv, grantor *string
+			_, err := pgx.ForEachRow(rows, []any{&db, &owner, &grantee, &priv, &grantor}, func() error {
+				if r := st.roles[owner]; r != nil && !slices.Contains(r.owns, db) {
+					r.owns = append(r.owns, db)
+				}
+				if grantee != nil {
+					st.addPriv(*grantee, Scope{Kind: ScopeDatabase, Privilege: *priv, Database: db}, grantEntry{grantor: *grantor})
+				}
+				return nil
+			})
+			return err
+		})
+		return p.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if role != "" && st.byName[role] == nil {
+		return st, roleNotFound(role)
+	}
+	var oid uint32 // 0: every role (0 is PUBLIC, which never counts)
+	if role != "" {
+		oid = st.byName[role].oid
+	}
+	for _, db := range dbs {
+		if err := c.readDatabase(ctx, st, db, oid); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// readDatabase reads the schemas, relations and routines of one database
+// and the ACL entries naming role oid (0: every role), in one round trip.
+func (c *Client) readDatabase(ctx context.Context, st *grantState, db string, oid uint32) error {
+	return c.onDB(ctx, db, fmt.Sprintf("reading grants in PostgreSQL database %q", db), func(ctx context.Context, p *pgxpool.Pool) error {
+		// A repeat after a transient error starts this database afresh.
+		for k := range st.schemas {
+			if k[0] == db {
+				delete(st.schemas, k)
+			}
+		}
+		for k := range st.objects {
+			if k.Database == db {
+				delete(st.objects, k)
+			}
+		}
+		for _, r := range st.roles {
+			for sc := range r.privs {
+				if sc.Database == db && sc.Kind != ScopeDatabase {
+					delete(r.privs, sc)
+				}
+			}
+		}
+		aclOn := func(owner string) string {
+			return `a.grantee <> 0 AND a.grantee <> ` + owner + ` AND ($1::oid = 0 OR a.grantee = $1::oid)`
+		}
+		grantor := func(owner string) string {
+			return `CASE WHEN a.grantor <> ` + owner + ` THEN pg_catalog.pg_get_userbyid(a.grantor) ELSE '' END`
+		}
+		b := &pgx.Batch{}
+		b.Queue(`SELECT n.nspname, a.grantee, a.privilege_type, `+grantor("n.nspowner")+`
+			FROM pg_catalog.pg_namespace n
+			LEFT JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a ON `+aclOn("n.nspowner")+`
+			WHERE `+grantUserSchemas, oid).Query(func(rows pgx.Rows) error {
+			var schema string
+			var grantee *uint32
+			var priv, by *string
+			_, err := pgx.ForEachRow(rows, []any{&schema, &grantee, &priv, &by}, func() error {
+				st.schemas[[2]string{db, schema}] = true
+				if grantee != nil {
+					st.addPriv(*grantee, Scope{Kind: ScopeSchema, Privilege: *priv, Database: db, Schema: schema}, grantEntry{grantor: *by})
+				}
+				return nil
+			})
+			return err
+		})
+		b.Queue(`SELECT n.nspname, c.relname, c.relkind = 'S', a.grantee, a.privilege_type, `+grantor("c.relowner")+`
+			FROM pg_catalog.pg_class c
+			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			LEFT JOIN LATERAL pg_catalog.aclexplode(c.relacl) a ON `+aclOn("c.relowner")+`
+			WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND `+grantUserSchemas, oid).Query(func(rows pgx.Rows) error {
+			var schema, name string
+			var seq bool
+			var grantee *uint32
+			var priv, by *string
+			_, err := pgx.ForEachRow(rows, []any{&schema, &name, &seq, &grantee, &priv, &by}, func() error {
+				kind := ScopeTable
+				if seq {
+					kind = ScopeSequence
+				}
+				st.addObject(kind, db, schema, name, nil)
+				if grantee != nil {
+					st.addPriv(*grantee, Scope{Kind: kind, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{grantor: *by})
+				}
+				return nil
+			})
+			return err
+		})
+		b.Queue(`SELECT n.nspname, p.proname, p.oid, pg_catalog.pg_get_function_identity_arguments(p.oid), a.grantee, a.privilege_type, `+grantor("p.proowner")+`
+			FROM pg_catalog.pg_proc p
+			JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+			LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) a ON `+aclOn("p.proowner")+`
+			WHERE `+grantUserSchemas, oid).Query(func(rows pgx.Rows) error {
+			var schema, name, args string
+			var poid uint32
+			var grantee *uint32
+			var priv, by *string
+			_, err := pgx.ForEachRow(rows, []any{&schema, &name, &poid, &args, &grantee, &priv, &by}, func() error {
+				st.addObject(ScopeFunction, db, schema, name, &grantRoutine{oid: poid, args: args})
+				if grantee != nil {
+					st.addPriv(*grantee, Scope{Kind: ScopeFunction, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{overload: poid, grantor: *by})
+				}
+				return nil
+			})
+			return err
+		})
+		return p.SendBatch(ctx, b).Close()
+	})
+}
+
+// declaredShape is what renderScopes needs of a declaration: the groups
+// (Scope.group) declared with "*" and those declared by name.
+type declaredShape struct{ star, named map[Scope]bool }
+
+func shapeOf(declared []string) declaredShape {
+	d := declaredShape{star: map[Scope]bool{}, named: map[Scope]bool{}}
+	for _, s := range declared {
+		sc, err := ParseScope(s)
+		if err != nil || !isObjectKind(sc.Kind) {
+			continue
+		}
+		if sc.Object == Wildcard {
+			d.star[sc.group()] = true
+		} else {
+			d.named[sc.group()] = true
+		}
+	}
+	return d
+}
+
+// heldGroup is what a role holds of one group: names held in full, and the
+// overloads held of routine names held in part.
+type heldGroup struct {
+	full    []string
+	partial []string
+}
+
+// held sorts a role's table, sequence and function privileges by group.
+func (st *grantState) held(r *grantRole) map[Scope]*heldGroup {
+	out := map[Scope]*heldGroup{}
+	for sc, entries := range r.privs {
+		if !isObjectKind(sc.Kind) {
+			continue
+		}
+		g := out[sc.group()]
+		if g == nil {
+			g = &heldGroup{}
+			out[sc.group()] = g
+		}
+		if sc.Kind != ScopeFunction {
+			g.full = append(g.full, sc.Object)
+			continue
+		}
+		overloads := st.objects[objectsOf(sc.Kind, sc.Database, sc.Schema)][sc.Object]
+		has := map[uint32]bool{}
+		for _, e := range entries {
+			has[e.overload] = true
+		}
+		all := true
+		for _, o := range overloads {
+			all = all && has[o.oid]
+		}
+		if all {
+			g.full = append(g.full, sc.Object)
+			continue
+		}
+		for _, o := range overloads {
+			if has[o.oid] {
+				g.partial = append(g.partial, sc.String()+"("+o.args+")")
+			}
+		}
+	}
+	return out
+}
+
+// renderScopes is what role r holds, as canonical sorted scopes, with the
+// "*" rule applied against declared (see the top of this file).
+func (st *grantState) renderScopes(r *grantRole, declared []string) []string {
+	out := []string{}
+	for _, a := range r.attrs {
+		out = append(out, Scope{Kind: ScopeAttribute, Privilege: a}.String())
+	}
+	for _, g := range r.groups {
+		out = append(out, Scope{Kind: ScopeRole, Object: g}.String())
+	}
+	for _, db := range r.owns {
+		out = append(out, Scope{Kind: ScopeDatabase, Privilege: PrivilegeOwner, Database: db}.String())
+	}
+	for sc := range r.privs {
+		if !isObjectKind(sc.Kind) {
+			out = append(out, sc.String())
+		}
+	}
+	shape := shapeOf(declared)
+	held := st.held(r)
+	star := func(g Scope) string { g.Object = Wildcard; return g.String() }
+	for g := range shape.star {
+		if held[g] == nil && st.schemas[[2]string{g.Database, g.Schema}] && len(st.objects[objectsOf(g.Kind, g.Database, g.Schema)]) == 0 {
+			out = append(out, star(g)) // every one of no objects
+		}
+	}
+	for g, h := range held {
+		total := len(st.objects[objectsOf(g.Kind, g.Database, g.Schema)])
+		full := total > 0 && len(h.full) == total
+		switch {
+		case shape.star[g]:
+			if full {
+				out = append(out, star(g))
+			}
+		case !shape.named[g] && full:
+			out = append(out, star(g))
+			out = append(out, h.partial...)
+		default:
+			for _, o := range h.full {
+				sc := g
+				sc.Object = o
+				out = append(out, sc.String())
+			}
+			out = append(out, h.partial...)
+		}
+	}
+	return nhi.SortedUnique(out)
+}
+
+// readGrants is the effective scopes of role, canonical and sorted, with
+// the "*" rule of an undeclared role. Missing role: an error wrapping
+// nhi.ErrNotFound.
+func (c *Client) readGrants(ctx context.Context, role string) ([]string, error) {
+	return c.readGrantsFor(ctx, role, nil)
+}
+
+// readGrantsFor is readGrants with the "*" rule applied against the role's
+// declared scopes, so that a converged role reads back exactly as declared.
+func (c *Client) readGrantsFor(ctx context.Context, role string, declared []string) ([]string, error) {
+	st, err := c.readState(ctx, role)
+	if err != nil {
+		return nil, err
+	}
+	return st.renderScopes(st.byName[role], declared), nil
+}
+
+// readAllGrants is readGrants for every role (group and predefined roles
+// included), from a constant number of queries per database.
+func (c *Client) readAllGrants(ctx context.Context) (map[string][]string, error) {
+	return c.readAllGrantsFor(ctx, nil)
+}
+
+// readAllGrantsFor is readAllGrants with the "*" rule applied against each
+// role's declared scopes (declared[role]; none for a role not in it).
+func (c *Client) readAllGrantsFor(ctx context.Context, declared map[string][]string) (map[string][]string, error) {
+	st, err := c.readState(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(st.byName))
+	for name, r := range st.byName {
+		out[name] = st.renderScopes(r, declared[name])
+	}
+	return out, nil
+}
+
+// grantMissing is a not-found error whose message is only what is missing.
+type grantMissing struct{ msg string }
+
+func (e *grantMissing) Error() string { return e.msg }
+func (e *grantMissing) Unwrap() error { return nhi.ErrNotFound }
+
+// CheckScopes checks that every database, schema, table, sequence, function
+// (for "*": its schema) and group role the scopes name exists. The error
+// names the first scope (in the order given) that fails and what is
+// missing, and wraps nhi.ErrNotFound when something does not exist; a scope
+// that does not parse is ParseScope's error.
+func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
+	parsed := make([]Scope, len(scopes))
+	for i, s := range scopes {
+		sc, err := ParseScope(s)
+		if err != nil {
+			return err
+		}
+		parsed[i] = sc
+	}
+	fails := map[int]error{}
+	fail := func(i int, err error) {
+		if _, ok := fails[i]; !ok {
+			fails[i] = err
+		}
+	}
+	var groups, dbNames []string
+	for _, sc := range parsed {
+		switch {
+		case sc.Kind == ScopeRole:
+			groups = append(groups, sc.Object)
+		case sc.Database != "":
+			dbNames = append(dbNames, sc.Database)
+		}
+	}
+	if len(groups)+len(dbNames) == 0 {
+		return nil
+	}
+	roles, dbs := map[string]bool{}, map[string]bool{}
+	err := c.onDB(ctx, "", "checking the roles and databases scopes name", func(ctx context.Context, p *pgxpool.Pool) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT rolname FROM pg_catalog.pg_roles WHERE rolname::text = ANY($1::text[])`, nhi.SortedUnique(groups)).Query(func(rows pgx.Rows) error {
+			var n string
+			_, err := pgx.ForEachRow(rows, []any{&n}, func() error { roles[n] = true; return nil })
+			return err
+		})
+		b.Queue(`SELECT datname, datallowconn FROM pg_catalog.pg_database WHERE datname::text = ANY($1::text[])`, nhi.SortedUnique(dbNames)).Query(func(rows pgx.Rows) error {
+			var n string
+			var allow bool
+			_, err := pgx.ForEachRow(rows, []any{&n, &allow}, func() error { dbs[n] = allow; return nil })
+			return err
+		})
+		return p.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return err
+	}
+	managed := map[string]bool{}
+	for _, d := range c.conn.Databases {
+		managed[d] = true
+	}
+	perDB := map[string][]int{}
+	for i, sc := range parsed {
+		switch allow, exists := dbs[sc.Database]; {
+		case sc.Kind == ScopeRole:
+			if !roles[sc.Object] {
+				fail(i, &grantMissing{fmt.Sprintf("scope %q: group role %q does not exist; create it or correct the name (names are case-sensitive)", scopes[i], sc.Object)})
+			}
+		case sc.Kind == ScopeAttribute:
+		case !exists:
+			fail(i, &grantMissing{fmt.Sprintf("scope %q: database %q does not exist", scopes[i], sc.Database)})
+		case len(managed) > 0 && !managed[sc.Database]:
+			fail(i, fmt.Errorf("scope %q: database %q is not one of the databases the provider manages (databases = %q); add it there or remove the scope", scopes[i], sc.Database, c.conn.Databases))
+		case !allow:
+			fail(i, fmt.Errorf("scope %q: database %q does not allow connections (datallowconn is false), so the grants in it cannot be read or changed", scopes[i], sc.Database))
+		case sc.Kind != ScopeDatabase:
+			perDB[sc.Database] = append(perDB[sc.Database], i)
+		}
+	}
+	for db, idx := range perDB {
+		if err := c.checkInDatabase(ctx, db, scopes, parsed, idx, fail); err != nil {
+			return err
+		}
+	}
+	if len(fails) == 0 {
+		return nil
+	}
+	first := -1
+	for i := range fails {
+		if first < 0 || i < first {
+			first = i
+		}
+	}
+	if n := len(fails) - 1; n > 0 {
+		return fmt.Errorf("%w (and %d more scope(s) fail the same check)", fails[first], n)
+	}
+	return fails[first]
+}
+
+// checkInDatabase checks the schemas and objects of scopes idx, all in db.
+func (c *Client) checkInDatabase(ctx context.Context, db string, scopes []string, parsed []Scope, idx []int, fail func(int, error)) error {
+	var schemas, relSchemas, relNames, fnSchemas, fnNames []string
+	for _, i := range idx {
+		sc := parsed[i]
+		schemas = append(schemas, sc.Schema)
+		switch {
+		case sc.Object == "" || sc.Object == Wildcard:
+		case sc.Kind == ScopeFunction:
+			fnSchemas, fnNames = append(fnSchemas, sc.Schema), append(fnNames, sc.Object)
+		default:
+			relSchemas, relNames = append(relSchemas, sc.Schema), append(relNames, sc.Object)
+		}
+	}
+	haveSchema := map[string]bool{}
+	rel := map[[2]string]string{} // schema, name -> relkind
+	fn := map[[2]string]bool{}
+	err := c.onDB(ctx, db, fmt.Sprintf("checking the objects scopes name in PostgreSQL database %q", db), func(ctx context.Context, p *pgxpool.Pool) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname::text = ANY($1::text[])`, nhi.SortedUnique(schemas)).Query(func(rows pgx.Rows) error {
+			var n string
+			_, err := pgx.ForEachRow(rows, []any{&n}, func() error { haveSchema[n] = true; return nil })
+			return err
+		})
+		b.Queue(`SELECT n.nspname, c.relname, c.relkind::text FROM pg_catalog.pg_class c
+			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			JOIN unnest($1::text[], $2::text[]) AS w(s, o) ON w.s = n.nspname AND w.o = c.relname`, relSchemas, relNames).Query(func(rows pgx.Rows) error {
+			var s, n, k string
+			_, err := pgx.ForEachRow(rows, []any{&s, &n, &k}, func() error { rel[[2]string{s, n}] = k; return nil })
+			return err
+		})
+		b.Queue(`SELECT DISTINCT n.nspname, p.proname FROM pg_catalog.pg_proc p
+			JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+			JOIN unnest($1::text[], $2::text[]) AS w(s, o) ON w.s = n.nspname AND w.o = p.proname`, fnSchemas, fnNames).Query(func(rows pgx.Rows) error {
+			var s, n string
+			_, err := pgx.ForEachRow(rows, []any{&s, &n}, func() error { fn[[2]string{s, n}] = true; return nil })
+			return err
+		})
+		return p.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		sc := parsed[i]
+		qualified := sc.Schema + "." + sc.Object
+		if !haveSchema[sc.Schema] {
+			fail(i, &grantMissing{fmt.Sprintf("scope %q: schema %q does not exist in database %q", scopes[i], sc.Schema, db)})
+			continue
+		}
+		switch k, ok := rel[[2]string{sc.Schema, sc.Object}]; {
+		case sc.Object == "" || sc.Object == Wildcard:
+		case sc.Kind == ScopeFunction:
+			if !fn[[2]string{sc.Schema, sc.Object}] {
+				fail(i, &grantMissing{fmt.Sprintf("scope %q: function %q does not exist in database %q", scopes[i], qualified, db)})
+			}
+		case !ok:
+			fail(i, &grantMissing{fmt.Sprintf("scope %q: %s %q does not exist in database %q", scopes[i], sc.Kind, qualified, db)})
+		case sc.Kind == ScopeSequence && k != "S":
+			fail(i, &grantMissing{fmt.Sprintf("scope %q: %q in database %q is not a sequence; use table:<PRIV>@%s.%s for a table or view", scopes[i], qualified, db, db, qualified)})
+		case sc.Kind == ScopeTable && k == "S":
+			fail(i, &grantMissing{fmt.Sprintf("scope %q: %q in database %q is a sequence, not a table; use sequence:<USAGE|SELECT|UPDATE>@%s.%s", scopes[i], qualified, db, db, qualified)})
+		case sc.Kind == ScopeTable && !strings.ContainsAny(k, "rpvmf"):
+			fail(i, &grantMissing{fmt.Sprintf("scope %q: %q in database %q is not a table, view, materialized view, foreign or partitioned table", scopes[i], qualified, db)})
+		}
+	}
+	return nil
+}
+
+// grantTarget is a database or schema, and the grantor a revoke is made as.
+type grantTarget struct{ kind, db, schema, grantor string }
+
+// grantStmt is one statement of a reconciliation, in the database it runs
+// in ("" is the maintenance database, for what is cluster-wide).
+type grantStmt struct {
+	db   string
+	sql  string
+	asRo string // SET LOCAL ROLE to this grantor for the statement ("" none)
+}
+
+func grantIdent(parts ...string) string { return pgx.Identifier(parts).Sanitize() }
+
+// grantSQLObject is the keyword of a kind in GRANT ... ON <keyword>, and in ON
+// ALL <keyword>S IN SCHEMA.
+var grantSQLObject = map[string]string{ScopeTable: "TABLE", ScopeSequence: "SEQUENCE", ScopeFunction: "ROUTINE"}
+
+// plan is the statements that make role r hold exactly want (canonical,
+// parsed), or an error naming what does not exist.
+func (st *grantState) plan(r *grantRole, want []Scope) ([]grantStmt, error) {
+	role := grantIdent(r.name)
+	wantSet := map[Scope]bool{}
+	star := map[Scope]bool{}
+	for _, sc := range want {
+		wantSet[sc] = true
+		if isObjectKind(sc.Kind) && sc.Object == Wildcard {
+			star[sc.group()] = true
+		}
+	}
+	var stmts []grantStmt
+
+	// Attributes: one ALTER ROLE.
+	var alter []string
+	hasAttr := map[string]bool{}
+	for _, a := range r.attrs {
+		hasAttr[a] = true
+	}
+	for _, a := range scopePrivileges[ScopeAttribute] {
+		switch w := wantSet[Scope{Kind: ScopeAttribute, Privilege: a}]; {
+		case w && !hasAttr[a]:
+			alter = append(alter, a)
+		case !w && hasAttr[a]:
+			alter = append(alter, "NO"+a)
+		}
+	}
+	if len(alter) > 0 {
+		stmts = append(stmts, grantStmt{sql: "ALTER ROLE " + role + " WITH " + strings.Join(alter, " ")})
+	}
+
+	// Memberships.
+	hasGroup := map[string]bool{}
+	for _, g := range r.groups {
+		hasGroup[g] = true
+		if !wantSet[Scope{Kind: ScopeRole, Object: g}] {
+			stmts = append(stmts, grantStmt{sql: "REVOKE " + grantIdent(g) + " FROM " + role})
+		}
+	}
+	for _, sc := range want {
+		if sc.Kind == ScopeRole && !hasGroup[sc.Object] {
+			stmts = append(stmts, grantStmt{sql: "GRANT " + grantIdent(sc.Object) + " TO " + role})
+		}
+	}
+
+	// Database and schema privileges; revokes grouped by grantor.
+	revokes := map[grantTarget][]string{}
+	grants := map[grantTarget][]string{}
+	for sc, entries := range r.privs {
+		if (sc.Kind != ScopeDatabase && sc.Kind != ScopeSchema) || wantSet[sc] {
+			continue
+		}
+		for _, e := range entries {
+			t := grantTarget{sc.Kind, sc.Database, sc.Schema, e.grantor}
+			revokes[t] = append(revokes[t], sc.Privilege)
+		}
+	}
+	for _, sc := range want {
+		if (sc.Kind == ScopeDatabase || sc.Kind == ScopeSchema) && r.privs[sc] == nil {
+			t := grantTarget{sc.Kind, sc.Database, sc.Schema, ""}
+			grants[t] = append(grants[t], sc.Privilege)
+		}
+	}
+	on := func(t grantTarget) (db, what string) {
+		if t.kind == ScopeDatabase {
+			return "", "DATABASE " + grantIdent(t.db)
+		}
+		return t.db, "SCHEMA " + grantIdent(t.schema)
+	}
+	for _, t := range sortedTargets(revokes) {
+		db, what := on(t)
+		stmts = append(stmts, grantStmt{db: db, asRo: t.grantor, sql: "REVOKE " + strings.Join(nhi.SortedUnique(revokes[t]), ", ") + " ON " + what + " FROM " + role})
+	}
+	for _, t := range sortedTargets(grants) {
+		db, what := on(t)
+		stmts = append(stmts, grantStmt{db: db, sql: "GRANT " + strings.Join(nhi.SortedUnique(grants[t]), ", ") + " ON " + what + " TO " + role})
+	}
+
+	// Tables, sequences and routines, group by group.
+	held := map[Scope]map[string][]grantEntry{} // group -> object -> entries
+	for sc, entries := range r.privs {
+		if isObjectKind(sc.Kind) {
+			g := sc.group()
+			if held[g] == nil {
+				held[g] = map[string][]grantEntry{}
+			}
+			held[g][sc.Object] = entries
+		}
+	}
+	wantNames := map[Scope][]string{}
+	for _, sc := range want {
+		if isObjectKind(sc.Kind) && sc.Object != Wildcard && !star[sc.group()] {
+			wantNames[sc.group()] = append(wantNames[sc.group()], sc.Object)
+		}
+	}
+	groups := map[Scope]bool{}
+	for g := range held {
+		groups[g] = true
+	}
+	for g := range star {
+		groups[g] = true
+	}
+	for g := range wantNames {
+		groups[g] = true
+	}
+	var missing []string
+	for _, g := range sortedScopes(groups) {
+		objs := st.objects[objectsOf(g.Kind, g.Database, g.Schema)]
+		ref := func(name string, r *grantRoutine) string {
+			if r == nil {
+				return grantIdent(g.Schema, name)
+			}
+			return grantIdent(g.Schema, name) + "(" + r.args + ")"
+		}
+		if star[g] {
+			full := true
+			for name, overloads := range objs {
+				if !holdsAll(held[g][name], g.Kind, overloads) {
+					full = false
+				}
+			}
+			if !full {
+				stmts = append(stmts, grantStmt{db: g.Database, sql: "GRANT " + g.Privilege + " ON ALL " + grantSQLObject[g.Kind] + "S IN SCHEMA " + grantIdent(g.Schema) + " TO " + role})
+			}
+			continue
+		}
+		wanted := map[string]bool{}
+		for _, n := range wantNames[g] {
+			wanted[n] = true
+		}
+		byGrantor := map[string][]string{}
+		for _, name := range nhi.SortedKeys(held[g]) {
+			if wanted[name] {
+				continue
+			}
+			for _, e := range held[g][name] {
+				var rt *grantRoutine
+				if g.Kind == ScopeFunction {
+					rt = routineByOID(objs[name], e.overload)
+					if rt == nil {
+						continue // dropped since; nothing to revoke
+					}
+				}
+				byGrantor[e.grantor] = append(byGrantor[e.grantor], ref(name, rt))
+			}
+		}
+		for _, by := range nhi.SortedKeys(byGrantor) {
+			stmts = append(stmts, grantStmt{db: g.Database, asRo: by, sql: "REVOKE " + g.Privilege + " ON " + grantSQLObject[g.Kind] + " " + strings.Join(byGrantor[by], ", ") + " FROM " + role})
+		}
+		var add []string
+		for _, name := range nhi.SortedUnique(wantNames[g]) {
+			overloads, exists := objs[name]
+			if !exists {
+				sc := g
+				sc.Object = name
+				missing = append(missing, sc.String())
+				continue
+			}
+			if g.Kind != ScopeFunction {
+				if held[g][name] == nil {
+					add = append(add, ref(name, nil))
+				}
+				continue
+			}
+			has := map[uint32]bool{}
+			for _, e := range held[g][name] {
+				has[e.overload] = true
+			}
+			for i := range overloads {
+				if !has[overloads[i].oid] {
+					add = append(add, ref(name, &overloads[i]))
+				}
+			}
+		}
+		if len(add) > 0 {
+			stmts = append(stmts, grantStmt{db: g.Database, sql: "GRANT " + g.Privilege + " ON " + grantSQLObject[g.Kind] + " " + strings.Join(add, ", ") + " TO " + role})
+		}
+	}
+	for _, sc := range want {
+		if (sc.Kind == ScopeSchema || (isObjectKind(sc.Kind) && sc.Object == Wildcard)) && !st.schemas[[2]string{sc.Database, sc.Schema}] {
+			missing = append(missing, sc.String())
+		}
+		if sc.Database != "" && !slices.Contains(st.dbs, sc.Database) {
+			missing = append(missing, sc.String())
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &grantMissing{fmt.Sprintf("the objects of scopes %q do not exist in the databases the provider manages (%s); nothing was changed", nhi.SortedUnique(missing), strings.Join(st.dbs, ", "))}
+	}
+	return stmts, nil
+}
+
+func holdsAll(entries []grantEntry, kind string, overloads []grantRoutine) bool {
+	if kind != ScopeFunction {
+		return entries != nil
+	}
+	has := map[uint32]bool{}
+	for _, e := range entries {
+		has[e.overload] = true
+	}
+	for _, o := range overloads {
+		if !has[o.oid] {
+			return false
+		}
+	}
+	return true
+}
+
+func routineByOID(overloads []grantRoutine, oid uint32) *grantRoutine {
+	for i := range overloads {
+		if overloads[i].oid == oid {
+			return &overloads[i]
+		}
+	}
+	return nil
+}
+
+func sortedScopes(m map[Scope]bool) []Scope {
+	out := make([]Scope, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func sortedTargets(m map[grantTarget][]string) []grantTarget {
+	out := make([]grantTarget, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.kind+"\x00"+a.db+"\x00"+a.schema+"\x00"+a.grantor < b.kind+"\x00"+b.db+"\x00"+b.schema+"\x00"+b.grantor
+	})
+	return out
+}
+
+// reconcileGrants makes role hold exactly want: it grants what is missing
+// and revokes what is extra (memberships, attributes, database, schema,
+// table, sequence and function privileges), with the "*" rule of the top
+// of this file. It refuses, changing nothing, a want that does not parse
+// or names what does not exist, and a role that owns a database (a
+// declaration cannot allow that). The cluster-wide statements (ALTER ROLE,
+// memberships, database privileges) run in one transaction on the
+// maintenance database, then each database's in one transaction of its
+// own; a failure in one database leaves the transactions before it
+// committed. Afterwards it reads the role back and returns an error naming
+// what still differs (for example a grant the connecting role was not
+// allowed to change: PostgreSQL only warns then).
+func (c *Client) reconcileGrants(ctx context.Context, role string, want []string) error {
+	canon, err := CanonicalScopes(want)
+	if err != nil {
+		return fmt.Errorf("scopes %w", err)
+	}
+	if err := c.CheckScopes(ctx, canon); err != nil {
+		return err
+	}
+	parsed := make([]Scope, len(canon))
+	for i, s := range canon {
+		parsed[i], _ = ParseScope(s)
+	}
+	st, err := c.readState(ctx, role)
+	if err != nil {
+		return err
+	}
+	r := st.byName[role]
+	if len(r.owns) > 0 {
+		sort.Strings(r.owns)
+		return fmt.Errorf("PostgreSQL role %q owns database %q, which a declaration cannot allow (owning a database gives every privilege on it), so its grants were not changed; "+
+			"give the database another owner first (ALTER DATABASE %s OWNER TO <another role>) and declare the privileges the role needs instead",
+			role, r.owns[0], grantIdent(r.owns[0]))
+	}
+	stmts, err := st.plan(r, parsed)
+	if err != nil {
+		return err
+	}
+	byDB := map[string][]grantStmt{}
+	var order []string
+	for _, s := range stmts {
+		if _, ok := byDB[s.db]; !ok {
+			order = append(order, s.db)
+		}
+		byDB[s.db] = append(byDB[s.db], s)
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i] == "" || (order[j] != "" && order[i] < order[j]) })
+	for _, db := range order {
+		where := "on the server"
+		if db != "" {
+			where = fmt.Sprintf("in database %q", db)
+		}
+		doing := fmt.Sprintf("changing the grants of PostgreSQL role %q %s", role, where)
+		err := c.inTx(ctx, db, doing, func(ctx context.Context, tx pgx.Tx) error {
+			for _, s := range byDB[db] {
+				if s.asRo != "" {
+					if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+grantIdent(s.asRo)); err != nil {
+						return fmt.Errorf("becoming %q, the grantor, to revoke its grant: %w", s.asRo, err)
+					}
+				}
+				if _, err := tx.Exec(ctx, s.sql); err != nil {
+					return fmt.Errorf("%s: %w", s.sql, err)
+				}
+				if s.asRo != "" {
+					if _, err := tx.Exec(ctx, "RESET ROLE"); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	got, err := c.readGrantsFor(ctx, role, canon)
+	if err != nil {
+		return err
+	}
+	if extra, missing := nhi.ScopeDiff(canon, got); len(extra)+len(missing) > 0 {
+		var parts []string
+		if len(extra) > 0 {
+			parts = append(parts, "still holds "+strings.Join(extra, ", "))
+		}
+		if len(missing) > 0 {
+			parts = append(parts, "still lacks "+strings.Join(missing, ", "))
+		}
+		return fmt.Errorf("PostgreSQL role %q %s after its grants were changed: the provider's role %q may not be allowed to change them "+
+			"(it needs to own the objects, hold the privileges WITH GRANT OPTION, or be a superuser)", role, strings.Join(parts, " and "), c.User())
+	}
+	return nil
+}
+
+// revokeAll removes every membership, attribute and privilege of role, as
+// reconcileGrants(role, nil) does (disable on expiry).
+func (c *Client) revokeAll(ctx context.Context, role string) error {
+	return c.reconcileGrants(ctx, role, nil)
+}
