@@ -59,9 +59,9 @@ type Client struct {
 	now func() time.Time
 	// authid caches whether the connecting role may read pg_authid
 	// (superusers): only then is a role's password known to be set or not.
-	authidOnce sync.Once
-	authid     bool
-	authidErr  error
+	authidMu    sync.Mutex
+	authidKnown bool
+	authid      bool
 }
 
 // SetClock makes the client stamp password changes with now's time

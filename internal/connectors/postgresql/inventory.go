@@ -1,0 +1,159 @@
+package postgresql
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+var _ nhi.Scanner = (*Client)(nil)
+
+// DefaultPageSize is the page size of List when the caller leaves it to the
+// connector.
+const DefaultPageSize = 500
+
+// Identities are the roles with LOGIN and the roles carrying this
+// provider's marker (a disabled governed role is NOLOGIN and still an
+// identity). Group roles (NOLOGIN, unmarked) are left out entirely: they
+// are not identities, their grants count toward their members. The
+// comment filter in SQL is a cheap superset; the marker is checked in Go.
+const identityFilter = `(r.rolcanlogin OR pg_catalog.shobj_description(r.oid, 'pg_authid') IS NOT NULL)`
+
+// Get reads one login role ("role/<name>"). A group role (NOLOGIN without
+// the marker) is not an identity: not found.
+func (c *Client) Get(ctx context.Context, ref nhi.Ref) (nhi.Identity, error) {
+	if ref.Location != Location {
+		return nhi.Identity{}, fmt.Errorf("%q is not a PostgreSQL identity reference: expected role/<name>: %w", ref.String(), nhi.ErrNotFound)
+	}
+	d, err := c.getRole(ctx, ref.Name)
+	if err != nil {
+		return nhi.Identity{}, err
+	}
+	if !d.CanLogin && !d.Declared {
+		return nhi.Identity{}, fmt.Errorf("PostgreSQL role %q is a group role (NOLOGIN), not a login role: %w", ref.Name, nhi.ErrNotFound)
+	}
+	return d.Identity, nil
+}
+
+// wantsRoles reports whether a location filter includes roles.
+func wantsRoles(locations []string) bool {
+	if len(locations) == 0 {
+		return true
+	}
+	for _, l := range locations {
+		if l == Location {
+			return true
+		}
+	}
+	return false
+}
+
+// List returns one page of login roles in role name order; the page token
+// is the last role name of the page before. Each page reads the grants of
+// every role once (a constant number of queries per database).
+func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, error) {
+	if !wantsRoles(opts.Locations) {
+		return nhi.Page{}, nil
+	}
+	size := opts.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	rs, err := c.listRoles(ctx, opts.PageToken, size+1)
+	if err != nil {
+		return nhi.Page{}, err
+	}
+	var page nhi.Page
+	if len(rs) > size {
+		rs = rs[:size]
+		page.NextPageToken = rs[size-1].name
+	}
+	ds, err := c.withGrants(ctx, identities(rs))
+	if err != nil {
+		return nhi.Page{}, err
+	}
+	for _, d := range ds {
+		if opts.Declared != nil && d.Declared != *opts.Declared {
+			continue
+		}
+		if opts.Owner != "" && d.Governance.Owner != opts.Owner {
+			continue
+		}
+		page.Identities = append(page.Identities, d.Identity)
+	}
+	return page, nil
+}
+
+// listRoles reads, in name order, up to limit (0: every) roles that may be
+// identities, with names after after.
+func (c *Client) listRoles(ctx context.Context, after string, limit int) ([]role, error) {
+	authid, err := c.canReadAuthid(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + roleColumns(authid) + ` FROM ` + roleTable(authid) + ` WHERE ` + identityFilter + ` AND r.rolname > $1 ORDER BY r.rolname`
+	args := []any{after}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	var out []role
+	err = c.onDB(ctx, "", "listing PostgreSQL roles", func(ctx context.Context, p *pgxpool.Pool) error {
+		out = out[:0]
+		rows, err := p.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := c.scanRole(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// identities keeps the roles that are identities: LOGIN, or marked.
+func identities(rs []role) []role {
+	out := rs[:0:0]
+	for _, r := range rs {
+		if r.canLogin || r.managed {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// withGrants completes roles with their effective scopes, read for every
+// role at once.
+func (c *Client) withGrants(ctx context.Context, rs []role) ([]Details, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	declared := make(map[string][]string, len(rs))
+	for _, r := range rs {
+		if r.managed {
+			declared[r.name] = r.gov.Scopes
+		}
+	}
+	all, err := c.readAllGrantsFor(ctx, declared)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Details, 0, len(rs))
+	for _, r := range rs {
+		scopes, ok := all[r.name]
+		if !ok {
+			continue // dropped between the two reads
+		}
+		out = append(out, c.details(r, scopes))
+	}
+	return out, nil
+}
