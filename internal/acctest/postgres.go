@@ -20,6 +20,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/faultproxy"
 )
 
 // EnvPostgres is set to 1 (with PGHOST, PGPORT, PGUSER, PGPASSWORD,
@@ -280,4 +282,20 @@ func PostgresObject(t testing.TB, db, create, drop string) {
 			t.Errorf("PostgreSQL cleanup (database %s): %s: %v", db, drop, err)
 		}
 	})
+}
+
+// PostgresProxy starts a TCP fault proxy (faultproxy.NewTCP) in front of the
+// PostgreSQL test server, closed when the test ends. Point the code under
+// test at it with PostgresBlockAt(t, p.Addr()) or Host()/Port(), and aim
+// faults with p.LoseNextAnswerContaining, p.ResetAfterClientSends,
+// p.ResetBeforeClientSends or p.SetRates.
+func PostgresProxy(t testing.TB, cfg faultproxy.TCPConfig) *faultproxy.TCPProxy {
+	t.Helper()
+	s := Postgres(t)
+	p, err := faultproxy.NewTCP(fmt.Sprintf("%s:%d", s.Host, s.Port), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
 }

@@ -1,11 +1,16 @@
 package acctest
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/faultproxy"
 )
 
 // fatalRecorder is a testing.TB whose Fatal/Skip end the goroutine and are
@@ -98,4 +103,25 @@ func TestPostgresHelpers(t *testing.T) {
 	}
 	// A role that is already gone is fine.
 	t.Run("gone", func(t *testing.T) { PostgresRole(t, PostgresRandName("acc_never")) })
+}
+
+// TestPostgresProxy: the provider block aimed at a proxy names the proxy,
+// and a query through it loses its answer when told to.
+func TestPostgresProxy(t *testing.T) {
+	p := PostgresProxy(t, faultproxy.TCPConfig{})
+	block := PostgresBlockAt(t, p.Addr())
+	if !strings.Contains(block, fmt.Sprintf("host     = %q", p.Host())) || !strings.Contains(block, fmt.Sprintf("port     = %d", p.Port())) {
+		t.Fatalf("block does not point at the proxy %s:\n%s", p.Addr(), strings.ReplaceAll(block, Postgres(t).Password, "<password>"))
+	}
+	s := Postgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=postgres sslmode=disable", p.Host(), p.Port(), s.User, s.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	p.LoseNextAnswerContaining([]byte("SELECT 'nhi-proxy'"))
+	if _, err := conn.Exec(ctx, "SELECT 'nhi-proxy'"); err == nil {
+		t.Fatal("the answer arrived although the proxy was told to lose it")
+	}
 }
