@@ -3,8 +3,9 @@
 # postgres) for the project's PostgreSQL test server: the newest
 # /usr/lib/postgresql/<version>/bin. Where none exists, installs Debian's
 # `postgresql` package first (needs root, or sudo), without letting the
-# package start its own cluster (nor, on a fresh machine, create one): the harness runs its own
-# throwaway server (testenv.StartPostgres). Progress goes to stderr.
+# package start its own cluster (nor, on a fresh machine, create one): the
+# harness runs its own throwaway server (testenv.StartPostgres). Progress
+# goes to stderr.
 set -euo pipefail
 
 log() { echo "postgres-install: $*" >&2; }

@@ -29,8 +29,8 @@ const (
 	postgresStateFile = "postgres.json"
 	// PostgresSuperuser is the bootstrap superuser initdb creates.
 	PostgresSuperuser = "postgres"
-	// postgresUser is the OS user created to run the server when the
-	// package's own postgres user does not exist.
+	// postgresFallbackUser is the OS user created to run the server when
+	// the package's own postgres user does not exist.
 	postgresFallbackUser = "nhi-pg"
 )
 
