@@ -82,6 +82,10 @@ type Declaration struct {
 	// UID is the system's stable identifier as recorded in state; empty
 	// when the state has none.
 	UID string
+	// Governance is what the declaration says, for a kind whose
+	// governance lives in the state rather than on the identity
+	// (system.Kind.GovernedInState); nil otherwise.
+	Governance *nhi.Governance
 }
 
 // IsCredential reports whether the declaration is of a credential rather
@@ -191,7 +195,7 @@ type ExcludedIdentity struct {
 // Evaluate applies every rule to the input.
 func Evaluate(in Input) Report {
 	r := Report{Complete: true, EvaluatedAt: in.Now.UTC()}
-	e := evaluator{in: in, report: &r, state: indexState(in.Declarations)}
+	e := evaluator{in: in, report: &r, state: indexState(in.Declarations), governed: indexGoverned(in.Declarations)}
 	seen := newFound()
 	for _, src := range in.Sources {
 		st := SourceStatus{Name: src.Name, System: src.System, Complete: src.Err == nil, Identities: len(src.Identities)}
@@ -201,6 +205,7 @@ func Evaluate(in Input) Report {
 		}
 		r.Sources = append(r.Sources, st)
 		for _, id := range src.Identities {
+			id = e.govern(id)
 			seen.add(src.Name, id)
 			ref := e.ref(src, id)
 			if !id.Declared {
@@ -227,6 +232,9 @@ type evaluator struct {
 	in     Input
 	report *Report
 	state  stateIndex
+	// governed holds the declarations of kinds whose governance lives in
+	// state (governed.go).
+	governed map[string]Declaration
 	// srcLoc is the source block of the identity being evaluated, the
 	// fallback location of its findings.
 	srcLoc *Location
@@ -324,9 +332,9 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 		if exp := id.Governance.ExpiresAt; !exp.IsZero() {
 			switch nhi.Phase(now, exp, pol.WarnBefore) {
 			case nhi.PhaseExpired:
-				if len(id.EffectiveScopes) > 0 {
-					e.add(RuleExpired, "", ref, "", fmt.Sprintf("%s %s expired at %s (%s ago) and still holds %s",
-						e.kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now)), strings.Join(id.EffectiveScopes, ", ")), nil)
+				if access, ok := e.stillHasAccess(id); ok {
+					e.add(RuleExpired, "", ref, "", fmt.Sprintf("%s %s expired at %s (%s ago) and %s",
+						e.kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now)), access), nil)
 				}
 			case nhi.PhaseExpiring:
 				e.add(RuleExpiring, "", ref, "", fmt.Sprintf("%s %s expires at %s, in %s", e.kindName(id.Kind), ref.ID, nhi.FormatTime(exp), nhi.HumanDuration(exp.Sub(now))), nil)
@@ -405,6 +413,7 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			e.add(RuleReused, "", ref, "", fmt.Sprintf("%s %s is used by %d workloads: %s", e.kindName(id.Kind), ref.ID, len(id.UsedBy), strings.Join(id.UsedBy, ", ")), locOr(loc, id.Declared))
 		}
 	}
+	e.staleByLastUse(id, ref, loc)
 	if id.Declared && e.in.StateGiven && !e.state.declares(id) {
 		msg := fmt.Sprintf("%s %s carries the managed marker but is in none of the given Terraform states", e.kindName(id.Kind), ref.ID)
 		if d, ok := e.state.sameRef(id); ok {

@@ -24,9 +24,10 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
-// SourceConfig is one `source "<type>" "<name>"` block. Type is a
-// registered system's name; the system decodes the block's attributes into
-// Config.
+// SourceConfig is one `source "<type>" "<name>"` block, or one block of a
+// type a system declares for its sources (system.Source.Block, such as
+// `inventory "<name>"`). Type is a registered system's name; the system
+// decodes the block into Config.
 type SourceConfig struct {
 	Type     string
 	Name     string
@@ -77,11 +78,11 @@ func ParseConfig(filename string, src []byte, systems *system.Registry) (*Config
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	content, d := f.Body.Content(fileSchema)
+	p := parser{sources: sourceSystems(systems)}
+	content, d := f.Body.Content(p.fileSchema())
 	diags = append(diags, d...)
 	cfg := &Config{File: filename, Policy: drift.DefaultPolicy(systems)}
 	dir := filepath.Dir(filename)
-	p := parser{sources: sourceSystems(systems)}
 	seenSource := map[string]hcl.Range{}
 	seenException := map[string]hcl.Range{}
 	var scopes []exceptionScope
@@ -96,6 +97,17 @@ func ParseConfig(filename string, src []byte, systems *system.Registry) (*Config
 			}
 			seenSource[key] = b.DefRange
 			if s, ok := p.source(b, dir); ok {
+				cfg.Sources = append(cfg.Sources, s)
+			}
+		default: // a block type a system declares for its sources
+			sys, _ := p.blockSystem(b.Type)
+			key := sys.Name + "." + b.Labels[0]
+			if prev, dup := seenSource[key]; dup {
+				p.errorf(b.DefRange, "Duplicate source", "%s %q is already defined at %s; give each source a unique name.", b.Type, b.Labels[0], prev)
+				continue
+			}
+			seenSource[key] = b.DefRange
+			if s, ok := p.systemBlock(sys, b, dir); ok {
 				cfg.Sources = append(cfg.Sources, s)
 			}
 		case "policy":
@@ -151,11 +163,33 @@ func ParseConfig(filename string, src []byte, systems *system.Registry) (*Config
 func sourceSystems(systems *system.Registry) []system.Descriptor {
 	var out []system.Descriptor
 	for _, d := range systems.All() {
-		if d.Source.Decode != nil {
+		if d.Source.Decodes() {
 			out = append(out, d)
 		}
 	}
 	return out
+}
+
+// fileSchema is the file's blocks: the built-in ones and those the
+// systems declare for their sources (system.Source.Block).
+func (p *parser) fileSchema() *hcl.BodySchema {
+	s := &hcl.BodySchema{Blocks: append([]hcl.BlockHeaderSchema(nil), fileSchema.Blocks...)}
+	for _, d := range p.sources {
+		if t := d.Source.Block; t != "" && !slices.ContainsFunc(s.Blocks, func(b hcl.BlockHeaderSchema) bool { return b.Type == t }) {
+			s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: t, LabelNames: []string{"name"}})
+		}
+	}
+	return s
+}
+
+// blockSystem returns the system whose sources are blocks of type typ.
+func (p *parser) blockSystem(typ string) (system.Descriptor, bool) {
+	for _, d := range p.sources {
+		if d.Source.Block == typ {
+			return d, true
+		}
+	}
+	return system.Descriptor{}, false
 }
 
 type parser struct {
@@ -177,11 +211,14 @@ func (p *parser) sourceSystem(typ string) (system.Descriptor, bool) {
 	return system.Descriptor{}, false
 }
 
-// sourceTypes lists the source types, quoted: "a", "b".
-func (p *parser) sourceTypes(sep, last string) string {
-	q := make([]string, len(p.sources))
-	for i, d := range p.sources {
-		q[i] = fmt.Sprintf("%q", d.Name)
+// sourceTypes lists the source types, quoted: "a", "b". Unless all is
+// set, the systems whose sources are blocks of their own are left out.
+func (p *parser) sourceTypes(sep, last string, all bool) string {
+	var q []string
+	for _, d := range p.sources {
+		if all || d.Source.Block == "" {
+			q = append(q, fmt.Sprintf("%q", d.Name))
+		}
 	}
 	if len(q) < 2 {
 		return strings.Join(q, "")
@@ -196,6 +233,20 @@ func (p *parser) attrs(b *hcl.Block, schema *hcl.BodySchema) hcl.Attributes {
 		p.errorf(c.Blocks[0].DefRange, "Unexpected block", "A %s block takes no nested blocks.", b.Type)
 	}
 	return c.Attributes
+}
+
+// decode has a system decode one of its source blocks.
+func (p *parser) decode(sys system.Descriptor, b *hcl.Block, dir string) system.SourceConfig {
+	if sys.Source.DecodeContent == nil {
+		cfg, d := sys.Source.Decode(p.attrs(b, sys.Source.Schema), dir)
+		p.diags = append(p.diags, d...)
+		return cfg
+	}
+	c, d := b.Body.Content(sys.Source.Schema)
+	p.diags = append(p.diags, d...)
+	cfg, d := sys.Source.DecodeContent(c, dir)
+	p.diags = append(p.diags, d...)
+	return cfg
 }
 
 func (p *parser) str(a *hcl.Attribute) (string, bool) {
@@ -227,16 +278,28 @@ func (p *parser) source(b *hcl.Block, dir string) (SourceConfig, bool) {
 	s := SourceConfig{Type: b.Labels[0], Name: b.Labels[1], Location: loc(b.DefRange)}
 	sys, ok := p.sourceSystem(s.Type)
 	if !ok {
-		p.errorf(b.LabelRanges[0], "Unsupported source type", "source type %q is not supported; supported types: %s.", s.Type, p.sourceTypes(", ", ", "))
+		p.errorf(b.LabelRanges[0], "Unsupported source type", "source type %q is not supported; supported types: %s.", s.Type, p.sourceTypes(", ", ", ", false))
+		return s, false
+	}
+	if sys.Source.Block != "" {
+		p.errorf(b.LabelRanges[0], "Unsupported source type", "%q sources are %s blocks, such as %s.", s.Type, sys.Source.Block, sys.Source.Example)
 		return s, false
 	}
 	if !validName(s.Name) {
 		p.errorf(b.LabelRanges[1], "Invalid source name", "source name %q must be letters, digits, '-' or '_'.", s.Name)
 	}
-	attrs := p.attrs(b, sys.Source.Schema)
-	cfg, d := sys.Source.Decode(attrs, dir)
-	p.diags = append(p.diags, d...)
-	s.Config = cfg
+	s.Config = p.decode(sys, b, dir)
+	return s, true
+}
+
+// systemBlock reads a source written as a block of the system's own type
+// (system.Source.Block), labelled with the source's name.
+func (p *parser) systemBlock(sys system.Descriptor, b *hcl.Block, dir string) (SourceConfig, bool) {
+	s := SourceConfig{Type: sys.Name, Name: b.Labels[0], Location: loc(b.DefRange)}
+	if !validName(s.Name) {
+		p.errorf(b.LabelRanges[0], "Invalid source name", "%s name %q must be letters, digits, '-' or '_'.", b.Type, s.Name)
+	}
+	s.Config = p.decode(sys, b, dir)
 	return s, true
 }
 
@@ -325,7 +388,7 @@ func (p *parser) exception(b *hcl.Block) (drift.Exception, exceptionScope, bool)
 	if a, ok := attrs["system"]; ok {
 		if v, ok := p.str(a); ok {
 			if _, ok := p.sourceSystem(v); !ok {
-				p.errorf(a.Expr.Range(), "Unknown system", "system %q is not a system the reporter scans; use %s, or leave system out to match every system.", v, p.sourceTypes(", ", " or "))
+				p.errorf(a.Expr.Range(), "Unknown system", "system %q is not a system the reporter scans; use %s, or leave system out to match every system.", v, p.sourceTypes(", ", " or ", true))
 			}
 			ex.System, sc.sysRange = v, a.Expr.Range().Ptr()
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
@@ -28,8 +29,9 @@ func declaration(systems *system.Registry, typ, mode, addr string, raw json.RawM
 	}
 	d := drift.Declaration{Address: addr}
 	var uidAttr string
+	var kind system.Kind
 	if sys, k, ok := systems.ByResourceType(typ); ok {
-		d.System, d.Kind, uidAttr = sys, k.Kind, k.UIDAttr
+		d.System, d.Kind, uidAttr, kind = sys, k.Kind, k.UIDAttr, k
 	} else if sys, c, ok := systems.CredentialByResourceType(typ); ok {
 		d.System, d.Kind, d.Credential, uidAttr = sys, c.Kind, true, c.UIDAttr
 	} else {
@@ -57,7 +59,53 @@ func declaration(systems *system.Registry, typ, mode, addr string, raw json.RawM
 	if err := str(uidAttr, &d.UID); err != nil {
 		return drift.Declaration{}, false, err
 	}
+	if kind.KindAttr != "" {
+		var own string
+		if err := str(kind.KindAttr, &own); err != nil {
+			return drift.Declaration{}, false, err
+		}
+		if own != "" {
+			d.Kind = own
+		}
+	}
+	if kind.GovernedInState {
+		g, err := stateGovernance(addr, attrs)
+		if err != nil {
+			return drift.Declaration{}, false, err
+		}
+		d.Governance = &g
+	}
 	return d, d.ID != "", nil
+}
+
+// stateGovernance reads the governance attributes every governed resource
+// has (owner, purpose, scopes, expires_at, on_expiry) from a resource
+// instance in state, for kinds whose governance is the declaration
+// (system.Kind.GovernedInState). Missing or null attributes stay empty.
+func stateGovernance(addr string, attrs map[string]json.RawMessage) (nhi.Governance, error) {
+	var g nhi.Governance
+	var expires, onExpiry *string
+	for name, dst := range map[string]any{"owner": &g.Owner, "purpose": &g.Purpose, "scopes": &g.Scopes, "expires_at": &expires, "on_expiry": &onExpiry} {
+		v, ok := attrs[name]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return g, fmt.Errorf("%s: attribute %s: %v", addr, name, err)
+		}
+	}
+	if expires != nil && *expires != "" {
+		t, err := nhi.ParseExpiry(*expires)
+		if err != nil {
+			return g, fmt.Errorf("%s: attribute expires_at %v", addr, err)
+		}
+		g.ExpiresAt = t
+	}
+	if onExpiry != nil {
+		g.OnExpiry = nhi.OnExpiry(*onExpiry)
+	}
+	g.Scopes = nhi.SortedUnique(g.Scopes)
+	return g, nil
 }
 
 // ParseState extracts the identities declared in a Terraform state file

@@ -74,7 +74,9 @@ func (r *Registry) Get(name string) (Descriptor, bool) {
 	return r.systems[i], true
 }
 
-// Kind returns the kind of identity of a system.
+// Kind returns the kind of identity of a system. A system with free-form
+// kinds (Kind.KindAttr) returns that Kind for any kind it has no other
+// entry for.
 func (r *Registry) Kind(system, kind string) (Kind, bool) {
 	d, ok := r.Get(system)
 	if !ok {
@@ -82,6 +84,11 @@ func (r *Registry) Kind(system, kind string) (Kind, bool) {
 	}
 	for _, k := range d.Kinds {
 		if k.Kind == kind {
+			return k, true
+		}
+	}
+	for _, k := range d.Kinds {
+		if k.KindAttr != "" {
 			return k, true
 		}
 	}

@@ -76,3 +76,23 @@ func TestRegistryRefusesDuplicates(t *testing.T) {
 		})
 	}
 }
+
+// A system with free-form kinds answers every kind of its own with its one
+// Kind; a system with fixed kinds answers only those.
+func TestRegistryFreeFormKinds(t *testing.T) {
+	r := NewRegistry(
+		Descriptor{Name: "fixed", Kinds: []Kind{{Kind: "app", ResourceType: "nhi_fixed_app"}}},
+		Descriptor{Name: "open", Kinds: []Kind{{Kind: "open_identity", Label: "open identity", ResourceType: "nhi_open", KindAttr: "kind"}}},
+	)
+	for _, kind := range []string{"bot", "api_key", "open_identity", ""} {
+		if k, ok := r.Kind("open", kind); !ok || k.ResourceType != "nhi_open" {
+			t.Errorf("Kind(open, %q) = %+v %v", kind, k, ok)
+		}
+	}
+	if _, ok := r.Kind("fixed", "bot"); ok {
+		t.Error("a fixed-kind system answered a kind it does not have")
+	}
+	if got := r.KindLabel("integration_user"); got != "integration user" {
+		t.Errorf("KindLabel(integration_user) = %q", got)
+	}
+}

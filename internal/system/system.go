@@ -72,6 +72,29 @@ type Kind struct {
 	// Adopt writes what was discovered about an identity of this kind
 	// into its generated resource block.
 	Adopt Adoption
+	// KindAttr is the resource's attribute holding the identity's own
+	// kind, for a system whose kinds are free-form (the bots, API keys and
+	// integration users of tools the provider has no connector for). Its
+	// identities then carry that kind ("bot"), this Kind stands for all of
+	// them (Registry.Kind), and Kind is only the fallback of an identity
+	// whose kind nobody gave. Empty for fixed kinds.
+	KindAttr string
+	// GovernedInState says that the identity's governance is its
+	// declaration in Terraform state rather than markers on the identity,
+	// for a system the provider makes no API calls to. The reporter reads
+	// owner, purpose, scopes, expires_at and on_expiry from the state's
+	// attributes; an identity a state declares is declared with that
+	// governance; nil EffectiveScopes of a scanned identity (its source
+	// does not list scopes) take the declared ones; and an expired
+	// identity that is still active (not Disabled) has its access whether
+	// or not it lists scopes.
+	GovernedInState bool
+	// LastUsedIsActivity says that the identity's LastUsedAt is its last
+	// activity (a last login an export records), so an active identity
+	// not used for the policy's stale_after is stale. LastUsedAt nil means
+	// unknown; pointing at the zero time, that the system records no use
+	// at all.
+	LastUsedIsActivity bool
 }
 
 // Adoption writes the system-specific attributes of an adopted identity's
@@ -118,7 +141,13 @@ type Exclusion struct {
 
 // Source is the system's drift `source "<name>" "<label>"` block.
 type Source struct {
-	// Schema lists the block's attributes.
+	// Block, when set, is the block type the system's sources are written
+	// as instead, with the source's name as its one label: `inventory
+	// "<label>" { ... }` for a system whose sources are export files rather
+	// than connections. Such a system has no `source "<name>"` blocks.
+	Block string
+	// Schema lists the block's attributes, and any nested blocks
+	// DecodeContent reads.
 	Schema *hcl.BodySchema
 	// Example is a minimal block, shown when a configuration has none.
 	Example string
@@ -126,7 +155,14 @@ type Source struct {
 	// file's directory, for relative paths. Errors carry the attribute's
 	// range, so users see file:line:col.
 	Decode func(attrs hcl.Attributes, dir string) (SourceConfig, hcl.Diagnostics)
+	// DecodeContent, when set, is used instead of Decode: it reads the
+	// block's attributes and the nested blocks Schema lists (a `columns`
+	// block).
+	DecodeContent func(content *hcl.BodyContent, dir string) (SourceConfig, hcl.Diagnostics)
 }
+
+// Decodes reports whether the system has a drift source block.
+func (s Source) Decodes() bool { return s.Decode != nil || s.DecodeContent != nil }
 
 // SourceConfig is one decoded source block.
 type SourceConfig interface {
