@@ -17,6 +17,19 @@ provider "nhi" {
     }
   }
 
+  # PostgreSQL, for nhi_postgresql_role and for PostgreSQL in nhi_identities
+  # and nhi_undeclared. Every attribute defaults to its libpq variable
+  # (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGPASSFILE);
+  # keep the password in PGPASSWORD or the password file, not here.
+  postgresql {
+    host      = "db.internal.example.com"
+    port      = 5432
+    username  = "nhi_admin"
+    database  = "postgres"
+    sslmode   = "verify-full"
+    databases = ["app", "analytics"]
+  }
+
   # Organisation policy, enforced at plan time.
   policy {
     max_lifetime     = "180d"

@@ -1,0 +1,196 @@
+package postgresql_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+)
+
+// secretPassword reads the password the Secret delivers, checking that it
+// names the role.
+func secretPassword(t *testing.T, ns, role string) (string, error) {
+	sec, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), "orders-db", metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	if got := string(sec.Data["PGUSER"]); got != role {
+		return "", fmt.Errorf("the Secret's PGUSER is %q, want %q", got, role)
+	}
+	pw := string(sec.Data["PGPASSWORD"])
+	if len(pw) < 32 {
+		return "", fmt.Errorf("the Secret's PGPASSWORD has %d characters, want 32", len(pw))
+	}
+	return pw, nil
+}
+
+// deliveredWorks checks that the Secret's password logs in, is not the one
+// in *prev (when set), and records it in *got.
+func deliveredWorks(t *testing.T, ns, role string, prev, got *string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		pw, err := secretPassword(t, ns, role)
+		if err != nil {
+			return err
+		}
+		if prev != nil && pw == *prev {
+			return fmt.Errorf("the Secret still holds the previous password")
+		}
+		if err := login(t, role, pw); err != nil {
+			return fmt.Errorf("the delivered password does not log in: %v", err)
+		}
+		if prev != nil && login(t, role, *prev) == nil {
+			return fmt.Errorf("the previous password still logs in")
+		}
+		*got = pw
+		return nil
+	}
+}
+
+func TestAccPostgresqlRole_kubernetesSecret(t *testing.T) {
+	f := newFixture(t)
+	ns := acctest.Namespace(t)
+	expires := acctest.Date(acctest.Days(300))
+	secret := fmt.Sprintf("kubernetes_secret = {\n    namespace = %q\n    name      = \"orders-db\"\n  }\n  rotate_after = \"30d\"", ns)
+	cfg := func(providerExtra string) string {
+		return acctest.ProviderBlock(t, acctest.PostgresBlock(t)+providerExtra) + roleHCL(f.role, expires, secret, f.scopes()...)
+	}
+	ahead := fmt.Sprintf("evaluation_time = %q", acctest.Date(acctest.Days(40)))
+	var first, second, oid string
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t); acctest.PostgresPreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy: resource.ComposeTestCheckFunc(roleGone(t, f.role), func(*terraform.State) error {
+			if _, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), "orders-db", metav1.GetOptions{}); err == nil {
+				return fmt.Errorf("Secret %s/orders-db still exists", ns)
+			}
+			return nil
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					noSecretInState{&first},
+					statecheck.ExpectKnownValue(roleAddr, tfjsonpath.New("delivered"), knownvalue.Bool(true)),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					deliveredWorks(t, ns, f.role, nil, &first),
+					resource.TestCheckResourceAttrWith(roleAddr, "oid", func(v string) error { oid = v; return nil }),
+				),
+			},
+			{Config: cfg(""), PlanOnly: true},
+			// 40 days on, rotation is due: an in-place update that sets a
+			// new password and rewrites the Secret; the role is kept.
+			{
+				Config: cfg(ahead),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(roleAddr, tfjsonpath.New("password_changed_at")),
+					noSecretInPlan{&first},
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{noSecretInState{&second}},
+				Check: resource.ComposeTestCheckFunc(
+					deliveredWorks(t, ns, f.role, &first, &second),
+					resource.TestCheckResourceAttrWith(roleAddr, "oid", func(v string) error {
+						if v != oid {
+							return fmt.Errorf("oid changed from %s to %s: the role was replaced", oid, v)
+						}
+						return nil
+					}),
+				),
+			},
+			// Rotated on the provider's clock: not due again.
+			{Config: cfg(ahead), PlanOnly: true},
+			// The Secret deleted out of band: the next plan sets a new
+			// password and delivers it, in place.
+			{
+				PreConfig: func() {
+					if err := acctest.Clientset(t).CoreV1().Secrets(ns).Delete(context.Background(), "orders-db", metav1.DeleteOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg(ahead),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: deliveredWorks(t, ns, f.role, &second, &first),
+			},
+		},
+	})
+}
+
+func TestAccPostgresqlRole_badInput(t *testing.T) {
+	f := newFixture(t)
+	exp := acctest.Date(acctest.Days(30))
+	pgOnly := acctest.PostgresProviderBlock(t, "")
+	table := "table:SELECT@app." + f.schema + ".orders"
+	cases := []struct {
+		name, config, want string
+	}{
+		{"unknown privilege", pgOnly + roleHCL(f.role, exp, "", "table:SELEKT@app."+f.schema+".orders"), `scopes "table:SELEKT@app.` + f.schema + `.orders" has unknown table privilege "SELEKT"; use one of SELECT`},
+		{"bad syntax", pgOnly + roleHCL(f.role, exp, "", "table:SELECT@app.orders"), `scopes "table:SELECT@app.orders" names 2 dot-separated part\(s\) after "@", expected 3`},
+		{"unknown kind", pgOnly + roleHCL(f.role, exp, "", "tables:SELECT@app"), `scopes "tables:SELECT@app" has unknown kind "tables"`},
+		{"owner", pgOnly + roleHCL(f.role, exp, "", "database:OWNER@app"), `scopes "database:OWNER@app" cannot be declared`},
+		{"missing table", pgOnly + roleHCL(f.role, exp, "", table, "table:SELECT@app."+f.schema+".no_such_table"), `Scope names something that does not exist.*no_such_table`},
+		{"missing group role", pgOnly + roleHCL(f.role, exp, "", "role:no_such_group_"+f.schema), `Scope names something that does not exist.*no_such_group_` + f.schema},
+		{"missing database", pgOnly + roleHCL(f.role, exp, "", "database:CONNECT@no_such_db"), `Scope names something that does not exist.*no_such_db`},
+		{"both password sources", pgOnly + roleHCL(f.role, exp, "password_wo = \"x-Secret-1\"\n  password_wo_version = 1\n  kubernetes_secret = {\n    namespace = \"default\"\n    name = \"x\"\n  }", table),
+			`password_wo and kubernetes_secret are both set`},
+		{"write-only without version", pgOnly + roleHCL(f.role, exp, `password_wo = "x-Secret-1"`, table), `password_wo is write-only, so Terraform never sees it change: set password_wo_version`},
+		{"bad password", pgOnly + roleHCL(f.role, exp, "password_wo = \"caf\u00e9-Secret\"\n  password_wo_version = 1", table), `password_wo holds a character that is not printable ASCII`},
+		{"role name", pgOnly + roleHCL("pg_mine", exp, "", table), `name`},
+		{"rotate_after", pgOnly + roleHCL(f.role, exp, `rotate_after = "120d"`, table), `rotate_after 120d is longer than the provider's policy.max_credential_age of 90d`},
+		{"expiry", pgOnly + roleHCL(f.role, "2020-01-01", "", table), `expires_at 2020-01-01T00:00:00Z is already past`},
+		{"sslmode", strings.Replace(pgOnly, `sslmode  = "disable"`, `sslmode  = "sometimes"`, 1) + roleHCL(f.role, exp, "", table),
+			`postgresql.sslmode is "sometimes"; expected one of "disable", "allow"`},
+	}
+	steps := make([]resource.TestStep, 0, len(cases))
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{Config: c.config, PlanOnly: true, ExpectError: regexp.MustCompile("(?s)" + strings.ReplaceAll(c.want, " ", `\s+`))})
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PostgresPreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps:                    steps,
+	})
+}
+
+// A host known only during apply: the plan does not connect (PGHOST points
+// elsewhere, as another environment's would), and the apply creates the
+// role on the configured server.
+func TestAccPostgresqlRole_unknownProviderConfig(t *testing.T) {
+	s := acctest.Postgres(t)
+	f := newFixture(t)
+	block := acctest.PostgresProviderBlock(t, "")
+	block = strings.Replace(block, fmt.Sprintf("host     = %q", s.Host), "host     = terraform_data.db.output", 1)
+	acctest.PostgresPool(t, "") // the checks' connection, made before the environment points elsewhere
+	t.Setenv("PGHOST", "127.0.0.1")
+	t.Setenv("PGPORT", "1")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             roleGone(t, f.role),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf("resource \"terraform_data\" \"db\" {\n  input = %q\n}\n", s.Host) + block + roleHCL(f.role, acctest.Date(acctest.Days(60)), "", f.scopes()...),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionCreate),
+				plancheck.ExpectUnknownValue(roleAddr, tfjsonpath.New("oid")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(roleAddr, tfjsonpath.New("effective_scopes"), scopeSet(f.scopes()...)),
+			},
+		}},
+	})
+}
