@@ -4,6 +4,7 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/aws"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/postgresql"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
@@ -16,6 +17,7 @@ func Systems() []framework.System {
 	return []framework.System{
 		kubernetes.System(),
 		aws.System(),
+		postgresql.System(),
 	}
 }
 
