@@ -160,7 +160,7 @@ func TestBadInputNamesLineAndColumn(t *testing.T) {
 			[]string{`bots.json: 1 of 2 rows could not be read (the others were): bots.json:4:12: last_used_at (column "seen"): "last tuesday" is not a time`}, 1},
 		"json syntax": {jsonExport, "[\n  {\"name\": \"a\"},\n  {\"name\": \"b\" \"seen\": 1}\n]\n",
 			[]string{`bots.json:3:`, `malformed JSON: invalid character '"' after object key:value pair`}, 0},
-		"json truncated": {jsonExport, "[{\"name\": \"a\"},", []string{`bots.json:1:`, `malformed JSON`}, 0},
+		"json truncated":         {jsonExport, "[{\"name\": \"a\"},", []string{`bots.json:1:`, `malformed JSON`}, 0},
 		"json row not an object": {Export{File: "bots.json", Format: FormatJSON, System: "slack"}, "[{\"name\": \"a\"},\n \"b\"]", []string{`bots.json:2:2: row 2 is a JSON string; each identity must be an object`}, 1},
 		"json wrong type": {jsonExport, "[{\"name\": [\"a\"]}, {\"name\": \"b\", \"seen\": true}]",
 			[]string{`bots.json:1:11: name: is a JSON list; it must be a string`, `bots.json:1:41: last_used_at (column "seen"): is true, not a time`}, 0},
