@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: builds the test cluster's binaries (cached), starts the cluster,
-# the IAM test server and the PostgreSQL test server, runs every test with
-# the acceptance tests enabled, and stops them all whatever happens. A skipped test fails the run: nothing may be silently
+# the IAM test server, the PostgreSQL test server and the LDAP test
+# directory, runs every test with the acceptance tests enabled, and stops
+# them all whatever happens. A skipped test fails the run: nothing may be silently
 # left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ fi
 
 BIN="$(scripts/testenv-build.sh)"
 PGBIN="$(scripts/postgres-install.sh)"
+SLAPD="$(scripts/ldap-install.sh)"
 VERSITYGW="$(scripts/versitygw-build.sh)"
 export NHI_VERSITYGW="$VERSITYGW"
 
@@ -28,7 +30,8 @@ go build -o bin/nhi-dev-cluster ./internal/testenv/cmd/nhi-dev-cluster
 bin/nhi-dev-cluster down -dir "$DIR" >/dev/null 2>&1 || true
 bin/nhi-dev-cluster iam-down -dir "$DIR" >/dev/null 2>&1 || true
 bin/nhi-dev-cluster pg-down -dir "$DIR/pg" >/dev/null 2>&1 || true
-trap 'bin/nhi-dev-cluster down -dir "$DIR"; bin/nhi-dev-cluster iam-down -dir "$DIR"; bin/nhi-dev-cluster pg-down -dir "$DIR/pg"' EXIT
+bin/nhi-dev-cluster ldap-down -dir "$DIR/ldap" >/dev/null 2>&1 || true
+trap 'bin/nhi-dev-cluster down -dir "$DIR"; bin/nhi-dev-cluster iam-down -dir "$DIR"; bin/nhi-dev-cluster pg-down -dir "$DIR/pg"; bin/nhi-dev-cluster ldap-down -dir "$DIR/ldap"' EXIT
 bin/nhi-dev-cluster up -dir "$DIR" -bin "$BIN"
 # The IAM test server: versitygw behind the managed-policy fake. aws.env
 # exports the standard AWS variables (endpoint, region, root credentials).
@@ -45,6 +48,16 @@ bin/nhi-dev-cluster pg-up -dir "$DIR/pg" -bin "$PGBIN"
 set -a
 # shellcheck disable=SC1091
 . "$DIR/pg/pg.env"
+set +a
+# The LDAP test directory (the owner directory): slapd with its own
+# slapd.conf in $DIR/ldap on random 127.0.0.1 ports, seeded with people and
+# groups. ldap.env exports NHI_TEST_LDAP_URL, NHI_TEST_LDAPS_URL,
+# NHI_TEST_LDAP_CA_FILE, the base, bind and admin DNs and passwords, and
+# NHI_TEST_LDAP=1.
+bin/nhi-dev-cluster ldap-up -dir "$DIR/ldap" -slapd "$SLAPD"
+set -a
+# shellcheck disable=SC1091
+. "$DIR/ldap/ldap.env"
 set +a
 
 export NHI_TEST_KUBECONFIG="$DIR/kubeconfig" TF_ACC=1

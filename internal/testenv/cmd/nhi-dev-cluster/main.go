@@ -10,6 +10,8 @@
 //	nhi-dev-cluster iam-down -dir .nhi-dev
 //	nhi-dev-cluster pg-up -dir .nhi-dev/pg [-bin DIR]   (see pg.go)
 //	nhi-dev-cluster pg-down -dir .nhi-dev/pg
+//	nhi-dev-cluster ldap-up -dir .nhi-dev/ldap [-slapd BIN]   (see ldap.go)
+//	nhi-dev-cluster ldap-down -dir .nhi-dev/ldap
 //
 // create-sa makes a service account out of band (no markers), optionally
 // bound to a ClusterRole, as someone with kubectl would: the demo uses it.
@@ -47,8 +49,15 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) >= 2 && (os.Args[1] == "ldap-up" || os.Args[1] == "ldap-down") {
+		if err := ldapMain(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "nhi-dev-cluster:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "down" && os.Args[1] != "create-sa" && os.Args[1] != "create-ns" && os.Args[1] != "seed") {
-		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns|seed|iam-up|iam-down|pg-up|pg-down -dir DIR [-bin DIR] [-versitygw BIN]")
+		fmt.Fprintln(os.Stderr, "usage: nhi-dev-cluster up|down|create-sa|create-ns|seed|iam-up|iam-down|pg-up|pg-down|ldap-up|ldap-down -dir DIR [-bin DIR] [-versitygw BIN] [-slapd BIN]")
 		os.Exit(1)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
