@@ -5,6 +5,7 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/aws"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/postgresql"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/saas"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
@@ -18,6 +19,7 @@ func Systems() []framework.System {
 		kubernetes.System(),
 		aws.System(),
 		postgresql.System(),
+		saas.System(),
 	}
 }
 
