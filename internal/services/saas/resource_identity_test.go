@@ -60,7 +60,9 @@ func config(providerExtra string, a identity) string {
 	return fmt.Sprintf("provider \"nhi\" {\n%s\n}\n", providerExtra) + a.hcl()
 }
 
-func at(days int) string { return fmt.Sprintf("evaluation_time = %q", acctest.Date(acctest.Days(days))) }
+func at(days int) string {
+	return fmt.Sprintf("evaluation_time = %q", acctest.Date(acctest.Days(days)))
+}
 
 func stateValue(attr string, v knownvalue.Check) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(addr, tfjsonpath.New(attr), v)
