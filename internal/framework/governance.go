@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -82,15 +83,29 @@ type GovernancePlan struct {
 	ScopesChanged bool
 }
 
-// PlanGovernance applies policy and the expiry rules to a planned identity,
-// adding attribute errors and warnings. subject names the identity for
-// people ("service account ci/deployer"). state is nil on create.
+// PlanGovernance is PlanGovernanceContext without the plan's context: the
+// owner directory's lookups are bounded by its own timeouts instead of
+// ending with the plan. Resources should call PlanGovernanceContext with
+// ModifyPlan's ctx.
 func PlanGovernance(pd *ProviderData, subject string, plan GovernanceValues, state *GovernanceValues, diags *diag.Diagnostics) GovernancePlan {
+	return PlanGovernanceContext(context.Background(), pd, subject, plan, state, diags)
+}
+
+// PlanGovernanceContext applies policy, the owner directory and the expiry
+// rules to a planned identity, adding attribute errors and warnings.
+// subject names the identity for people ("service account ci/deployer").
+// state is nil on create.
+func PlanGovernanceContext(ctx context.Context, pd *ProviderData, subject string, plan GovernanceValues, state *GovernanceValues, diags *diag.Diagnostics) GovernancePlan {
 	now := pd.Clock.Now()
 	pol := pd.Policy
 	out := GovernancePlan{ScopesChanged: state == nil || !sameSet(plan.Scopes, state.Scopes)}
 
 	CheckOwner(pd, plan.Owner, diags)
+	var priorOwner *types.String
+	if state != nil {
+		priorOwner = &state.Owner
+	}
+	CheckOwnerDirectory(ctx, pd, subject, plan.Owner, priorOwner, diags)
 	if plan.Scopes != nil {
 		for _, v := range pol.CheckScopes(plan.Scopes) {
 			diags.AddAttributeError(path.Root("scopes"), v.Summary, v.Detail)

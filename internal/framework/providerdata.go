@@ -27,6 +27,8 @@ type ProviderData struct {
 	Prefix string
 	// Systems are the registered systems.
 	Systems *system.Registry
+	// Owners is the owner directory plans check owners against.
+	Owners OwnerCheck
 
 	conns []Connector
 }
