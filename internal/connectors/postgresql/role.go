@@ -323,6 +323,11 @@ func (c *Client) createRole(ctx context.Context, s RoleSpec) (Details, error) {
 	if _, err := CanonicalScopes(s.Governance.Scopes); err != nil {
 		return Details{}, fmt.Errorf("PostgreSQL role %q: %w", name, err)
 	}
+	// What the scopes name must exist: checked first, so a typo makes no
+	// role at all.
+	if err := c.CheckScopes(ctx, g.Scopes); err != nil {
+		return Details{}, err
+	}
 	pw, changed, _, err := c.passwordClause(s)
 	if err != nil {
 		return Details{}, err

@@ -10,15 +10,18 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	pg "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/postgresql"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/faultproxy"
 )
 
 func TestIntegrationRoleLifecycle(t *testing.T) {
 	c := client(t)
 	ctx := ctx(t)
 	name := roleName(t, "nhi_t_life")
-	table := acctest.PostgresRandName("t_orders")
-	acctest.PostgresObject(t, "app", "CREATE TABLE public."+table+" (id int)", "DROP TABLE IF EXISTS public."+table)
-	scopes := []string{"database:CONNECT@app", "table:SELECT@app.public." + table}
+	schema := acctest.PostgresRandName("s_orders")
+	acctest.PostgresObject(t, "app", "CREATE SCHEMA "+schema+"; CREATE TABLE "+schema+".orders (id int); CREATE TABLE "+schema+".refunds (id int)",
+		"DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+	table := schema + ".orders"
+	scopes := []string{"database:CONNECT@app", "schema:USAGE@app." + schema, "table:SELECT@app." + table}
 	s := spec(name, scopes...)
 	pw := "initial-Passw0rd"
 	s.Password = &pw
@@ -53,12 +56,12 @@ func TestIntegrationRoleLifecycle(t *testing.T) {
 	login(t, name, pw, "")
 
 	// Out of band: someone grants more.
-	acctest.PostgresExec(t, "app", "GRANT INSERT ON public."+table+" TO "+name)
+	acctest.PostgresExec(t, "app", "GRANT INSERT ON "+table+" TO "+name)
 	acctest.PostgresExec(t, "", "ALTER ROLE "+name+" CREATEDB")
 	if d, err = c.Roles().Get(ctx, pg.RoleRef(name)); err != nil {
 		t.Fatal(err)
 	}
-	if extra, _ := nhi.ScopeDiff(scopes, d.EffectiveScopes); !slices.Equal(extra, []string{"attribute:CREATEDB", "table:INSERT@app.public." + table}) {
+	if extra, _ := nhi.ScopeDiff(scopes, d.EffectiveScopes); !slices.Equal(extra, []string{"attribute:CREATEDB", "table:INSERT@app." + table}) {
 		t.Fatalf("out-of-band grants not seen: %v", d.EffectiveScopes)
 	}
 	if d, err = c.Roles().Update(ctx, s); err != nil {
@@ -129,13 +132,35 @@ func TestIntegrationRoleCreateNameTaken(t *testing.T) {
 	}
 }
 
-func TestIntegrationRoleCreateRollsBack(t *testing.T) {
+func TestIntegrationRoleCreateMissingObject(t *testing.T) {
 	c := client(t)
 	ctx := ctx(t)
-	name := roleName(t, "nhi_t_rollback")
+	name := roleName(t, "nhi_t_missing")
 	_, err := c.Roles().Create(ctx, spec(name, "database:CONNECT@app", "table:SELECT@app.public.no_such_table_nhi"))
 	if err == nil || !pg.IsNotFound(err) || !strings.Contains(err.Error(), "no_such_table_nhi") {
 		t.Fatalf("create with a missing table: %v", err)
+	}
+	if n := acctest.PostgresValue(t, "", "SELECT count(*) FROM pg_roles WHERE rolname = $1", name); n != "0" {
+		t.Fatal("a role was made")
+	}
+}
+
+// Granting fails after the role was made (every GRANT's connection is
+// reset, until the retries give up): the role is dropped again.
+func TestIntegrationRoleCreateRollsBack(t *testing.T) {
+	c, proxy := proxied(t)
+	ctx := ctx(t)
+	name := roleName(t, "nhi_t_rollback")
+	grants, err := proxy.AddRule(faultproxy.TCPRule{Contains: []byte("GRANT CONNECT ON DATABASE"), Action: faultproxy.ResetBeforeSend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Roles().Create(ctx, spec(name, "database:CONNECT@app"))
+	if err == nil || !strings.Contains(err.Error(), "the role was dropped again") {
+		t.Fatalf("create whose grants fail: %v", err)
+	}
+	if grants.Applied() < 2 {
+		t.Fatalf("the GRANT was tried %d times; want it retried", grants.Applied())
 	}
 	if n := acctest.PostgresValue(t, "", "SELECT count(*) FROM pg_roles WHERE rolname = $1", name); n != "0" {
 		t.Fatal("the half-created role was left behind")
@@ -211,7 +236,7 @@ func TestIntegrationRoleDeleteRefusesOwner(t *testing.T) {
 	acctest.PostgresObject(t, "app", "CREATE TABLE public."+table+" (id int)", "DROP TABLE IF EXISTS public."+table)
 	acctest.PostgresExec(t, "app", "ALTER TABLE public."+table+" OWNER TO "+name)
 	err := c.Roles().Delete(ctx, pg.RoleRef(name))
-	if !errors.Is(err, pg.ErrOwnsObjects) || !strings.Contains(err.Error(), "table public."+table+" (database app)") || !strings.Contains(err.Error(), "REASSIGN OWNED BY") {
+	if !errors.Is(err, pg.ErrOwnsObjects) || !strings.Contains(err.Error(), "table "+table+" (database app)") || !strings.Contains(err.Error(), "REASSIGN OWNED BY") {
 		t.Fatalf("delete of an owner: %v", err)
 	}
 	if got := acctest.PostgresValue(t, "", "SELECT count(*) FROM pg_roles WHERE rolname = $1", name); got != "1" {
