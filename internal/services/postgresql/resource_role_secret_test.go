@@ -151,7 +151,7 @@ func TestAccPostgresqlRole_badInput(t *testing.T) {
 			`password_wo and kubernetes_secret are both set`},
 		{"write-only without version", pgOnly + roleHCL(f.role, exp, `password_wo = "x-Secret-1"`, table), `password_wo is write-only, so Terraform never sees it change: set password_wo_version`},
 		{"bad password", pgOnly + roleHCL(f.role, exp, "password_wo = \"caf\u00e9-Secret\"\n  password_wo_version = 1", table), `password_wo holds a character that is not printable ASCII`},
-		{"role name", pgOnly + roleHCL("pg_mine", exp, "", table), `name`},
+		{"role name", pgOnly + roleHCL("pg_mine", exp, "", table), `name starts with "pg_", which PostgreSQL reserves`},
 		{"rotate_after", pgOnly + roleHCL(f.role, exp, `rotate_after = "120d"`, table), `rotate_after 120d is longer than the provider's policy.max_credential_age of 90d`},
 		{"expiry", pgOnly + roleHCL(f.role, "2020-01-01", "", table), `expires_at 2020-01-01T00:00:00Z is already past`},
 		{"sslmode", strings.Replace(pgOnly, `sslmode  = "disable"`, `sslmode  = "sometimes"`, 1) + roleHCL(f.role, exp, "", table),

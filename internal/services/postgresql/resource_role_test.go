@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -130,7 +131,9 @@ func login(t *testing.T, user, password string) error {
 
 func TestAccPostgresqlRole_basic(t *testing.T) {
 	f := newFixture(t)
-	expires := acctest.Date(acctest.Days(90))
+	day := acctest.Date(acctest.Days(90))
+	// The full form: an import reads the instant back as RFC 3339.
+	expires := day + "T00:00:00Z"
 	cfg := acctest.PostgresProviderBlock(t, "") + roleHCL(f.role, expires, "", f.scopes()...)
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PostgresPreCheck(t) },
@@ -143,7 +146,7 @@ func TestAccPostgresqlRole_basic(t *testing.T) {
 					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionCreate),
 					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("id"), knownvalue.StringExact("role/"+f.role)),
 					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("status"), knownvalue.StringExact("active")),
-					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("valid_until"), knownvalue.StringExact(expires+"T00:00:00Z")),
+					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("valid_until"), knownvalue.StringExact(expires)),
 					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("effective_scopes"), scopeSet(f.scopes()...)),
 					plancheck.ExpectUnknownValue(roleAddr, tfjsonpath.New("oid")),
 				}},
@@ -157,7 +160,7 @@ func TestAccPostgresqlRole_basic(t *testing.T) {
 					if !canLogin(t, f.role) {
 						return fmt.Errorf("role %s cannot log in", f.role)
 					}
-					if got := acctest.PostgresValue(t, "", "SELECT rolvaliduntil AT TIME ZONE 'UTC' FROM pg_roles WHERE rolname = $1", f.role); !strings.HasPrefix(got, expires+" 00:00:00") {
+					if got := acctest.PostgresValue(t, "", "SELECT rolvaliduntil AT TIME ZONE 'UTC' FROM pg_roles WHERE rolname = $1", f.role); !strings.HasPrefix(got, day+" 00:00:00") {
 						return fmt.Errorf("VALID UNTIL is %q, want %s", got, expires)
 					}
 					var doc map[string]any
@@ -372,9 +375,14 @@ func TestAccPostgresqlRole_passwordWriteOnly(t *testing.T) {
 	f := newFixture(t)
 	first, second := "first-Secret-"+acctest.PostgresRandName("pw"), "second-Secret-"+acctest.PostgresRandName("pw")
 	expires := acctest.Date(acctest.Days(90))
-	cfg := func(pw string, version int) string {
-		return acctest.PostgresProviderBlock(t, "") + roleHCL(f.role, expires, fmt.Sprintf("password_wo = %q\n  password_wo_version = %d", pw, version), f.scopes()...)
+	// The password comes from an ephemeral variable, as it would from a
+	// secret store: a literal would be in the plan's configuration section
+	// (Terraform's doing, not the provider's).
+	cfg := func(version int) string {
+		return acctest.PostgresProviderBlock(t, "") + "variable \"pw\" {\n  type      = string\n  ephemeral = true\n  sensitive = true\n}\n" +
+			roleHCL(f.role, expires, fmt.Sprintf("password_wo = var.pw\n  password_wo_version = %d", version), f.scopes()...)
 	}
+	pw := func(v string) config.Variables { return config.Variables{"pw": config.StringVariable(v)} }
 	var changed string
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PostgresPreCheck(t) },
@@ -382,7 +390,7 @@ func TestAccPostgresqlRole_passwordWriteOnly(t *testing.T) {
 		CheckDestroy:             roleGone(t, f.role),
 		Steps: []resource.TestStep{
 			{
-				Config: cfg(first, 1),
+				Config: cfg(1), ConfigVariables: pw(first),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					noSecretInPlan{&first},
 					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("password_wo"), knownvalue.Null()),
@@ -398,10 +406,10 @@ func TestAccPostgresqlRole_passwordWriteOnly(t *testing.T) {
 					resource.TestCheckResourceAttrWith(roleAddr, "password_changed_at", func(v string) error { changed = v; return nil }),
 				),
 			},
-			{Config: cfg(first, 1), PlanOnly: true},
+			{Config: cfg(1), ConfigVariables: pw(first), PlanOnly: true},
 			// A new password with a new version: set in place.
 			{
-				Config: cfg(second, 2),
+				Config: cfg(2), ConfigVariables: pw(second),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
 					noSecretInPlan{&second},
@@ -422,7 +430,7 @@ func TestAccPostgresqlRole_passwordWriteOnly(t *testing.T) {
 			},
 			// Only the password changed, not the version: nothing to do
 			// (Terraform cannot see a write-only value).
-			{Config: cfg(first, 2), PlanOnly: true},
+			{Config: cfg(2), ConfigVariables: pw(first), PlanOnly: true},
 		},
 	})
 }
