@@ -253,3 +253,33 @@ func TestIntegrationRoleDeleteRefusesOwner(t *testing.T) {
 		t.Fatal("the role was not dropped")
 	}
 }
+
+// A role that authenticates otherwise (certificates, peer) can lose its
+// password; Update leaves a password alone unless told.
+func TestIntegrationRoleClearPassword(t *testing.T) {
+	c := client(t)
+	ctx := ctx(t)
+	name := roleName(t, "nhi_t_clear")
+	s := spec(name)
+	pw := "some-Passw0rd"
+	s.Password = &pw
+	if _, err := c.Roles().Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	s.Password = nil
+	d, err := c.Roles().Update(ctx, s)
+	if err != nil || !d.PasswordSet || d.PasswordChangedAt.IsZero() {
+		t.Fatalf("update without a password changed it: %+v %v", d, err)
+	}
+	login(t, name, pw, "")
+	s.ClearPassword = true
+	if d, err = c.Roles().Update(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if d.PasswordSet || len(d.Credentials) != 0 || !d.PasswordChangedAt.IsZero() {
+		t.Fatalf("after clearing: password set %v, credentials %+v, changed %v", d.PasswordSet, d.Credentials, d.PasswordChangedAt)
+	}
+	if v := acctest.PostgresValue(t, "", "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = $1", name); v != "t" {
+		t.Fatal("the password is still set")
+	}
+}
