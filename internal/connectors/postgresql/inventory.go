@@ -11,10 +11,6 @@ import (
 
 var _ nhi.Scanner = (*Client)(nil)
 
-// DefaultPageSize is the page size of List when the caller leaves it to the
-// connector.
-const DefaultPageSize = 500
-
 // Identities are the roles with LOGIN and the roles carrying this
 // provider's marker (a disabled governed role is NOLOGIN and still an
 // identity). Group roles (NOLOGIN, unmarked) are left out entirely: they
@@ -53,21 +49,24 @@ func wantsRoles(locations []string) bool {
 
 // List returns one page of login roles in role name order; the page token
 // is the last role name of the page before. Each page reads the grants of
-// every role once (a constant number of queries per database).
+// every role at once (a constant number of queries per database), so when
+// the caller leaves the page size to the connector (PageSize 0) the whole
+// listing is one page: one pass instead of one grant read per page.
 func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, error) {
 	if !wantsRoles(opts.Locations) {
 		return nhi.Page{}, nil
 	}
 	size := opts.PageSize
-	if size <= 0 {
-		size = DefaultPageSize
+	limit := 0
+	if size > 0 {
+		limit = size + 1
 	}
-	rs, err := c.listRoles(ctx, opts.PageToken, size+1)
+	rs, err := c.listRoles(ctx, opts.PageToken, limit)
 	if err != nil {
 		return nhi.Page{}, err
 	}
 	var page nhi.Page
-	if len(rs) > size {
+	if size > 0 && len(rs) > size {
 		rs = rs[:size]
 		page.NextPageToken = rs[size-1].name
 	}

@@ -182,6 +182,10 @@ func TestIntegrationListPages(t *testing.T) {
 			t.Fatalf("%s missing from the listing", n)
 		}
 	}
+	// Left to the connector: one page.
+	if page, err := c.List(ctx, nhi.ListOptions{}); err != nil || page.NextPageToken != "" || byName(page.Identities)[names[2]].Ref.Name != names[2] {
+		t.Fatalf("default listing: next %q, err %v", page.NextPageToken, err)
+	}
 	// Filters.
 	f := false
 	undeclared, err := nhi.ListAll(ctx, c, nhi.ListOptions{Declared: &f})
