@@ -68,7 +68,7 @@ func TestStateGovernedIdentities(t *testing.T) {
 		Governance: nhi.Governance{Owner: "team:a", ExpiresAt: now.Add(100 * day)}}
 	r := Evaluate(Input{Systems: exportSystems, Now: now, Policy: DefaultPolicy(exportSystems), StateGiven: true,
 		Declarations: append(decls, Declaration{Address: "nhi_aws_iam_role.r", System: awsc.SystemName, Kind: awsc.KindIAMRole, ID: "role/r", UID: "AROA1"}),
-		Sources: []Source{{Name: "crm", System: "tool", Locations: []string{"crm"}, Identities: ids}, {Name: "acct", System: awsc.SystemName, Identities: []nhi.Identity{role}}}})
+		Sources:      []Source{{Name: "crm", System: "tool", Locations: []string{"crm"}, Identities: ids}, {Name: "acct", System: awsc.SystemName, Identities: []nhi.Identity{role}}}})
 	var got []string
 	for _, f := range r.Findings {
 		got = append(got, f.RuleID+" "+f.Identity.ID+" "+f.Identity.Kind+": "+f.Message)

@@ -103,7 +103,12 @@ func Imports(w io.Writer, systems *system.Registry, adoptions []Adoption) error 
 		if len(scopes) == 0 {
 			res.SetAttributeValue("scopes", cty.ListValEmpty(cty.String))
 		} else {
-			res.AppendUnstructuredTokens(system.Comment("Its current grants. Remove what it does not need: the apply revokes it."))
+			comment := "Its current grants. Remove what it does not need: the apply revokes it."
+			if k.GovernedInState {
+				// Nothing the provider applies reaches the system.
+				comment = "Its current grants, as its source lists them. Remove what it does not need here and in its system."
+			}
+			res.AppendUnstructuredTokens(system.Comment(comment))
 			res.SetAttributeValue("scopes", cty.ListVal(scopes))
 		}
 		if k.Adopt.Tail != nil {
