@@ -487,7 +487,7 @@ func (b *builder) time(c cell, field string) (time.Time, bool, *InputError) {
 	}
 	hint := "set time_format in the inventory block to the export's layout, written as Go writes 2006-01-02 15:04:05, such as \"1/2/2006 3:04 PM\""
 	if b.e.TimeFormat != "" {
-		hint = fmt.Sprintf("nor in time_format %q", b.e.TimeFormat)
+		hint = fmt.Sprintf("it does not match time_format %q either", b.e.TimeFormat)
 	}
 	return time.Time{}, false, b.bad(c, field, "%q is not a time: expected RFC 3339 (\"2026-03-14T10:32:00Z\"), a date (\"2026-03-14\"), \"2026-03-14 10:32:00\" or Unix seconds; %s", s, hint)
 }
