@@ -20,8 +20,8 @@ import (
 
 // secretPassword reads the password the Secret delivers, checking that it
 // names the role.
-func secretPassword(t *testing.T, ns, role string) (string, error) {
-	sec, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), "orders-db", metav1.GetOptions{})
+func secretPassword(t *testing.T, ns, name, role string) (string, error) {
+	sec, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -38,8 +38,12 @@ func secretPassword(t *testing.T, ns, role string) (string, error) {
 // deliveredWorks checks that the Secret's password logs in, is not the one
 // in *prev (when set), and records it in *got.
 func deliveredWorks(t *testing.T, ns, role string, prev, got *string) resource.TestCheckFunc {
+	return deliveredTo(t, ns, "orders-db", role, prev, got)
+}
+
+func deliveredTo(t *testing.T, ns, name, role string, prev, got *string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		pw, err := secretPassword(t, ns, role)
+		pw, err := secretPassword(t, ns, name, role)
 		if err != nil {
 			return err
 		}
@@ -61,21 +65,25 @@ func TestAccPostgresqlRole_kubernetesSecret(t *testing.T) {
 	f := newFixture(t)
 	ns := acctest.Namespace(t)
 	expires := acctest.Date(acctest.Days(300))
-	secret := fmt.Sprintf("kubernetes_secret = {\n    namespace = %q\n    name      = \"orders-db\"\n  }\n  rotate_after = \"30d\"", ns)
-	cfg := func(providerExtra string) string {
+	cfgTo := func(providerExtra, secretName string) string {
+		secret := fmt.Sprintf("kubernetes_secret = {\n    namespace = %q\n    name      = %q\n  }\n  rotate_after = \"30d\"", ns, secretName)
 		return acctest.ProviderBlock(t, acctest.PostgresBlock(t)+providerExtra) + roleHCL(f.role, expires, secret, f.scopes()...)
+	}
+	cfg := func(providerExtra string) string { return cfgTo(providerExtra, "orders-db") }
+	secretGone := func(name string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if _, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{}); err == nil {
+				return fmt.Errorf("Secret %s/%s still exists", ns, name)
+			}
+			return nil
+		}
 	}
 	ahead := fmt.Sprintf("evaluation_time = %q", acctest.Date(acctest.Days(40)))
 	var first, second, oid string
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t); acctest.PostgresPreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
-		CheckDestroy: resource.ComposeTestCheckFunc(roleGone(t, f.role), func(*terraform.State) error {
-			if _, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), "orders-db", metav1.GetOptions{}); err == nil {
-				return fmt.Errorf("Secret %s/orders-db still exists", ns)
-			}
-			return nil
-		}),
+		CheckDestroy:             resource.ComposeTestCheckFunc(roleGone(t, f.role), secretGone("orders-db"), secretGone("orders-db-v2")),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg(""),
@@ -128,6 +136,41 @@ func TestAccPostgresqlRole_kubernetesSecret(t *testing.T) {
 				}},
 				Check: deliveredWorks(t, ns, f.role, &second, &first),
 			},
+			// Another Secret: a new password delivered there, in place, and
+			// the old Secret deleted.
+			{
+				Config: cfgTo(ahead, "orders-db-v2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(deliveredTo(t, ns, "orders-db-v2", f.role, &first, &second), secretGone("orders-db")),
+			},
+			// Imported (no Secret in state yet): the Secret the configuration
+			// names holds the current password, so the plan keeps it and
+			// only records the Secret.
+			{
+				Config: acctest.ProviderBlock(t, acctest.PostgresBlock(t)+ahead) + "removed {\n  from = nhi_postgresql_role.test\n  lifecycle {\n    destroy = false\n  }\n}\n",
+				Check:  func(*terraform.State) error { return login(t, f.role, second) },
+			},
+			{
+				Config: cfgTo(ahead, "orders-db-v2") + fmt.Sprintf("import {\n  to = nhi_postgresql_role.test\n  id = \"role/%s\"\n}\n", f.role),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("delivered"), knownvalue.Bool(true)),
+					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("password_changed_at"), knownvalue.NotNull()),
+				}},
+				Check: func(*terraform.State) error {
+					pw, err := secretPassword(t, ns, "orders-db-v2", f.role)
+					if err != nil {
+						return err
+					}
+					if pw != second {
+						return fmt.Errorf("the import's first apply changed the password")
+					}
+					return login(t, f.role, pw)
+				},
+			},
+			{Config: cfgTo(ahead, "orders-db-v2"), PlanOnly: true},
 		},
 	})
 }
