@@ -25,8 +25,8 @@ func adoptTail(b *hclwrite.Body, id nhi.Identity) {
 	for _, c := range id.Credentials {
 		if c.Kind == CredentialPassword {
 			b.AppendUnstructuredTokens(system.Comments(
-				"No password_wo or kubernetes_secret: the role keeps the password it has. To have the",
-				"provider manage it, add one of them (the apply then sets a new password).",
+				"No password argument: the role keeps the password it has. To have the provider",
+				"manage it, add password_wo or a generated, delivered one (the apply then sets it).",
 			))
 			return
 		}
