@@ -59,15 +59,15 @@ func saasState(t *testing.T, decls []saasDecl) string {
 }
 
 var saasDecls = []saasDecl{
-	{"billing_sync", "salesforce", "integration_user", "billing-sync@acme.example", "team:billing", "2026-09-30", "block", []string{"API Enabled", "Billing Integration"}},
-	{"marketing_sync", "salesforce", "integration_user", "marketing-sync@acme.example", "team:growth", "2026-12-31", "", []string{"API Enabled"}},
-	{"old_etl", "salesforce", "integration_user", "old-etl@acme.example", "team:data", "2026-05-31", "", []string{"API Enabled"}},
-	{"renewal_bot", "salesforce", "integration_user", "renewal-bot@acme.example", "team:billing", "2026-07-01", "", []string{"API Enabled"}},
-	{"growth_api", "salesforce", "integration_user", "growth-api@acme.example", "bob@acme.example", "2026-12-31", "", []string{"API Enabled"}},
-	{"retired_sync", "salesforce", "integration_user", "retired-sync@acme.example", "team:data", "2026-04-30", "", []string{"API Enabled"}},
-	{"ghost_sync", "salesforce", "integration_user", "ghost-sync@acme.example", "team:data", "2026-12-31", "", []string{"API Enabled"}},
-	{"deploy_bot", "slack", "bot", "deploy-bot", "team:platform", "2026-12-31", "", []string{"chat:write", "commands"}},
-	{"alerts_bot", "slack", "bot", "alerts-bot", "team:platform", "2026-12-31", "", []string{"chat:write", "chat:write.public"}},
+	{"billing_sync", "salesforce", "integration_user", "billing-sync@acme.example", "team:billing", "2027-09-30", "block", []string{"API Enabled", "Billing Integration"}},
+	{"marketing_sync", "salesforce", "integration_user", "marketing-sync@acme.example", "team:growth", "2027-12-31", "", []string{"API Enabled"}},
+	{"old_etl", "salesforce", "integration_user", "old-etl@acme.example", "team:data", "2027-05-31", "", []string{"API Enabled"}},
+	{"renewal_bot", "salesforce", "integration_user", "renewal-bot@acme.example", "team:billing", "2027-07-01", "", []string{"API Enabled"}},
+	{"growth_api", "salesforce", "integration_user", "growth-api@acme.example", "bob@acme.example", "2027-12-31", "", []string{"API Enabled"}},
+	{"retired_sync", "salesforce", "integration_user", "retired-sync@acme.example", "team:data", "2027-04-30", "", []string{"API Enabled"}},
+	{"ghost_sync", "salesforce", "integration_user", "ghost-sync@acme.example", "team:data", "2027-12-31", "", []string{"API Enabled"}},
+	{"deploy_bot", "slack", "bot", "deploy-bot", "team:platform", "2027-12-31", "", []string{"chat:write", "commands"}},
+	{"alerts_bot", "slack", "bot", "alerts-bot", "team:platform", "2027-12-31", "", []string{"chat:write", "chat:write.public"}},
 }
 
 func findingLines(rep jsonReport, keep func(jsonFinding) bool) []string {
@@ -93,22 +93,22 @@ func sameLines(t *testing.T, got, want []string, out string) {
 // disagree.
 func TestSaaSScenarioExportsAgainstState(t *testing.T) {
 	state := saasState(t, saasDecls)
-	r := run(t, "--config", saasExample, "--state", state, "--format", "json", "--at", "2026-06-15T12:00:00Z")
+	r := run(t, "--config", saasExample, "--state", state, "--format", "json", "--at", "2027-06-15T12:00:00Z")
 	if r.code != driftcmd.ExitFindings {
 		t.Fatalf("exit code %d, want %d\nstderr: %s\nstdout: %s", r.code, driftcmd.ExitFindings, r.stderr, r.stdout)
 	}
 	rep := parseJSON(t, r.stdout)
 	sameLines(t, findingLines(rep, nil), []string{
-		`NHI004 critical salesforce/old-etl@acme.example: integration user salesforce/old-etl@acme.example expired at 2026-05-31T00:00:00Z (15 days ago) and still holds API Enabled`,
+		`NHI004 critical salesforce/old-etl@acme.example: integration user salesforce/old-etl@acme.example expired at 2027-05-31T00:00:00Z (15 days ago) and still holds API Enabled`,
 		`NHI002 high salesforce/ghost-sync@acme.example: salesforce/ghost-sync@acme.example is declared in Terraform state as nhi_identity.ghost_sync but does not exist in source "salesforce"`,
 		`NHI003 high salesforce/marketing-sync@acme.example: integration user salesforce/marketing-sync@acme.example holds undeclared Modify All Data`,
 		`NHI006 high salesforce/growth-api@acme.example: integration user salesforce/growth-api@acme.example is owned by "bob@acme.example", which does not match the policy's owner_pattern`,
 		`NHI001 medium salesforce/dataloader@acme.example: integration user salesforce/dataloader@acme.example exists in source "salesforce" but is not declared`,
 		`NHI009 medium salesforce/dataloader@acme.example: integration user salesforce/dataloader@acme.example was last used 195 days ago (stale_after 45d)`,
 		`NHI001 medium slack/standup-bot: bot slack/standup-bot exists in source "slack" but is not declared`,
-		`NHI009 medium slack/standup-bot: bot slack/standup-bot was never used and was created 896 days ago (stale_after 45d)`,
+		`NHI009 medium slack/standup-bot: bot slack/standup-bot was never used and was created 1261 days ago (stale_after 45d)`,
 		`NHI003 medium slack/alerts-bot: bot slack/alerts-bot lacks declared chat:write.public`,
-		`NHI005 low salesforce/renewal-bot@acme.example: integration user salesforce/renewal-bot@acme.example expires at 2026-07-01T00:00:00Z, in 15 days`,
+		`NHI005 low salesforce/renewal-bot@acme.example: integration user salesforce/renewal-bot@acme.example expires at 2027-07-01T00:00:00Z, in 15 days`,
 	}, r.stdout)
 	if !rep.Complete || len(rep.Sources) != 2 {
 		t.Errorf("report not complete: %+v", rep.Sources)
@@ -120,7 +120,7 @@ func TestSaaSScenarioExportsAgainstState(t *testing.T) {
 	}
 
 	// Without a state nothing is declared: every identity is undeclared.
-	r = run(t, "--config", saasExample, "--format", "json", "--at", "2026-06-15T12:00:00Z", "--fail-on", "none")
+	r = run(t, "--config", saasExample, "--format", "json", "--at", "2027-06-15T12:00:00Z", "--fail-on", "none")
 	undeclared := findingLines(parseJSON(t, r.stdout), func(f jsonFinding) bool { return f.RuleID == "NHI001" })
 	if r.code != driftcmd.ExitClean || len(undeclared) != 10 {
 		t.Errorf("without --state: exit %d, %d undeclared:\n%s", r.code, len(undeclared), strings.Join(undeclared, "\n"))
@@ -141,7 +141,7 @@ func TestSaaSScenarioExpiryWalkThrough(t *testing.T) {
 		}
 		return findingLines(parseJSON(t, r.stdout), billing)
 	}
-	sameLines(t, at(saasExample, "2026-06-15T12:00:00Z"), nil, "")
+	sameLines(t, at(saasExample, "2027-06-15T12:00:00Z"), nil, "")
 	// Later runs read later exports, in which it is still in use.
 	dir := copyExample(t)
 	csv := filepath.Join(dir, "exports", "salesforce-users.csv")
@@ -153,18 +153,18 @@ func TestSaaSScenarioExpiryWalkThrough(t *testing.T) {
 		}
 		fatalOnError(t)(os.WriteFile(csv, []byte(strings.Replace(string(b), old, new, 1)), 0o600))
 	}
-	edit(`"6/14/2026 11:45 PM"`, `"9/30/2026 11:45 PM"`)
+	edit(`"6/14/2027 11:45 PM"`, `"9/30/2027 11:45 PM"`)
 	later := filepath.Join(dir, "nhi-drift-saas.hcl")
-	sameLines(t, at(later, "2026-09-20T00:00:00Z"), []string{
-		`NHI005 low salesforce/billing-sync@acme.example: integration user salesforce/billing-sync@acme.example expires at 2026-09-30T00:00:00Z, in 10 days`,
+	sameLines(t, at(later, "2027-09-20T00:00:00Z"), []string{
+		`NHI005 low salesforce/billing-sync@acme.example: integration user salesforce/billing-sync@acme.example expires at 2027-09-30T00:00:00Z, in 10 days`,
 	}, "")
-	sameLines(t, at(later, "2026-10-02T00:00:00Z"), []string{
-		`NHI004 critical salesforce/billing-sync@acme.example: integration user salesforce/billing-sync@acme.example expired at 2026-09-30T00:00:00Z (2 days ago) and still holds API Enabled, Billing Integration`,
+	sameLines(t, at(later, "2027-10-02T00:00:00Z"), []string{
+		`NHI004 critical salesforce/billing-sync@acme.example: integration user salesforce/billing-sync@acme.example expired at 2027-09-30T00:00:00Z (2 days ago) and still holds API Enabled, Billing Integration`,
 	}, "")
 
 	// Deactivated in Salesforce (Active 0): nothing left to report.
 	edit(`"billing-sync@acme.example","Minimum Access - API Only Integrations","1"`, `"billing-sync@acme.example","Minimum Access - API Only Integrations","0"`)
-	sameLines(t, at(later, "2026-10-02T00:00:00Z"), nil, "")
+	sameLines(t, at(later, "2027-10-02T00:00:00Z"), nil, "")
 }
 
 // copyExample copies the example configuration and its exports to a
@@ -205,12 +205,12 @@ func TestSaaSScenarioBadExports(t *testing.T) {
 			case "bad date":
 				b, err := os.ReadFile(p)
 				fatalOnError(t)(err)
-				fatalOnError(t)(os.WriteFile(p, []byte(strings.Replace(string(b), `"12/1/2025 5:05 PM"`, `"last winter"`, 1)), 0o600))
+				fatalOnError(t)(os.WriteFile(p, []byte(strings.Replace(string(b), `"12/1/2026 5:05 PM"`, `"last winter"`, 1)), 0o600))
 				c.want += p + `:8:`
 			default:
 				fatalOnError(t)(os.WriteFile(p, []byte(c.content), 0o600))
 			}
-			r := run(t, "--config", filepath.Join(dir, "nhi-drift-saas.hcl"), "--state", state, "--format", "json", "--at", "2026-06-15T12:00:00Z")
+			r := run(t, "--config", filepath.Join(dir, "nhi-drift-saas.hcl"), "--state", state, "--format", "json", "--at", "2027-06-15T12:00:00Z")
 			if r.code != driftcmd.ExitIncomplete {
 				t.Fatalf("exit %d, want %d (incomplete)\nstderr: %s", r.code, driftcmd.ExitIncomplete, r.stderr)
 			}
@@ -270,7 +270,7 @@ func TestSaaSScenarioAdoption(t *testing.T) {
 	dir := t.TempDir()
 	adopt := filepath.Join(dir, "adopt.tf")
 	state := saasState(t, saasDecls)
-	if r := run(t, "--config", saasExample, "--state", state, "--format", "json", "--fail-on", "none", "--at", "2026-06-15T12:00:00Z", "--generate-imports", adopt); r.code != driftcmd.ExitClean {
+	if r := run(t, "--config", saasExample, "--state", state, "--format", "json", "--fail-on", "none", "--at", "2027-06-15T12:00:00Z", "--generate-imports", adopt); r.code != driftcmd.ExitClean {
 		t.Fatalf("--generate-imports: exit %d: %s", r.code, r.stderr)
 	}
 	b, err := os.ReadFile(adopt)

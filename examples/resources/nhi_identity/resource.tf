@@ -9,7 +9,7 @@ resource "nhi_identity" "billing_sync" {
   owner      = "team:billing"
   purpose    = "Syncs closed-won opportunities from Salesforce to the billing system every 15 minutes."
   scopes     = ["API Enabled", "Billing Integration"] # its permission sets, as Salesforce names them
-  expires_at = "2026-09-30"
+  expires_at = "2027-09-30"
 
   # Once expired, plans fail until expires_at is renewed in a reviewed
   # change, or the user is deactivated in Salesforce and this removed.
@@ -25,5 +25,5 @@ resource "nhi_identity" "deploy_bot" {
   owner      = "team:platform"
   purpose    = "Posts deploy notices to #releases and runs /deploy."
   scopes     = ["chat:write", "commands"]
-  expires_at = "2026-12-31"
+  expires_at = "2027-12-31"
 }
