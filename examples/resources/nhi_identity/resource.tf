@@ -25,5 +25,5 @@ resource "nhi_identity" "deploy_bot" {
   owner      = "team:platform"
   purpose    = "Posts deploy notices to #releases and runs /deploy."
   scopes     = ["chat:write", "commands"]
-  expires_at = "2027-12-31"
+  expires_at = "2027-06-30"
 }
