@@ -535,7 +535,8 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 	if len(groups)+len(dbNames) == 0 {
 		return nil
 	}
-	roles, dbs := map[string]bool{}, map[string]bool{}
+	type dbInfo struct{ allow, template bool }
+	roles, dbs := map[string]bool{}, map[string]dbInfo{}
 	err := c.onDB(ctx, "", "checking the roles and databases scopes name", func(ctx context.Context, p *pgxpool.Pool) error {
 		b := &pgx.Batch{}
 		b.Queue(`SELECT rolname FROM pg_catalog.pg_roles WHERE rolname::text = ANY($1::text[])`, nhi.SortedUnique(groups)).Query(func(rows pgx.Rows) error {
@@ -543,10 +544,10 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 			_, err := pgx.ForEachRow(rows, []any{&n}, func() error { roles[n] = true; return nil })
 			return err
 		})
-		b.Queue(`SELECT datname, datallowconn FROM pg_catalog.pg_database WHERE datname::text = ANY($1::text[])`, nhi.SortedUnique(dbNames)).Query(func(rows pgx.Rows) error {
+		b.Queue(`SELECT datname, datallowconn, datistemplate FROM pg_catalog.pg_database WHERE datname::text = ANY($1::text[])`, nhi.SortedUnique(dbNames)).Query(func(rows pgx.Rows) error {
 			var n string
-			var allow bool
-			_, err := pgx.ForEachRow(rows, []any{&n, &allow}, func() error { dbs[n] = allow; return nil })
+			var allow, template bool
+			_, err := pgx.ForEachRow(rows, []any{&n, &allow, &template}, func() error { dbs[n] = dbInfo{allow, template}; return nil })
 			return err
 		})
 		return p.SendBatch(ctx, b).Close()
@@ -560,7 +561,7 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 	}
 	perDB := map[string][]int{}
 	for i, sc := range parsed {
-		switch allow, exists := dbs[sc.Database]; {
+		switch info, exists := dbs[sc.Database]; {
 		case sc.Kind == ScopeRole:
 			if !roles[sc.Object] {
 				fail(i, &grantMissing{fmt.Sprintf("scope %q: group role %q does not exist; create it or correct the name (names are case-sensitive)", scopes[i], sc.Object)})
@@ -570,8 +571,10 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 			fail(i, &grantMissing{fmt.Sprintf("scope %q: database %q does not exist", scopes[i], sc.Database)})
 		case len(managed) > 0 && !managed[sc.Database]:
 			fail(i, fmt.Errorf("scope %q: database %q is not one of the databases the provider manages (databases = %q); add it there or remove the scope", scopes[i], sc.Database, c.conn.Databases))
-		case !allow:
+		case !info.allow:
 			fail(i, fmt.Errorf("scope %q: database %q does not allow connections (datallowconn is false), so the grants in it cannot be read or changed", scopes[i], sc.Database))
+		case len(managed) == 0 && info.template:
+			fail(i, fmt.Errorf("scope %q: database %q is a template, and the provider leaves templates out unless the provider's databases list names them", scopes[i], sc.Database))
 		case sc.Kind != ScopeDatabase:
 			perDB[sc.Database] = append(perDB[sc.Database], i)
 		}

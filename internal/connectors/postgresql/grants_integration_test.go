@@ -599,6 +599,7 @@ func TestIntegrationCheckScopes(t *testing.T) {
 		{"sequence:USAGE@app." + s + ".t1", true, []string{"is not a sequence"}},
 		{"table:SELEKT@app." + s + ".t1", false, []string{`unknown table privilege "SELEKT"`}},
 		{"database:CONNECT@template0", false, []string{"does not allow connections"}},
+		{"database:CONNECT@template1", false, []string{"is a template"}},
 	} {
 		err := c.CheckScopes(ctx, append(append([]string{}, ok...), tc.scope))
 		if err == nil {
