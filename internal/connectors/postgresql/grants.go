@@ -668,6 +668,10 @@ func (c *Client) checkInDatabase(ctx context.Context, db string, scopes []string
 	return nil
 }
 
+// grantLockKey is the advisory lock (per database) that grant changes hold
+// for their transaction.
+const grantLockKey int64 = 0x6e68692d67726e74 // "nhi-grnt"
+
 // grantTarget is a database or schema, and the grantor a revoke is made as.
 type grantTarget struct{ kind, db, schema, grantor string }
 
@@ -979,6 +983,12 @@ func (c *Client) reconcileGrants(ctx context.Context, role string, want []string
 		}
 		doing := fmt.Sprintf("changing the grants of PostgreSQL role %q %s", role, where)
 		err := c.inTx(ctx, db, doing, func(ctx context.Context, tx pgx.Tx) error {
+			// PostgreSQL fails concurrent GRANTs on one object ("tuple
+			// concurrently updated"): the grant changes of every client
+			// of this provider take turns, database by database.
+			if _, err := tx.Exec(ctx, "SELECT pg_catalog.pg_advisory_xact_lock($1)", grantLockKey); err != nil {
+				return err
+			}
 			for _, s := range byDB[db] {
 				if s.asRo != "" {
 					if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+grantIdent(s.asRo)); err != nil {
