@@ -434,3 +434,36 @@ func TestAccPostgresqlRole_passwordWriteOnly(t *testing.T) {
 		},
 	})
 }
+
+// The provider's postgresql block puts PostgreSQL in the inventory: the
+// declared role is listed by nhi_identities with its governance.
+func TestAccPostgresqlRole_listedByIdentities(t *testing.T) {
+	f := newFixture(t)
+	owner := "team:" + strings.ReplaceAll(f.role, "_", "-")
+	role := strings.Replace(roleHCL(f.role, acctest.Date(acctest.Days(90)), "", f.scopes()...), `"team:payments"`, fmt.Sprintf("%q", owner), 1)
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PostgresPreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             roleGone(t, f.role),
+		Steps: []resource.TestStep{
+			{Config: acctest.PostgresProviderBlock(t, "") + role},
+			{
+				Config: acctest.PostgresProviderBlock(t, "") + role + fmt.Sprintf(`
+data "nhi_identities" "pg" {
+  system = "postgresql"
+  owner  = %q
+}
+`, owner),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.nhi_identities.pg", tfjsonpath.New("identities"), knownvalue.ListPartial(map[int]knownvalue.Check{
+						0: knownvalue.ObjectPartial(map[string]knownvalue.Check{
+							"id": knownvalue.StringExact("role/" + f.role), "system": knownvalue.StringExact("postgresql"),
+							"kind": knownvalue.StringExact("login_role"), "declared": knownvalue.Bool(true),
+						}),
+					})),
+					statecheck.ExpectKnownValue("data.nhi_identities.pg", tfjsonpath.New("identities"), knownvalue.ListSizeExact(1)),
+				},
+			},
+		},
+	})
+}
