@@ -201,7 +201,7 @@ func (r *identityResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	}
 	gov := plan.governance(ctx, &resp.Diagnostics)
 	var gd diag.Diagnostics
-	g := framework.PlanGovernance(r.pd, plan.subject(), gov, statePtr, &gd)
+	g := framework.PlanGovernanceContext(ctx, r.pd, plan.subject(), gov, statePtr, &gd)
 	resp.Diagnostics.Append(withoutConnector(gd, plan.subject(), plan.System.ValueString(), gov.ExpiresAt, r.pd.Clock.Now())...)
 	if resp.Diagnostics.HasError() {
 		return

@@ -2,6 +2,7 @@ package saas_test
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -279,11 +280,18 @@ func TestAccIdentity_policyAndBadInput(t *testing.T) {
 		summary, detail, _ := strings.Cut(msg, ".*")
 		return `(?s)Error: ` + summary + `\s+with nhi_identity.test,.*in resource "nhi_identity" "test":\s+\d+:\s+` + attr + `\s+=.*` + detail
 	}
+	owners := t.TempDir() + "/owners.txt"
+	if err := os.WriteFile(owners, []byte("team:billing\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	directory := fmt.Sprintf("owners {\n  file = %q\n}", owners)
 	cases := []struct {
 		name, policy string
 		a            identity
 		want         string
 	}{
+		{"owner not in the directory", directory, with(func(a *identity) { a.owner = "team:growth" }),
+			at("owner", `Owner not found in the owners directory.*"team:growth" is not in the owners directory `+regexp.QuoteMeta(owners))},
 		{"owner pattern", policy, with(func(a *identity) { a.owner = "bob" }), at("owner", `Owner does not match the owner policy.*owner "bob" does not match`)},
 		{"forbidden scope", policy, with(func(a *identity) { a.scopes = []string{"api", "System Admin"} }), at("scopes", `Forbidden scope.*"System Admin" is forbidden by the provider's policy.forbidden_scopes \(it matches "\*Admin\*"\)`)},
 		{"max lifetime", policy, with(func(a *identity) { a.expires = acctest.Date(acctest.Days(200)) }), at("expires_at", `Lifetime exceeds policy.*policy.max_lifetime of 180d`)},
@@ -300,9 +308,11 @@ func TestAccIdentity_policyAndBadInput(t *testing.T) {
 		{"blank name", "", with(func(a *identity) { a.name = " " }), at("name", `Invalid name.*name is empty`)},
 		{"blank owner", "", with(func(a *identity) { a.owner = " " }), at("owner", `Missing owner.*owner is empty`)},
 	}
-	steps := make([]resource.TestStep, 0, len(cases))
+	steps := make([]resource.TestStep, 0, len(cases)+1)
 	for _, c := range cases {
 		steps = append(steps, resource.TestStep{Config: config(c.policy, c.a), PlanOnly: true, ExpectError: wrapped(c.want)})
 	}
+	// A listed owner plans.
+	steps = append(steps, resource.TestStep{Config: config(directory, ok), PlanOnly: true, ExpectNonEmptyPlan: true})
 	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: acctest.ProviderFactories, Steps: steps})
 }
