@@ -61,6 +61,7 @@ type policyModel struct {
 	MaxTokenExpiration types.String `tfsdk:"max_token_expiration"`
 	MaxCredentialAge   types.String `tfsdk:"max_credential_age"`
 	RequireOIDCSubject types.Bool   `tfsdk:"require_oidc_subject"`
+	OwnerMustExist     types.String `tfsdk:"owner_must_exist"`
 }
 
 func (p *nhiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -123,8 +124,10 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Regular expression every `owner` must match in full, such as `\"team:[a-z-]+|[a-z.]+@example\\\\.com\"`.",
 				Validators:          []validator.String{framework.Regex()},
 			},
+			"owner_must_exist": ownerMustExistAttribute(),
 		},
 	}
+	blocks["owners"] = ownersBlock()
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Governs non-human identities (service accounts, tokens, keys) with an owner, a purpose, scopes and an expiry.",
 		Attributes: map[string]schema.Attribute{
@@ -257,7 +260,18 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 
+	mustExist := types.StringNull()
+	if cp != nil {
+		mustExist = cp.OwnerMustExist
+	}
+	ownerCheck, d := configureOwners(ctx, req.Config, mustExist)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
 	pd := framework.NewProviderData(c, pol, prefix, p.registry, conns...)
+	pd.Owners = ownerCheck
 	if cp != nil {
 		pd.RequireOIDCSubject = cp.RequireOIDCSubject.ValueBool()
 	}
@@ -271,6 +285,7 @@ func (p *policyModel) unknown() []string {
 		"max_lifetime": p.MaxLifetime, "warn_before": p.WarnBefore, "owner_pattern": p.OwnerPattern,
 		"max_token_expiration": p.MaxTokenExpiration, "max_credential_age": p.MaxCredentialAge,
 		"require_oidc_subject": p.RequireOIDCSubject, "forbidden_scopes": p.ForbiddenScopes,
+		"owner_must_exist": p.OwnerMustExist,
 	})
 }
 

@@ -163,3 +163,35 @@ func (s Server) AddGroup(t testing.TB, cn string, memberDNs ...string) {
 	s.Modify(t, ldif)
 	t.Cleanup(func() { _ = s.TryModify(fmt.Sprintf("dn: %s\nchangetype: delete\n", s.GroupDN(cn))) })
 }
+
+// OwnersBlock renders the provider's owners block for the seeded
+// directory (the bind password included: only tests put one in HCL);
+// mod changes the ldap block's attributes, such as
+// map[string]string{"url": `"ldap://127.0.0.1:1"`}. A value "" removes the
+// attribute.
+func (s Server) OwnersBlock(mod map[string]string) string {
+	attrs := map[string]string{
+		"url":               fmt.Sprintf("%q", s.URL),
+		"bind_dn":           fmt.Sprintf("%q", s.BindDN),
+		"bind_password":     fmt.Sprintf("%q", s.BindPassword),
+		"base_dn":           fmt.Sprintf("%q", "ou=people,"+s.BaseDN),
+		"group_base_dn":     fmt.Sprintf("%q", "ou=groups,"+s.BaseDN),
+		"user_attributes":   `["mail", "uid"]`,
+		"user_filter":       `"(objectClass=inetOrgPerson)"`,
+		"disabled_filter":   `"(employeeType=departed)"`,
+		"manager_attribute": `"manager"`,
+	}
+	for k, v := range mod {
+		attrs[k] = v
+	}
+	var b strings.Builder
+	b.WriteString("  owners {\n    ldap {\n")
+	for _, k := range []string{"url", "start_tls", "ca_certificate", "bind_dn", "bind_password", "base_dn", "group_base_dn", "user_attributes",
+		"user_filter", "disabled_filter", "group_filter", "group_name_attribute", "manager_attribute"} {
+		if v := attrs[k]; v != "" {
+			fmt.Fprintf(&b, "      %s = %s\n", k, v)
+		}
+	}
+	b.WriteString("    }\n  }\n")
+	return b.String()
+}
