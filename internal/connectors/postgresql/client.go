@@ -62,6 +62,9 @@ type Client struct {
 	authidMu    sync.Mutex
 	authidKnown bool
 	authid      bool
+
+	// snap is the command's role snapshot (snapshot.go).
+	snap roleSnapshot
 }
 
 // SetClock makes the client stamp password changes with now's time

@@ -3,6 +3,7 @@ package postgresql
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -152,7 +153,76 @@ func (c *Client) withGrants(ctx context.Context, rs []role) ([]Details, error) {
 		if !ok {
 			continue // dropped between the two reads
 		}
-		out = append(out, c.details(r, scopes))
+		d := c.details(r, scopes)
+		d.PrivilegedWhy = privilegedThrough(scopes, all)
+		out = append(out, d)
 	}
 	return out, nil
+}
+
+// privilegedThrough says why a role's memberships are privileged when
+// their names do not: a group role that holds a scope privileged by
+// default (an attribute such as SUPERUSER, which a member gains with SET
+// ROLE, or a predefined role such as pg_write_all_data, which it inherits),
+// directly or through the groups it belongs to in turn. all holds the
+// scopes of every role, group roles included. nil when there is none.
+func privilegedThrough(scopes []string, all map[string][]string) map[string]string {
+	var out map[string]string
+	for _, s := range scopes {
+		group, ok := strings.CutPrefix(s, "role:")
+		if !ok || isPrivileged(s) {
+			continue
+		}
+		if why := groupPrivilege(group, all, map[string]bool{}); why != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[s] = why
+		}
+	}
+	return out
+}
+
+// groupPrivilege is why membership of group is privileged, or "": "role g
+// holds role:pg_write_all_data", or "role g belongs to h, which holds ...".
+func groupPrivilege(group string, all map[string][]string, seen map[string]bool) string {
+	chain, scope := privilegedChain(group, all, seen)
+	switch {
+	case scope == "":
+		return ""
+	case len(chain) == 1:
+		return "role " + group + " holds " + scope
+	}
+	return "role " + group + " belongs to " + strings.Join(chain[1:], ", which belongs to ") + ", which holds " + scope
+}
+
+// privilegedChain finds, depth first, the groups from group to one that
+// holds a privileged scope, and that scope.
+func privilegedChain(group string, all map[string][]string, seen map[string]bool) ([]string, string) {
+	if seen[group] {
+		return nil, ""
+	}
+	seen[group] = true
+	for _, s := range all[group] {
+		if isPrivileged(s) {
+			return []string{group}, s
+		}
+	}
+	for _, s := range all[group] {
+		if inner, ok := strings.CutPrefix(s, "role:"); ok {
+			if chain, scope := privilegedChain(inner, all, seen); scope != "" {
+				return append([]string{group}, chain...), scope
+			}
+		}
+	}
+	return nil, ""
+}
+
+func isPrivileged(scope string) bool {
+	for _, p := range privilegedScopes {
+		if nhi.MatchScope(p, scope) {
+			return true
+		}
+	}
+	return false
 }

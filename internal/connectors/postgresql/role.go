@@ -83,22 +83,37 @@ func (r roles) Get(ctx context.Context, ref nhi.Ref) (Details, error) {
 	if err := checkRef(ref); err != nil {
 		return Details{}, err
 	}
-	return r.c.getRole(ctx, ref.Name)
+	return r.c.snapshotRole(ctx, ref.Name)
 }
 func (r roles) Create(ctx context.Context, s RoleSpec) (Details, error) {
-	return r.c.createRole(ctx, s)
+	return r.c.written(s.Ref.Name)(r.c.createRole(ctx, s))
 }
 func (r roles) Update(ctx context.Context, s RoleSpec) (Details, error) {
-	return r.c.updateRole(ctx, s)
+	return r.c.written(s.Ref.Name)(r.c.updateRole(ctx, s))
 }
 func (r roles) Disable(ctx context.Context, s RoleSpec, at time.Time) (Details, error) {
-	return r.c.disableRole(ctx, s, at)
+	return r.c.written(s.Ref.Name)(r.c.disableRole(ctx, s, at))
 }
 func (r roles) Delete(ctx context.Context, ref nhi.Ref) error {
 	if err := checkRef(ref); err != nil {
 		return err
 	}
+	defer r.c.forget(ref.Name)
 	return r.c.deleteRole(ctx, ref.Name)
+}
+
+// written keeps the command's snapshot true to a write of role name: the
+// role as read back after it, or, when the write failed, a mark that makes
+// the next Get read the role again.
+func (c *Client) written(name string) func(Details, error) (Details, error) {
+	return func(d Details, err error) (Details, error) {
+		if err != nil {
+			c.forget(name)
+		} else {
+			c.remember(d)
+		}
+		return d, err
+	}
 }
 
 func checkRef(ref nhi.Ref) error {
@@ -237,6 +252,8 @@ func (c *Client) details(r role, scopes []string) Details {
 		d.Credentials = []nhi.Credential{{
 			ID: r.name + "/password", Kind: CredentialPassword, CreatedAt: d.PasswordChangedAt,
 			ExpiresAt: r.validUntil, Declared: r.managed, Inactive: !r.canLogin,
+			// A password without VALID UNTIL is good for ever.
+			NeverExpires: r.validUntil == nil,
 		}}
 	}
 	return d
@@ -548,6 +565,7 @@ func (c *Client) SetPassword(ctx context.Context, name, password string) (time.T
 		g.PasswordChangedAt = at
 		stmts = append(stmts, "COMMENT ON ROLE "+ident(name)+" IS "+literal(encodeGovernance(c.prefix, g)))
 	}
+	defer c.forget(name)
 	if err := c.exec(ctx, "", "setting the password of PostgreSQL role "+name, stmts...); err != nil {
 		return time.Time{}, err
 	}

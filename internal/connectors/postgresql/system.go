@@ -56,11 +56,15 @@ func Descriptor() system.Descriptor {
 				return id.Kind == KindRole && id.ID == BootstrapSuperuserOID
 			}},
 		},
-		PrivilegedScopes: []string{
-			"attribute:SUPERUSER", "attribute:CREATEROLE", "attribute:BYPASSRLS", "attribute:REPLICATION",
-			"role:pg_write_all_data", "role:pg_read_all_data", "role:pg_execute_server_program",
-			"role:pg_read_server_files", "role:pg_write_server_files", "database:OWNER@*",
-		},
-		Source: source(),
+		PrivilegedScopes: privilegedScopes,
+		Source:           source(),
 	}
+}
+
+// privilegedScopes are the scopes that give a role control of the server
+// or of all its data, privileged by default in drift reports.
+var privilegedScopes = []string{
+	"attribute:SUPERUSER", "attribute:CREATEROLE", "attribute:BYPASSRLS", "attribute:REPLICATION",
+	"role:pg_write_all_data", "role:pg_read_all_data", "role:pg_execute_server_program",
+	"role:pg_read_server_files", "role:pg_write_server_files", "database:OWNER@*",
 }
