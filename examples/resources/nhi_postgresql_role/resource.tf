@@ -47,7 +47,7 @@ resource "nhi_postgresql_role" "reports" {
   owner      = "team:data"
   purpose    = "Nightly revenue report, read-only"
   scopes     = ["database:CONNECT@analytics", "schema:USAGE@analytics.reporting", "table:SELECT@analytics.reporting.*"]
-  expires_at = "2026-12-31"
+  expires_at = "2027-06-30"
 
   password_wo         = ephemeral.random_password.reports.result
   password_wo_version = 1 # bump it with a new password to set it again
