@@ -107,12 +107,6 @@ type Exception struct {
 	Location *Location
 }
 
-// OwnerDirectory says which owners exist.
-type OwnerDirectory interface {
-	Name() string
-	Has(owner string) bool
-}
-
 // Input is everything one evaluation needs.
 type Input struct {
 	// Systems names kinds and credentials for people, and gives each
@@ -121,7 +115,7 @@ type Input struct {
 	Now        time.Time
 	Policy     Policy
 	Sources    []Source
-	Owners     OwnerDirectory // nil: only a missing owner is flagged
+	Owners     *Owners // nil: only a missing owner and owner_pattern are flagged
 	Exceptions []Exception
 	// StateGiven enables NHI002 and NHI012.
 	StateGiven bool
@@ -182,6 +176,8 @@ type Report struct {
 	Findings    []Finding      `json:"findings"`
 	// Excluded lists identities left out by default exclusions.
 	Excluded []ExcludedIdentity `json:"excluded"`
+	// Owners says whether the owner directory was read; nil without one.
+	Owners *OwnersStatus `json:"owners,omitempty"`
 	// Scanned lists every evaluated identity (for JUnit), sorted.
 	Scanned []IdentityRef `json:"-"`
 }
@@ -197,6 +193,12 @@ func Evaluate(in Input) Report {
 	r := Report{Complete: true, EvaluatedAt: in.Now.UTC()}
 	e := evaluator{in: in, report: &r, state: indexState(in.Declarations), governed: indexGoverned(in.Declarations)}
 	seen := newFound()
+	if o := in.Owners; o != nil {
+		r.Owners = &OwnersStatus{Directory: o.Directory, Complete: o.Err == nil}
+		if o.Err != nil {
+			r.Owners.Error, r.Complete = o.Err.Error(), false
+		}
+	}
 	for _, src := range in.Sources {
 		st := SourceStatus{Name: src.Name, System: src.System, Complete: src.Err == nil, Identities: len(src.Identities)}
 		if src.Err != nil {
@@ -349,8 +351,10 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is declared without an owner", e.kindName(id.Kind), ref.ID), nil)
 		case !pol.OwnerAllowed(owner):
 			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is owned by %q, which does not match the policy's owner_pattern", e.kindName(id.Kind), ref.ID, owner), nil)
-		case e.in.Owners != nil && !e.in.Owners.Has(owner):
-			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is owned by %q, who is not in the owners directory %s", e.kindName(id.Kind), ref.ID, owner, e.in.Owners.Name()), nil)
+		default:
+			if st, gone := e.in.Owners.gone(owner); gone {
+				e.add(RuleOrphanedOwner, "", ref, "", orphanedMessage(e.kindName(id.Kind), ref.ID, owner, st, e.in.Owners.Directory), nil)
+			}
 		}
 	}
 

@@ -5,14 +5,10 @@
 package driftcmd
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/owners"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
@@ -41,6 +38,9 @@ type Config struct {
 	Sources    []SourceConfig
 	Policy     drift.Policy
 	OwnersFile string
+	// Owners is the owners block: a file (also in OwnersFile) or an LDAP
+	// directory (owners.go).
+	Owners     owners.Config
 	Exceptions []drift.Exception
 }
 
@@ -55,8 +55,6 @@ var policySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "warn_before"}, {Name: "max_lifetime"}, {Name: "max_credential_age"}, {Name: "stale_after"},
 	{Name: "privileged_scopes"}, {Name: "forbidden_scopes"}, {Name: "owner_pattern"},
 }}
-
-var ownersSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "file", Required: true}}}
 
 var exceptionSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "identity", Required: true}, {Name: "rules", Required: true}, {Name: "reason", Required: true},
@@ -123,15 +121,7 @@ func ParseConfig(filename string, src []byte, systems *system.Registry) (*Config
 				continue
 			}
 			ownersSeen = true
-			attrs := p.attrs(b, ownersSchema)
-			if a, ok := attrs["file"]; ok {
-				if v, ok := p.str(a); ok {
-					if !filepath.IsAbs(v) {
-						v = filepath.Join(dir, v)
-					}
-					cfg.OwnersFile = v
-				}
-			}
+			p.owners(b, dir, cfg)
 		case "exception":
 			if prev, dup := seenException[b.Labels[0]]; dup {
 				p.errorf(b.DefRange, "Duplicate exception", "exception %q is already defined at %s; give each a unique id.", b.Labels[0], prev)
@@ -446,47 +436,4 @@ func validName(s string) bool {
 		}
 	}
 	return true
-}
-
-// FileOwners is an owners directory read from a file: one owner per line,
-// "#" starts a comment, blank lines are ignored.
-type FileOwners struct {
-	path   string
-	owners map[string]bool
-}
-
-// LoadOwners reads an owners file.
-func LoadOwners(file string) (*FileOwners, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("owners file: %w", err)
-	}
-	o := &FileOwners{path: file, owners: map[string]bool{}}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.Index(line, "#"); i >= 0 {
-			line = line[:i]
-		}
-		if line = strings.TrimSpace(line); line != "" {
-			o.owners[line] = true
-		}
-	}
-	return o, sc.Err()
-}
-
-// Name implements drift.OwnerDirectory.
-func (o *FileOwners) Name() string { return o.path }
-
-// Has implements drift.OwnerDirectory.
-func (o *FileOwners) Has(owner string) bool { return o.owners[owner] }
-
-// Owners lists the directory, sorted.
-func (o *FileOwners) Owners() []string {
-	out := make([]string, 0, len(o.owners))
-	for k := range o.owners {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

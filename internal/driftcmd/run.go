@@ -54,7 +54,8 @@ reports drift, expiry, ownership and risk findings.
 
 Exit codes: 0 no finding at or above --fail-on; 2 findings at or above
 --fail-on; 1 usage or configuration error; 3 incomplete (a source could not
-be fully scanned; the report is still written).
+be fully scanned, or the owners directory could not be read; the report
+is still written).
 
 Flags:
 `
@@ -135,12 +136,9 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 		return ExitConfig
 	}
 	in := drift.Input{Systems: systems, Now: now, Policy: cfg.Policy, Exceptions: cfg.Exceptions}
-	if cfg.OwnersFile != "" {
-		o, err := LoadOwners(cfg.OwnersFile)
-		if err != nil {
-			return fail("%v", err)
-		}
-		in.Owners = o
+	ownerDir, err := openOwners(cfg.Owners)
+	if err != nil {
+		return fail("%v", err)
 	}
 	for _, s := range states {
 		var b []byte
@@ -170,6 +168,9 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 	in.ResourceLocations = resourceLocations(resources, in.Declarations)
 
 	in.Sources = scanAll(ctx, cfg.Sources, *timeout, stdio.Stderr)
+	if ownerDir != nil {
+		in.Owners = lookupOwners(ctx, ownerDir, in, *timeout)
+	}
 	rep := drift.Evaluate(in)
 
 	cwd, _ := os.Getwd()
@@ -209,6 +210,9 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 			if !s.Complete {
 				fmt.Fprintf(stdio.Stderr, "Incomplete: source %q could not be fully scanned: %s\n", s.Name, s.Error)
 			}
+		}
+		if o := rep.Owners; o != nil && !o.Complete {
+			fmt.Fprintf(stdio.Stderr, "Incomplete: the owners directory %s could not be read, so no owner was checked against it (NHI006): %s\n", o.Directory, o.Error)
 		}
 		return ExitIncomplete
 	case threshold != "" && rep.Worst().Rank() >= threshold.Rank():
