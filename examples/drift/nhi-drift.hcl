@@ -30,6 +30,21 @@ policy {
 
 owners {
   file = "owners.txt" # one person or team per line; "#" starts a comment
+
+  # Or the directory where people come and go (instead of file): NHI006
+  # then says why an owner is gone (not found, disabled, a team with no
+  # active member) and names their manager as the suggested new owner. The
+  # bind password comes from NHI_OWNERS_LDAP_BIND_PASSWORD, never this file;
+  # a directory that cannot be read makes the run incomplete (exit 3).
+  # ldap {
+  #   url               = "ldaps://ldap.example.com"
+  #   bind_dn           = "cn=nhi-reader,ou=services,dc=example,dc=com"
+  #   base_dn           = "ou=people,dc=example,dc=com"
+  #   user_attributes   = ["mail", "uid"]
+  #   disabled_filter   = "(employeeType=departed)" # Active Directory: "(userAccountControl:1.2.840.113556.1.4.803:=2)"
+  #   group_base_dn     = "ou=groups,dc=example,dc=com"
+  #   manager_attribute = "manager"
+  # }
 }
 
 exception "nightly-report-reuse" {

@@ -30,12 +30,31 @@ provider "nhi" {
     databases = ["app", "analytics"]
   }
 
+  # Where owners come and go: every owner is checked at plan time. A new
+  # identity for someone who left (or is not there) is refused; an existing
+  # one whose owner left warns on every plan (see the guide "When someone
+  # leaves"). The bind password comes from NHI_OWNERS_LDAP_BIND_PASSWORD.
+  # An owners file works too: owners { file = "${path.module}/owners.txt" }.
+  owners {
+    ldap {
+      url               = "ldaps://ldap.example.com"
+      bind_dn           = "cn=nhi-reader,ou=services,dc=example,dc=com"
+      base_dn           = "ou=people,dc=example,dc=com"
+      user_attributes   = ["mail", "uid"]
+      disabled_filter   = "(employeeType=departed)" # Active Directory: "(userAccountControl:1.2.840.113556.1.4.803:=2)"
+      group_base_dn     = "ou=groups,dc=example,dc=com"
+      manager_attribute = "manager"
+    }
+  }
+
   # Organisation policy, enforced at plan time.
   policy {
     max_lifetime     = "180d"
     warn_before      = "30d"
     forbidden_scopes = ["clusterrole:cluster-admin", "clusterrole:*@kube-system"]
     owner_pattern    = "team:[a-z-]+|[a-z.]+@example\\.com"
+    # An existing identity whose owner left: "warn" (default), "error" or "off".
+    owner_must_exist = "warn"
     # Refuse IAM roles that any GitHub repository could assume.
     require_oidc_subject = true
   }
