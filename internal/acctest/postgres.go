@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/faultproxy"
 )
 
@@ -297,5 +298,28 @@ func PostgresProxy(t testing.TB, cfg faultproxy.TCPConfig) *faultproxy.TCPProxy 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// PrivatePostgres starts a PostgreSQL server that only this test uses
+// (testenv.StartPostgres in a temporary directory: initdb, a random
+// 127.0.0.1 port, the databases app and analytics), and stops it when the
+// test ends. Roles are server-wide, so a test that asserts exactly what a
+// scan of the whole server finds needs a server of its own; the shared one
+// holds every other test's roles. Reach it with its Host, Port, User
+// (the bootstrap superuser) and Password, or ConnString.
+func PrivatePostgres(t testing.TB) *testenv.Postgres {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := testenv.StartPostgres(ctx, testenv.PostgresOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("starting a private PostgreSQL server: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := p.Stop(); err != nil {
+			t.Errorf("stopping the private PostgreSQL server: %v", err)
+		}
+	})
 	return p
 }
