@@ -23,7 +23,7 @@ func GovernanceAttributes(scopeCheck validator.String, scopeDoc string) map[stri
 	return map[string]schema.Attribute{
 		"owner": schema.StringAttribute{
 			Required:            true,
-			MarkdownDescription: "Person or team responsible for this identity, such as `team:payments` or `alice@example.com`. Must match the provider's `policy.owner_pattern` when one is set.",
+			MarkdownDescription: "Person or team responsible for this identity, such as `team:payments` or `alice@example.com`. Must match the provider's `policy.owner_pattern` when one is set, and be an active person or team of the provider's `owners` directory when one is configured (a new or changed owner is refused otherwise; an owner who leaves later is warned about on every plan).",
 			Validators:          []validator.String{NotBlank("owner")},
 		},
 		"purpose": schema.StringAttribute{
