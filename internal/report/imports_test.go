@@ -10,7 +10,9 @@ import (
 
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	pg "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/postgresql"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
 // Adopting must change nothing until a person reviews it: every adopted
@@ -113,5 +115,61 @@ func TestImportsSameReferenceInTwoSources(t *testing.T) {
 	}
 	if strings.Count(one, "has a service account") != 1 {
 		t.Errorf("only the second block needs the note:\n%s", one)
+	}
+}
+
+// A scope a system only reports (a PostgreSQL role's ownership of a
+// database) is not copied into the generated scopes, which a plan would
+// refuse; a comment names what was left out and why. Other scopes are
+// kept, and a block left with none declares an empty list.
+func TestImportsLeaveOutReadOnlyScopes(t *testing.T) {
+	d := pg.Descriptor()
+	if len(d.ReadOnlyScopes) == 0 {
+		t.Fatal("the postgresql descriptor lists no ReadOnlyScopes")
+	}
+	systems := system.NewRegistry(d, system.Descriptor{
+		Name: "acme", Title: "Acme", ReadOnlyScopes: []string{"owner:*"},
+		Kinds: []system.Kind{{Kind: "bot", Label: "bot", ResourceType: "nhi_acme_bot", Location: "bot"}},
+	})
+	role := func(name string, scopes ...string) Adoption {
+		return Adoption{Source: "db", Identity: nhi.Identity{System: pg.SystemName, Kind: pg.KindRole, Ref: pg.RoleRef(name), EffectiveScopes: scopes}}
+	}
+	var b bytes.Buffer
+	err := Imports(&b, systems, []Adoption{
+		role("root_bot", "attribute:SUPERUSER", "database:OWNER@analytics", "database:OWNER@botdb"),
+		role("owner_only", "database:OWNER@botdb"),
+		{Source: "acme", Identity: nhi.Identity{System: "acme", Kind: "bot", Ref: nhi.Ref{Location: "bot", Name: "b"}, EffectiveScopes: []string{"owner:x", "read:y"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	f, diags := hclsyntax.ParseConfig(b.Bytes(), "adopt.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("generated imports do not parse: %s\n%s", diags, out)
+	}
+	scopes := map[string]string{}
+	for _, blk := range f.Body.(*hclsyntax.Body).Blocks {
+		if blk.Type == "resource" {
+			v, d := blk.Body.Attributes["scopes"].Expr.Value(nil)
+			if d.HasErrors() {
+				t.Fatal(d)
+			}
+			scopes[blk.Labels[1]] = v.GoString()
+		}
+	}
+	for name, want := range map[string]string{
+		"role__root_bot":   `cty.TupleVal([]cty.Value{cty.StringVal("attribute:SUPERUSER")})`,
+		"role__owner_only": `cty.EmptyTupleVal`,
+		"bot__b":           `cty.TupleVal([]cty.Value{cty.StringVal("read:y")})`,
+	} {
+		if scopes[name] != want {
+			t.Errorf("scopes of %s = %s, want %s:\n%s", name, scopes[name], want, out)
+		}
+	}
+	why := "  # Left out, as no declaration can hold them (the system reports them but never\n" +
+		"  # grants them): database:OWNER@analytics, database:OWNER@botdb\n"
+	if !strings.Contains(out, why) {
+		t.Errorf("the block does not say what was left out and why; want\n%s\nin\n%s", why, out)
 	}
 }

@@ -40,6 +40,11 @@ type Descriptor struct {
 	// privileged_scopes (scopes that give an identity control of the
 	// system, such as a cluster-admin binding).
 	PrivilegedScopes []string
+	// ReadOnlyScopes are globs of effective scopes the system reports but
+	// a declaration refuses, because the provider never grants them (a
+	// PostgreSQL role's ownership of a database). Generated import blocks
+	// leave them out of scopes, so the block plans.
+	ReadOnlyScopes []string
 	// LocationFilter is what a location filter of the inventory data
 	// sources means for this system ("namespace"); empty when its
 	// locations are fixed per kind, in which case such a filter leaves the

@@ -57,6 +57,7 @@ func Descriptor() system.Descriptor {
 			}},
 		},
 		PrivilegedScopes: privilegedScopes,
+		ReadOnlyScopes:   []string{"database:OWNER@*"}, // ownership is reported, never granted (ParseScope refuses it in a declaration)
 		Source:           source(),
 	}
 }
