@@ -18,7 +18,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // sample is a fixed report: every field set, one suppressed finding, one
-// incomplete source.
+// incomplete source, an owners directory that could not be read.
 func sample() drift.Report {
 	at := time.Date(2027, 1, 15, 9, 30, 0, 0, time.UTC)
 	src := &drift.Location{File: "/repo/nhi-drift.hcl", Line: 1, Column: 1}
@@ -44,6 +44,7 @@ func sample() drift.Report {
 			f("NHI011", drift.SeverityMedium, drift.IdentityRef{System: "drift-config", Source: "exceptions", Kind: "exception", ID: "old", Name: "old"}, `exception "old" for ci/* (NHI009) expired on 2027-01-01: migration`, ex, "33333333333333333333333333333333"),
 			reused,
 		},
+		Owners:   &drift.OwnersStatus{Directory: "ldap://ldap.example.com:636", Error: "ldap://ldap.example.com:636: bind as cn=nhi-drift,dc=example,dc=com refused (check bind_dn and bind_password)"},
 		Excluded: []drift.ExcludedIdentity{{Identity: drift.IdentityRef{System: "kubernetes", Source: "prod", Kind: "service_account", ID: "kube-system/default", Name: "default"}, Reason: k8s.ReasonSystemNamespace}},
 		Scanned:  []drift.IdentityRef{ci, shadow},
 	}

@@ -30,13 +30,16 @@ func JSON(w io.Writer, r drift.Report) error {
 		sources = []drift.SourceStatus{}
 	}
 	bw := bufio.NewWriter(w)
-	fields := []struct {
+	type field struct {
 		name string
 		v    any
-	}{
-		{"version", JSONVersion}, {"complete", r.Complete}, {"evaluated_at", r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00")},
-		{"sources", sources}, {"findings", findings}, {"summary", summarize(r)}, {"excluded", excluded},
 	}
+	fields := []field{{"version", JSONVersion}, {"complete", r.Complete}, {"evaluated_at", r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00")}, {"sources", sources}}
+	if r.Owners != nil {
+		// Only with an owners block: whether the directory was read.
+		fields = append(fields, field{"owners", r.Owners})
+	}
+	fields = append(fields, field{"findings", findings}, field{"summary", summarize(r)}, field{"excluded", excluded})
 	bw.WriteString("{\n")
 	for i, f := range fields {
 		fmt.Fprintf(bw, "  %q: ", f.name)

@@ -43,7 +43,8 @@ type junitFailure struct {
 
 // JUnit renders one testsuite per source, one testcase per scanned
 // identity and one failure per active finding. An incomplete source is an
-// error on its suite.
+// error on its suite; an owners directory that could not be read is an
+// error on a suite of its own.
 func JUnit(w io.Writer, r drift.Report) error {
 	type key struct{ suite, id string }
 	cases := map[key]*junitCase{}
@@ -81,6 +82,12 @@ func JUnit(w io.Writer, r drift.Report) error {
 			suites[s.Name].Errors = 1
 			suites[s.Name].SystemErr = "source could not be fully scanned: " + s.Error
 		}
+	}
+	if o := incompleteOwners(r); o != nil {
+		// Not a source: a suite of its own, in error, after the sources.
+		n := "owners directory " + o.Directory
+		suites[n] = &junitSuite{Name: n, Errors: 1, SystemErr: "owners directory could not be read, so no owner was checked against it (NHI006): " + o.Error}
+		names = append(names, n)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		if order[i].suite != order[j].suite {

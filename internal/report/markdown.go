@@ -23,6 +23,9 @@ func Markdown(w io.Writer, r drift.Report) error {
 	for _, s := range incompleteSources(r) {
 		fmt.Fprintf(&b, "> **Incomplete:** source `%s` (%s) could not be fully scanned: %s\n\n", s.Name, s.System, mdEscape(s.Error))
 	}
+	if o := incompleteOwners(r); o != nil {
+		fmt.Fprintf(&b, "> **Incomplete:** owners directory `%s` could not be read: %s\n\n", mdEscape(o.Directory), mdEscape(o.Error))
+	}
 	fmt.Fprintf(&b, "**%s** in %d identities across %d sources, evaluated at %s.\n\n",
 		countsLine(r), len(r.Scanned), len(r.Sources), r.EvaluatedAt.Format("2006-01-02 15:04 MST"))
 	active := r.Active()

@@ -109,3 +109,12 @@ func incompleteSources(r drift.Report) []drift.SourceStatus {
 	}
 	return out
 }
+
+// incompleteOwners is the owners directory's status when it could not be
+// read; nil when it was read or there is none.
+func incompleteOwners(r drift.Report) *drift.OwnersStatus {
+	if r.Owners == nil || r.Owners.Complete {
+		return nil
+	}
+	return r.Owners
+}

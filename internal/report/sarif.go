@@ -126,6 +126,11 @@ func SARIF(w io.Writer, r drift.Report, o Options) error {
 			Level: "error", Message: sarifText{Text: "source " + s.Name + " (" + s.System + ") could not be fully scanned: " + s.Error},
 		})
 	}
+	if o := incompleteOwners(r); o != nil {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+			Level: "error", Message: sarifText{Text: "owners directory " + o.Directory + " could not be read: " + o.Error},
+		})
+	}
 	// Streamed: the results are converted and written one at a time, so a
 	// large scan is never held as a whole SARIF document. The bytes are
 	// those of json.Encoder with two-space indentation.

@@ -25,6 +25,9 @@ func Text(w io.Writer, r drift.Report, o Options) error {
 	for _, s := range incompleteSources(r) {
 		fmt.Fprintf(&b, "INCOMPLETE: source %q (%s) could not be fully scanned: %s\n", s.Name, s.System, s.Error)
 	}
+	if o := incompleteOwners(r); o != nil {
+		fmt.Fprintf(&b, "INCOMPLETE: owners directory %s could not be read: %s\n", o.Directory, o.Error)
+	}
 	active := r.Active()
 	for i := len(drift.Severities) - 1; i >= 0; i-- {
 		sev := drift.Severities[i]
