@@ -83,19 +83,31 @@ type GovernancePlan struct {
 	ScopesChanged bool
 }
 
-// PlanGovernance is PlanGovernanceContext without the plan's context: the
-// owner directory's lookups are bounded by its own timeouts instead of
-// ending with the plan. Resources should call PlanGovernanceContext with
-// ModifyPlan's ctx.
-func PlanGovernance(pd *ProviderData, subject string, plan GovernanceValues, state *GovernanceValues, diags *diag.Diagnostics) GovernancePlan {
-	return PlanGovernanceContext(context.Background(), pd, subject, plan, state, diags)
+// PlanOption changes how PlanGovernance plans.
+type PlanOption func(*planOptions)
+
+type planOptions struct {
+	// manual names the system in which a person, not the provider, acts on
+	// the identity (a resource with no connector); empty otherwise.
+	manual string
 }
 
-// PlanGovernanceContext applies policy, the owner directory and the expiry
-// rules to a planned identity, adding attribute errors and warnings.
-// subject names the identity for people ("service account ci/deployer").
-// state is nil on create.
-func PlanGovernanceContext(ctx context.Context, pd *ProviderData, subject string, plan GovernanceValues, state *GovernanceValues, diags *diag.Diagnostics) GovernancePlan {
+// Manual is the option of resources with no connector to the identity's
+// system: nothing but a person in that system can remove its access, so
+// the expiry diagnostics say that instead of suggesting on_expiry =
+// "disable" (which such resources refuse).
+func Manual(system string) PlanOption { return func(o *planOptions) { o.manual = system } }
+
+// PlanGovernance applies policy, the owner directory and the expiry rules to
+// a planned identity, adding attribute errors and warnings. subject names
+// the identity for people ("service account ci/deployer"). state is nil on
+// create. ctx is ModifyPlan's: it ends the owner directory's lookups with
+// the plan.
+func PlanGovernance(ctx context.Context, pd *ProviderData, subject string, plan GovernanceValues, state *GovernanceValues, diags *diag.Diagnostics, opts ...PlanOption) GovernancePlan {
+	var o planOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	now := pd.Clock.Now()
 	pol := pd.Policy
 	out := GovernancePlan{ScopesChanged: state == nil || !sameSet(plan.Scopes, state.Scopes)}
@@ -137,6 +149,16 @@ func PlanGovernanceContext(ctx context.Context, pd *ProviderData, subject string
 	out.Known, out.Decision = true, d
 	day := exp.Format(time.RFC3339)
 	switch {
+	case o.manual != "" && d.Block:
+		diags.AddAttributeError(path.Root("expires_at"), fmt.Sprintf("The %s has expired", subject),
+			fmt.Sprintf("%s expired at %s (%s ago) and on_expiry is \"block\", so this plan cannot proceed. "+
+				"To go on, either extend expires_at in a reviewed change if it is still needed, or remove it from %s by hand and then remove the resource. "+
+				"The provider cannot disable it: it has no connector to %s.", subject, day, nhi.HumanDuration(d.Remaining), o.manual, o.manual))
+	case o.manual != "" && d.Phase == nhi.PhaseExpired:
+		diags.AddAttributeWarning(path.Root("expires_at"), fmt.Sprintf("The %s has expired but keeps its access", subject),
+			fmt.Sprintf("%s expired at %s (%s ago) and on_expiry is \"warn\", so it keeps whatever access it has in %s: "+
+				"the provider has no connector to remove it. Extend expires_at in a reviewed change if it is still needed; otherwise disable it in %s by hand and remove the resource, "+
+				"or set on_expiry = \"block\" to make plans fail until one of those is done.", subject, day, nhi.HumanDuration(d.Remaining), o.manual, o.manual))
 	case d.Block:
 		diags.AddAttributeError(path.Root("expires_at"), fmt.Sprintf("The %s has expired", subject),
 			fmt.Sprintf("%s expired at %s (%s ago) and on_expiry is \"block\", so this plan cannot proceed. To go on, either "+

@@ -46,7 +46,7 @@ func attrPath(d diag.Diagnostic) string {
 func TestPlanGovernanceExpiringWarns(t *testing.T) {
 	var diags diag.Diagnostics
 	state := gov("2026-12-10", "disable")
-	g := PlanGovernance(pd(nhi.DefaultPolicy()), "service account ci/deployer", gov("2026-12-10", "disable"), &state, &diags)
+	g := PlanGovernance(context.Background(), pd(nhi.DefaultPolicy()), "service account ci/deployer", gov("2026-12-10", "disable"), &state, &diags)
 	if g.Decision.Status != nhi.StatusExpiring {
 		t.Errorf("status = %s", g.Decision.Status)
 	}
@@ -60,7 +60,7 @@ func TestPlanGovernanceExpiringWarns(t *testing.T) {
 func TestPlanGovernanceExpired(t *testing.T) {
 	state := gov("2026-11-01", "disable")
 	var diags diag.Diagnostics
-	g := PlanGovernance(pd(nhi.DefaultPolicy()), "service account ci/deployer", gov("2026-11-01", "disable"), &state, &diags)
+	g := PlanGovernance(context.Background(), pd(nhi.DefaultPolicy()), "service account ci/deployer", gov("2026-11-01", "disable"), &state, &diags)
 	if !g.Decision.Disable || g.Decision.Status != nhi.StatusDisabled {
 		t.Errorf("disable: %+v", g.Decision)
 	}
@@ -70,14 +70,14 @@ func TestPlanGovernanceExpired(t *testing.T) {
 
 	diags = nil
 	state = gov("2026-11-01", "block")
-	PlanGovernance(pd(nhi.DefaultPolicy()), "service account ci/deployer", gov("2026-11-01", "block"), &state, &diags)
+	PlanGovernance(context.Background(), pd(nhi.DefaultPolicy()), "service account ci/deployer", gov("2026-11-01", "block"), &state, &diags)
 	if d := one(t, diags, diag.SeverityError); !strings.Contains(d.Detail(), "extend expires_at") || !strings.Contains(d.Detail(), "on_expiry = \"disable\"") {
 		t.Errorf("block error = %q", d.Detail())
 	}
 
 	diags = nil
 	state = gov("2026-11-01", "warn")
-	g = PlanGovernance(pd(nhi.DefaultPolicy()), "service account ci/deployer", gov("2026-11-01", "warn"), &state, &diags)
+	g = PlanGovernance(context.Background(), pd(nhi.DefaultPolicy()), "service account ci/deployer", gov("2026-11-01", "warn"), &state, &diags)
 	if g.Decision.Status != nhi.StatusExpired || g.Decision.Disable {
 		t.Errorf("warn: %+v", g.Decision)
 	}
@@ -110,7 +110,7 @@ func TestPlanGovernancePolicy(t *testing.T) {
 	}
 	for _, c := range cases {
 		var diags diag.Diagnostics
-		PlanGovernance(pd(p), "service account ci/deployer", c.plan, c.state, &diags)
+		PlanGovernance(context.Background(), pd(p), "service account ci/deployer", c.plan, c.state, &diags)
 		d := one(t, diags, diag.SeverityError)
 		if attrPath(d) != c.path || !strings.Contains(d.Detail(), c.want) {
 			t.Errorf("%s: got %q at %q, want %q at %q", c.name, d.Detail(), attrPath(d), c.want, c.path)
@@ -123,7 +123,7 @@ func TestPlanGovernancePolicy(t *testing.T) {
 	state := gov("2027-06-01", "disable")
 	tight := nhi.DefaultPolicy()
 	tight.MaxLifetime = 30 * 24 * time.Hour
-	PlanGovernance(pd(tight), "x", gov("2027-06-01", "disable"), &state, &diags)
+	PlanGovernance(context.Background(), pd(tight), "x", gov("2027-06-01", "disable"), &state, &diags)
 	if diags.HasError() {
 		t.Errorf("unchanged expiry must not be re-checked against max_lifetime: %v", diags)
 	}

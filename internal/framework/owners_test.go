@@ -76,7 +76,7 @@ func TestPlanGovernanceOwnerDirectory(t *testing.T) {
 				s := withOwner(base, c.prior)
 				state = &s
 			}
-			PlanGovernanceContext(context.Background(), ownerPD(&fakeOwners{}, c.req), "service account ci/deployer", withOwner(base, c.plan), state, &diags)
+			PlanGovernance(context.Background(), ownerPD(&fakeOwners{}, c.req), "service account ci/deployer", withOwner(base, c.plan), state, &diags)
 			if c.summary == "" {
 				if len(diags) != 0 {
 					t.Fatalf("want no diagnostic, got %v", diags)
@@ -96,7 +96,7 @@ func TestPlanGovernanceOwnerDirectory(t *testing.T) {
 func TestPlanGovernanceOwnerDirectoryUnavailable(t *testing.T) {
 	f := &fakeOwners{err: errors.New("ldap://ldap.example.com:636: connecting: connection refused")}
 	var diags diag.Diagnostics
-	PlanGovernanceContext(context.Background(), ownerPD(f, nhi.OwnerMustExistWarn), "service account ci/deployer", withOwner(gov("2027-06-01", "disable"), "alice@example.com"), nil, &diags)
+	PlanGovernance(context.Background(), ownerPD(f, nhi.OwnerMustExistWarn), "service account ci/deployer", withOwner(gov("2027-06-01", "disable"), "alice@example.com"), nil, &diags)
 	d := one(t, diags, diag.SeverityError)
 	if d.Summary() != "Owners directory could not be read" || !strings.Contains(d.Detail(), "the provider's owners block (ldap://ldap.example.com:636): ldap://ldap.example.com:636: connecting: connection refused") {
 		t.Errorf("got %q: %q", d.Summary(), d.Detail())
@@ -113,7 +113,7 @@ func TestPlanGovernanceOwnerDirectoryUnavailable(t *testing.T) {
 	} {
 		var diags diag.Diagnostics
 		f.lookups = 0
-		PlanGovernanceContext(context.Background(), p, "x", withOwner(gov("2027-06-01", "disable"), "bob@example.com"), nil, &diags)
+		PlanGovernance(context.Background(), p, "x", withOwner(gov("2027-06-01", "disable"), "bob@example.com"), nil, &diags)
 		if len(diags) != 0 || f.lookups != 0 {
 			t.Errorf("%s: %v after %d lookups, want nothing", name, diags, f.lookups)
 		}
@@ -122,7 +122,7 @@ func TestPlanGovernanceOwnerDirectoryUnavailable(t *testing.T) {
 	g := gov("2027-06-01", "disable")
 	g.Owner = types.StringUnknown()
 	f.lookups = 0
-	PlanGovernanceContext(context.Background(), ownerPD(f, nhi.OwnerMustExistWarn), "x", g, nil, &d2)
+	PlanGovernance(context.Background(), ownerPD(f, nhi.OwnerMustExistWarn), "x", g, nil, &d2)
 	if len(d2) != 0 || f.lookups != 0 {
 		t.Errorf("unknown owner: %v, %d lookups", d2, f.lookups)
 	}

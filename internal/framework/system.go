@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/nhi-ops/terraform-provider-nhi/internal/clock"
+
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -28,7 +30,8 @@ import (
 // the reporter shares.
 type System struct {
 	Core system.Descriptor
-	// Block is the provider configuration block named Core.Name.
+	// Block is the provider configuration block named Core.Name; a system
+	// with nothing to configure leaves it empty (see HasBlock).
 	Block pschema.SingleNestedBlock
 	// ConfigValidators check the block as a whole (attributes that go
 	// together), at validate time.
@@ -37,7 +40,8 @@ type System struct {
 	// system's markers, when it constrains it.
 	PrefixCheck func(string) error
 	// Configure reads the block from the provider configuration and
-	// returns the system's connector, connected lazily on first use.
+	// returns the system's connector, connected lazily on first use; nil
+	// for a system with no connector.
 	Configure func(ctx context.Context, req ConfigureRequest) (Connector, diag.Diagnostics)
 	// Resources, EphemeralResources and DataSources are the system's own.
 	Resources          []func() resource.Resource
@@ -51,6 +55,11 @@ type System struct {
 	ScopeExamples []string
 }
 
+// HasBlock reports whether the system has a provider configuration block.
+func (s System) HasBlock() bool {
+	return len(s.Block.Attributes) > 0 || len(s.Block.Blocks) > 0
+}
+
 // ConfigureRequest is what a system's Configure gets.
 type ConfigureRequest struct {
 	// Config is the whole provider configuration; a system reads its own
@@ -58,6 +67,9 @@ type ConfigureRequest struct {
 	Config tfsdk.Config
 	// Prefix is the governance marker prefix (annotation_prefix).
 	Prefix string
+	// Clock is the provider's clock (evaluation_time), for connectors that
+	// stamp times on what they write.
+	Clock clock.Clock
 }
 
 // Connector is one configured system as the provider holds it.

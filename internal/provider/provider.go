@@ -74,7 +74,9 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 	var scopeExamples []string
 	blocks := map[string]schema.Block{}
 	for _, s := range p.systems {
-		blocks[s.Core.Name] = s.Block
+		if s.HasBlock() {
+			blocks[s.Core.Name] = s.Block
+		}
 		if s.PrefixCheck != nil {
 			prefixChecks = append(prefixChecks, framework.StringCheck{
 				Summary: "Invalid annotation prefix", Desc: "a marker prefix " + s.Core.Title + " accepts",
@@ -250,7 +252,10 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	conns := make([]framework.Connector, 0, len(p.systems))
 	for _, s := range p.systems {
-		conn, d := s.Configure(ctx, framework.ConfigureRequest{Config: req.Config, Prefix: prefix})
+		if s.Configure == nil {
+			continue // nothing to reach (a system with no connector)
+		}
+		conn, d := s.Configure(ctx, framework.ConfigureRequest{Config: req.Config, Prefix: prefix, Clock: c})
 		resp.Diagnostics.Append(d...)
 		if conn != nil {
 			conns = append(conns, conn)

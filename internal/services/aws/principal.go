@@ -247,7 +247,7 @@ func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	p := plan.common()
 	gov := p.governance(ctx, &resp.Diagnostics)
-	g := framework.PlanGovernance(r.pd, r.subject(p), gov, statePtr, &resp.Diagnostics)
+	g := framework.PlanGovernance(ctx, r.pd, r.subject(p), gov, statePtr, &resp.Diagnostics)
 	if r.kind.planExtra != nil {
 		r.kind.planExtra(r, ctx, plan, &resp.Diagnostics)
 	}

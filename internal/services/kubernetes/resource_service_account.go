@@ -170,7 +170,7 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 		return
 	}
 	gov := plan.governance(ctx, &resp.Diagnostics)
-	g := framework.PlanGovernance(r.pd, plan.subject(), gov, statePtr, &resp.Diagnostics)
+	g := framework.PlanGovernance(ctx, r.pd, plan.subject(), gov, statePtr, &resp.Diagnostics)
 
 	if gov.Scopes != nil && g.ScopesChanged && !plan.Namespace.IsUnknown() && !resp.Diagnostics.HasError() {
 		// An unknown provider configuration leaves this check to the apply.

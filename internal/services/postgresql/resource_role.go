@@ -268,7 +268,7 @@ func (r *roleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	gov := plan.governance(ctx, &resp.Diagnostics)
-	g := framework.PlanGovernance(r.pd, plan.subject(), gov, stateGov, &resp.Diagnostics)
+	g := framework.PlanGovernance(ctx, r.pd, plan.subject(), gov, stateGov, &resp.Diagnostics)
 	period := framework.RotationPeriod(r.pd, plan.RotateAfter, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return

@@ -6,7 +6,6 @@ package postgresql
 
 import (
 	"context"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -66,20 +65,9 @@ func conn(pd *framework.ProviderData) *framework.Lazy[*pg.Client] {
 	return framework.Connection[*pg.Client](pd, pg.SystemName)
 }
 
-// clocked records the clients already given the provider's clock.
-var clocked sync.Map // *pg.Client -> *sync.Once
-
-// client is conn(pd).OrDiag for a write: the client stamps password
-// changes (password_changed_at) with the provider's clock, so that rotation
-// is decided and recorded on one clock (evaluation_time included).
+// client is conn(pd).OrDiag.
 func client(ctx context.Context, pd *framework.ProviderData, diags *diag.Diagnostics) (*pg.Client, bool) {
-	c, ok := conn(pd).OrDiag(ctx, diags)
-	if !ok {
-		return c, false
-	}
-	once, _ := clocked.LoadOrStore(c, &sync.Once{})
-	once.(*sync.Once).Do(func() { c.SetClock(pd.Clock.Now) })
-	return c, true
+	return conn(pd).OrDiag(ctx, diags)
 }
 
 type blockModel struct {
@@ -133,10 +121,19 @@ func configure(ctx context.Context, req framework.ConfigureRequest) (framework.C
 			c = b.connection(ctx, &diags)
 		}
 	}
-	prefix := req.Prefix
+	prefix, now := req.Prefix, req.Clock
 	return &framework.Lazy[*pg.Client]{
 		Name: pg.SystemName, Title: "PostgreSQL", Hint: hint,
 		Block: b != nil, Unknown: unknown,
-		Build: func(ctx context.Context) (*pg.Client, error) { return pg.New(ctx, c, prefix) },
+		// The client stamps password changes (password_changed_at) with
+		// the provider's clock, so that rotation is decided and recorded on
+		// one clock (evaluation_time included).
+		Build: func(ctx context.Context) (*pg.Client, error) {
+			cl, err := pg.New(ctx, c, prefix)
+			if err == nil && now != nil {
+				cl.SetClock(now.Now)
+			}
+			return cl, err
+		},
 	}, diags
 }

@@ -1,6 +1,7 @@
 package saas
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +25,8 @@ func TestExpiryDiagnosticsWithoutConnector(t *testing.T) {
 		g := framework.GovernanceValues{Owner: types.StringValue("team:billing"), Purpose: types.StringValue("sync"), Scopes: []string{"api"},
 			ExpiresAt: framework.NewExpiryValue(expires), OnExpiry: types.StringValue(onExpiry)}
 		var d diag.Diagnostics
-		framework.PlanGovernance(pd, subject, g, &g, &d)
-		return withoutConnector(d, subject, "salesforce", g.ExpiresAt, now)
+		framework.PlanGovernance(context.Background(), pd, subject, g, &g, &d, framework.Manual("salesforce"))
+		return d
 	}
 	for name, c := range map[string]struct {
 		expires, onExpiry string

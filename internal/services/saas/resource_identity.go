@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -200,9 +199,7 @@ func (r *identityResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	gov := plan.governance(ctx, &resp.Diagnostics)
-	var gd diag.Diagnostics
-	g := framework.PlanGovernanceContext(ctx, r.pd, plan.subject(), gov, statePtr, &gd)
-	resp.Diagnostics.Append(withoutConnector(gd, plan.subject(), plan.System.ValueString(), gov.ExpiresAt, r.pd.Clock.Now())...)
+	g := framework.PlanGovernance(ctx, r.pd, plan.subject(), gov, statePtr, &resp.Diagnostics, framework.Manual(plan.System.ValueString()))
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -211,31 +208,6 @@ func (r *identityResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		plan.ID = types.StringValue(ref(&plan).String())
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-}
-
-// withoutConnector rewrites the expiry diagnostics of PlanGovernance whose
-// advice needs a connector (on_expiry = "disable" removes its access): for
-// this resource nothing removes it but a person in the system.
-func withoutConnector(diags diag.Diagnostics, subject, sys string, expires framework.ExpiryValue, now time.Time) diag.Diagnostics {
-	out := make(diag.Diagnostics, 0, len(diags))
-	for _, d := range diags {
-		at, err := nhi.ParseExpiry(expires.ValueString())
-		if !strings.HasPrefix(d.Summary(), "The "+subject+" has expired") || err != nil {
-			out = append(out, d)
-			continue
-		}
-		exp := fmt.Sprintf("%s (%s ago)", at.Format(time.RFC3339), nhi.HumanDuration(at.Sub(now)))
-		if d.Severity() == diag.SeverityError {
-			out.AddAttributeError(path.Root("expires_at"), d.Summary(), fmt.Sprintf("%s expired at %s and on_expiry is \"block\", so this plan cannot proceed. "+
-				"To go on, either extend expires_at in a reviewed change if it is still needed, or remove it from %s by hand and then remove the resource. "+
-				"The provider cannot disable it: it has no connector to %s.", subject, exp, sys, sys))
-			continue
-		}
-		out.AddAttributeWarning(path.Root("expires_at"), d.Summary(), fmt.Sprintf("%s expired at %s and on_expiry is \"warn\", so it keeps whatever access it has in %s: "+
-			"the provider has no connector to remove it. Extend expires_at in a reviewed change if it is still needed; otherwise disable it in %s by hand and remove the resource, "+
-			"or set on_expiry = \"block\" to make plans fail until one of those is done.", subject, exp, sys, sys))
-	}
-	return out
 }
 
 func ref(m *identityModel) nhi.Ref {

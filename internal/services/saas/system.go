@@ -7,10 +7,6 @@
 package saas
 
 import (
-	"context"
-
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	saasc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/saas"
@@ -22,15 +18,8 @@ import (
 func System() framework.System {
 	return framework.System{
 		Core: saasc.Descriptor(),
-		Block: schema.SingleNestedBlock{
-			MarkdownDescription: "Takes no settings. `nhi_identity` declares identities of systems the provider has no connector for and makes no API calls; " +
-				"the drift reporter reads those systems' inventory exports (`inventory` blocks).",
-		},
-		// No connector: nothing to reach, and the inventory data sources
-		// list only systems they can reach.
-		Configure: func(context.Context, framework.ConfigureRequest) (framework.Connector, diag.Diagnostics) {
-			return nil, nil
-		},
+		// No provider block and no connector: nothing to reach, and the
+		// inventory data sources list only systems they can reach.
 		Resources: []func() resource.Resource{NewIdentityResource},
 	}
 }
