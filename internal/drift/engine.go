@@ -353,7 +353,7 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 			e.add(RuleOrphanedOwner, "", ref, "", fmt.Sprintf("%s %s is owned by %q, which does not match the policy's owner_pattern", e.kindName(id.Kind), ref.ID, owner), nil)
 		default:
 			if st, gone := e.in.Owners.gone(owner); gone {
-				e.add(RuleOrphanedOwner, "", ref, "", orphanedMessage(e.kindName(id.Kind), ref.ID, owner, st, e.in.Owners.Directory), nil)
+				e.add(RuleOrphanedOwner, "", ref, "", orphanedMessage(e.kindName(id.Kind)+" "+ref.ID, owner, st, e.in.Owners.Directory), nil)
 			}
 		}
 	}
@@ -366,6 +366,7 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 		active[c.Kind] = append(active[c.Kind], c.ID)
 		neverExpires := c.NeverExpires || e.neverExpires(id.System, c.Kind)
 		e.expiredCredential(id, ref, c, loc)
+		e.credentialOwner(id, ref, c, locOr(loc, id.Declared))
 		switch {
 		case neverExpires && !c.Declared:
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has a %s %s that never expires", e.kindName(id.Kind), ref.ID, e.credentialName(c.Kind), c.ID), locOr(loc, id.Declared))

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
@@ -41,14 +42,29 @@ func (o *Owners) gone(owner string) (nhi.OwnerStatus, bool) {
 // orphanedMessage is NHI006's message for an owner the directory says is
 // gone: why (not found, disabled, a team with no active member), and the
 // suggested successor when the directory names one.
-func orphanedMessage(kind, id, owner string, st nhi.OwnerStatus, directory string) string {
+// subject names what is owned: "service account ci/deployer".
+func orphanedMessage(subject, owner string, st nhi.OwnerStatus, directory string) string {
 	who := "who"
 	if st.Kind == nhi.OwnerTeam {
 		who = "which"
 	}
-	msg := fmt.Sprintf("%s %s is owned by %q, %s %s", kind, id, owner, who, st.Phrase(directory))
+	msg := fmt.Sprintf("%s is owned by %q, %s %s", subject, owner, who, st.Phrase(directory))
 	if st.Successor != "" {
 		msg += fmt.Sprintf("; suggested new owner: %q (their manager)", st.Successor)
 	}
 	return msg
+}
+
+// credentialOwner is NHI006 on a credential whose recorded owner (a
+// governed token's owner marker) the directory says is gone. An owner the
+// same as a declared identity's is judged once, on the identity.
+func (e *evaluator) credentialOwner(id nhi.Identity, ref IdentityRef, c nhi.Credential, loc *Location) {
+	owner := strings.TrimSpace(c.Owner)
+	if owner == "" || id.Declared && owner == strings.TrimSpace(id.Governance.Owner) {
+		return
+	}
+	if st, gone := e.in.Owners.gone(owner); gone {
+		subject := fmt.Sprintf("%s %s of %s %s", e.credentialName(c.Kind), c.ID, e.kindName(id.Kind), ref.ID)
+		e.add(RuleOrphanedOwner, "", ref, "credential:"+c.ID, orphanedMessage(subject, owner, st, e.in.Owners.Directory), loc)
+	}
 }

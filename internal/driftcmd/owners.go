@@ -130,7 +130,8 @@ func openOwners(cfg owners.Config) (nhi.OwnerDirectory, error) {
 }
 
 // lookupOwners asks the directory, in bulk and once, about every owner the
-// sources and the states declare. A failure is the directory's error in
+// sources and the states declare, the owners recorded on credentials
+// included. A failure is the directory's error in
 // the result (the run is then incomplete), never "everyone left".
 func lookupOwners(ctx context.Context, dir nhi.OwnerDirectory, in drift.Input, limit time.Duration) *drift.Owners {
 	seen := map[string]bool{}
@@ -143,6 +144,9 @@ func lookupOwners(ctx context.Context, dir nhi.OwnerDirectory, in drift.Input, l
 		for _, id := range s.Identities {
 			if id.Declared {
 				add(id.Governance.Owner)
+			}
+			for _, c := range id.Credentials {
+				add(c.Owner) // recorded only where the system records one
 			}
 		}
 	}

@@ -121,7 +121,12 @@ type Credential struct {
 	// it.
 	UID string
 	// Declared is true when a declaration of this product manages it.
-	Declared   bool
+	Declared bool
+	// Owner is the person or team recorded as responsible for this
+	// credential, where the system records one (a governed token's owner
+	// marker); empty otherwise. The reporter judges it by the owners
+	// directory like an identity's owner (NHI006).
+	Owner      string
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -130,7 +131,7 @@ func (c *Client) listTokenSecretsNow(ctx context.Context, namespace string) (map
 				continue
 			}
 			ref := nhi.Ref{Location: s.Namespace, Name: owner}
-			out[ref] = append(out[ref], nhi.Credential{
+			cred := nhi.Credential{
 				ID:        s.Namespace + "/" + s.Name,
 				UID:       string(s.UID),
 				Kind:      CredentialLegacyToken,
@@ -139,7 +140,13 @@ func (c *Client) listTokenSecretsNow(ctx context.Context, namespace string) (map
 				// writes; the managed-by label alone anyone can set.
 				Declared:          c.governedToken(&s),
 				MarkersIncomplete: !c.governedToken(&s) && c.writtenByProvider(&s),
-			})
+			}
+			if c.writtenByProvider(&s) {
+				// The owner the token resource recorded on the Secret; an
+				// owner annotation without the provider's label is not one.
+				cred.Owner = strings.TrimSpace(s.Annotations[c.markers.Owner()])
+			}
+			out[ref] = append(out[ref], cred)
 		}
 		if lo.Continue = l.Continue; lo.Continue == "" {
 			return out, nil
