@@ -17,6 +17,7 @@ const module = "github.com/nhi-ops/terraform-provider-nhi"
 var allowed = []struct{ File, System, Why string }{
 	{"internal/drift/rules.go", "aws", "rule descriptions cite AWS AdministratorAccess, CIS AWS items and nhi_aws_* examples; they are user-facing catalog text pinned by the SARIF and Markdown goldens"},
 	{"internal/drift/rules.go", "kubernetes", "rule descriptions cite Kubernetes' wildcard roles and nhi_kubernetes_service_account_token"},
+	{"internal/drift/rules.go", "postgresql", "rule descriptions cite PostgreSQL's VALID UNTIL, its privileged attributes and predefined roles, pg_stat_activity and nhi_postgresql_role"},
 	{"internal/services/aws/resource_iam_access_key.go", "kubernetes", "the access key delivers its secret into a Kubernetes Secret (kubernetes_secret); a secret-delivery seam (one interface for every store) is follow-up work"},
 	{"internal/services/postgresql/resource_role.go", "kubernetes", "the role's generated password is delivered into a Kubernetes Secret (kubernetes_secret), as the access key's secret is; the same follow-up secret-delivery seam removes both"},
 }
