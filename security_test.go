@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
@@ -306,6 +307,131 @@ resource "nhi_aws_iam_access_key" "ci" {
 			}
 		}
 	}
+}
+
+// After creating a PostgreSQL role with a write-only password and one with
+// a generated password delivered to a Kubernetes Secret, neither password
+// appears anywhere: state, plan and state JSON, the trace log, or any drift
+// report (and the import blocks).
+func TestSecurityNoPostgresPasswordInStatePlanLogsOrReports(t *testing.T) {
+	kubeconfig := acctest.Kubeconfig(t)
+	srv := acctest.Postgres(t)
+	bin := binary(t)
+	ns := acctest.Namespace(t)
+	wo, gen := acctest.PostgresRole(t, acctest.PostgresRandName("secwo")), acctest.PostgresRole(t, acctest.PostgresRandName("secgen"))
+	// The write-only password comes from an ephemeral variable, as from a
+	// secret store (a literal would be in the configuration Terraform
+	// itself records in the plan).
+	woPassword := "wo-" + acctest.PostgresRandName("Secret") + acctest.PostgresRandName("x") + acctest.PostgresRandName("y")
+	t.Setenv("TF_VAR_pw", woPassword)
+	dir, work, logFile, tf := tfWorkspace(t, bin)
+	expires := time.Now().Add(60 * 24 * time.Hour).Format("2006-01-02")
+	cfg := fmt.Sprintf(`
+terraform {
+  required_providers {
+    nhi = { source = "nhi-ops/nhi" }
+  }
+}
+provider "nhi" {
+  kubernetes { config_path = %q }
+%s}
+variable "pw" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+}
+resource "nhi_postgresql_role" "wo" {
+  name                = %q
+  owner               = "team:platform"
+  purpose             = "security test"
+  scopes              = ["database:CONNECT@app"]
+  expires_at          = %q
+  password_wo         = var.pw
+  password_wo_version = 1
+}
+resource "nhi_postgresql_role" "gen" {
+  name              = %q
+  owner             = "team:platform"
+  purpose           = "security test"
+  scopes            = ["database:CONNECT@app"]
+  expires_at        = %q
+  kubernetes_secret = { namespace = %q, name = "db" }
+}
+`, kubeconfig, acctest.PostgresBlock(t), wo, expires, gen, expires, ns)
+	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	applied := tf("apply", "-auto-approve", "-input=false", "-no-color")
+	t.Cleanup(func() { tf("destroy", "-auto-approve", "-input=false", "-no-color") })
+	planned := tf("plan", "-input=false", "-no-color", "-out=plan.bin")
+	artifacts := map[string]string{
+		"apply output":       applied,
+		"plan output":        planned,
+		"terraform.tfstate":  readFile(t, filepath.Join(work, "terraform.tfstate")),
+		"show -json (state)": tf("show", "-json"),
+		"show -json (plan)":  tf("show", "-json", "plan.bin"),
+	}
+	conf := filepath.Join(dir, "nhi-drift.hcl")
+	// The reporter reaches the server through the libpq environment
+	// (PGHOST, PGPASSWORD, ...), as a CI job would.
+	if err := os.WriteFile(conf, []byte("source \"postgresql\" \"p\" {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range driftArtifacts(t, bin, dir, conf, filepath.Join(work, "terraform.tfstate"), "--generate-imports", filepath.Join(dir, "adopt.tf")) {
+		artifacts[k] = v
+	}
+	artifacts["drift adopt.tf"] = readFile(t, filepath.Join(dir, "adopt.tf"))
+	artifacts["TF_LOG=trace output"] = readFile(t, logFile)
+
+	s, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), "db", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	genPassword := string(s.Data["PGPASSWORD"])
+	if string(s.Data["PGUSER"]) != gen || len(genPassword) < 30 {
+		t.Fatalf("the generated password was not delivered (PGUSER %q, %d-byte PGPASSWORD)", s.Data["PGUSER"], len(genPassword))
+	}
+	// Both passwords are the roles' real ones, so their absence means
+	// something.
+	for role, pw := range map[string]string{wo: woPassword, gen: genPassword} {
+		if err := postgresLogin(srv, role, pw); err != nil {
+			t.Fatalf("role %s does not log in with its password: %v", role, err)
+		}
+	}
+	if len(artifacts["TF_LOG=trace output"]) < 10000 {
+		t.Fatalf("the trace log is suspiciously short (%d bytes); was TF_LOG honoured?", len(artifacts["TF_LOG=trace output"]))
+	}
+	for _, role := range []string{wo, gen} {
+		if !strings.Contains(artifacts["drift report.junit"], "role/"+role) {
+			t.Fatalf("the JUnit report has no test case for role/%s, so the scan did not see it", role)
+		}
+	}
+	for name, body := range artifacts {
+		for kind, pw := range map[string]string{"write-only": woPassword, "generated": genPassword} {
+			for i := 0; i+16 <= len(pw); i += 8 {
+				if strings.Contains(body, pw[i:i+16]) {
+					t.Errorf("%s contains bytes %d-%d of the %s password", name, i, i+16, kind)
+					break
+				}
+			}
+		}
+	}
+}
+
+// postgresLogin connects to database app as role with password.
+func postgresLogin(srv acctest.PostgresServer, role, password string) error {
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=app sslmode=%s", srv.Host, srv.Port, srv.SSLMode))
+	if err != nil {
+		return err
+	}
+	cfg.User, cfg.Password = role, password
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return c.Close(ctx)
 }
 
 // driftArtifacts runs the drift reporter with every output format and
