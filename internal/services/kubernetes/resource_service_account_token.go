@@ -75,7 +75,7 @@ func (r *tokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"name": schema.StringAttribute{Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "Generated name of the Secret (`<service_account>-token-<suffix>`), so that a replacement can exist beside the token it replaces."},
 			"uid":   schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "UID of the Secret."},
-			"owner": schema.StringAttribute{Required: true, MarkdownDescription: "Who is responsible for this credential. Must match the provider's `policy.owner_pattern` when one is set.", Validators: []validator.String{framework.NotBlank("owner")}},
+			"owner": schema.StringAttribute{Required: true, MarkdownDescription: "Who is responsible for this credential. Must match the provider's `policy.owner_pattern` when one is set, and be an active person or team of the provider's `owners` directory when one is configured (a new or changed owner is refused otherwise; an owner who leaves later is warned about on every plan, and the drift reporter flags the token: NHI006).", Validators: []validator.String{framework.NotBlank("owner")}},
 			"purpose": schema.StringAttribute{Required: true, MarkdownDescription: "Why this long-lived credential exists, for example the system that holds it.",
 				Validators: []validator.String{framework.NotBlank("purpose")}},
 			"expires_at": schema.StringAttribute{Optional: true, CustomType: framework.ExpiryType{},
@@ -121,7 +121,7 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		state = &tokenResourceModel{}
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	}
-	r.checkPolicy(&plan, state, subject, &resp.Diagnostics)
+	r.checkPolicy(ctx, &plan, state, subject, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || period == 0 {
 		return
 	}
@@ -143,12 +143,19 @@ func (r *tokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 }
 
 // checkPolicy applies the policy to a long-lived token as to the identities
-// it governs: the owner matches owner_pattern, and an expiry, once set or
-// changed, lies within max_lifetime. An expired token fails the plan. A
-// token without an expiry lives no longer than its rotation period, which
-// max_credential_age bounds.
-func (r *tokenResource) checkPolicy(plan, state *tokenResourceModel, subject string, diags *diag.Diagnostics) {
+// it governs: the owner matches owner_pattern and is an active person or
+// team in the owners directory (a new token for one who left is refused,
+// an existing one warns, or fails with owner_must_exist = "error"), and an
+// expiry, once set or changed, lies within max_lifetime. An expired token
+// fails the plan. A token without an expiry lives no longer than its
+// rotation period, which max_credential_age bounds.
+func (r *tokenResource) checkPolicy(ctx context.Context, plan, state *tokenResourceModel, subject string, diags *diag.Diagnostics) {
 	framework.CheckOwner(r.pd, plan.Owner, diags)
+	var priorOwner *types.String
+	if state != nil {
+		priorOwner = &state.Owner
+	}
+	framework.CheckOwnerDirectory(ctx, r.pd, "the "+subject, plan.Owner, priorOwner, diags)
 	v := plan.ExpiresAt
 	if v.IsNull() || v.IsUnknown() {
 		return
