@@ -14,6 +14,19 @@ source "aws" "aws-prod" {
   assume_role = "arn:aws:iam::123456789012:role/nhi-drift-reader"
 }
 
+# PostgreSQL login roles, their grants in every database and their
+# passwords' VALID UNTIL. What the block leaves out comes from libpq's
+# PGHOST, PGPORT, PGUSER, PGDATABASE and PGSSLMODE; the password only from
+# PGPASSWORD or the passfile (~/.pgpass, PGPASSFILE), never from this file.
+source "postgresql" "orders-db" {
+  host     = "db.internal.example.com"
+  port     = 5432
+  username = "nhi_audit"
+  database = "postgres"
+  sslmode  = "verify-full"
+  # databases = ["app", "analytics"] # default: every database that allows connections
+}
+
 policy {
   warn_before        = "30d"  # NHI005
   max_lifetime       = "365d" # NHI007, for declared expiry
