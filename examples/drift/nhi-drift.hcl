@@ -36,6 +36,9 @@ policy {
     "clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin",
     "policy:arn:aws*:iam::aws:policy/AdministratorAccess",
     "policy:arn:aws:iam::123456789012:policy/admin/*", # "*" crosses "/": every policy under the path /admin/
+    # Setting the list replaces the defaults: keep the database ones too.
+    "attribute:SUPERUSER", "attribute:CREATEROLE", "attribute:BYPASSRLS", "attribute:REPLICATION",
+    "role:pg_write_all_data", "role:pg_read_all_data", "role:pg_execute_server_program", "database:OWNER@*",
   ]
   forbidden_scopes   = ["clusterrole:*@kube-system"]
   owner_pattern      = "team:[a-z-]+|[a-z.]+@example\\.com" # NHI006: the whole owner must match

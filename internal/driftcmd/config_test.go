@@ -8,13 +8,15 @@ import (
 	"testing"
 	"time"
 
+	pg "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/postgresql"
+
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
 // testSystems are the registered systems, as the provider registers them.
-var testSystems = system.NewRegistry(k8s.Descriptor(), awsc.Descriptor())
+var testSystems = system.NewRegistry(k8s.Descriptor(), awsc.Descriptor(), pg.Descriptor())
 
 // The example in docs/guides/drift-reporter.md parses, with its values.
 func TestExampleConfigParses(t *testing.T) {
@@ -27,11 +29,15 @@ func TestExampleConfigParses(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	if len(cfg.Sources) != 2 {
+	if len(cfg.Sources) != 3 {
 		t.Fatalf("parsed %+v", cfg)
 	}
 	kube, _ := cfg.Sources[0].Config.(*k8s.SourceConfig)
 	acct, _ := cfg.Sources[1].Config.(*awsc.SourceConfig)
+	db, _ := cfg.Sources[2].Config.(*pg.SourceConfig)
+	if cfg.Sources[2].Type != "postgresql" || db == nil || db.Host != "db.internal.example.com" || db.Port != 5432 || db.SSLMode != "verify-full" {
+		t.Errorf("postgresql source %+v", cfg.Sources[2])
+	}
 	if kube == nil || kube.Context != "prod" || cfg.Sources[1].Type != "aws" || acct == nil || acct.Profile != "audit" ||
 		acct.AssumeRole != "arn:aws:iam::123456789012:role/nhi-drift-reader" || cfg.Policy.StaleAfter != 45*24*time.Hour ||
 		len(cfg.Exceptions) != 1 || cfg.Exceptions[0].Ticket != "SEC-142" || cfg.Exceptions[0].Source != "prod" || cfg.Exceptions[0].System != "kubernetes" || filepath.Base(cfg.OwnersFile) != "owners.txt" {
