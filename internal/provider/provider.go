@@ -312,11 +312,24 @@ func (p *nhiProvider) EphemeralResources(context.Context) []func() ephemeral.Eph
 
 func (p *nhiProvider) DataSources(context.Context) []func() datasource.DataSource {
 	out := []func() datasource.DataSource{
-		inventory.NewIdentities(p.systems),
-		inventory.NewUndeclared(p.systems),
+		inventory.NewIdentities(p.listable()),
+		inventory.NewUndeclared(p.listable()),
 	}
 	for _, s := range p.systems {
 		out = append(out, s.DataSources...)
+	}
+	return out
+}
+
+// listable are the systems the inventory data sources can list: those with
+// a connector (a system without one, such as identities declared only in
+// Terraform, has nothing to list).
+func (p *nhiProvider) listable() []framework.System {
+	var out []framework.System
+	for _, s := range p.systems {
+		if s.Configure != nil {
+			out = append(out, s)
+		}
 	}
 	return out
 }
