@@ -155,6 +155,10 @@ type Finding struct {
 	Location    *Location    `json:"location,omitempty"`
 	Fingerprint string       `json:"fingerprint"`
 	Suppressed  *Suppression `json:"suppressed,omitempty"`
+	// BaselineState and BaselinePrevious compare it with --baseline
+	// (baseline.go); empty without one.
+	BaselineState    BaselineState     `json:"baseline_state,omitempty"`
+	BaselinePrevious *BaselinePrevious `json:"baseline_previous,omitempty"`
 	// key distinguishes several findings of one rule on one identity.
 	key string
 }
@@ -180,6 +184,8 @@ type Report struct {
 	Owners *OwnersStatus `json:"owners,omitempty"`
 	// Scanned lists every evaluated identity (for JUnit), sorted.
 	Scanned []IdentityRef `json:"-"`
+	// Baseline is the comparison with --baseline (Compare); nil without.
+	Baseline *BaselineResult `json:"-"`
 }
 
 // ExcludedIdentity is an identity the reporter did not evaluate, and why.
@@ -582,6 +588,9 @@ func (e *evaluator) missing(seen found) {
 		if len(by) == 0 {
 			continue
 		}
+		// By name, so that the finding's source (and fingerprint) does not
+		// depend on the order of the source blocks.
+		sort.SliceStable(by, func(i, j int) bool { return by[i].Name < by[j].Name })
 		name := d.ID
 		if i := strings.LastIndex(name, "/"); i >= 0 {
 			name = name[i+1:]
