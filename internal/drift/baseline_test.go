@@ -23,7 +23,7 @@ func undeclaredSA(ns, name string, age time.Duration) nhi.Identity {
 // and an exception.
 func baselineScenario(at time.Time, reverse bool, extra ...nhi.Identity) Input {
 	a := []nhi.Identity{
-		undeclaredSA("ci", "stale", 100*24*time.Hour), // NHI001, NHI009 "created 100 days ago"
+		undeclaredSA("ci", "stale", 100*24*time.Hour),                                                           // NHI001, NHI009 "created 100 days ago"
 		declared("expiring", func(id *nhi.Identity) { id.Governance.ExpiresAt = now.Add(20 * 24 * time.Hour) }), // NHI005 "in 20 days"
 		declared("owned", func(id *nhi.Identity) { id.Governance.Owner = "" }),                                  // NHI006
 	}
