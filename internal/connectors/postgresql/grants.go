@@ -50,6 +50,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -94,6 +95,17 @@ type grantState struct {
 	objects map[Scope]map[string][]grantRoutine
 	roles   map[uint32]*grantRole
 	byName  map[string]*grantRole
+	// read is the databases whose schemas, objects and ACLs were read
+	// (every one of dbs for a reading of every role).
+	read []string
+	// row is the one role's catalog row (a reading of one role), and
+	// rowErr what decoding its governance document failed with.
+	row    *role
+	rowErr error
+	// blind: nothing of the catalog was read. plan then works for a role
+	// that holds nothing (one just made) and scopes CheckScopes passed:
+	// "*" is granted as GRANT ... ON ALL, names as they are.
+	blind bool
 }
 
 func newGrantState() *grantState {
@@ -163,44 +175,95 @@ func (c *Client) databases(ctx context.Context) ([]string, error) {
 // grantUserSchemas filters out the system schemas of alias n.
 const grantUserSchemas = `n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`
 
+// firstNormalOID is PostgreSQL's FirstNormalObjectId: roles below it were
+// made by initdb (the bootstrap superuser, the predefined pg_* roles), and
+// the server keeps no pg_shdepend entries for what is granted to them.
+const firstNormalOID = 16384
+
+// grantReadParallel bounds how many databases one read reads at once.
+const grantReadParallel = 4
+
 // readState reads the catalog and the grants of one role (role != "") or
-// of every role: three queries on the maintenance database and three on
-// each database, whatever the number of roles.
-func (c *Client) readState(ctx context.Context, role string) (*grantState, error) {
-	dbs, err := c.databases(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st := newGrantState()
-	st.dbs = dbs
-	var filter any // nil: every role
+// of every role.
+//
+// Every role: three queries on the maintenance database (roles, memberships,
+// and the databases with their ACLs, which is also the database list when
+// Connection.Databases is empty), then three in each database.
+//
+// One role: four queries on the maintenance database, in one round trip:
+// its catalog row (role.go's columns, with its governance document, so a
+// read of one role needs no other query), its memberships, the database
+// ACLs, and, from pg_shdepend, the databases where it holds a grant on
+// anything. Then three queries in each of those databases and in each
+// database that need (scopes: a declaration or a want) or the role's own
+// governance document names for a schema, table, sequence or function:
+// a database where the role holds nothing and that no scope names has
+// nothing to report, so it is not read. (A role made by initdb has no
+// pg_shdepend entries: every database is read for it.)
+//
+// The databases are read in parallel (at most grantReadParallel at once),
+// one round trip each.
+func (c *Client) readState(ctx context.Context, role string, need []string) (*grantState, error) {
+	var authid bool
 	if role != "" {
-		filter = role
+		var err error
+		if authid, err = c.canReadAuthid(ctx); err != nil {
+			return nil, err
+		}
 	}
+	configured := nhi.SortedUnique(c.conn.Databases)
+	var filter any // nil: every role
 	doing := "reading PostgreSQL roles and database grants"
 	if role != "" {
+		filter = role
 		doing = fmt.Sprintf("reading the grants of PostgreSQL role %q", role)
 	}
-	err = c.onDB(ctx, "", doing, func(ctx context.Context, p *pgxpool.Pool) error {
-		st.roles, st.byName = map[uint32]*grantRole{}, map[string]*grantRole{}
+	var st *grantState
+	var holds []string // databases where the one role holds grants (pg_shdepend)
+	err := c.onDB(ctx, "", doing, func(ctx context.Context, p *pgxpool.Pool) error {
+		// A repeat after a transient error starts afresh.
+		st, holds = newGrantState(), nil
 		b := &pgx.Batch{}
-		b.Queue(`SELECT oid, rolname, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls
-			FROM pg_catalog.pg_roles WHERE $1::text IS NULL OR rolname = $1`, filter).Query(func(rows pgx.Rows) error {
-			var oid uint32
-			var name string
-			var super, createdb, createrole, repl, bypass bool
-			_, err := pgx.ForEachRow(rows, []any{&oid, &name, &super, &createdb, &createrole, &repl, &bypass}, func() error {
-				r := &grantRole{oid: oid, name: name, privs: map[Scope][]grantEntry{}}
-				for i, on := range []bool{super, createdb, createrole, repl, bypass} {
-					if on {
-						r.attrs = append(r.attrs, scopePrivileges[ScopeAttribute][i])
-					}
+		attrs := func(r *grantRole, on ...bool) {
+			for i, set := range on {
+				if set {
+					r.attrs = append(r.attrs, scopePrivileges[ScopeAttribute][i])
 				}
-				st.roles[oid], st.byName[name] = r, r
-				return nil
+			}
+		}
+		if role == "" {
+			b.Queue(`SELECT oid, rolname, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls
+			FROM pg_catalog.pg_roles`).Query(func(rows pgx.Rows) error {
+				var oid uint32
+				var name string
+				var super, createdb, createrole, repl, bypass bool
+				_, err := pgx.ForEachRow(rows, []any{&oid, &name, &super, &createdb, &createrole, &repl, &bypass}, func() error {
+					r := &grantRole{oid: oid, name: name, privs: map[Scope][]grantEntry{}}
+					attrs(r, super, createdb, createrole, repl, bypass)
+					st.roles[oid], st.byName[name] = r, r
+					return nil
+				})
+				return err
 			})
-			return err
-		})
+		} else {
+			b.Queue(`SELECT `+roleColumns(authid)+`, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls
+			FROM `+roleTable(authid)+` WHERE r.rolname = $1`, role).Query(func(rows pgx.Rows) error {
+				if !rows.Next() {
+					return rows.Err()
+				}
+				var super, createdb, createrole, repl, bypass bool
+				row, err := c.scanRole(rows, &super, &createdb, &createrole, &repl, &bypass)
+				if err != nil && row.name == "" {
+					return err
+				}
+				st.row, st.rowErr = &row, err // a row with a bad document is still a role
+				r := &grantRole{oid: row.oid, name: row.name, privs: map[Scope][]grantEntry{}}
+				attrs(r, super, createdb, createrole, repl, bypass)
+				st.roles[r.oid], st.byName[r.name] = r, r
+				rows.Close()
+				return rows.Err()
+			})
+		}
 		b.Queue(`SELECT m.member, g.rolname FROM pg_catalog.pg_auth_members m
 			JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
 			JOIN pg_catalog.pg_roles r ON r.oid = m.member
@@ -215,18 +278,25 @@ func (c *Client) readState(ctx context.Context, role string) (*grantState, error
 			})
 			return err
 		})
+		which, args := `d.datallowconn AND NOT d.datistemplate`, []any{filter}
+		if len(configured) > 0 {
+			which, args = `d.datname::text = ANY($2::text[])`, append(args, configured)
+		}
 		b.Queue(`SELECT d.datname, d.datdba, a.grantee, a.privilege_type,
 				CASE WHEN a.grantor <> d.datdba THEN pg_catalog.pg_get_userbyid(a.grantor) ELSE '' END
 			FROM pg_catalog.pg_database d
 			LEFT JOIN LATERAL pg_catalog.aclexplode(d.datacl) a
 				ON a.grantee <> 0 AND a.grantee <> d.datdba
 				AND ($1::text IS NULL OR a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1))
-			WHERE d.datname::text = ANY($2::text[])`, filter, dbs).Query(func(rows pgx.Rows) error {
+			WHERE `+which, args...).Query(func(rows pgx.Rows) error {
 			var db string
 			var owner uint32
 			var grantee *uint32
 			var priv, grantor *string
 			_, err := pgx.ForEachRow(rows, []any{&db, &owner, &grantee, &priv, &grantor}, func() error {
+				if len(configured) == 0 {
+					st.dbs = append(st.dbs, db)
+				}
 				if r := st.roles[owner]; r != nil && !slices.Contains(r.owns, db) {
 					r.owns = append(r.owns, db)
 				}
@@ -237,46 +307,137 @@ func (c *Client) readState(ctx context.Context, role string) (*grantState, error
 			})
 			return err
 		})
+		if role != "" {
+			b.Queue(`SELECT DISTINCT d.datname FROM pg_catalog.pg_shdepend s
+			JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+			WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND s.deptype = 'a'
+				AND s.refobjid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)`, role).Query(func(rows pgx.Rows) error {
+				var err error
+				holds, err = pgx.CollectRows(rows, pgx.RowTo[string])
+				return err
+			})
+		}
 		return p.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return nil, err
 	}
+	st.dbs = nhi.SortedUnique(st.dbs)
+	if len(configured) > 0 {
+		st.dbs = configured
+	}
 	if role != "" && st.byName[role] == nil {
 		return st, roleNotFound(role)
 	}
+	read := st.dbs
 	var oid uint32 // 0: every role (0 is PUBLIC, which never counts)
 	if role != "" {
 		oid = st.byName[role].oid
-	}
-	for _, db := range dbs {
-		if err := c.readDatabase(ctx, st, db, oid); err != nil {
-			return nil, err
+		if oid >= firstNormalOID {
+			if st.row != nil && st.row.managed {
+				need = append(slices.Clip(need), st.row.gov.Scopes...)
+			}
+			read = databasesToRead(st.dbs, holds, need)
 		}
+	}
+	if err := c.readDatabases(ctx, st, read, oid); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
 
+// databasesToRead is the databases of dbs (the managed ones) that hold
+// grants of the role or that a scope of need names below the database.
+func databasesToRead(dbs, holds, need []string) []string {
+	want := map[string]bool{}
+	for _, db := range holds {
+		want[db] = true
+	}
+	for _, s := range need {
+		if sc, err := ParseScope(s); err == nil && sc.Kind != ScopeDatabase && sc.Database != "" {
+			want[sc.Database] = true
+		}
+	}
+	var out []string
+	for _, db := range dbs {
+		if want[db] {
+			out = append(out, db)
+		}
+	}
+	return out
+}
+
+// readDatabases reads dbs into st (readDatabase), a few at once; the first
+// error, in database order, is returned.
+func (c *Client) readDatabases(ctx context.Context, st *grantState, dbs []string, oid uint32) error {
+	parts := make([]*grantState, len(dbs))
+	errs := make([]error, len(dbs))
+	sem := make(chan struct{}, grantReadParallel)
+	var wg sync.WaitGroup
+	for i, db := range dbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			parts[i], errs[i] = c.readDatabase(ctx, st.roles, db, oid)
+		}()
+	}
+	wg.Wait()
+	for i := range dbs {
+		if errs[i] != nil {
+			return errs[i]
+		}
+	}
+	for i, db := range dbs {
+		st.merge(parts[i])
+		st.read = append(st.read, db)
+	}
+	return nil
+}
+
+// merge adds what one database's read found (readDatabase) to st.
+func (st *grantState) merge(part *grantState) {
+	for k := range part.schemas {
+		st.schemas[k] = true
+	}
+	for k, m := range part.objects {
+		st.objects[k] = m
+	}
+	for oid, pr := range part.roles {
+		r := st.roles[oid]
+		for sc, entries := range pr.privs {
+			r.privs[sc] = append(r.privs[sc], entries...)
+		}
+	}
+}
+
 // readDatabase reads the schemas, relations and routines of one database
-// and the ACL entries naming role oid (0: every role), in one round trip.
-func (c *Client) readDatabase(ctx context.Context, st *grantState, db string, oid uint32) error {
-	return c.onDB(ctx, db, fmt.Sprintf("reading grants in PostgreSQL database %q", db), func(ctx context.Context, p *pgxpool.Pool) error {
+// and the ACL entries naming role oid (0: every role) of roles, in one
+// round trip. It returns them as a grantState of their own (roles holding
+// only privileges, keyed like roles), for merge: reads of several
+// databases run at once, and roles is only read here.
+func (c *Client) readDatabase(ctx context.Context, roles map[uint32]*grantRole, db string, oid uint32) (*grantState, error) {
+	var st *grantState
+	err := c.onDB(ctx, db, fmt.Sprintf("reading grants in PostgreSQL database %q", db), func(ctx context.Context, p *pgxpool.Pool) error {
 		// A repeat after a transient error starts this database afresh.
-		for k := range st.schemas {
-			if k[0] == db {
-				delete(st.schemas, k)
+		st = newGrantState()
+		addPriv := func(grantee uint32, sc Scope, e grantEntry) {
+			if roles[grantee] == nil {
+				return // a role the reading left out (one role was asked for)
 			}
-		}
-		for k := range st.objects {
-			if k.Database == db {
-				delete(st.objects, k)
+			r := st.roles[grantee]
+			if r == nil {
+				r = &grantRole{oid: grantee, privs: map[Scope][]grantEntry{}}
+				st.roles[grantee] = r
 			}
-		}
-		for _, r := range st.roles {
-			for sc := range r.privs {
-				if sc.Database == db && sc.Kind != ScopeDatabase {
-					delete(r.privs, sc)
-				}
+			if !slices.Contains(r.privs[sc], e) {
+				r.privs[sc] = append(r.privs[sc], e)
 			}
 		}
 		aclOn := func(owner string) string {
@@ -296,7 +457,7 @@ func (c *Client) readDatabase(ctx context.Context, st *grantState, db string, oi
 			_, err := pgx.ForEachRow(rows, []any{&schema, &grantee, &priv, &by}, func() error {
 				st.schemas[[2]string{db, schema}] = true
 				if grantee != nil {
-					st.addPriv(*grantee, Scope{Kind: ScopeSchema, Privilege: *priv, Database: db, Schema: schema}, grantEntry{grantor: *by})
+					addPriv(*grantee, Scope{Kind: ScopeSchema, Privilege: *priv, Database: db, Schema: schema}, grantEntry{grantor: *by})
 				}
 				return nil
 			})
@@ -318,7 +479,7 @@ func (c *Client) readDatabase(ctx context.Context, st *grantState, db string, oi
 				}
 				st.addObject(kind, db, schema, name, nil)
 				if grantee != nil {
-					st.addPriv(*grantee, Scope{Kind: kind, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{grantor: *by})
+					addPriv(*grantee, Scope{Kind: kind, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{grantor: *by})
 				}
 				return nil
 			})
@@ -336,7 +497,7 @@ func (c *Client) readDatabase(ctx context.Context, st *grantState, db string, oi
 			_, err := pgx.ForEachRow(rows, []any{&schema, &name, &poid, &args, &grantee, &priv, &by}, func() error {
 				st.addObject(ScopeFunction, db, schema, name, &grantRoutine{oid: poid, args: args})
 				if grantee != nil {
-					st.addPriv(*grantee, Scope{Kind: ScopeFunction, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{overload: poid, grantor: *by})
+					addPriv(*grantee, Scope{Kind: ScopeFunction, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{overload: poid, grantor: *by})
 				}
 				return nil
 			})
@@ -344,6 +505,7 @@ func (c *Client) readDatabase(ctx context.Context, st *grantState, db string, oi
 		})
 		return p.SendBatch(ctx, b).Close()
 	})
+	return st, err
 }
 
 // declaredShape is what renderScopes needs of a declaration: the groups
@@ -470,7 +632,7 @@ func (c *Client) readGrants(ctx context.Context, role string) ([]string, error) 
 // readGrantsFor is readGrants with the "*" rule applied against the role's
 // declared scopes, so that a converged role reads back exactly as declared.
 func (c *Client) readGrantsFor(ctx context.Context, role string, declared []string) ([]string, error) {
-	st, err := c.readState(ctx, role)
+	st, err := c.readState(ctx, role, declared)
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +648,7 @@ func (c *Client) readAllGrants(ctx context.Context) (map[string][]string, error)
 // readAllGrantsFor is readAllGrants with the "*" rule applied against each
 // role's declared scopes (declared[role]; none for a role not in it).
 func (c *Client) readAllGrantsFor(ctx context.Context, declared map[string][]string) (map[string][]string, error) {
-	st, err := c.readState(ctx, "")
+	st, err := c.readState(ctx, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -508,6 +670,16 @@ func (e *grantMissing) Unwrap() error { return nhi.ErrNotFound }
 // names the first scope (in the order given) that fails and what is
 // missing, and wraps nhi.ErrNotFound when something does not exist; a scope
 // that does not parse is ParseScope's error.
+//
+// A scope found once is not looked up again for the life of the client
+// (one Terraform command: the plan of N roles with the same scopes, and an
+// apply's re-plan followed by its Create, check each scope once), with the
+// consistency rule of the role snapshot (snapshot.go): what existed before
+// the command started is seen; an object dropped while it runs may not be,
+// and then the GRANT naming it fails, and a create whose grants fail drops
+// its role again. A scope that failed is looked up again every time, and a
+// role:<name> scope is forgotten when the provider drops or changes that
+// role (forget).
 func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 	parsed := make([]Scope, len(scopes))
 	for i, s := range scopes {
@@ -517,6 +689,7 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 		}
 		parsed[i] = sc
 	}
+	todo := c.unchecked(parsed)
 	fails := map[int]error{}
 	fail := func(i int, err error) {
 		if _, ok := fails[i]; !ok {
@@ -524,8 +697,8 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 		}
 	}
 	var groups, dbNames []string
-	for _, sc := range parsed {
-		switch {
+	for _, i := range todo {
+		switch sc := parsed[i]; {
 		case sc.Kind == ScopeRole:
 			groups = append(groups, sc.Object)
 		case sc.Database != "":
@@ -560,7 +733,8 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 		managed[d] = true
 	}
 	perDB := map[string][]int{}
-	for i, sc := range parsed {
+	for _, i := range todo {
+		sc := parsed[i]
 		switch info, exists := dbs[sc.Database]; {
 		case sc.Kind == ScopeRole:
 			if !roles[sc.Object] {
@@ -584,6 +758,13 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 			return err
 		}
 	}
+	var found []Scope
+	for _, i := range todo {
+		if fails[i] == nil {
+			found = append(found, parsed[i])
+		}
+	}
+	c.checkedScopes(found)
 	if len(fails) == 0 {
 		return nil
 	}
@@ -805,7 +986,7 @@ func (st *grantState) plan(r *grantRole, want []Scope) ([]grantStmt, error) {
 			return grantIdent(g.Schema, name) + "(" + r.args + ")"
 		}
 		if star[g] {
-			full := true
+			full := !st.blind // blind: the role holds nothing
 			for name, overloads := range objs {
 				if !holdsAll(held[g][name], g.Kind, overloads) {
 					full = false
@@ -841,6 +1022,14 @@ func (st *grantState) plan(r *grantRole, want []Scope) ([]grantStmt, error) {
 		}
 		var add []string
 		for _, name := range nhi.SortedUnique(wantNames[g]) {
+			if st.blind {
+				if g.Kind == ScopeFunction {
+					// Its overloads are granted one by one: they must be read.
+					return nil, fmt.Errorf("internal error: planning function grants of PostgreSQL role %q without reading its functions", r.name)
+				}
+				add = append(add, ref(name, nil))
+				continue
+			}
 			overloads, exists := objs[name]
 			if !exists {
 				sc := g
@@ -869,6 +1058,9 @@ func (st *grantState) plan(r *grantRole, want []Scope) ([]grantStmt, error) {
 		}
 	}
 	for _, sc := range want {
+		if st.blind {
+			break // CheckScopes found every one
+		}
 		if (sc.Kind == ScopeSchema || (isObjectKind(sc.Kind) && sc.Object == Wildcard)) && !st.schemas[[2]string{sc.Database, sc.Schema}] {
 			missing = append(missing, sc.String())
 		}
@@ -941,31 +1133,82 @@ func sortedTargets(m map[grantTarget][]string) []grantTarget {
 // what still differs (for example a grant the connecting role was not
 // allowed to change: PostgreSQL only warns then).
 func (c *Client) reconcileGrants(ctx context.Context, role string, want []string) error {
+	_, err := c.reconcile(ctx, role, want, reconcileOpts{})
+	return err
+}
+
+// reconcileOpts are what the role's writers (role.go) know already, so
+// that reconcile reads and checks nothing twice.
+type reconcileOpts struct {
+	// checked: CheckScopes passed want in this call already.
+	checked bool
+	// fresh: the role was made just now and holds nothing, so there is
+	// nothing to read before granting (plan from an empty state), unless a
+	// function is named (its overloads are granted one by one).
+	fresh bool
+	// before is the role's grant state as read already (its own reading,
+	// or the command snapshot's while fresh); nil reads it.
+	before *grantState
+	// declared is what the read-back is rendered against for the caller
+	// (the role's declared scopes, when they are not want: a disable
+	// revokes every grant of a role that declares some); nil: want.
+	declared []string
+	// tokenRemoval is the statement that removes the create token from
+	// the role's comment: it runs in the cluster-wide transaction when
+	// there is one, else alone after the grants, and a failure of it
+	// alone is ignored (bookkeeping; see createRole).
+	tokenRemoval string
+}
+
+// readBack is a role as read back by reconcile: the grant state of the
+// verifying read (with the role's catalog row) and its scopes rendered
+// against reconcileOpts.declared.
+type readBack struct {
+	state  *grantState
+	scopes []string
+}
+
+// reconcile is reconcileGrants with what the caller knows (opts); it
+// returns the verifying read-back.
+func (c *Client) reconcile(ctx context.Context, role string, want []string, o reconcileOpts) (readBack, error) {
 	canon, err := CanonicalScopes(want)
 	if err != nil {
-		return fmt.Errorf("scopes %w", err)
+		return readBack{}, fmt.Errorf("scopes %w", err)
 	}
-	if err := c.CheckScopes(ctx, canon); err != nil {
-		return err
+	if !o.checked {
+		if err := c.CheckScopes(ctx, canon); err != nil {
+			return readBack{}, err
+		}
 	}
 	parsed := make([]Scope, len(canon))
+	namesFunction := false
 	for i, s := range canon {
 		parsed[i], _ = ParseScope(s)
+		namesFunction = namesFunction || (parsed[i].Kind == ScopeFunction && parsed[i].Object != Wildcard)
 	}
-	st, err := c.readState(ctx, role)
-	if err != nil {
-		return err
+	st := o.before
+	switch {
+	case st != nil && st.byName[role] != nil:
+	case o.fresh && !namesFunction:
+		st = newGrantState()
+		st.blind = true
+		r := &grantRole{name: role, privs: map[Scope][]grantEntry{}}
+		st.byName[role] = r
+	default:
+		if st, err = c.readState(ctx, role, canon); err != nil {
+			return readBack{}, err
+		}
 	}
 	r := st.byName[role]
 	if len(r.owns) > 0 {
-		sort.Strings(r.owns)
-		return fmt.Errorf("PostgreSQL role %q owns database %q, which a declaration cannot allow (owning a database gives every privilege on it), so its grants were not changed; "+
+		owns := slices.Sorted(slices.Values(r.owns))
+		return readBack{}, fmt.Errorf("PostgreSQL role %q owns database %q, which a declaration cannot allow (owning a database gives every privilege on it), so its grants were not changed; "+
 			"give the database another owner first (ALTER DATABASE %s OWNER TO <another role>) and declare the privileges the role needs instead",
-			role, r.owns[0], grantIdent(r.owns[0]))
+			role, owns[0], grantIdent(owns[0]))
 	}
 	stmts, err := st.plan(r, parsed)
 	if err != nil {
-		return err
+		return readBack{}, err
 	}
 	byDB := map[string][]grantStmt{}
 	var order []string
@@ -974,6 +1217,11 @@ func (c *Client) reconcileGrants(ctx context.Context, role string, want []string
 			order = append(order, s.db)
 		}
 		byDB[s.db] = append(byDB[s.db], s)
+	}
+	tokenAlone := o.tokenRemoval != ""
+	if _, ok := byDB[""]; ok && tokenAlone {
+		byDB[""] = append(byDB[""], grantStmt{sql: o.tokenRemoval})
+		tokenAlone = false
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i] == "" || (order[j] != "" && order[i] < order[j]) })
 	for _, db := range order {
@@ -1007,13 +1255,21 @@ func (c *Client) reconcileGrants(ctx context.Context, role string, want []string
 			return nil
 		})
 		if err != nil {
-			return err
+			return readBack{}, err
 		}
 	}
-	got, err := c.readGrantsFor(ctx, role, canon)
-	if err != nil {
-		return err
+	if tokenAlone {
+		_ = c.exec(ctx, "", "removing the create token of PostgreSQL role "+role, o.tokenRemoval)
 	}
+	declared := canon
+	if o.declared != nil {
+		declared = o.declared
+	}
+	after, err := c.readState(ctx, role, append(slices.Clip(canon), declared...))
+	if err != nil {
+		return readBack{}, err
+	}
+	got := after.renderScopes(after.byName[role], canon)
 	if extra, missing := nhi.ScopeDiff(canon, got); len(extra)+len(missing) > 0 {
 		var parts []string
 		if len(extra) > 0 {
@@ -1022,10 +1278,13 @@ func (c *Client) reconcileGrants(ctx context.Context, role string, want []string
 		if len(missing) > 0 {
 			parts = append(parts, "still lacks "+strings.Join(missing, ", "))
 		}
-		return fmt.Errorf("PostgreSQL role %q %s after its grants were changed: the provider's role %q may not be allowed to change them "+
+		return readBack{}, fmt.Errorf("PostgreSQL role %q %s after its grants were changed: the provider's role %q may not be allowed to change them "+
 			"(it needs to own the objects, hold the privileges WITH GRANT OPTION, or be a superuser)", role, strings.Join(parts, " and "), c.User())
 	}
-	return nil
+	if o.declared != nil {
+		got = after.renderScopes(after.byName[role], o.declared)
+	}
+	return readBack{state: after, scopes: got}, nil
 }
 
 // revokeAll removes every membership, attribute and privilege of role, as

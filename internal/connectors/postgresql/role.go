@@ -191,11 +191,13 @@ func roleTable(authid bool) string {
 	return "pg_catalog.pg_roles r"
 }
 
-// scanRole reads one row of roleColumns and decodes its governance.
-func (c *Client) scanRole(row pgx.Row) (role, error) {
+// scanRole reads one row of roleColumns (then the columns of extra, when
+// the query has more) and decodes its governance. A role whose document
+// does not decode is returned with the error.
+func (c *Client) scanRole(row pgx.Row, extra ...any) (role, error) {
 	var r role
 	var vu pgtype.Timestamptz
-	if err := row.Scan(&r.oid, &r.name, &r.canLogin, &vu, &r.comment, &r.password); err != nil {
+	if err := row.Scan(append([]any{&r.oid, &r.name, &r.canLogin, &vu, &r.comment, &r.password}, extra...)...); err != nil {
 		return role{}, err
 	}
 	if vu.Valid && vu.InfinityModifier == pgtype.Finite {
@@ -259,21 +261,40 @@ func (c *Client) details(r role, scopes []string) Details {
 	return d
 }
 
-// getRole reads a role with its grants.
+// getRole reads a role with its grants: one grant-state read, which has
+// the role's catalog row too (readState).
 func (c *Client) getRole(ctx context.Context, name string) (Details, error) {
-	r, err := c.lookup(ctx, name)
+	st, err := c.readState(ctx, name, nil)
 	if err != nil {
 		return Details{}, err
+	}
+	if st.rowErr != nil {
+		return Details{}, st.rowErr
 	}
 	var declared []string
-	if r.managed {
-		declared = r.gov.Scopes
+	if st.row.managed {
+		declared = st.row.gov.Scopes
 	}
-	scopes, err := c.readGrantsFor(ctx, name, declared)
+	return c.details(*st.row, st.renderScopes(st.byName[name], declared)), nil
+}
+
+// current is a role as an Update or Disable finds it before writing: its
+// catalog row and grant state, from the command snapshot when the provider
+// has not written the role since it was loaded, else read (one grant-state
+// read, which has the row too). need is the scopes the write declares
+// (readState reads the databases they name).
+func (c *Client) current(ctx context.Context, name string, need []string) (role, *grantState, error) {
+	if st, r, ok := c.snapshotGrants(name); ok {
+		return r, st, nil
+	}
+	st, err := c.readState(ctx, name, need)
 	if err != nil {
-		return Details{}, err
+		return role{}, nil, err
 	}
-	return c.details(r, scopes), nil
+	if st.rowErr != nil {
+		return role{}, nil, st.rowErr
+	}
+	return *st.row, st, nil
 }
 
 // newCreateToken is a fresh token for one create.
@@ -324,10 +345,14 @@ func (c *Client) passwordClause(s RoleSpec) (clause string, changed time.Time, c
 // create whose answer was lost, meets "already exists", the role found by
 // name is ours if its comment holds this create's token, and the create
 // goes on with it; otherwise the name belongs to someone else and the error
-// says to import it. Then the scopes are granted in every database; should
-// that fail (or the apply be cancelled), the role is dropped again under
-// internal/cleanup, so nothing half-made is left. The token is removed once
-// the create is done.
+// says to import it. Then the scopes are granted in every database (planned
+// from an empty state: the role holds nothing yet) and read back to verify
+// them; should that fail (or the apply be cancelled), the role is dropped
+// again under internal/cleanup, so nothing half-made is left. The token is
+// removed in the cluster-wide grant transaction (alone when there is none:
+// then a failure to remove it is ignored, since it is bookkeeping that the
+// next update rewrites and nothing reads). The verifying read is the
+// read-back returned.
 func (c *Client) createRole(ctx context.Context, s RoleSpec) (Details, error) {
 	name := s.Ref.Name
 	if err := checkRef(s.Ref); err != nil {
@@ -368,22 +393,23 @@ func (c *Client) createRole(ctx context.Context, s RoleSpec) (Details, error) {
 			return Details{}, err
 		}
 	}
-	if err := c.reconcileGrants(ctx, name, g.Scopes); err != nil {
+	// The role holds nothing yet: the grants are planned without reading
+	// it, CheckScopes is not repeated, the create token goes with the
+	// cluster-wide grants, and the read that verifies the grants is the
+	// read-back.
+	back, err := c.reconcile(ctx, name, g.Scopes, reconcileOpts{checked: true, fresh: true,
+		tokenRemoval: "COMMENT ON ROLE " + ident(name) + " IS " + literal(encodeGovernance(c.prefix, g))})
+	if err != nil {
 		if derr := cleanup.Do(ctx, func(cctx context.Context) error { return c.dropFresh(cctx, name) }); derr != nil {
 			return Details{}, fmt.Errorf("%w; dropping the half-created role failed too: %v (drop PostgreSQL role %q by hand: DROP ROLE %s)", err, derr, name, ident(name))
 		}
 		return Details{}, fmt.Errorf("%w (the role was dropped again; nothing was left behind)", err)
 	}
-	// The token is bookkeeping: a failure to remove it leaves it for the
-	// next update, which rewrites the comment, and nothing reads it.
-	_ = c.exec(ctx, "", "removing the create token of PostgreSQL role "+name,
-		"COMMENT ON ROLE "+ident(name)+" IS "+literal(encodeGovernance(c.prefix, g)))
-	d, err := c.getRole(ctx, name)
-	if err != nil {
-		made := c.details(role{name: name, canLogin: true, validUntil: timePtr(g.ExpiresAt), password: boolPtr(s.Password != nil), gov: g, managed: true}, g.Scopes)
+	if err := back.state.rowErr; err != nil {
+		made := c.details(role{oid: back.state.row.oid, name: name, canLogin: true, validUntil: timePtr(g.ExpiresAt), password: boolPtr(s.Password != nil), gov: g, managed: true}, g.Scopes)
 		return made, fmt.Errorf("PostgreSQL role %q was %w: %w", name, ErrNotReadBack, err)
 	}
-	return d, nil
+	return c.details(*back.state.row, back.scopes), nil
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -478,13 +504,16 @@ func (c *Client) updateRole(ctx context.Context, s RoleSpec) (Details, error) {
 	if _, err := CanonicalScopes(s.Governance.Scopes); err != nil {
 		return Details{}, fmt.Errorf("PostgreSQL role %q: %w", name, err)
 	}
-	cur, err := c.lookup(ctx, name)
+	g := declared(s)
+	cur, before, err := c.current(ctx, name, g.Scopes)
 	if err != nil {
 		return Details{}, err
 	}
-	g := declared(s)
 	if cur.managed {
 		g.PasswordChangedAt = cur.gov.PasswordChangedAt
+	}
+	if err := c.CheckScopes(ctx, g.Scopes); err != nil {
+		return Details{}, err
 	}
 	pw, changed, cleared, err := c.passwordClause(s)
 	if err != nil {
@@ -496,7 +525,8 @@ func (c *Client) updateRole(ctx context.Context, s RoleSpec) (Details, error) {
 	case cleared:
 		g.PasswordChangedAt = time.Time{}
 	}
-	if err := c.reconcileGrants(ctx, name, g.Scopes); err != nil {
+	back, err := c.reconcile(ctx, name, g.Scopes, reconcileOpts{checked: true, before: before})
+	if err != nil {
 		return Details{}, err
 	}
 	err = c.exec(ctx, "", "updating PostgreSQL role "+name,
@@ -505,24 +535,31 @@ func (c *Client) updateRole(ctx context.Context, s RoleSpec) (Details, error) {
 	if err != nil {
 		return Details{}, err
 	}
-	return c.getRole(ctx, name)
+	// The grants were verified just now; the row shows the rest.
+	r, err := c.lookup(ctx, name)
+	if err != nil {
+		return Details{}, err
+	}
+	return c.details(r, back.scopes), nil
 }
 
 // disableRole is what expiry does: NOLOGIN first (no new session), then
 // every grant, membership and attribute revoked, the role kept with
 // disabled_at in its governance document (the first disable time is kept
 // across repeats). VALID UNTIL and the password stay, so an update that
-// lifts the disable restores the role as it was.
+// lifts the disable restores the role as it was. The role is read once
+// before (or taken from the command snapshot) and once after, which
+// verifies the revokes and is the read-back.
 func (c *Client) disableRole(ctx context.Context, s RoleSpec, at time.Time) (Details, error) {
 	name := s.Ref.Name
 	if err := checkRef(s.Ref); err != nil {
 		return Details{}, err
 	}
-	cur, err := c.lookup(ctx, name)
+	g := declared(s)
+	cur, before, err := c.current(ctx, name, g.Scopes)
 	if err != nil {
 		return Details{}, err
 	}
-	g := declared(s)
 	g.DisabledAt = at.UTC().Truncate(time.Second)
 	if cur.managed {
 		g.PasswordChangedAt = cur.gov.PasswordChangedAt
@@ -536,10 +573,19 @@ func (c *Client) disableRole(ctx context.Context, s RoleSpec, at time.Time) (Det
 	if err != nil {
 		return Details{}, err
 	}
-	if err := c.revokeAll(ctx, name); err != nil {
+	// NOLOGIN and the comment leave the grants as read before.
+	back, err := c.reconcile(ctx, name, nil, reconcileOpts{checked: true, before: before, declared: nonNil(g.Scopes)})
+	if err != nil {
 		return Details{}, err
 	}
-	return c.getRole(ctx, name)
+	return c.details(*back.state.row, back.scopes), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // SetPassword sets a role's password (sent as a SCRAM verifier) and, for a

@@ -8,7 +8,11 @@ import (
 // roleSnapshot holds every role with its grants, read once for the life of
 // one Terraform command (one provider process), so that refreshing N
 // declared roles costs the few queries of one full read (readAllGrantsFor:
-// a constant number per database) instead of about a dozen per role.
+// a constant number per database) instead of a few per role. It also holds
+// the full grant state behind it, from which an Update or Disable of a
+// role the command has not written yet plans its grant changes without
+// reading the role again, and the scopes CheckScopes has found (a scope
+// found once is not looked up again).
 //
 // Consistency rule, as for the Kubernetes connector's list snapshots: the
 // snapshot is taken on first use, after the command started, so every
@@ -23,9 +27,20 @@ type roleSnapshot struct {
 	loading chan struct{} // closed when a load ends; nil when none runs
 	loaded  bool
 	roles   map[string]Details
+	// grants is the grant state the load read (every role, every
+	// database), and rows the catalog rows of the roles as loaded; never
+	// changed after the load (readers share them).
+	grants *grantState
+	rows   map[string]role
 	// stale names roles written or dropped since the load: they are read
 	// alone, and their absence from roles means nothing.
 	stale map[string]bool
+	// written names roles the provider wrote since the load: their entry
+	// in grants is out of date.
+	written map[string]bool
+	// found is the scopes (canonical) CheckScopes found; kept whether or
+	// not the snapshot is loaded.
+	found map[string]bool
 }
 
 // snapshotRole returns the role from the command's snapshot, loading it on
@@ -59,11 +74,11 @@ func (c *Client) snapshotRole(ctx context.Context, name string) (Details, error)
 		s.loading = done
 		s.mu.Unlock()
 
-		all, err := c.loadRoles(ctx)
+		all, rows, st, err := c.loadRoles(ctx)
 		s.mu.Lock()
 		s.loading = nil
 		if err == nil {
-			s.loaded, s.roles = true, all
+			s.loaded, s.roles, s.rows, s.grants = true, all, rows, st
 		}
 		s.mu.Unlock()
 		close(done)
@@ -74,21 +89,56 @@ func (c *Client) snapshotRole(ctx context.Context, name string) (Details, error)
 	}
 }
 
-// loadRoles reads every role that is an identity with its grants.
-func (c *Client) loadRoles(ctx context.Context) (map[string]Details, error) {
+// loadRoles reads every role that is an identity with its grants, as
+// withGrants (inventory.go) does, and keeps the grant state.
+func (c *Client) loadRoles(ctx context.Context) (map[string]Details, map[string]role, *grantState, error) {
 	rs, err := c.listRoles(ctx, "", 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	ds, err := c.withGrants(ctx, identities(rs))
+	rs = identities(rs)
+	declared := make(map[string][]string, len(rs))
+	for _, r := range rs {
+		if r.managed {
+			declared[r.name] = r.gov.Scopes
+		}
+	}
+	st, err := c.readState(ctx, "", nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	out := make(map[string]Details, len(ds))
-	for _, d := range ds {
-		out[d.Ref.Name] = d
+	all := make(map[string][]string, len(st.byName))
+	for name, r := range st.byName {
+		all[name] = st.renderScopes(r, declared[name])
 	}
-	return out, nil
+	out := make(map[string]Details, len(rs))
+	rows := make(map[string]role, len(rs))
+	for _, r := range rs {
+		scopes, ok := all[r.name]
+		if !ok {
+			continue // dropped between the two reads
+		}
+		d := c.details(r, scopes)
+		d.PrivilegedWhy = privilegedThrough(scopes, all)
+		out[r.name] = d
+		rows[r.name] = r
+	}
+	return out, rows, st, nil
+}
+
+// snapshotGrants is the snapshot's grant state and the role's row as
+// loaded, when the snapshot is loaded and the provider has not written the
+// role since: what an Update or Disable plans from instead of reading the
+// role.
+func (c *Client) snapshotGrants(name string) (*grantState, role, bool) {
+	s := &c.snap
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.rows[name]
+	if !s.loaded || !ok || s.stale[name] || s.written[name] || s.grants == nil || s.grants.byName[name] == nil {
+		return nil, role{}, false
+	}
+	return s.grants, r, true
 }
 
 // refreshRole reads one role alone and stores it in the snapshot.
@@ -114,13 +164,16 @@ func (c *Client) remember(d Details) {
 	}
 	s.roles[d.Ref.Name] = d
 	delete(s.stale, d.Ref.Name)
+	s.wrote(d.Ref.Name)
 }
 
-// forget marks a role as changed: the next Get reads it alone.
+// forget marks a role as changed: the next Get reads it alone, and a
+// role:<name> scope is looked up again.
 func (c *Client) forget(name string) {
 	s := &c.snap
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.found, Scope{Kind: ScopeRole, Object: name}.String())
 	if !s.loaded {
 		return
 	}
@@ -129,4 +182,39 @@ func (c *Client) forget(name string) {
 	}
 	delete(s.roles, name)
 	s.stale[name] = true
+	s.wrote(name)
+}
+
+func (s *roleSnapshot) wrote(name string) {
+	if s.written == nil {
+		s.written = map[string]bool{}
+	}
+	s.written[name] = true
+}
+
+// unchecked is the indexes of the scopes CheckScopes has not found yet.
+func (c *Client) unchecked(scopes []Scope) []int {
+	s := &c.snap
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []int
+	for i, sc := range scopes {
+		if !s.found[sc.String()] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// checkedScopes records scopes CheckScopes found.
+func (c *Client) checkedScopes(scopes []Scope) {
+	s := &c.snap
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.found == nil {
+		s.found = map[string]bool{}
+	}
+	for _, sc := range scopes {
+		s.found[sc.String()] = true
+	}
 }
