@@ -65,6 +65,10 @@ type Identity struct {
 	// privileged although their names say nothing (membership of a group
 	// that holds a privileged grant), each with why. Set by scans.
 	PrivilegedWhy map[string]string
+	// Capabilities are the risky things the identity can do through its
+	// effective grants, each with the path that grants it, sorted (see
+	// Capability). Set by scans of systems that resolve effective access.
+	Capabilities []Capability
 	// UsageKnown is true when UsedBy was looked up (by a scan).
 	UsageKnown bool
 	// UsedBy names the workloads that run as this identity, such as

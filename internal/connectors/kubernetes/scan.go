@@ -14,7 +14,8 @@ var _ nhi.Scanner = (*Client)(nil)
 
 // Scan lists the service accounts of the given namespaces (all when empty)
 // with their grants, legacy token Secrets, the workloads that run as them,
-// and which of their grants are wildcards. Every list is paginated; an error
+// which of their grants are wildcards, and their risky capabilities
+// (access.go), resolved in memory from one list of bindings and roles. Every list is paginated; an error
 // on any of them fails the scan, so that a partial view is never reported as
 // complete.
 func (c *Client) Scan(ctx context.Context, namespaces []string) ([]nhi.Identity, error) {
@@ -26,10 +27,11 @@ func (c *Client) Scan(ctx context.Context, namespaces []string) ([]nhi.Identity,
 	if err != nil {
 		return nil, err
 	}
-	wild, err := c.wildcardRoles(ctx)
+	roles, err := c.listRoles(ctx)
 	if err != nil {
 		return nil, err
 	}
+	wild, acc := roles.wildcards(), newAccess(ix, roles)
 	var out []nhi.Identity
 	for _, ns := range scopes {
 		creds, err := c.listTokenSecrets(ctx, ns)
@@ -57,6 +59,7 @@ func (c *Client) Scan(ctx context.Context, namespaces []string) ([]nhi.Identity,
 					}
 				}
 				id.WildcardScopes = sortedUnique(id.WildcardScopes)
+				id.Capabilities = acc.capabilities(id.Ref)
 				out = append(out, id)
 			}
 			if lo.Continue = l.Continue; lo.Continue == "" {
@@ -96,40 +99,6 @@ func contains(in []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func (c *Client) wildcardRoles(ctx context.Context) (wildcards, error) {
-	w := wildcards{cluster: map[string]bool{}, ns: map[string]bool{}}
-	lo := metav1.ListOptions{Limit: listPageSize}
-	for {
-		l, err := c.cs.RbacV1().ClusterRoles().List(ctx, lo)
-		if err != nil {
-			return w, wrap(err, "listing ClusterRoles")
-		}
-		for _, r := range l.Items {
-			if isWildcard(r.Rules) {
-				w.cluster[r.Name] = true
-			}
-		}
-		if lo.Continue = l.Continue; lo.Continue == "" {
-			break
-		}
-	}
-	lo = metav1.ListOptions{Limit: listPageSize}
-	for {
-		l, err := c.cs.RbacV1().Roles("").List(ctx, lo)
-		if err != nil {
-			return w, wrap(err, "listing Roles")
-		}
-		for _, r := range l.Items {
-			if isWildcard(r.Rules) {
-				w.ns[r.Namespace+"/"+r.Name] = true
-			}
-		}
-		if lo.Continue = l.Continue; lo.Continue == "" {
-			return w, nil
-		}
-	}
 }
 
 // listWorkloads maps each service account to the workloads running as it:

@@ -45,8 +45,10 @@ func Descriptor() system.Descriptor {
 			// Every namespace gets a "default" service account from the
 			// controller manager. It is noise until someone grants it
 			// something.
-			{Reason: ReasonDefaultAccount, Doc: "the `default` service account of every namespace, unless it holds a grant", Match: func(id nhi.Identity) bool {
-				return id.Ref.Name == "default" && len(id.EffectiveScopes) == 0
+			// A grant through a group (system:serviceaccounts:<ns>) that
+			// gives it a risky capability counts as a grant.
+			{Reason: ReasonDefaultAccount, Doc: "the `default` service account of every namespace, unless it holds a grant or a risky capability", Match: func(id nhi.Identity) bool {
+				return id.Ref.Name == "default" && len(id.EffectiveScopes) == 0 && len(id.Capabilities) == 0
 			}},
 		},
 		PrivilegedScopes: []string{"clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin"},
