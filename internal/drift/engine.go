@@ -415,6 +415,7 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 	if len(priv) > 0 {
 		e.add(RulePrivileged, "", ref, "", fmt.Sprintf("%s %s holds privileged scopes: %s", e.kindName(id.Kind), ref.ID, strings.Join(priv, ", ")), locOr(loc, id.Declared))
 	}
+	e.capabilities(id, ref, loc)
 	if id.UsageKnown {
 		switch {
 		case len(id.UsedBy) == 0 && pol.StaleAfter > 0 && !id.CreatedAt.IsZero() && now.Sub(id.CreatedAt) > pol.StaleAfter:

@@ -170,7 +170,7 @@ var Capabilities = []CapabilityDef{
 	{ID: CapPersistentVolumes, Title: "create PersistentVolumes", Cluster: high, Namespace: high,
 		Why: "it creates a hostPath volume onto a node's file system for a Pod to mount, reading other workloads' data and credentials",
 		any: []grant{{resources: []string{"persistentvolumes"}, verbs: []string{"create"}, clusterScoped: true}}},
-	{ID: CapWildcard, Title: `wildcard grant ("*" in verbs or resources)`, Cluster: high, Namespace: med, wildcard: true,
+	{ID: CapWildcard, Title: `use a wildcard grant ("*" in verbs or resources)`, Cluster: high, Namespace: med, wildcard: true,
 		Why: "a rule with \"*\" grants every verb or resource it covers, including those added later by new API versions and custom resources"},
 }
 
