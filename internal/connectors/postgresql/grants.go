@@ -188,18 +188,25 @@ const grantReadParallel = 4
 //
 // Every role: three queries on the maintenance database (roles, memberships,
 // and the databases with their ACLs, which is also the database list when
-// Connection.Databases is empty), then three in each database.
+// Connection.Databases is empty), then three in each database (schemas,
+// relations, routines, each with their ACLs).
 //
 // One role: four queries on the maintenance database, in one round trip:
 // its catalog row (role.go's columns, with its governance document, so a
 // read of one role needs no other query), its memberships, the database
-// ACLs, and, from pg_shdepend, the databases where it holds a grant on
-// anything. Then three queries in each of those databases and in each
-// database that need (scopes: a declaration or a want) or the role's own
-// governance document names for a schema, table, sequence or function:
-// a database where the role holds nothing and that no scope names has
-// nothing to report, so it is not read. (A role made by initdb has no
-// pg_shdepend entries: every database is read for it.)
+// ACLs, and what pg_shdepend (which PostgreSQL keeps for every ACL entry
+// naming a role, in every database) says it holds grants on: schemas,
+// relations and routines, by database. Then, in each database where it
+// holds a grant or that need (scopes: a declaration or a want) or its own
+// governance document names below the database level, one to three
+// queries: the schemas, always; the relations only when it holds a grant
+// on one there or a table or sequence scope names that database, and then
+// only those of the schemas where it holds one or that a scope names (the
+// "*" rule and the plan need every object of such a schema, and no other);
+// the routines likewise. A database where the role holds nothing and that
+// no scope names is not read: there is nothing in it to report. (For a
+// role made by initdb, PostgreSQL keeps no pg_shdepend entries: everything
+// is read, as for every role.)
 //
 // The databases are read in parallel (at most grantReadParallel at once),
 // one round trip each.
@@ -219,10 +226,10 @@ func (c *Client) readState(ctx context.Context, role string, need []string) (*gr
 		doing = fmt.Sprintf("reading the grants of PostgreSQL role %q", role)
 	}
 	var st *grantState
-	var holds []string // databases where the one role holds grants (pg_shdepend)
+	var holds map[string]*roleHolds // what the one role holds grants on, by database (pg_shdepend)
 	err := c.onDB(ctx, "", doing, func(ctx context.Context, p *pgxpool.Pool) error {
 		// A repeat after a transient error starts afresh.
-		st, holds = newGrantState(), nil
+		st, holds = newGrantState(), map[string]*roleHolds{}
 		b := &pgx.Batch{}
 		attrs := func(r *grantRole, on ...bool) {
 			for i, set := range on {
@@ -308,12 +315,20 @@ func (c *Client) readState(ctx context.Context, role string, need []string) (*gr
 			return err
 		})
 		if role != "" {
-			b.Queue(`SELECT DISTINCT d.datname FROM pg_catalog.pg_shdepend s
+			b.Queue(`SELECT d.datname,
+				coalesce(pg_catalog.array_agg(s.objid) FILTER (WHERE s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass), '{}'),
+				coalesce(pg_catalog.array_agg(s.objid) FILTER (WHERE s.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass), '{}')
+			FROM pg_catalog.pg_shdepend s
 			JOIN pg_catalog.pg_database d ON d.oid = s.dbid
 			WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND s.deptype = 'a'
-				AND s.refobjid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)`, role).Query(func(rows pgx.Rows) error {
-				var err error
-				holds, err = pgx.CollectRows(rows, pgx.RowTo[string])
+				AND s.refobjid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
+			GROUP BY d.datname`, role).Query(func(rows pgx.Rows) error {
+				var db string
+				var rels, procs []uint32
+				_, err := pgx.ForEachRow(rows, []any{&db, &rels, &procs}, func() error {
+					holds[db] = &roleHolds{rels: rels, procs: procs}
+					return nil
+				})
 				return err
 			})
 		}
@@ -329,47 +344,84 @@ func (c *Client) readState(ctx context.Context, role string, need []string) (*gr
 	if role != "" && st.byName[role] == nil {
 		return st, roleNotFound(role)
 	}
-	read := st.dbs
 	var oid uint32 // 0: every role (0 is PUBLIC, which never counts)
+	filters := map[string]*dbFilter{}
+	read := st.dbs
 	if role != "" {
 		oid = st.byName[role].oid
 		if oid >= firstNormalOID {
 			if st.row != nil && st.row.managed {
 				need = append(slices.Clip(need), st.row.gov.Scopes...)
 			}
-			read = databasesToRead(st.dbs, holds, need)
+			read, filters = databasesToRead(st.dbs, holds, need)
 		}
 	}
-	if err := c.readDatabases(ctx, st, read, oid); err != nil {
+	if err := c.readDatabases(ctx, st, read, oid, filters); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-// databasesToRead is the databases of dbs (the managed ones) that hold
-// grants of the role or that a scope of need names below the database.
-func databasesToRead(dbs, holds, need []string) []string {
-	want := map[string]bool{}
-	for _, db := range holds {
-		want[db] = true
+// roleHolds is what pg_shdepend says one role holds ACL entries on in a
+// database (as grantee or grantor): relations and routines by OID (and
+// possibly schemas and other objects, which need no list).
+type roleHolds struct{ rels, procs []uint32 }
+
+// dbFilter narrows the reading of one database for one role (nil: read
+// every schema, relation and routine): the relations are read only when
+// readRels, and then only those of the schemas named in relSchemas or
+// holding one of rels; the routines likewise.
+type dbFilter struct {
+	readRels, readProcs     bool
+	relSchemas, procSchemas []string
+	rels, procs             []uint32
+}
+
+// databasesToRead is the databases of dbs (the managed ones) a reading of
+// one role needs, and how far (readState): those where it holds grants and
+// those a scope of need names below the database level.
+func databasesToRead(dbs []string, holds map[string]*roleHolds, need []string) ([]string, map[string]*dbFilter) {
+	filters := map[string]*dbFilter{}
+	get := func(db string) *dbFilter {
+		f := filters[db]
+		if f == nil {
+			f = &dbFilter{}
+			filters[db] = f
+		}
+		return f
+	}
+	for db, h := range holds {
+		f := get(db)
+		f.rels, f.procs = h.rels, h.procs
+		f.readRels, f.readProcs = len(h.rels) > 0, len(h.procs) > 0
 	}
 	for _, s := range need {
-		if sc, err := ParseScope(s); err == nil && sc.Kind != ScopeDatabase && sc.Database != "" {
-			want[sc.Database] = true
+		sc, err := ParseScope(s)
+		if err != nil || sc.Kind == ScopeDatabase || sc.Database == "" {
+			continue
+		}
+		f := get(sc.Database)
+		switch sc.Kind {
+		case ScopeTable, ScopeSequence:
+			f.readRels, f.relSchemas = true, append(f.relSchemas, sc.Schema)
+		case ScopeFunction:
+			f.readProcs, f.procSchemas = true, append(f.procSchemas, sc.Schema)
 		}
 	}
 	var out []string
 	for _, db := range dbs {
-		if want[db] {
+		if f := filters[db]; f != nil {
+			f.relSchemas, f.procSchemas = nhi.SortedUnique(f.relSchemas), nhi.SortedUnique(f.procSchemas)
 			out = append(out, db)
 		}
 	}
-	return out
+	return out, filters
 }
 
-// readDatabases reads dbs into st (readDatabase), a few at once; the first
-// error, in database order, is returned.
-func (c *Client) readDatabases(ctx context.Context, st *grantState, dbs []string, oid uint32) error {
+// readDatabases reads dbs into st (readDatabase, with the filters of one
+// role's reading), a few at once; the first error, in database order, is
+// returned.
+func (c *Client) readDatabases(ctx context.Context, st *grantState, dbs []string, oid uint32, filters map[string]*dbFilter) error {
 	parts := make([]*grantState, len(dbs))
 	errs := make([]error, len(dbs))
 	sem := make(chan struct{}, grantReadParallel)
@@ -385,7 +437,7 @@ func (c *Client) readDatabases(ctx context.Context, st *grantState, dbs []string
 				errs[i] = ctx.Err()
 				return
 			}
-			parts[i], errs[i] = c.readDatabase(ctx, st.roles, db, oid)
+			parts[i], errs[i] = c.readDatabase(ctx, st.roles, db, oid, filters[db])
 		}()
 	}
 	wg.Wait()
@@ -418,11 +470,12 @@ func (st *grantState) merge(part *grantState) {
 }
 
 // readDatabase reads the schemas, relations and routines of one database
-// and the ACL entries naming role oid (0: every role) of roles, in one
-// round trip. It returns them as a grantState of their own (roles holding
-// only privileges, keyed like roles), for merge: reads of several
-// databases run at once, and roles is only read here.
-func (c *Client) readDatabase(ctx context.Context, roles map[uint32]*grantRole, db string, oid uint32) (*grantState, error) {
+// (as far as f says; nil: all) and the ACL entries naming role oid (0:
+// every role) of roles, in one round trip. It returns them as a grantState
+// of their own (roles holding only privileges, keyed like roles), for
+// merge: reads of several databases run at once, and roles is only read
+// here.
+func (c *Client) readDatabase(ctx context.Context, roles map[uint32]*grantRole, db string, oid uint32, f *dbFilter) (*grantState, error) {
 	var st *grantState
 	err := c.onDB(ctx, db, fmt.Sprintf("reading grants in PostgreSQL database %q", db), func(ctx context.Context, p *pgxpool.Pool) error {
 		// A repeat after a transient error starts this database afresh.
@@ -463,46 +516,58 @@ func (c *Client) readDatabase(ctx context.Context, roles map[uint32]*grantRole, 
 			})
 			return err
 		})
-		b.Queue(`SELECT n.nspname, c.relname, c.relkind = 'S', a.grantee, a.privilege_type, `+grantor("c.relowner")+`
+		relWhere, relArgs := "", []any{oid}
+		procWhere, procArgs := "", []any{oid}
+		if f != nil {
+			relWhere, relArgs = ` AND (n.nspname::text = ANY($2::text[]) OR c.relnamespace IN (SELECT h.relnamespace FROM pg_catalog.pg_class h WHERE h.oid = ANY($3::oid[])))`,
+				append(relArgs, f.relSchemas, f.rels)
+			procWhere, procArgs = ` AND (n.nspname::text = ANY($2::text[]) OR p.pronamespace IN (SELECT h.pronamespace FROM pg_catalog.pg_proc h WHERE h.oid = ANY($3::oid[])))`,
+				append(procArgs, f.procSchemas, f.procs)
+		}
+		if f == nil || f.readRels {
+			b.Queue(`SELECT n.nspname, c.relname, c.relkind = 'S', a.grantee, a.privilege_type, `+grantor("c.relowner")+`
 			FROM pg_catalog.pg_class c
 			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			LEFT JOIN LATERAL pg_catalog.aclexplode(c.relacl) a ON `+aclOn("c.relowner")+`
-			WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND `+grantUserSchemas, oid).Query(func(rows pgx.Rows) error {
-			var schema, name string
-			var seq bool
-			var grantee *uint32
-			var priv, by *string
-			_, err := pgx.ForEachRow(rows, []any{&schema, &name, &seq, &grantee, &priv, &by}, func() error {
-				kind := ScopeTable
-				if seq {
-					kind = ScopeSequence
-				}
-				st.addObject(kind, db, schema, name, nil)
-				if grantee != nil {
-					addPriv(*grantee, Scope{Kind: kind, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{grantor: *by})
-				}
-				return nil
+			WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND `+grantUserSchemas+relWhere, relArgs...).Query(func(rows pgx.Rows) error {
+				var schema, name string
+				var seq bool
+				var grantee *uint32
+				var priv, by *string
+				_, err := pgx.ForEachRow(rows, []any{&schema, &name, &seq, &grantee, &priv, &by}, func() error {
+					kind := ScopeTable
+					if seq {
+						kind = ScopeSequence
+					}
+					st.addObject(kind, db, schema, name, nil)
+					if grantee != nil {
+						addPriv(*grantee, Scope{Kind: kind, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{grantor: *by})
+					}
+					return nil
+				})
+				return err
 			})
-			return err
-		})
-		b.Queue(`SELECT n.nspname, p.proname, p.oid, pg_catalog.pg_get_function_identity_arguments(p.oid), a.grantee, a.privilege_type, `+grantor("p.proowner")+`
+		}
+		if f == nil || f.readProcs {
+			b.Queue(`SELECT n.nspname, p.proname, p.oid, pg_catalog.pg_get_function_identity_arguments(p.oid), a.grantee, a.privilege_type, `+grantor("p.proowner")+`
 			FROM pg_catalog.pg_proc p
 			JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 			LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) a ON `+aclOn("p.proowner")+`
-			WHERE `+grantUserSchemas, oid).Query(func(rows pgx.Rows) error {
-			var schema, name, args string
-			var poid uint32
-			var grantee *uint32
-			var priv, by *string
-			_, err := pgx.ForEachRow(rows, []any{&schema, &name, &poid, &args, &grantee, &priv, &by}, func() error {
-				st.addObject(ScopeFunction, db, schema, name, &grantRoutine{oid: poid, args: args})
-				if grantee != nil {
-					addPriv(*grantee, Scope{Kind: ScopeFunction, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{overload: poid, grantor: *by})
-				}
-				return nil
+			WHERE `+grantUserSchemas+procWhere, procArgs...).Query(func(rows pgx.Rows) error {
+				var schema, name, args string
+				var poid uint32
+				var grantee *uint32
+				var priv, by *string
+				_, err := pgx.ForEachRow(rows, []any{&schema, &name, &poid, &args, &grantee, &priv, &by}, func() error {
+					st.addObject(ScopeFunction, db, schema, name, &grantRoutine{oid: poid, args: args})
+					if grantee != nil {
+						addPriv(*grantee, Scope{Kind: ScopeFunction, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{overload: poid, grantor: *by})
+					}
+					return nil
+				})
+				return err
 			})
-			return err
-		})
+		}
 		return p.SendBatch(ctx, b).Close()
 	})
 	return st, err
@@ -711,18 +776,23 @@ func (c *Client) CheckScopes(ctx context.Context, scopes []string) error {
 	type dbInfo struct{ allow, template bool }
 	roles, dbs := map[string]bool{}, map[string]dbInfo{}
 	err := c.onDB(ctx, "", "checking the roles and databases scopes name", func(ctx context.Context, p *pgxpool.Pool) error {
+		// Only the queries the scopes need.
 		b := &pgx.Batch{}
-		b.Queue(`SELECT rolname FROM pg_catalog.pg_roles WHERE rolname::text = ANY($1::text[])`, nhi.SortedUnique(groups)).Query(func(rows pgx.Rows) error {
-			var n string
-			_, err := pgx.ForEachRow(rows, []any{&n}, func() error { roles[n] = true; return nil })
-			return err
-		})
-		b.Queue(`SELECT datname, datallowconn, datistemplate FROM pg_catalog.pg_database WHERE datname::text = ANY($1::text[])`, nhi.SortedUnique(dbNames)).Query(func(rows pgx.Rows) error {
-			var n string
-			var allow, template bool
-			_, err := pgx.ForEachRow(rows, []any{&n, &allow, &template}, func() error { dbs[n] = dbInfo{allow, template}; return nil })
-			return err
-		})
+		if len(groups) > 0 {
+			b.Queue(`SELECT rolname FROM pg_catalog.pg_roles WHERE rolname::text = ANY($1::text[])`, nhi.SortedUnique(groups)).Query(func(rows pgx.Rows) error {
+				var n string
+				_, err := pgx.ForEachRow(rows, []any{&n}, func() error { roles[n] = true; return nil })
+				return err
+			})
+		}
+		if len(dbNames) > 0 {
+			b.Queue(`SELECT datname, datallowconn, datistemplate FROM pg_catalog.pg_database WHERE datname::text = ANY($1::text[])`, nhi.SortedUnique(dbNames)).Query(func(rows pgx.Rows) error {
+				var n string
+				var allow, template bool
+				_, err := pgx.ForEachRow(rows, []any{&n, &allow, &template}, func() error { dbs[n] = dbInfo{allow, template}; return nil })
+				return err
+			})
+		}
 		return p.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
@@ -804,20 +874,24 @@ func (c *Client) checkInDatabase(ctx context.Context, db string, scopes []string
 			_, err := pgx.ForEachRow(rows, []any{&n}, func() error { haveSchema[n] = true; return nil })
 			return err
 		})
-		b.Queue(`SELECT n.nspname, c.relname, c.relkind::text FROM pg_catalog.pg_class c
+		if len(relNames) > 0 {
+			b.Queue(`SELECT n.nspname, c.relname, c.relkind::text FROM pg_catalog.pg_class c
 			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			JOIN unnest($1::text[], $2::text[]) AS w(s, o) ON w.s = n.nspname AND w.o = c.relname`, relSchemas, relNames).Query(func(rows pgx.Rows) error {
-			var s, n, k string
-			_, err := pgx.ForEachRow(rows, []any{&s, &n, &k}, func() error { rel[[2]string{s, n}] = k; return nil })
-			return err
-		})
-		b.Queue(`SELECT DISTINCT n.nspname, p.proname FROM pg_catalog.pg_proc p
+				var s, n, k string
+				_, err := pgx.ForEachRow(rows, []any{&s, &n, &k}, func() error { rel[[2]string{s, n}] = k; return nil })
+				return err
+			})
+		}
+		if len(fnNames) > 0 {
+			b.Queue(`SELECT DISTINCT n.nspname, p.proname FROM pg_catalog.pg_proc p
 			JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 			JOIN unnest($1::text[], $2::text[]) AS w(s, o) ON w.s = n.nspname AND w.o = p.proname`, fnSchemas, fnNames).Query(func(rows pgx.Rows) error {
-			var s, n string
-			_, err := pgx.ForEachRow(rows, []any{&s, &n}, func() error { fn[[2]string{s, n}] = true; return nil })
-			return err
-		})
+				var s, n string
+				_, err := pgx.ForEachRow(rows, []any{&s, &n}, func() error { fn[[2]string{s, n}] = true; return nil })
+				return err
+			})
+		}
 		return p.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
