@@ -51,6 +51,11 @@ type Source struct {
 	Identities []nhi.Identity
 	// Location is the source block in the drift configuration.
 	Location *Location
+	// Environment is the source's environment label ("prod"), empty when
+	// it has none (environment.go).
+	Environment string
+	// Deliveries are credentials of other sources found delivered here.
+	Deliveries []Delivery
 }
 
 // Declaration is an identity, or a credential, declared in Terraform
@@ -134,6 +139,10 @@ type IdentityRef struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
 	Owner  string `json:"owner"`
+	// UID is the system's stable identifier of the identity (or, for
+	// NHI002, the one the state records), where there is one. It is not
+	// part of the fingerprint; drift merge tells identities apart by it.
+	UID string `json:"uid,omitempty"`
 }
 
 // Suppression records the exception that accepted a finding.
@@ -170,6 +179,9 @@ type SourceStatus struct {
 	Complete   bool   `json:"complete"`
 	Error      string `json:"error,omitempty"`
 	Identities int    `json:"identities"`
+	// Environment and Location are the source block's (environment.go).
+	Environment string    `json:"environment,omitempty"`
+	Location    *Location `json:"location,omitempty"`
 }
 
 // Report is the outcome of one evaluation.
@@ -186,6 +198,9 @@ type Report struct {
 	Scanned []IdentityRef `json:"-"`
 	// Baseline is the comparison with --baseline (Compare); nil without.
 	Baseline *BaselineResult `json:"-"`
+	// Estate is what estate-wide rules need to run again over merged
+	// reports (environment.go); the JSON report carries it.
+	Estate *Estate `json:"-"`
 }
 
 // ExcludedIdentity is an identity the reporter did not evaluate, and why.
@@ -206,7 +221,7 @@ func Evaluate(in Input) Report {
 		}
 	}
 	for _, src := range in.Sources {
-		st := SourceStatus{Name: src.Name, System: src.System, Complete: src.Err == nil, Identities: len(src.Identities)}
+		st := SourceStatus{Name: src.Name, System: src.System, Complete: src.Err == nil, Identities: len(src.Identities), Environment: src.Environment, Location: src.Location}
 		if src.Err != nil {
 			st.Error = src.Err.Error()
 			r.Complete = false
@@ -229,6 +244,7 @@ func Evaluate(in Input) Report {
 	if in.StateGiven {
 		e.missing(seen)
 	}
+	e.environments()
 	e.exceptions()
 	sortFindings(r.Findings)
 	sort.Slice(r.Scanned, func(i, j int) bool { return refKey(r.Scanned[i]) < refKey(r.Scanned[j]) })
@@ -249,7 +265,7 @@ type evaluator struct {
 }
 
 func (e *evaluator) ref(src Source, id nhi.Identity) IdentityRef {
-	return IdentityRef{System: id.System, Source: src.Name, Kind: id.Kind, ID: id.Ref.String(), Name: id.Ref.Name, Owner: id.Governance.Owner}
+	return IdentityRef{System: id.System, Source: src.Name, Kind: id.Kind, ID: id.Ref.String(), Name: id.Ref.Name, Owner: id.Governance.Owner, UID: id.ID}
 }
 
 func (e *evaluator) add(rule string, sev Severity, ref IdentityRef, key, msg string, loc *Location) {
@@ -596,7 +612,7 @@ func (e *evaluator) missing(seen found) {
 		if i := strings.LastIndex(name, "/"); i >= 0 {
 			name = name[i+1:]
 		}
-		ref := IdentityRef{System: d.System, Source: by[0].Name, Kind: d.Kind, ID: d.ID, Name: name}
+		ref := IdentityRef{System: d.System, Source: by[0].Name, Kind: d.Kind, ID: d.ID, Name: name, UID: d.UID}
 		e.srcLoc = by[0].Location
 		where := fmt.Sprintf("source %q", by[0].Name)
 		if len(by) > 1 {

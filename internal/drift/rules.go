@@ -53,6 +53,7 @@ const (
 	OWASPOverprivileged      = "NHI5:2025 Overprivileged NHI"
 	OWASPInsecureCloud       = "NHI6:2025 Insecure Cloud Deployment Configurations"
 	OWASPLongLivedSecrets    = "NHI7:2025 Long-Lived Secrets"
+	OWASPEnvironment         = "NHI8:2025 Environment Isolation"
 	OWASPReuse               = "NHI9:2025 NHI Reuse"
 )
 
@@ -86,6 +87,7 @@ const (
 	RuleOrphanedDeclaration = "NHI012"
 	RuleMultipleActiveKeys  = "NHI013"
 	RuleOpenFederatedTrust  = "NHI014"
+	RuleEnvironment         = "NHI015"
 )
 
 // Catalog lists every rule, in ID order.
@@ -132,6 +134,9 @@ var Catalog = []Rule{
 	{RuleOpenFederatedTrust, "open-federated-trust", SeverityHigh, OWASPInsecureCloud,
 		"The identity (an IAM role) trusts an OIDC issuer without a condition on the token's subject, or with one every subject matches (\"*\", GitHub's \"repo:*\"). For GitHub Actions' shared issuer that lets a workflow in any repository on GitHub assume it: critical.",
 		"Add a condition on <issuer>:sub naming exactly the subjects allowed, such as \"repo:acme/deploy:ref:refs/heads/main\" for GitHub; nhi_aws_iam_role warns about this at plan time."},
+	{RuleEnvironment, "environment-isolation", SeverityHigh, OWASPEnvironment,
+		"One identity is used from more than one environment: it is seen in sources labelled with different environments (environment = \"prod\" and \"staging\" on their source blocks), or one of its credentials is delivered into a source of another environment (an access key in a Secret of a staging cluster while the user serves prod). A compromise of the weaker environment is then a compromise of the stronger one. Identities are the same when their system, kind, name and uid are; drift merge judges this over the reports of all shards.",
+		"Give each environment its own identity and credentials (one IAM user or role, one service account, one key per environment), and remove the shared one from the environments it does not belong to."},
 }
 
 // RuleByID looks a rule up.
