@@ -239,11 +239,13 @@ func (r Report) NewAtOrAbove(sev Severity) int {
 var ErrNotAReport = errors.New("not a JSON report of this tool")
 
 // ReadBaseline reads a JSON report written earlier by this tool (--format
-// json or --output json=PATH), of schema version, one finding at a time.
-// Anything else (another format, another version, a report missing what a
-// comparison needs) is an error saying what is wrong. Fields it does not
-// need are skipped, so later additions to the schema do not break it.
-func ReadBaseline(r io.Reader, version int) (*Baseline, error) {
+// json or --output json=PATH), of any schema version from 1 to latest (the
+// fingerprint is the same in all of them), one value at a time: the
+// findings one by one, and what a comparison does not need (such as a list
+// of every identity) skipped token by token, never held. Anything else
+// (another format, a later version, a report missing what a comparison
+// needs) is an error saying what is wrong.
+func ReadBaseline(r io.Reader, latest int) (*Baseline, error) {
 	br := bufio.NewReader(r)
 	if lead, err := peekNonSpace(br); err != nil {
 		return nil, err
@@ -274,7 +276,7 @@ func ReadBaseline(r io.Reader, version int) (*Baseline, error) {
 			err = dec.Decode(&gotVersion)
 		case "runs":
 			sarif = true
-			err = dec.Decode(&json.RawMessage{})
+			err = skipValue(dec)
 		case "complete":
 			err = dec.Decode(&b.Complete)
 		case "evaluated_at":
@@ -288,7 +290,7 @@ func ReadBaseline(r io.Reader, version int) (*Baseline, error) {
 			haveFindings = haveFindings || key == "findings"
 			err = readFindings(dec, key, &b.Findings)
 		default:
-			err = dec.Decode(&json.RawMessage{})
+			err = skipValue(dec)
 		}
 		if err != nil {
 			var nr *notAReport
@@ -310,8 +312,12 @@ func ReadBaseline(r io.Reader, version int) (*Baseline, error) {
 	case !haveVersion:
 		return nil, notReport(`it has no "version"`)
 	}
-	if v, err := strconv.Atoi(string(gotVersion)); err != nil || v != version {
-		return nil, notReport(fmt.Sprintf("it is version %s of the JSON report, and this reporter reads version %d", gotVersion, version))
+	if v, err := strconv.Atoi(string(gotVersion)); err != nil || v < 1 || v > latest {
+		reads := fmt.Sprintf("versions 1 to %d", latest)
+		if latest == 1 {
+			reads = "version 1"
+		}
+		return nil, notReport(fmt.Sprintf("it is version %s of the JSON report, and this reporter reads %s", gotVersion, reads))
 	}
 	switch {
 	case !haveFindings:
@@ -352,6 +358,26 @@ func readFindings(dec *json.Decoder, key string, into *[]Finding) error {
 	}
 	_, err = dec.Token()
 	return err
+}
+
+// skipValue reads past the next value, token by token.
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }
 
 func peekNonSpace(br *bufio.Reader) (byte, error) {

@@ -295,6 +295,22 @@ func TestReadBaseline(t *testing.T) {
 	}
 }
 
+// Every schema version up to the latest is read: the fingerprint is the
+// same in all of them.
+func TestReadBaselineVersions(t *testing.T) {
+	v := func(n int) string {
+		return strings.Replace(goodReport, `"version": 1`, fmt.Sprintf(`"version": %d`, n), 1)
+	}
+	for _, n := range []int{1, 2} {
+		if _, err := ReadBaseline(strings.NewReader(v(n)), 2); err != nil {
+			t.Errorf("version %d: %v", n, err)
+		}
+	}
+	if _, err := ReadBaseline(strings.NewReader(v(3)), 2); err == nil || !strings.Contains(err.Error(), "it is version 3 of the JSON report, and this reporter reads versions 1 to 2") {
+		t.Errorf("version 3: %v", err)
+	}
+}
+
 func TestReadBaselineRefusesWhatIsNotAReport(t *testing.T) {
 	report := func(edit func(map[string]any)) string {
 		var m map[string]any

@@ -39,7 +39,14 @@ func JSON(w io.Writer, r drift.Report) error {
 		// Only with an owners block: whether the directory was read.
 		fields = append(fields, field{"owners", r.Owners})
 	}
-	fields = append(fields, field{"findings", findings}, field{"summary", summarize(r)}, field{"excluded", excluded})
+	fields = append(fields, field{"findings", findings}, field{"summary", summarize(r)})
+	if r.Baseline != nil {
+		// Only with --baseline: the comparison, the baseline's findings
+		// that are resolved, and those this run could not look for.
+		fields = append(fields, field{"baseline", baselineObject(r)},
+			field{"absent", nonNil(r.Baseline.Absent)}, field{"not_rechecked", nonNil(r.Baseline.NotRechecked)})
+	}
+	fields = append(fields, field{"excluded", excluded})
 	bw.WriteString("{\n")
 	for i, f := range fields {
 		fmt.Fprintf(bw, "  %q: ", f.name)
@@ -62,6 +69,13 @@ func JSON(w io.Writer, r drift.Report) error {
 	}
 	bw.WriteString("}\n")
 	return bw.Flush()
+}
+
+func nonNil(fs []drift.Finding) []drift.Finding {
+	if fs == nil {
+		return []drift.Finding{}
+	}
+	return fs
 }
 
 // streamArray writes, element by element, a JSON array that sits at

@@ -25,6 +25,7 @@ type junitSuite struct {
 	Failures  int         `xml:"failures,attr"`
 	Errors    int         `xml:"errors,attr"`
 	Cases     []junitCase `xml:"testcase"`
+	SystemOut string      `xml:"system-out,omitempty"`
 	SystemErr string      `xml:"system-err,omitempty"`
 }
 
@@ -68,10 +69,21 @@ func JUnit(w io.Writer, r drift.Report) error {
 			c.SystemOut += fmt.Sprintf("%s accepted by exception %s until %s: %s\n", f.RuleID, f.Suppressed.Exception, f.Suppressed.Expires, f.Suppressed.Reason)
 			continue
 		}
-		c.Failures = append(c.Failures, junitFailure{
+		fl := junitFailure{
 			Type: f.RuleID, Message: fmt.Sprintf("[%s] %s", f.Severity, f.Message),
 			Body: fmt.Sprintf("%s %s (%s)\nOWASP: %s\nFix: %s\n", f.RuleID, f.Message, f.Severity, f.OWASP, f.Remediation),
-		})
+		}
+		if f.BaselineState != "" {
+			// The state goes into the message, never the test case's
+			// name, so dashboards keep tracking the same test cases.
+			st := string(f.BaselineState)
+			if n := stateNote(f); n != "" {
+				st = n
+			}
+			fl.Message = fmt.Sprintf("[%s, %s] %s", f.Severity, st, f.Message)
+			fl.Body += "Baseline: " + st + "\n"
+		}
+		c.Failures = append(c.Failures, fl)
 	}
 	suites := map[string]*junitSuite{}
 	var names []string
@@ -88,6 +100,25 @@ func JUnit(w io.Writer, r drift.Report) error {
 		n := "owners directory " + o.Directory
 		suites[n] = &junitSuite{Name: n, Errors: 1, SystemErr: "owners directory could not be read, so no owner was checked against it (NHI006): " + o.Error}
 		names = append(names, n)
+	}
+	if b := r.Baseline; b != nil {
+		// What the baseline had and this run no longer finds goes to the
+		// system-out of its source's suite.
+		suite := func(name string) *junitSuite {
+			if _, ok := suites[name]; !ok {
+				suites[name] = &junitSuite{Name: name}
+				names = append(names, name)
+			}
+			return suites[name]
+		}
+		for _, f := range activeOf(b.Absent) {
+			s := suite(f.Identity.Source)
+			s.SystemOut += fmt.Sprintf("resolved since the baseline: %s %s (%s): %s\n", f.RuleID, f.Identity.ID, f.Severity, f.Message)
+		}
+		for _, f := range activeOf(b.NotRechecked) {
+			s := suite(f.Identity.Source)
+			s.SystemOut += fmt.Sprintf("not re-checked in this run, so not counted as resolved: %s %s (%s): %s\n", f.RuleID, f.Identity.ID, f.Severity, f.Message)
+		}
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		if order[i].suite != order[j].suite {

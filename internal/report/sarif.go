@@ -52,11 +52,13 @@ type sarifNotification struct {
 type sarifResult struct {
 	RuleID              string             `json:"ruleId"`
 	RuleIndex           int                `json:"ruleIndex"`
+	Kind                string             `json:"kind,omitempty"`
 	Level               string             `json:"level"`
 	Message             sarifText          `json:"message"`
 	Locations           []sarifLocation    `json:"locations,omitempty"`
 	PartialFingerprints map[string]string  `json:"partialFingerprints"`
 	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	BaselineState       string             `json:"baselineState,omitempty"`
 	Properties          map[string]any     `json:"properties"`
 }
 
@@ -131,19 +133,59 @@ func SARIF(w io.Writer, r drift.Report, o Options) error {
 			Level: "error", Message: sarifText{Text: "owners directory " + o.Directory + " could not be read: " + o.Error},
 		})
 	}
+	// With a baseline, the results are this run's findings, then the
+	// baseline's findings that are resolved (baselineState "absent"), then
+	// those this run could not look for, carried over so that code scanning
+	// does not close their alerts for a scan that could not see them.
+	var gone, unseen []drift.Finding
+	if b := r.Baseline; b != nil {
+		gone, unseen = b.Absent, b.NotRechecked
+		for _, n := range baselineNotes(r) {
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "note", Message: sarifText{Text: n}})
+		}
+	}
+	finding := func(i int) drift.Finding {
+		switch {
+		case i < len(r.Findings):
+			return r.Findings[i]
+		case i < len(r.Findings)+len(gone):
+			return gone[i-len(r.Findings)]
+		}
+		return unseen[i-len(r.Findings)-len(gone)]
+	}
 	// Streamed: the results are converted and written one at a time, so a
 	// large scan is never held as a whole SARIF document. The bytes are
 	// those of json.Encoder with two-space indentation.
 	result := func(i int) any {
-		f := r.Findings[i]
+		f := finding(i)
 		res := sarifResult{
 			RuleID: f.RuleID, RuleIndex: index[f.RuleID], Level: sarifLevel(f.Severity),
-			Message:             sarifText{Text: f.Message + ". " + f.Remediation},
-			PartialFingerprints: map[string]string{"nhiFinding/v1": f.Fingerprint},
+			Message: sarifText{Text: f.Message + ". " + f.Remediation},
+			// Code scanning matches alerts across runs by
+			// primaryLocationLineHash alone, and computes one from the
+			// line when it is missing, which would merge every finding
+			// located at one source block; so it is the fingerprint too.
+			PartialFingerprints: map[string]string{"nhiFinding/v1": f.Fingerprint, "primaryLocationLineHash": f.Fingerprint},
 			Properties: map[string]any{
 				"security-severity": f.Severity.SecurityScore(), "severity": string(f.Severity), "owasp": f.OWASP,
 				"identity": f.Identity,
 			},
+		}
+		switch f.BaselineState {
+		case "":
+		case drift.BaselineAbsent:
+			// Resolved: SARIF's "pass", at level "none".
+			res.Kind, res.Level, res.BaselineState = "pass", "none", string(drift.BaselineAbsent)
+			res.Message.Text = "Resolved since the baseline: " + f.Message + "."
+		case drift.BaselineNotRechecked:
+			res.BaselineState = string(drift.BaselineUnchanged)
+			res.Properties["nhiBaselineState"] = string(drift.BaselineNotRechecked)
+			res.Message.Text = "Not re-checked in this run, as found in the baseline: " + res.Message.Text
+		default:
+			res.BaselineState = string(f.BaselineState)
+			if f.BaselinePrevious != nil {
+				res.Properties["baselinePrevious"] = f.BaselinePrevious
+			}
 		}
 		if f.Location != nil {
 			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
@@ -173,7 +215,7 @@ func SARIF(w io.Writer, r drift.Report, o Options) error {
 		bw.WriteString(",\n")
 	}
 	bw.WriteString("      \"results\": ")
-	if err := streamArray(bw, "      ", len(r.Findings), result); err != nil {
+	if err := streamArray(bw, "      ", len(r.Findings)+len(gone)+len(unseen), result); err != nil {
 		return err
 	}
 	bw.WriteString("\n    }\n  ]\n}\n")

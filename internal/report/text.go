@@ -42,12 +42,24 @@ func Text(w io.Writer, r drift.Report, o Options) error {
 		}
 		fmt.Fprintf(&b, "\n%s (%d)\n", paint(sev, strings.ToUpper(string(sev))), len(group))
 		for _, f := range group {
-			fmt.Fprintf(&b, "  %s  %s\n", f.RuleID, f.Message)
+			if note := stateNote(f); note != "" {
+				fmt.Fprintf(&b, "  %s  [%s] %s\n", f.RuleID, note, f.Message)
+			} else {
+				fmt.Fprintf(&b, "  %s  %s\n", f.RuleID, f.Message)
+			}
 			fmt.Fprintf(&b, "          identity: %s %s (source %s)", f.Identity.System, f.Identity.ID, f.Identity.Source)
 			if f.Location != nil {
 				fmt.Fprintf(&b, " at %s:%d", relPath(f.Location.File, o.BaseDir), f.Location.Line)
 			}
 			fmt.Fprintf(&b, "\n          fix: %s\n", f.Remediation)
+		}
+	}
+	if r.Baseline != nil {
+		if gone := activeOf(r.Baseline.Absent); len(gone) > 0 {
+			fmt.Fprintf(&b, "\nRESOLVED since the baseline (%d)\n", len(gone))
+			for _, f := range gone {
+				fmt.Fprintf(&b, "  %s  %s (%s)\n          identity: %s %s (source %s)\n", f.RuleID, f.Message, f.Severity, f.Identity.System, f.Identity.ID, f.Identity.Source)
+			}
 		}
 	}
 	if n := len(r.Findings) - len(active); n > 0 {
@@ -70,6 +82,12 @@ func Text(w io.Writer, r drift.Report, o Options) error {
 	}
 	fmt.Fprintf(&b, "\n%s; %s scanned in %s (%s), evaluated at %s\n",
 		countsLine(r), plural(len(r.Scanned), "identity", "identities"), plural(len(r.Sources), "source", "sources"), status, r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00"))
+	if r.Baseline != nil {
+		fmt.Fprintf(&b, "%s, evaluated at %s\n", sinceLine(r), r.Baseline.EvaluatedAt.UTC().Format("2006-01-02T15:04:05Z07:00"))
+		for _, n := range baselineNotes(r) {
+			fmt.Fprintln(&b, n)
+		}
+	}
 	_, err := io.WriteString(w, strings.TrimLeft(b.String(), "\n"))
 	return err
 }
