@@ -30,6 +30,10 @@ type SourceConfig struct {
 	Name     string
 	Location drift.Location
 	Config   system.SourceConfig
+	// Environment is the block's `environment` label ("prod"), which every
+	// source block takes whatever its system; empty when absent. NHI015
+	// reports one identity used from two environments.
+	Environment string
 }
 
 // Config is a parsed nhi-drift.hcl.
@@ -278,6 +282,7 @@ func (p *parser) source(b *hcl.Block, dir string) (SourceConfig, bool) {
 	if !validName(s.Name) {
 		p.errorf(b.LabelRanges[1], "Invalid source name", "source name %q must be letters, digits, '-' or '_'.", s.Name)
 	}
+	s.Environment, b = p.environment(b)
 	s.Config = p.decode(sys, b, dir)
 	return s, true
 }
@@ -289,8 +294,32 @@ func (p *parser) systemBlock(sys system.Descriptor, b *hcl.Block, dir string) (S
 	if !validName(s.Name) {
 		p.errorf(b.LabelRanges[0], "Invalid source name", "%s name %q must be letters, digits, '-' or '_'.", b.Type, s.Name)
 	}
+	s.Environment, b = p.environment(b)
 	s.Config = p.decode(sys, b, dir)
 	return s, true
+}
+
+// environment reads the `environment` attribute that every source block
+// takes, and returns the block without it for its system to decode (so a
+// system's schema never sees it, and must not declare it).
+func (p *parser) environment(b *hcl.Block) (string, *hcl.Block) {
+	c, rest, d := b.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "environment"}}})
+	p.diags = append(p.diags, d...)
+	nb := *b
+	nb.Body = rest
+	a, ok := c.Attributes["environment"]
+	if !ok {
+		return "", &nb
+	}
+	v, ok := p.str(a)
+	if !ok {
+		return "", &nb
+	}
+	if !validName(v) {
+		p.errorf(a.Expr.Range(), "Invalid environment", "environment %q must be letters, digits, '-' or '_', such as \"prod\" or \"staging\": sources with the same environment belong to one environment, and one identity used from two is NHI015. Leave it out for a source that belongs to none.", v)
+		return "", &nb
+	}
+	return v, &nb
 }
 
 func (p *parser) policy(b *hcl.Block, pol *drift.Policy) {
