@@ -117,7 +117,14 @@ func PlanGovernance(ctx context.Context, pd *ProviderData, subject string, plan 
 	if state != nil {
 		priorOwner = &state.Owner
 	}
-	CheckOwnerDirectory(ctx, pd, subject, plan.Owner, priorOwner, diags)
+	// The owner directory is checked once the expiry is decided (on every
+	// return): a plan that disables the expired identity warns about an
+	// owner who left instead of failing, or the identity would keep its
+	// access because its owner left.
+	defer func() {
+		disabling := o.manual == "" && out.Known && out.Decision.Phase == nhi.PhaseExpired && out.Decision.Disable
+		checkOwnerDirectory(ctx, pd, subject, plan.Owner, priorOwner, disabling, diags)
+	}()
 	if plan.Scopes != nil {
 		for _, v := range pol.CheckScopes(plan.Scopes) {
 			diags.AddAttributeError(path.Root("scopes"), v.Summary, v.Detail)

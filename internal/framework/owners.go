@@ -36,6 +36,14 @@ func (c OwnerCheck) Enabled() bool {
 // "error". It never plans a disable or a destroy. A directory that cannot
 // answer is an error naming the owners block, never "the owner left".
 func CheckOwnerDirectory(ctx context.Context, pd *ProviderData, subject string, owner types.String, prior *types.String, diags *diag.Diagnostics) {
+	checkOwnerDirectory(ctx, pd, subject, owner, prior, false, diags)
+}
+
+// checkOwnerDirectory is CheckOwnerDirectory; disabling is true when the
+// plan disables the identity for its expiry, which turns an existing
+// owner's departure into a warning whatever owner_must_exist says, so that
+// the plan that removes its access can run.
+func checkOwnerDirectory(ctx context.Context, pd *ProviderData, subject string, owner types.String, prior *types.String, disabling bool, diags *diag.Diagnostics) {
 	if pd == nil || !pd.Owners.Enabled() || owner.IsUnknown() || owner.IsNull() {
 		return
 	}
@@ -54,7 +62,7 @@ func CheckOwnerDirectory(ctx context.Context, pd *ProviderData, subject string, 
 				subject, dir.Name(), err))
 		return
 	}
-	f := nhi.CheckOwnerStatus(pd.Owners.Require, subject, o, got[o], dir.Name(), newOwner)
+	f := nhi.CheckOwnerStatus(pd.Owners.Require, subject, o, got[o], dir.Name(), nhi.OwnerPlan{New: newOwner, Disabling: disabling})
 	switch {
 	case f == nil:
 	case f.Error:

@@ -124,11 +124,22 @@ type OwnerFinding struct {
 	Error bool
 }
 
+// OwnerPlan is what the plan being judged does to the identity.
+type OwnerPlan struct {
+	// New is true on create and when owner changes.
+	New bool
+	// Disabling is true when the plan disables the identity (expired,
+	// on_expiry = "disable"): an existing identity's departed owner is then
+	// a warning even with owner_must_exist = "error", so that the plan
+	// that removes its access is not the one that fails.
+	Disabling bool
+}
+
 // CheckOwnerStatus judges a planned owner by what the directory said.
-// subject names the identity ("service account ci/deployer"); newOwner is
-// true on create and when owner changes. It never asks for anything to be
-// disabled or destroyed: an owner who left is for people to resolve.
-func CheckOwnerStatus(req OwnerRequirement, subject, owner string, st OwnerStatus, directory string, newOwner bool) *OwnerFinding {
+// subject names the identity ("service account ci/deployer"). It never
+// asks for anything to be disabled or destroyed: an owner who left is for
+// people to resolve.
+func CheckOwnerStatus(req OwnerRequirement, subject, owner string, st OwnerStatus, directory string, p OwnerPlan) *OwnerFinding {
 	if req == OwnerMustExistOff || st.Active {
 		return nil
 	}
@@ -145,7 +156,7 @@ func CheckOwnerStatus(req OwnerRequirement, subject, owner string, st OwnerStatu
 	if summary == "" {
 		summary = "Owner is not active in the owners directory"
 	}
-	if newOwner {
+	if p.New {
 		return &OwnerFinding{Error: true, Violation: Violation{Summary: summary,
 			Detail: fmt.Sprintf("%s, so %s would have no responsible owner. %s.", why, subject, suggest)}}
 	}
@@ -154,9 +165,14 @@ func CheckOwnerStatus(req OwnerRequirement, subject, owner string, st OwnerStatu
 		Detail: fmt.Sprintf("%s: %s has no responsible owner. Nothing is disabled or removed because of this; %s in a reviewed change.",
 			why, subject, strings.ToLower(suggest[:1])+suggest[1:]),
 	}}
-	if f.Error {
+	switch {
+	case f.Error && p.Disabling:
+		f.Error = false
+		f.Detail += fmt.Sprintf(` policy.owner_must_exist is "error", but this plan disables %s (it has expired), so this is a warning and the disable goes ahead; `+
+			`plans fail again if it is re-enabled before owner is changed.`, subject)
+	case f.Error:
 		f.Detail += ` policy.owner_must_exist is "error", so plans fail until owner is changed.`
-	} else {
+	default:
 		f.Detail += ` This warning repeats on every plan; policy.owner_must_exist = "error" makes it fail the plan.`
 	}
 	return f
