@@ -52,10 +52,11 @@ const usage = `Usage: terraform-provider-nhi drift [flags]
 Scans the sources in the drift configuration for non-human identities and
 reports drift, expiry, ownership and risk findings.
 
-Exit codes: 0 no finding at or above --fail-on; 2 findings at or above
---fail-on; 1 usage or configuration error; 3 incomplete (a source could not
-be fully scanned, or the owners directory could not be read; the report
-is still written).
+Exit codes: 0 no finding at or above --fail-on (nor a new one at or above
+--fail-on-new); 2 findings at or above --fail-on, or new since --baseline at
+or above --fail-on-new; 1 usage or configuration error; 3 incomplete (a
+source could not be fully scanned, or the owners directory could not be
+read; the report is still written).
 
 Flags:
 `
@@ -81,6 +82,7 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 	imports := fs.String("generate-imports", "", "write import and resource blocks for undeclared identities to `file`")
 	verbose := fs.Bool("verbose", false, "list identities left out by default exclusions")
 	timeout := fs.Duration("timeout", 5*time.Minute, "time limit for scanning one source")
+	baseFlags := addBaselineFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitClean
@@ -113,6 +115,13 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 			return fail("--fail-on %q is not a severity; use low, medium, high, critical or none", *failOn)
 		}
 		threshold = s
+	}
+	base, msg := baseFlags.load(fs)
+	if msg != "" {
+		return fail("%s", msg)
+	}
+	if base.failOnOff {
+		threshold = ""
 	}
 	now := time.Now().UTC()
 	if v, src := *at, "--at"; v != "" || os.Getenv(EnvEvaluationTime) != "" {
@@ -172,6 +181,7 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 		in.Owners = lookupOwners(ctx, ownerDir, in, *timeout)
 	}
 	rep := drift.Evaluate(in)
+	base.compare(&rep)
 
 	cwd, _ := os.Getwd()
 	ropts := report.Options{Version: version, BaseDir: cwd, Color: stdio.StdoutIsTerminal && os.Getenv("NO_COLOR") == "", Verbose: *verbose}
@@ -216,6 +226,8 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 		}
 		return ExitIncomplete
 	case threshold != "" && rep.Worst().Rank() >= threshold.Rank():
+		return ExitFindings
+	case base.failsOnNew(rep, stdio.Stderr):
 		return ExitFindings
 	}
 	return ExitClean
