@@ -286,7 +286,7 @@ func TestScenarioEveryRuleExactly(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings differ.\ngot:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
-	if !rep.Complete || rep.Version != 1 || rep.Summary.Total != 13 || rep.Summary.Suppressed != 1 {
+	if !rep.Complete || rep.Version != 2 || rep.Summary.Total != 13 || rep.Summary.Suppressed != 1 {
 		t.Errorf("report header: complete %v version %d summary %+v", rep.Complete, rep.Version, rep.Summary)
 	}
 

@@ -10,8 +10,12 @@ import (
 )
 
 // JSONVersion is the version of the JSON report schema
-// (docs/guides/drift-reporter.md documents it).
-const JSONVersion = 1
+// (docs/guides/drift-reporter.md documents it). Version 2 added
+// "identities" (every evaluated identity with its uid and active
+// credentials, always the last key), "exceptions" and "deliveries" (when
+// there are any), the sources' "environment" and "location" and the
+// identities' "uid": what drift merge needs to join reports.
+const JSONVersion = 2
 
 // JSON renders the versioned machine-readable report. It streams: the
 // findings and exclusions are encoded one at a time, so memory does not hold
@@ -47,6 +51,17 @@ func JSON(w io.Writer, r drift.Report) error {
 			field{"absent", nonNil(r.Baseline.Absent)}, field{"not_rechecked", nonNil(r.Baseline.NotRechecked)})
 	}
 	fields = append(fields, field{"excluded", excluded})
+	if est := r.Estate; est != nil {
+		// What drift merge needs to judge the estate again.
+		if len(est.Exceptions) > 0 {
+			fields = append(fields, field{"exceptions", est.Exceptions})
+		}
+		if len(est.Deliveries) > 0 {
+			fields = append(fields, field{"deliveries", est.Deliveries})
+		}
+	}
+	// Last, so that a reader can stop before the longest list.
+	fields = append(fields, field{"identities", identities(r)})
 	bw.WriteString("{\n")
 	for i, f := range fields {
 		fmt.Fprintf(bw, "  %q: ", f.name)
@@ -56,6 +71,8 @@ func JSON(w io.Writer, r drift.Report) error {
 			err = streamArray(bw, "  ", len(v), func(i int) any { return v[i] })
 		case []drift.ExcludedIdentity:
 			err = streamArray(bw, "  ", len(v), func(i int) any { return v[i] })
+		case drift.IdentitySet:
+			err = streamSet(bw, "  ", v)
 		default:
 			err = writeIndented(bw, v, "  ")
 		}
@@ -69,6 +86,44 @@ func JSON(w io.Writer, r drift.Report) error {
 	}
 	bw.WriteString("}\n")
 	return bw.Flush()
+}
+
+// identities are the report's evaluated identities: its estate's, or
+// those in Scanned (without credentials) for a report made without one.
+func identities(r drift.Report) drift.IdentitySet {
+	if r.Estate != nil && r.Estate.Identities != nil {
+		return r.Estate.Identities
+	}
+	l := make(drift.IdentityList, len(r.Scanned))
+	for i, ref := range r.Scanned {
+		l[i] = drift.ScannedIdentity{IdentityRef: ref}
+	}
+	return l
+}
+
+// streamSet writes an identity set as streamArray writes an array, one
+// identity at a time as the set yields them.
+func streamSet(w *bufio.Writer, prefix string, s drift.IdentitySet) error {
+	if s.Len() == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	inner := prefix + "  "
+	w.WriteString("[\n")
+	first := true
+	err := s.Each(func(id drift.ScannedIdentity) error {
+		if !first {
+			w.WriteString(",\n")
+		}
+		first = false
+		w.WriteString(inner)
+		return writeIndented(w, id, inner)
+	})
+	if err != nil {
+		return err
+	}
+	_, err = w.WriteString("\n" + prefix + "]")
+	return err
 }
 
 func nonNil(fs []drift.Finding) []drift.Finding {

@@ -27,7 +27,7 @@ func Markdown(w io.Writer, r drift.Report) error {
 		fmt.Fprintf(&b, "> **Incomplete:** owners directory `%s` could not be read: %s\n\n", mdEscape(o.Directory), mdEscape(o.Error))
 	}
 	fmt.Fprintf(&b, "**%s** in %d identities across %d sources, evaluated at %s.\n\n",
-		countsLine(r), len(r.Scanned), len(r.Sources), r.EvaluatedAt.Format("2006-01-02 15:04 MST"))
+		countsLine(r), r.ScannedCount(), len(r.Sources), r.EvaluatedAt.Format("2006-01-02 15:04 MST"))
 	active := r.Active()
 	if r.Baseline != nil {
 		markdownSinceBaseline(&b, r, active)

@@ -81,7 +81,7 @@ func Text(w io.Writer, r drift.Report, o Options) error {
 		status = "INCOMPLETE"
 	}
 	fmt.Fprintf(&b, "\n%s; %s scanned in %s (%s), evaluated at %s\n",
-		countsLine(r), plural(len(r.Scanned), "identity", "identities"), plural(len(r.Sources), "source", "sources"), status, r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00"))
+		countsLine(r), plural(r.ScannedCount(), "identity", "identities"), plural(len(r.Sources), "source", "sources"), status, r.EvaluatedAt.Format("2006-01-02T15:04:05Z07:00"))
 	if r.Baseline != nil {
 		fmt.Fprintf(&b, "%s, evaluated at %s\n", sinceLine(r), r.Baseline.EvaluatedAt.UTC().Format("2006-01-02T15:04:05Z07:00"))
 		for _, n := range baselineNotes(r) {
