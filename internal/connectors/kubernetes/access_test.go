@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -349,6 +350,56 @@ func TestCapabilityCatalogEntries(t *testing.T) {
 		}
 		if strings.Join(got, ",") != want {
 			t.Errorf("%s: got %v", d.ID, got)
+		}
+	}
+}
+
+// BenchmarkCapabilities10000 resolves 10,000 service accounts as the drift
+// benchmark seeds them (100 namespaces, a RoleBinding to view each, every
+// tenth also to edit), with the default roles' shape (view, edit and admin
+// aggregated from parts) and the bootstrap group bindings: the in-memory
+// cost the scan adds (the roles are listed once, as before).
+func BenchmarkCapabilities10000(b *testing.B) {
+	aggregate := func(name, label string, rules ...rbacv1.PolicyRule) *rbacv1.ClusterRole {
+		r := clusterRole(name, rules...)
+		r.AggregationRule = &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{label: "true"}}}}
+		return r
+	}
+	part := func(name, label string, rules ...rbacv1.PolicyRule) *rbacv1.ClusterRole {
+		r := clusterRole(name, rules...)
+		r.Labels = map[string]string{label: "true", bootstrapLabel: "rbac-defaults"}
+		return r
+	}
+	objs := []any{
+		aggregate("view", "aggregate-to-view"), aggregate("edit", "aggregate-to-edit"), aggregate("admin", "aggregate-to-admin"),
+		part("system:aggregate-to-view", "aggregate-to-view", rule(core, l("configmaps", "endpoints", "pods", "pods/log", "services"), l("get", "list", "watch")), rule(l("apps"), l("deployments", "statefulsets"), l("get", "list", "watch"))),
+		part("system:aggregate-to-edit", "aggregate-to-edit", rule(core, l("pods/exec", "pods/attach"), l("create", "get")), rule(core, l("secrets"), l("get", "list", "watch")), rule(l("apps"), l("deployments"), l("create", "update", "patch"))),
+		part("system:aggregate-to-admin", "aggregate-to-admin", rule(l(rbacv1.GroupName), l("roles", "rolebindings"), l("create", "update", "patch"))),
+		clusterRole("system:basic-user", rule(l("authorization.k8s.io"), l("selfsubjectaccessreviews"), l("create"))),
+		crb("system:basic-user", "system:basic-user", group("system:authenticated")),
+		crb("system:discovery", "system:basic-user", group("system:authenticated")),
+	}
+	for _, r := range objs[:3] {
+		r.(*rbacv1.ClusterRole).Labels = map[string]string{"aggregate-to-admin": "true"}
+	}
+	var refs []nhi.Ref
+	for i := 0; i < 10000; i++ {
+		ns, name := fmt.Sprintf("drift-%d", i/100), fmt.Sprintf("sa-%d", i)
+		refs = append(refs, nhi.Ref{Location: ns, Name: name})
+		objs = append(objs, rb(ns, name+"-view", "ClusterRole", "view", sa(ns, name)))
+		if i%10 == 0 {
+			objs = append(objs, rb(ns, name+"-edit", "ClusterRole", "edit", sa(ns, name)))
+		}
+	}
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		a := world(objs...)
+		found := 0
+		for _, r := range refs {
+			found += len(a.capabilities(r))
+		}
+		if found == 0 {
+			b.Fatal("nothing found")
 		}
 	}
 }
