@@ -1202,8 +1202,8 @@ func sortedTargets(m map[grantTarget][]string) []grantTarget {
 // declaration cannot allow that). The cluster-wide statements (ALTER ROLE,
 // memberships, database privileges) run in one transaction on the
 // maintenance database, then each database's in one transaction of its
-// own; a failure in one database leaves the transactions before it
-// committed. Afterwards it reads the role back and returns an error naming
+// own, each transaction one query (execAtomic: one round trip); a failure
+// in one database leaves the transactions before it committed. Afterwards it reads the role back and returns an error naming
 // what still differs (for example a grant the connecting role was not
 // allowed to change: PostgreSQL only warns then).
 func (c *Client) reconcileGrants(ctx context.Context, role string, want []string) error {
@@ -1227,6 +1227,11 @@ type reconcileOpts struct {
 	// (the role's declared scopes, when they are not want: a disable
 	// revokes every grant of a role that declares some); nil: want.
 	declared []string
+	// rowAfter: the caller takes the role's catalog row from the
+	// read-back (it wrote the row before), so the read-back is made even
+	// when there was nothing to change. Otherwise nothing to change means
+	// nothing to read again: the state read before is the read-back.
+	rowAfter bool
 	// tokenRemoval is the statement that removes the create token from
 	// the role's comment: it runs in the cluster-wide transaction when
 	// there is one, else alone after the grants, and a failure of it
@@ -1303,32 +1308,27 @@ func (c *Client) reconcile(ctx context.Context, role string, want []string, o re
 		if db != "" {
 			where = fmt.Sprintf("in database %q", db)
 		}
+		// PostgreSQL fails concurrent GRANTs on one object ("tuple
+		// concurrently updated"): the grant changes of every client of
+		// this provider take turns, database by database, holding an
+		// advisory lock for their transaction.
+		sqls := []string{fmt.Sprintf("SELECT pg_catalog.pg_advisory_xact_lock(%d)", grantLockKey)}
+		var shown []string // what an error names (not the token's removal)
+		for _, s := range byDB[db] {
+			if s.asRo != "" {
+				// Revoked as its grantor.
+				sqls = append(sqls, "SET LOCAL ROLE "+grantIdent(s.asRo))
+			}
+			sqls = append(sqls, s.sql)
+			if s.asRo != "" {
+				sqls = append(sqls, "RESET ROLE")
+			}
+			if s.sql != o.tokenRemoval {
+				shown = append(shown, s.sql)
+			}
+		}
 		doing := fmt.Sprintf("changing the grants of PostgreSQL role %q %s", role, where)
-		err := c.inTx(ctx, db, doing, func(ctx context.Context, tx pgx.Tx) error {
-			// PostgreSQL fails concurrent GRANTs on one object ("tuple
-			// concurrently updated"): the grant changes of every client
-			// of this provider take turns, database by database.
-			if _, err := tx.Exec(ctx, "SELECT pg_catalog.pg_advisory_xact_lock($1)", grantLockKey); err != nil {
-				return err
-			}
-			for _, s := range byDB[db] {
-				if s.asRo != "" {
-					if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+grantIdent(s.asRo)); err != nil {
-						return fmt.Errorf("becoming %q, the grantor, to revoke its grant: %w", s.asRo, err)
-					}
-				}
-				if _, err := tx.Exec(ctx, s.sql); err != nil {
-					return fmt.Errorf("%s: %w", s.sql, err)
-				}
-				if s.asRo != "" {
-					if _, err := tx.Exec(ctx, "RESET ROLE"); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := c.execAtomic(ctx, db, doing, sqls, shown); err != nil {
 			return readBack{}, err
 		}
 	}
@@ -1339,9 +1339,11 @@ func (c *Client) reconcile(ctx context.Context, role string, want []string, o re
 	if o.declared != nil {
 		declared = o.declared
 	}
-	after, err := c.readState(ctx, role, append(slices.Clip(canon), declared...))
-	if err != nil {
-		return readBack{}, err
+	after := st
+	if len(stmts) > 0 || tokenAlone || st.blind || o.rowAfter {
+		if after, err = c.readState(ctx, role, append(slices.Clip(canon), declared...)); err != nil {
+			return readBack{}, err
+		}
 	}
 	got := after.renderScopes(after.byName[role], canon)
 	if extra, missing := nhi.ScopeDiff(canon, got); len(extra)+len(missing) > 0 {
@@ -1359,6 +1361,22 @@ func (c *Client) reconcile(ctx context.Context, role string, want []string, o re
 		got = after.renderScopes(after.byName[role], o.declared)
 	}
 	return readBack{state: after, scopes: got}, nil
+}
+
+// execAtomic runs stmts in database db as one simple-protocol query: one
+// round trip and one transaction (PostgreSQL runs the statements of one
+// query as an implicit transaction: all or none, and SET LOCAL holds to its
+// end), retried as retry does, so every statement must be safe to repeat.
+// None may have parameters. A server error names the statements of show
+// (nil: none; a statement that may carry a password verifier never is).
+func (c *Client) execAtomic(ctx context.Context, db, doing string, stmts, show []string) error {
+	return c.onDB(ctx, db, doing, func(ctx context.Context, p *pgxpool.Pool) error {
+		_, err := p.Exec(ctx, strings.Join(stmts, ";\n"))
+		if err != nil && len(show) > 0 && sqlState(err) != "" && !transient(err) {
+			return fmt.Errorf("%w (in %s)", err, strings.Join(show, "; "))
+		}
+		return err
+	})
 }
 
 // revokeAll removes every membership, attribute and privilege of role, as

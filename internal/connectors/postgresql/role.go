@@ -529,9 +529,9 @@ func (c *Client) updateRole(ctx context.Context, s RoleSpec) (Details, error) {
 	if err != nil {
 		return Details{}, err
 	}
-	err = c.exec(ctx, "", "updating PostgreSQL role "+name,
-		"ALTER ROLE "+ident(name)+" LOGIN VALID UNTIL "+validUntil(g.ExpiresAt)+pw,
-		"COMMENT ON ROLE "+ident(name)+" IS "+literal(encodeGovernance(c.prefix, g)))
+	err = c.execAtomic(ctx, "", "updating PostgreSQL role "+name, []string{
+		"ALTER ROLE " + ident(name) + " LOGIN VALID UNTIL " + validUntil(g.ExpiresAt) + pw,
+		"COMMENT ON ROLE " + ident(name) + " IS " + literal(encodeGovernance(c.prefix, g))}, nil)
 	if err != nil {
 		return Details{}, err
 	}
@@ -567,14 +567,14 @@ func (c *Client) disableRole(ctx context.Context, s RoleSpec, at time.Time) (Det
 			g.DisabledAt = cur.gov.DisabledAt
 		}
 	}
-	err = c.exec(ctx, "", "disabling PostgreSQL role "+name,
-		"ALTER ROLE "+ident(name)+" NOLOGIN",
-		"COMMENT ON ROLE "+ident(name)+" IS "+literal(encodeGovernance(c.prefix, g)))
+	err = c.execAtomic(ctx, "", "disabling PostgreSQL role "+name, []string{
+		"ALTER ROLE " + ident(name) + " NOLOGIN",
+		"COMMENT ON ROLE " + ident(name) + " IS " + literal(encodeGovernance(c.prefix, g))}, nil)
 	if err != nil {
 		return Details{}, err
 	}
 	// NOLOGIN and the comment leave the grants as read before.
-	back, err := c.reconcile(ctx, name, nil, reconcileOpts{checked: true, before: before, declared: nonNil(g.Scopes)})
+	back, err := c.reconcile(ctx, name, nil, reconcileOpts{checked: true, before: before, declared: nonNil(g.Scopes), rowAfter: true})
 	if err != nil {
 		return Details{}, err
 	}

@@ -129,3 +129,107 @@ func TestIntegrationScanPrivilegedThroughGroups(t *testing.T) {
 		t.Errorf("credentials %+v: want one password that never expires", id.Credentials)
 	}
 }
+
+// oneRoleReads is how many one-role grant reads role ran since before
+// (statementsByQuery): each has exactly one pg_shdepend query.
+func oneRoleReads(t *testing.T, role string, before map[string]int) int {
+	t.Helper()
+	n := 0
+	for q, calls := range statementsByQuery(t, role) {
+		if strings.Contains(q, "pg_shdepend") {
+			n += calls - before[q]
+		}
+	}
+	return n
+}
+
+// An Update of a role the command has not written plans from the command
+// snapshot (one read, the verifying one, instead of two); once written, the
+// role's grants in the snapshot are out of date, and the next Update reads
+// it first: it must revoke what the first one granted.
+func TestIntegrationUpdateFromSnapshot(t *testing.T) {
+	ctx := ctx(t)
+	reader := roleName(t, "nhi_t_snapshot_writer")
+	pw, _ := pg.GeneratePassword()
+	acctest.PostgresExec(t, "", "CREATE ROLE "+reader+" SUPERUSER LOGIN PASSWORD '"+pw+"'")
+	conn := connection(t, "")
+	conn.Username, conn.Password = reader, pw
+	c := connect(t, conn)
+	name := roleName(t, "nhi_t_snapupd")
+	if _, err := client(t).Roles().Create(ctx, spec(name, "database:CONNECT@app")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Roles().Get(ctx, pg.RoleRef(name)); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		scopes []string
+		reads  int
+	}{
+		{[]string{"database:CONNECT@app", "database:TEMPORARY@app"}, 1},
+		{[]string{"database:CONNECT@app"}, 2},
+	} {
+		before := statementsByQuery(t, reader)
+		d, err := c.Roles().Update(ctx, spec(name, tc.scopes...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(d.EffectiveScopes, ","); got != strings.Join(tc.scopes, ",") {
+			t.Errorf("update %d: effective scopes %s, want %v", i, got, tc.scopes)
+		}
+		if n := oneRoleReads(t, reader, before); n != tc.reads {
+			t.Errorf("update %d read the role %d times, want %d", i, n, tc.reads)
+		}
+	}
+	if v := acctest.PostgresValue(t, "", "SELECT EXISTS (SELECT 1 FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = 'app' AND a.privilege_type = 'TEMPORARY' AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1))", name); v != "f" {
+		t.Error("the second update planned from the snapshot's old grants: TEMPORARY was not revoked")
+	}
+}
+
+// CheckScopes looks a scope up once per client (one command): a scope
+// found costs nothing the next time; one that failed is looked up again
+// (and passes once its object exists); a role:<name> scope is forgotten when
+// the provider drops that role.
+func TestIntegrationCheckScopesOncePerCommand(t *testing.T) {
+	ctx := ctx(t)
+	checker := roleName(t, "nhi_t_checker")
+	pw, _ := pg.GeneratePassword()
+	acctest.PostgresExec(t, "", "CREATE ROLE "+checker+" SUPERUSER LOGIN PASSWORD '"+pw+"'")
+	conn := connection(t, "")
+	conn.Username, conn.Password = checker, pw
+	c := connect(t, conn)
+	schema := acctest.PostgresRandName("s_check")
+	acctest.PostgresObject(t, "app", "CREATE SCHEMA "+schema+"; CREATE TABLE "+schema+".t (id int)", "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+	group := roleName(t, "nhi_t_checked")
+	if _, err := c.Roles().Create(ctx, spec(group)); err != nil {
+		t.Fatal(err)
+	}
+	scopes := []string{"database:CONNECT@app", "schema:USAGE@app." + schema, "table:SELECT@app." + schema + ".t", "role:" + group}
+	check := func(scopes ...string) (int, error) {
+		before := statements(t, checker)
+		err := c.CheckScopes(ctx, scopes)
+		return statements(t, checker) - before, err
+	}
+	if n, err := check(scopes...); err != nil || n == 0 {
+		t.Fatalf("first check: %d statements, %v", n, err)
+	}
+	if n, err := check(scopes...); err != nil || n != 0 {
+		t.Fatalf("second check of the same scopes: %d statements (want none), %v", n, err)
+	}
+	later := "table:SELECT@app." + schema + ".later"
+	for i := 0; i < 2; i++ {
+		if n, err := check(append(scopes, later)...); !pg.IsNotFound(err) || n == 0 {
+			t.Fatalf("check %d of a missing table: %d statements, %v; want it looked up, not found", i, n, err)
+		}
+	}
+	acctest.PostgresExec(t, "app", "CREATE TABLE "+schema+".later (id int)")
+	if _, err := check(later); err != nil {
+		t.Fatalf("once the table exists: %v", err)
+	}
+	if err := c.Roles().Delete(ctx, pg.RoleRef(group)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := check("role:" + group); !pg.IsNotFound(err) {
+		t.Fatalf("a role the provider dropped: %v, want not found", err)
+	}
+}
