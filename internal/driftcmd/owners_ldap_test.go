@@ -51,17 +51,21 @@ owners {
 	return ns, config
 }
 
+// ldapBlock is the reporter's ldap block for the seeded directory at url,
+// StartTLS verified against the test CA (a password bind needs TLS).
 func ldapBlock(srv ownertest.Server, url string) string {
 	return fmt.Sprintf(`  ldap {
     url               = %q
+    start_tls         = true
+    ca_certificate    = %q
     bind_dn           = %q
     base_dn           = "ou=people,%s"
-    group_base_dn     = "ou=groups,%[3]s"
+    group_base_dn     = "ou=groups,%[4]s"
     user_attributes   = ["mail", "uid"]
     user_filter       = "(objectClass=inetOrgPerson)"
     disabled_filter   = "(employeeType=departed)"
     manager_attribute = "manager"
-  }`, url, srv.BindDN, srv.BaseDN)
+  }`, url, srv.CACert, srv.BindDN, srv.BaseDN)
 }
 
 // The owners of the seeded directory, one service account each: NHI006 for
@@ -164,7 +168,13 @@ func TestDriftOwnersLDAP_configuration(t *testing.T) {
 			`Error: Invalid ldap.disabled_filter; disabled_filter "employeeType=departed" is not an LDAP filter`},
 		"no password": {ldapBlock(srv, srv.URL), "Error: owners.ldap binds as " + srv.BindDN + ": set the NHI_OWNERS_LDAP_BIND_PASSWORD environment variable to its password"},
 		"both":        {"  file = \"owners.txt\"\n" + ldapBlock(srv, srv.URL), "Error: Two owner directories; The owners block takes one directory"},
-		"neither":     {"", "Error: No owner directory; The owners block needs a directory"},
+		// A password bind over plain ldap:// would send it in clear text.
+		"plaintext bind": {strings.Replace(ldapBlock(srv, srv.URL), "    start_tls         = true\n", "", 1),
+			"Error: Invalid ldap.start_tls; start_tls is not set, so binding as bind_dn over " + srv.URL + " would send bind_password across the network in clear text: use an ldaps:// URL, or set start_tls = true"},
+		// Credentials in the URL are refused and not repeated.
+		"credentials in url": {ldapBlock(srv, "ldap://cn=x:s3cretpw@127.0.0.1:1"),
+			`Error: Invalid ldap.url; url holds credentials (the part before "@"), which are not read from it and not repeated here: set the DN in bind_dn and the password in bind_password`},
+		"neither": {"", "Error: No owner directory; The owners block needs a directory"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			config := filepath.Join(t.TempDir(), "nhi-drift.hcl")
@@ -172,7 +182,7 @@ func TestDriftOwnersLDAP_configuration(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := run(t, "--config", config)
-			if r.code != driftcmd.ExitConfig || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stderr, "secret\"") {
+			if r.code != driftcmd.ExitConfig || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stderr, "secret\"") || strings.Contains(r.stderr, "s3cretpw") {
 				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, driftcmd.ExitConfig, c.want)
 			}
 		})

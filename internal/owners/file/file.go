@@ -1,6 +1,7 @@
 // Package file is the owners file directory: one person or team per line,
 // "#" starts a comment, blank lines are ignored. Everyone listed is an
-// active owner; everyone else is not found.
+// active owner; everyone else is not found. A file that lists no one is
+// an error, never "everyone left".
 package file
 
 import (
@@ -47,6 +48,12 @@ func Parse(name string, b []byte) (*Directory, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("owners file %s: %w", name, err)
+	}
+	if len(d.owners) == 0 {
+		// An empty file (truncated, or only comments) would judge every
+		// owner "not found": it is unreadable as a directory instead.
+		return nil, fmt.Errorf("owners file %s lists no owner (it is empty, or holds only comments and blank lines), "+
+			"which would make every owner \"not found\": list the active people and teams, one per line", name)
 	}
 	return d, nil
 }

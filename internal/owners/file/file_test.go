@@ -38,4 +38,16 @@ func TestLookup(t *testing.T) {
 	if _, err := Load(filepath.Join(t.TempDir(), "missing")); err == nil || !strings.HasPrefix(err.Error(), "owners file: open ") {
 		t.Errorf("missing file: %v", err)
 	}
+	// A file that lists no one is an error (the directory is unreadable),
+	// not a directory where every owner is "not found".
+	for name, content := range map[string]string{"empty": "", "comments only": "# owners\n\n   # none yet\n"} {
+		p := filepath.Join(t.TempDir(), "owners.txt")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		want := "owners file " + p + ` lists no owner (it is empty, or holds only comments and blank lines), which would make every owner "not found": list the active people and teams, one per line`
+		if d, err := Load(p); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, %v; want the error %s", name, d, err, want)
+		}
+	}
 }

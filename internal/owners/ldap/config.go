@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -49,7 +50,10 @@ const (
 type Config struct {
 	// URL is ldap://host[:389] or ldaps://host[:636].
 	URL string
-	// StartTLS upgrades an ldap:// connection before binding.
+	// StartTLS upgrades an ldap:// connection before binding. An ldap://
+	// URL without it is refused when the directory is bound with a
+	// password (BindDN), which would cross the network in clear text;
+	// only an anonymous bind may use plain ldap://.
 	StartTLS bool
 	// CACertificate is PEM of the CAs to trust for ldaps:// and StartTLS;
 	// empty: the system's trust store.
@@ -119,20 +123,31 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() []Problem {
 	var out []Problem
 	bad := func(attr, format string, a ...any) { out = append(out, Problem{attr, fmt.Sprintf(format, a...)}) }
-	if c.URL == "" {
+	shown := shownURL(c.URL)
+	switch u, err := url.Parse(c.URL); {
+	case c.URL == "":
 		bad("url", "is required: the directory's ldaps://host or ldap://host URL")
-	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
-		bad("url", "%q is not an ldap://host[:port] or ldaps://host[:port] URL", c.URL)
-	} else {
+	case strings.Contains(c.URL, "@"):
+		// Whatever precedes "@" may be a password (ldap://cn=x:pw@host):
+		// the URL is not repeated.
+		bad("url", "holds credentials (the part before \"@\"), which are not read from it and not repeated here: "+
+			"set the DN in bind_dn and the password in bind_password (or the %s environment variable), and keep url to scheme, host and port, such as ldaps://ldap.example.com", EnvBindPassword)
+	case err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "":
+		bad("url", "%q is not an ldap://host[:port] or ldaps://host[:port] URL", shown)
+	default:
 		if u.Scheme == "ldaps" && c.StartTLS {
-			bad("start_tls", "applies to ldap:// URLs; %s is TLS from the start, so remove start_tls", c.URL)
+			bad("start_tls", "applies to ldap:// URLs; %s is TLS from the start, so remove start_tls", shown)
 		}
-		if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-			bad("url", "%q carries a DN or search; set base_dn and the filters instead, and keep url to scheme, host and port", c.URL)
+		if u.Scheme == "ldap" && !c.StartTLS && (c.BindDN != "" || c.BindPassword != "") {
+			bad("start_tls", "is not set, so binding as bind_dn over %s would send bind_password across the network in clear text: "+
+				"use an ldaps:// URL, or set start_tls = true (the directory must offer StartTLS)", shown)
+		}
+		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" {
+			bad("url", "%q carries a DN or search; set base_dn and the filters instead, and keep url to scheme, host and port", shown)
 		}
 		if p := u.Port(); p != "" {
 			if _, err := net.LookupPort("tcp", p); err != nil {
-				bad("url", "%q has an invalid port", c.URL)
+				bad("url", "%q has an invalid port", shown)
 			}
 		}
 	}
@@ -178,6 +193,20 @@ func (c Config) Validate() []Problem {
 	return out
 }
 
+// shownURL is the URL as problems repeat it: without its search and
+// extensions (the part from "?", which may carry a bind name or password
+// extension), and nothing at all when it holds "@" (credentials before
+// the host).
+func shownURL(raw string) string {
+	if strings.Contains(raw, "@") {
+		return "(the url, not repeated: it holds credentials)"
+	}
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i] + "?..."
+	}
+	return raw
+}
+
 // validAttr accepts an attribute description: a name or an OID, with
 // options (";lang-en").
 func validAttr(a string) bool {
@@ -204,7 +233,7 @@ func sortProblems(p []Problem) {
 func (c Config) Name() string {
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Host == "" {
-		return c.URL
+		return shownURL(c.URL)
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {

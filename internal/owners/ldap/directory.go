@@ -41,6 +41,9 @@ type Directory struct {
 	name     string
 	tls      *tls.Config
 	searches atomic.Int64
+	// seen is set once a lookup has found that people are visible under
+	// base_dn (checkPeopleVisible): once per command.
+	seen atomic.Bool
 }
 
 var _ nhi.OwnerDirectory = (*Directory)(nil)
@@ -138,6 +141,12 @@ func (d *Directory) open(ctx context.Context) (*session, error) {
 		}
 	}
 	if d.cfg.BindDN != "" {
+		if !isTLS && !d.cfg.StartTLS {
+			// Validate refuses this configuration; never send the
+			// password in clear text whatever built it.
+			s.close()
+			return nil, d.fail(ctx, "bind as "+d.cfg.BindDN, errors.New("refused to send bind_password over a connection without TLS: use an ldaps:// URL, or set start_tls = true"))
+		}
 		if err := conn.Bind(d.cfg.BindDN, d.cfg.BindPassword); err != nil {
 			s.close()
 			op := "bind as " + d.cfg.BindDN
@@ -168,6 +177,42 @@ func (s *session) search(what, baseAttr, base, filter string, attrs []string) ([
 		return nil, s.d.fail(s.ctx, "searching "+what, err)
 	}
 	return res.Entries, nil
+}
+
+// checkPeopleVisible makes sure the bind account sees at least one person
+// under base_dn with user_filter (one search of at most one entry, once
+// per Directory, which is once per command): a directory that shows no
+// one (an anonymous or unprivileged bind the ACLs hide people from, a
+// base_dn or user_filter that selects nothing) would otherwise answer
+// "not found" for every owner, which is "everyone left". It is an error
+// instead.
+func (s *session) checkPeopleVisible() error {
+	c := s.d.cfg
+	if s.d.seen.Load() {
+		return nil
+	}
+	s.d.searches.Add(1)
+	req := goldap.NewSearchRequest(c.BaseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 1, int(c.Timeout.Seconds()), false, c.UserFilter, []string{"1.1"}, nil)
+	res, err := s.conn.Search(req)
+	if err != nil && goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) && res != nil && len(res.Entries) > 0 {
+		err = nil // more than one person: what was asked
+	}
+	if err != nil {
+		if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+			err = fmt.Errorf("base_dn %q does not exist, or the bind account may not read it: %w", c.BaseDN, err)
+		}
+		return s.d.fail(s.ctx, "searching people", err)
+	}
+	if len(res.Entries) == 0 {
+		who := "the bind account " + c.BindDN
+		if c.BindDN == "" {
+			who = "an anonymous bind (no bind_dn)"
+		}
+		return s.d.fail(s.ctx, "searching people", fmt.Errorf("%s sees no person under base_dn %q matching user_filter %q, so no owner can be judged: "+
+			"check base_dn, user_filter and the account's read access (an empty directory is treated as unreadable, never as every owner having left)", who, c.BaseDN, c.UserFilter))
+	}
+	s.d.seen.Store(true)
+	return nil
 }
 
 // personTerms is an OR of attr=value for every attribute and value, the
@@ -246,6 +291,9 @@ func (d *Directory) Lookup(ctx context.Context, owners []string) (map[string]nhi
 	}
 	defer s.close()
 
+	if err := s.checkPeopleVisible(); err != nil {
+		return nil, err
+	}
 	found, err := s.findPeople(people)
 	if err != nil {
 		return nil, err

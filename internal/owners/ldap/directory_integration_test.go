@@ -126,7 +126,7 @@ func TestIntegrationLDAPLookup_bulk(t *testing.T) {
 func TestIntegrationLDAPLookup_tls(t *testing.T) {
 	srv := ownertest.LDAP(t)
 	for name, mod := range map[string]func(*ldap.Config){
-		"ldaps":    func(c *ldap.Config) { c.URL = srv.TLSURL; c.CACertificate = srv.CA(t) },
+		"ldaps":    func(c *ldap.Config) { c.URL = srv.TLSURL; c.StartTLS = false; c.CACertificate = srv.CA(t) },
 		"starttls": func(c *ldap.Config) { c.StartTLS = true; c.CACertificate = srv.CA(t) },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -176,7 +176,7 @@ func TestIntegrationLDAPLookup_failures(t *testing.T) {
 		"wrong password": {func(c *ldap.Config) { c.BindPassword = "not-the-password" },
 			"bind as " + srv.BindDN + " refused (check bind_dn and bind_password): LDAP Result Code 49 \"Invalid Credentials\""},
 		"unreachable": {func(c *ldap.Config) { c.URL = "ldap://" + closedAddr }, "ldap://" + closedAddr + ": connecting: dial tcp " + closedAddr + ": connect: connection refused"},
-		"timeout":     {func(c *ldap.Config) { c.URL = "ldap://" + silent.Addr().String(); c.Timeout = 500 * time.Millisecond }, "bind as " + srv.BindDN + ": LDAP Result Code 200 \"Network Error\": ldap: connection timed out"},
+		"timeout":     {func(c *ldap.Config) { c.URL = "ldap://" + silent.Addr().String(); c.Timeout = 500 * time.Millisecond }, "StartTLS: LDAP Result Code 200 \"Network Error\": ldap: connection timed out"},
 		"no base":     {func(c *ldap.Config) { c.BaseDN = "ou=nowhere," + srv.BaseDN }, "searching people: base_dn \"ou=nowhere," + srv.BaseDN + "\" does not exist, or the bind account may not read it"},
 		"bad filter value": {func(c *ldap.Config) {
 			c.UserFilter = "(objectClass=inetOrgPerson)"
@@ -243,5 +243,57 @@ func TestIntegrationLDAPLookup_departure(t *testing.T) {
 	}
 	if g := render(got["team:"+team]); g != "found=true active=false kind=team reason=team with no active member" {
 		t.Errorf("team after: %s", g)
+	}
+}
+
+// A password bind over plain ldap:// is refused before anything is sent;
+// an anonymous bind there is allowed.
+func TestIntegrationLDAPLookup_plaintextBindRefused(t *testing.T) {
+	srv := ownertest.LDAP(t)
+	c := srv.Config()
+	c.StartTLS, c.CACertificate = false, ""
+	_, err := ldap.New(c)
+	if err == nil || err.Error() != "start_tls: is not set, so binding as bind_dn over "+srv.URL+" would send bind_password across the network in clear text: "+
+		"use an ldaps:// URL, or set start_tls = true (the directory must offer StartTLS)" {
+		t.Errorf("plain ldap:// with a password: %v", err)
+	}
+	c.BindDN, c.BindPassword = "", ""
+	if _, err := ldap.New(c); err != nil {
+		t.Errorf("anonymous over plain ldap://: %v", err)
+	}
+}
+
+// A directory that shows no person under base_dn with user_filter (a
+// base_dn with no people, a user_filter that selects nothing, a bind
+// account the ACLs hide people from) is an error saying so, never "every
+// owner not found"; the check is one search, made once per directory.
+func TestIntegrationLDAPLookup_nobodyVisible(t *testing.T) {
+	srv := ownertest.LDAP(t)
+	for name, c := range map[string]struct {
+		mod  func(*ldap.Config)
+		want string
+	}{
+		"base without people": {func(c *ldap.Config) { c.BaseDN = "ou=services," + srv.BaseDN },
+			`searching people: the bind account ` + srv.BindDN + ` sees no person under base_dn "ou=services,` + srv.BaseDN + `" matching user_filter "(objectClass=inetOrgPerson)", so no owner can be judged: ` +
+				`check base_dn, user_filter and the account's read access (an empty directory is treated as unreadable, never as every owner having left)`},
+		"filter selects nobody": {func(c *ldap.Config) { c.UserFilter = "(&(objectCategory=person)(objectClass=user))" },
+			`searching people: the bind account ` + srv.BindDN + ` sees no person under base_dn "ou=people,` + srv.BaseDN + `" matching user_filter "(&(objectCategory=person)(objectClass=user))"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := srv.Config()
+			c.mod(&cfg)
+			got, err := newDir(t, cfg).Lookup(context.Background(), []string{"alice@example.com", "team:payments"})
+			var le *ldap.Error
+			if !errors.As(err, &le) || !strings.HasPrefix(err.Error(), srv.URL+": "+c.want) {
+				t.Errorf("got %+v, %v\nwant the error %s: %s", got, err, srv.URL, c.want)
+			}
+		})
+	}
+	d := newDir(t, srv.Config())
+	lookup(t, d, "alice@example.com")
+	first := d.Searches()
+	lookup(t, d, "bob@example.com")
+	if n := d.Searches() - first; n != 2 {
+		t.Errorf("the second lookup made %d searches, want 2 (people, who left): people are checked visible once", n)
 	}
 }

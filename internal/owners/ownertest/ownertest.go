@@ -24,8 +24,10 @@ const EnvLDAP = "NHI_TEST_LDAP"
 
 // Server is the LDAP test directory.
 type Server struct {
-	URL, TLSURL   string
-	CAFile        string
+	URL, TLSURL string
+	CAFile      string
+	// CACert is the PEM in CAFile.
+	CACert        string
 	BaseDN        string
 	BindDN        string
 	BindPassword  string
@@ -52,6 +54,11 @@ func LDAP(t testing.TB) Server {
 			t.Fatalf("%s is set but %s is empty: source the ldap.env of the LDAP test directory (`. .nhi-dev/ldap/ldap.env` after `make ldap-up`).", EnvLDAP, k)
 		}
 	}
+	ca, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		t.Fatalf("the LDAP test directory's CA (NHI_TEST_LDAP_CA_FILE): %v", err)
+	}
+	s.CACert = string(ca)
 	return s
 }
 
@@ -66,12 +73,13 @@ func (s Server) CA(t testing.TB) string {
 }
 
 // Config is the owner directory configuration of the seeded directory, as
-// an OpenLDAP deployment would write it: people under ou=people found by
-// mail or uid, departed people marked by employeeType, groups under
-// ou=groups, managers in manager.
+// an OpenLDAP deployment would write it: StartTLS on the ldap:// URL
+// (verified against the test CA; a password bind needs TLS), people under
+// ou=people found by mail or uid, departed people marked by employeeType,
+// groups under ou=groups, managers in manager.
 func (s Server) Config() ldap.Config {
 	return ldap.Config{
-		URL: s.URL, BindDN: s.BindDN, BindPassword: s.BindPassword,
+		URL: s.URL, StartTLS: true, CACertificate: s.CACert, BindDN: s.BindDN, BindPassword: s.BindPassword,
 		BaseDN: "ou=people," + s.BaseDN, GroupBaseDN: "ou=groups," + s.BaseDN,
 		UserAttributes: []string{"mail", "uid"}, UserFilter: "(objectClass=inetOrgPerson)",
 		DisabledFilter: ldap.OpenLDAPDepartedFilter, ManagerAttribute: "manager",
@@ -105,7 +113,9 @@ func (s Server) TryModify(ldif string) error {
 	if err := os.WriteFile(pw, []byte(s.AdminPassword), 0o600); err != nil {
 		return err
 	}
-	cmd := exec.Command("ldapmodify", "-x", "-H", s.URL, "-D", s.AdminDN, "-y", pw, "-o", "nettimeout=10")
+	// -ZZ: StartTLS, required, verified against the test CA.
+	cmd := exec.Command("ldapmodify", "-x", "-ZZ", "-H", s.URL, "-D", s.AdminDN, "-y", pw, "-o", "nettimeout=10")
+	cmd.Env = append(os.Environ(), "LDAPTLS_CACERT="+s.CAFile, "LDAPTLS_REQCERT=demand")
 	cmd.Stdin = strings.NewReader(ldif)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -165,13 +175,16 @@ func (s Server) AddGroup(t testing.TB, cn string, memberDNs ...string) {
 }
 
 // OwnersBlock renders the provider's owners block for the seeded
-// directory (the bind password included: only tests put one in HCL);
+// directory, with StartTLS verified against the test CA (the bind
+// password included: only tests put one in HCL);
 // mod changes the ldap block's attributes, such as
 // map[string]string{"url": `"ldap://127.0.0.1:1"`}. A value "" removes the
 // attribute.
 func (s Server) OwnersBlock(mod map[string]string) string {
 	attrs := map[string]string{
 		"url":               fmt.Sprintf("%q", s.URL),
+		"start_tls":         "true",
+		"ca_certificate":    fmt.Sprintf("file(%q)", s.CAFile),
 		"bind_dn":           fmt.Sprintf("%q", s.BindDN),
 		"bind_password":     fmt.Sprintf("%q", s.BindPassword),
 		"base_dn":           fmt.Sprintf("%q", "ou=people,"+s.BaseDN),
