@@ -591,6 +591,17 @@ func newAccess(bindings bindingIndex, roles roleIndex) *access {
 	return &access{roles: roles, subj: bindings.subjects()}
 }
 
+// resolver returns the resolver over the bindings ix and the cluster's
+// roles, listed once per command with snapshots (the provider writes no
+// roles, so the snapshot never goes stale under its own writes).
+func (c *Client) resolver(ctx context.Context, ix bindingIndex) (*access, error) {
+	roles, err := cached(c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	return newAccess(ix, roles), nil
+}
+
 // capabilities returns ref's risky capabilities, each with its path.
 func (a *access) capabilities(ref nhi.Ref) []nhi.Capability {
 	type partial struct {

@@ -55,7 +55,8 @@ func (c *Client) Get(ctx context.Context, ref nhi.Ref) (nhi.Identity, error) {
 	return c.identity(sa, ix, creds), nil
 }
 
-// List returns one page of service accounts. Options.Locations are
+// List returns one page of service accounts, with their risky capabilities
+// (access.go; the roles are listed once per command). Options.Locations are
 // namespaces; Declared filters on the managed-by label on the server.
 func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, error) {
 	ns := ""
@@ -93,6 +94,10 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 	if err != nil {
 		return nhi.Page{}, err
 	}
+	acc, err := c.resolver(ctx, ix)
+	if err != nil {
+		return nhi.Page{}, err
+	}
 	keep := map[string]bool{}
 	for _, l := range opts.Locations {
 		keep[l] = true
@@ -103,6 +108,7 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 			continue
 		}
 		id := c.identity(sa, ix, creds)
+		id.Capabilities = acc.capabilities(id.Ref)
 		if opts.Owner != "" && id.Governance.Owner != opts.Owner {
 			continue
 		}

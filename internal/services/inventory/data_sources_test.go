@@ -171,7 +171,7 @@ data "nhi_identities" "undeclared" {
 						"status": knownvalue.StringExact("active"), "scopes": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("clusterrole:view")}),
 						"effective_scopes": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("clusterrole:view")}),
 						"labels":           knownvalue.MapExact(map[string]knownvalue.Check{}), "created_at": knownvalue.NotNull(),
-						"credentials": knownvalue.ListExact([]knownvalue.Check{}),
+						"credentials": knownvalue.ListExact([]knownvalue.Check{}), "capabilities": knownvalue.ListExact([]knownvalue.Check{}),
 					}),
 				})),
 			},

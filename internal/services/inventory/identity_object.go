@@ -30,6 +30,15 @@ var credentialType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"last_used_at": types.StringType,
 }}
 
+var capabilityType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"id":       types.StringType,
+	"title":    types.StringType,
+	"severity": types.StringType,
+	"reach":    types.StringType,
+	"path":     types.StringType,
+	"why":      types.StringType,
+}}
+
 var identityType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"id":               types.StringType,
 	"system":           types.StringType,
@@ -47,6 +56,7 @@ var identityType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"labels":           types.MapType{ElemType: types.StringType},
 	"created_at":       types.StringType,
 	"credentials":      types.ListType{ElemType: credentialType},
+	"capabilities":     types.ListType{ElemType: capabilityType},
 }}
 
 // identitiesAttribute documents the identity object both data sources
@@ -125,6 +135,20 @@ func identitiesAttribute(systems []framework.System, desc string) schema.ListNes
 					"last_used_at": str("When it was last used, where the data source asks the system (null otherwise)."),
 				}},
 			},
+			"capabilities": schema.ListNestedAttribute{
+				Computed: true,
+				MarkdownDescription: "Risky things the identity can do through its effective grants (directly or through the groups it belongs to), " +
+					"one entry per capability and grant, sorted by `id`, from its system's catalog of risky capabilities (the drift rules guide lists them under NHI008): " +
+					"reading Secrets, running code as other identities, impersonation, granting roles and the like. Empty for systems that do not resolve effective access.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"id":       str("The capability's ID in its system's catalog, such as `secrets-read`."),
+					"title":    str("What the identity can do, for people."),
+					"severity": str("`critical`, `high`, `medium` or `low`; a cluster-wide grant ranks above the same grant in one namespace."),
+					"reach":    str("Where the grant applies: `cluster`, or `namespace <name>`."),
+					"path":     str("The grant it comes through, from binding to role to rule, such as `ClusterRoleBinding ci -> ClusterRole deployer -> rule get, list on secrets`."),
+					"why":      str("What the capability lets the identity do."),
+				}},
+			},
 		}},
 	}
 }
@@ -190,6 +214,13 @@ func identityValue(ctx context.Context, pd *framework.ProviderData, id nhi.Ident
 			"active": types.BoolValue(!c.Inactive), "last_used_at": lastUsed,
 		}))
 	}
+	capabilities := make([]attr.Value, 0, len(id.Capabilities))
+	for _, c := range nhi.SortCapabilities(id.Capabilities) {
+		capabilities = append(capabilities, types.ObjectValueMust(capabilityType.AttrTypes, map[string]attr.Value{
+			"id": types.StringValue(c.ID), "title": types.StringValue(c.Title), "severity": types.StringValue(c.Severity),
+			"reach": types.StringValue(c.Reach), "path": types.StringValue(c.Path), "why": types.StringValue(c.Why),
+		}))
+	}
 	expires := types.StringNull()
 	if !id.Governance.ExpiresAt.IsZero() {
 		expires = types.StringValue(nhi.FormatTime(id.Governance.ExpiresAt))
@@ -221,6 +252,7 @@ func identityValue(ctx context.Context, pd *framework.ProviderData, id nhi.Ident
 		"labels":           labels,
 		"created_at":       types.StringValue(nhi.FormatTime(id.CreatedAt)),
 		"credentials":      types.ListValueMust(credentialType, creds),
+		"capabilities":     types.ListValueMust(capabilityType, capabilities),
 	})
 	diags.Append(d...)
 	return v
