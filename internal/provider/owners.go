@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -40,9 +42,9 @@ func ownersBlock() schema.SingleNestedBlock {
 					"A team (`team:<name>`, or a bare name that is no person's) is a group under `group_base_dn` matching `group_filter` whose `group_name_attribute` is the name; " +
 					"it is active when a member (`member`, `uniqueMember`; nested groups followed) is an active person.",
 				Attributes: map[string]schema.Attribute{
-					"url": str("`ldaps://host[:636]`, or `ldap://host[:389]` (with `start_tls`). Required."),
+					"url": str("`ldaps://host[:636]`, or `ldap://host[:389]` (with `start_tls`). Scheme, host and port only: no DN, search or credentials (a URL with `user:password@` is refused; use `bind_dn` and `bind_password`). Required."),
 					"start_tls": schema.BoolAttribute{Optional: true,
-						MarkdownDescription: "Upgrade the `ldap://` connection with StartTLS before binding. Default `false`."},
+						MarkdownDescription: "Upgrade the `ldap://` connection with StartTLS before binding. Default `false`. An `ldap://` URL with `bind_dn` needs it (or use `ldaps://`): a password bind in clear text is refused. Only an anonymous bind may use plain `ldap://`."},
 					"ca_certificate": str("PEM of the CA certificates that sign the directory's certificate, for `ldaps://` and StartTLS. Default: the system's trust store."),
 					"bind_dn":        str("DN to bind as, a read-only account (`cn=nhi-reader,ou=services,dc=example,dc=com`, or an Active Directory `CN=...` DN). Both this and `bind_password` empty: an anonymous bind."),
 					"bind_password": schema.StringAttribute{Optional: true, Sensitive: true,
@@ -134,6 +136,15 @@ func configureOwners(ctx context.Context, config tfsdk.Config, mustExist types.S
 	if req == "" {
 		req = nhi.OwnerMustExistWarn
 	}
+	check, d := openOwnersBlock(ctx, m, req)
+	diags.Append(d...)
+	return check, diags
+}
+
+// openOwnersBlock opens the directory of an owners block whose values are
+// read (m is not nil), with the diagnostics on the block's attributes.
+func openOwnersBlock(ctx context.Context, m *ownersModel, req nhi.OwnerRequirement) (framework.OwnerCheck, diag.Diagnostics) {
+	var diags diag.Diagnostics
 	check := framework.OwnerCheck{Require: req}
 	if check.Pending = m.unknown(); len(check.Pending) > 0 {
 		return check, diags
@@ -178,7 +189,17 @@ func configureOwners(ctx context.Context, config tfsdk.Config, mustExist types.S
 	}
 	dir, err := cfg.Open()
 	if err != nil {
-		diags.AddAttributeError(root, "Owner directory unavailable", "The owners block: "+err.Error()+".")
+		// The file is read now (an LDAP directory is contacted at plan
+		// time, and its settings are checked above).
+		at, fix := root.AtName("ldap"), ""
+		var pathErr *fs.PathError
+		if cfg.File != "" {
+			at = root.AtName("file")
+		}
+		if cfg.File != "" && errors.As(err, &pathErr) {
+			fix = " Set owners.file to a readable owners file (a relative path is relative to the directory Terraform runs in; use \"${path.module}/owners.txt\")."
+		}
+		diags.AddAttributeError(at, "Owner directory unavailable", "The owners block: "+err.Error()+"."+fix)
 		return check, diags
 	}
 	check.Directory = dir

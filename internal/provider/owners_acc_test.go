@@ -302,6 +302,10 @@ func TestAccOwners_configuration(t *testing.T) {
 	if err := os.WriteFile(owners, []byte("team:platform # the platform team\nalice@example.com\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	empty := t.TempDir() + "/empty-owners.txt"
+	if err := os.WriteFile(empty, []byte("# nobody yet\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for name, c := range map[string]struct {
 		extra string
 		owner string
@@ -319,12 +323,24 @@ func TestAccOwners_configuration(t *testing.T) {
 		"file, unknown owner": {fmt.Sprintf("  owners {\n    file = %q\n  }\n", owners), "bob@example.com",
 			loose("Owner not found in the owners directory", `"bob@example.com" is not in the owners directory `+owners)},
 		"file, listed owner": {fmt.Sprintf("  owners {\n    file = %q\n  }\n", owners), "team:platform", nil},
-		"ldaps with ca":      {srv.OwnersBlock(map[string]string{"url": fmt.Sprintf("%q", srv.TLSURL), "ca_certificate": fmt.Sprintf("file(%q)", srv.CAFile)}), "alice@example.com", nil},
+		"ldaps with ca":      {srv.OwnersBlock(map[string]string{"url": fmt.Sprintf("%q", srv.TLSURL), "start_tls": ""}), "alice@example.com", nil},
+		"plaintext bind": {srv.OwnersBlock(map[string]string{"start_tls": ""}), "alice@example.com",
+			loose("Invalid owners.ldap.start_tls", "owners.ldap.start_tls is not set, so binding as bind_dn over "+srv.URL+" would send bind_password across the network in clear text: use an ldaps:// URL, or set start_tls = true")},
+		"credentials in url": {srv.OwnersBlock(map[string]string{"url": `"ldaps://cn=x:url-secret-pw@127.0.0.1:1"`}), "alice@example.com",
+			loose("Invalid owners.ldap.url", `owners.ldap.url holds credentials (the part before "@"), which are not read from it and not repeated here: set the DN in bind_dn and the password in bind_password`)},
+		"empty owners file": {fmt.Sprintf("  owners {\n    file = %q\n  }\n", empty), "alice@example.com",
+			loose("Owner directory unavailable", "owners file "+empty+" lists no owner")},
 	} {
 		t.Run(name, func(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
 				PreCheck:                 func() { acctest.PreCheck(t) },
 				ProtoV6ProviderFactories: acctest.ProviderFactories,
+				ErrorCheck: func(err error) error {
+					if err != nil && strings.Contains(err.Error(), "url-secret-pw") {
+						return fmt.Errorf("the URL's password is in the error: %v", err)
+					}
+					return err
+				},
 				Steps: []resource.TestStep{{
 					Config:             acctest.ProviderBlock(t, c.extra) + ownedSA(ns, "cfg", c.owner),
 					PlanOnly:           true,
