@@ -232,6 +232,14 @@ func NewEnvironmentIndex(systems *system.Registry, sources []EstateSource, deliv
 	for _, s := range sources {
 		x.source(s)
 	}
+	x.AddDeliveries(deliveries)
+	return x
+}
+
+// AddDeliveries adds deliveries learnt after identities were added (a
+// merge reads every report's before it matches them): Match then looks at
+// each identity's credentials.
+func (x *EnvironmentIndex) AddDeliveries(deliveries []Delivery) {
 	for _, d := range deliveries {
 		if d.CredentialID == "" {
 			continue
@@ -239,8 +247,15 @@ func NewEnvironmentIndex(systems *system.Registry, sources []EstateSource, deliv
 		x.deliveries[d.CredentialID] = append(x.deliveries[d.CredentialID], int32(len(x.dels)))
 		x.dels = append(x.dels, d)
 	}
-	return x
 }
+
+// Deliveries reports whether any delivery is known.
+func (x *EnvironmentIndex) Deliveries() bool { return len(x.dels) > 0 }
+
+// AddSource adds a source after the index was made (a merge learns each
+// report's sources as it reads it); a name already known keeps its first
+// environment.
+func (x *EnvironmentIndex) AddSource(s EstateSource) { x.source(s) }
 
 func (x *EnvironmentIndex) source(s EstateSource) int32 {
 	if i, ok := x.byName[s.Name]; ok {
@@ -272,13 +287,37 @@ func (x *EnvironmentIndex) Add(id ScannedIdentity, pos Pos) {
 		}
 	}
 	x.ids[k] = e
-	if len(x.deliveries) > 0 {
-		for _, c := range id.Credentials {
-			for _, d := range x.deliveries[c.ID] {
+	x.match(k, id)
+}
+
+// Match records where the credentials of an identity added earlier were
+// delivered.
+func (x *EnvironmentIndex) Match(id ScannedIdentity) {
+	if len(x.deliveries) > 0 && len(id.Credentials) > 0 {
+		x.match(KeyOf(id.IdentityRef), id)
+	}
+}
+
+func (x *EnvironmentIndex) match(k IdentityKey, id ScannedIdentity) {
+	if len(x.deliveries) == 0 {
+		return
+	}
+	for _, c := range id.Credentials {
+		for _, d := range x.deliveries[c.ID] {
+			if !containsMatch(x.matched[k], d) {
 				x.matched[k] = append(x.matched[k], deliveryMatch{kind: c.Kind, del: d})
 			}
 		}
 	}
+}
+
+func containsMatch(in []deliveryMatch, d int32) bool {
+	for _, m := range in {
+		if m.del == d {
+			return true
+		}
+	}
+	return false
 }
 
 func containsInt(in []int32, v int32) bool {

@@ -65,6 +65,9 @@ Flags:
 // registered systems: the source types, the resource types in state and
 // configuration, and how adopted identities are written.
 func Main(ctx context.Context, args []string, stdio IO, version string, systems *system.Registry) int {
+	if len(args) > 0 && args[0] == "merge" {
+		return Merge(ctx, args[1:], stdio, version, systems) // merge.go
+	}
 	fs := flag.NewFlagSet("drift", flag.ContinueOnError)
 	fs.SetOutput(stdio.Stderr)
 	fs.Usage = func() {
