@@ -34,9 +34,14 @@ a report with a source "prod-eu" and one with a source "staging-us".
 A missing shard (fewer reports than --expect, or an expected source in none)
 or an incomplete one makes the merged report incomplete.
 
-Exit codes: as drift's: 0 no finding at or above --fail-on; 2 findings at or
-above --fail-on; 1 usage error or a file that is not a JSON report of this
-tool (version 2); 3 incomplete (the report is still written).
+--baseline and --fail-on-new compare the merged report with an earlier
+merged report, as they do for one run.
+
+Exit codes: as drift's: 0 no finding at or above --fail-on (nor a new one at
+or above --fail-on-new); 2 findings at or above --fail-on, or new since
+--baseline at or above --fail-on-new; 1 usage error or a file that is not a
+JSON report of this tool (version 2); 3 incomplete (the report is still
+written).
 
 Flags:
 `
@@ -61,6 +66,7 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 	fs.Var(&outputs, "output", "also write `FORMAT=PATH` (repeatable), such as sarif=nhi.sarif")
 	failOn := fs.String("fail-on", "high", "exit 2 when a finding is at or above this `severity`: low, medium, high, critical, or none")
 	verbose := fs.Bool("verbose", false, "list identities left out by default exclusions")
+	baseFlags := addBaselineFlags(fs) // baseline.go: the merged report against an earlier merged one
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitClean
@@ -90,6 +96,13 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 			return fail("--fail-on %q is not a severity; use low, medium, high, critical or none", *failOn)
 		}
 		threshold = s
+	}
+	base, msg := baseFlags.load(fs)
+	if msg != "" {
+		return fail("%s", msg)
+	}
+	if base.failOnOff {
+		threshold = ""
 	}
 	var paths []string
 	seen := map[string]bool{}
@@ -123,6 +136,7 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 	if err != nil {
 		return fail("%v", err)
 	}
+	base.compare(&rep)
 
 	cwd, _ := os.Getwd()
 	ropts := report.Options{Version: version, BaseDir: cwd, Color: stdio.StdoutIsTerminal && os.Getenv("NO_COLOR") == "", Verbose: *verbose}
@@ -159,6 +173,8 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 		}
 		return ExitIncomplete
 	case threshold != "" && rep.Worst().Rank() >= threshold.Rank():
+		return ExitFindings
+	case base.failsOnNew(rep, stdio.Stderr):
 		return ExitFindings
 	}
 	return ExitClean

@@ -277,3 +277,38 @@ func TestMergeMatchesOneRun(t *testing.T) {
 		t.Errorf("one run: %q\nmerged: %q", fp(one), fp(merged))
 	}
 }
+
+// --baseline and --fail-on-new compare the merged report with yesterday's
+// merged report: what the staging shard adds is new, and the declaration it
+// finds is resolved.
+func TestMergeBaseline(t *testing.T) {
+	dir, a, b, c, _ := mergeShards(t)
+	yesterday := filepath.Join(dir, "yesterday.json")
+	if r := runMerge(t, "--fail-on", "none", "--output", "json="+yesterday, a, c); r.code != ExitClean {
+		t.Fatalf("yesterday: exit %d\n%s", r.code, r.stderr)
+	}
+	r := runMerge(t, "--format", "json", "--baseline", yesterday, "--fail-on-new", "high", a, b, c)
+	if r.code != ExitFindings || !strings.Contains(r.stderr, "new since the baseline") {
+		t.Fatalf("exit %d, want 2\nstderr: %s", r.code, r.stderr)
+	}
+	var states []string
+	for _, f := range parseMerged(t, r.stdout).Findings {
+		states = append(states, fmt.Sprintf("%s %s:%s %s", f.RuleID, f.Identity.Source, f.Identity.ID, f.BaselineState))
+	}
+	sort.Strings(states)
+	sameLines(t, "baseline states", states, []string{
+		"NHI001 aws-audit:user/deployer unchanged", "NHI001 aws-audit:user/reader unchanged", "NHI001 aws-staging:user/ci new",
+		"NHI001 prod-eu:ci/shadow unchanged", "NHI001 staging-eu:ci/ghost-b new", "NHI001 staging-eu:ci/shadow new",
+		"NHI002 prod-eu:ci/gone unchanged", "NHI015 aws-audit:user/deployer new", "NHI015 aws-audit:user/reader new", "NHI015 aws-staging:user/ci new",
+	})
+	// ghost-b, missing yesterday, is found by the staging shard today.
+	var absent struct {
+		Absent []drift.Finding `json:"absent"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &absent); err != nil || len(absent.Absent) != 1 || absent.Absent[0].RuleID != drift.RuleMissing || absent.Absent[0].Identity.ID != "ci/ghost-b" {
+		t.Errorf("absent: %+v %v", absent.Absent, err)
+	}
+	if c := runMerge(t, "--baseline", yesterday, "--fail-on-new", "critical", a, b, c).code; c != ExitClean {
+		t.Errorf("--fail-on-new critical with no new critical: exit %d, want 0", c)
+	}
+}
