@@ -557,6 +557,9 @@ type appliedBinding struct {
 	// via is "" for the account itself, else the subject that includes it
 	// ("group system:serviceaccounts", "user system:serviceaccount:ns:n").
 	via string
+	// label names the grant in paths instead of the binding (a planned
+	// scope, whose binding does not exist yet).
+	label string
 }
 
 func (sx subjectIndex) bindingsOf(ref nhi.Ref) []appliedBinding {
@@ -604,13 +607,18 @@ func (c *Client) resolver(ctx context.Context, ix bindingIndex) (*access, error)
 
 // capabilities returns ref's risky capabilities, each with its path.
 func (a *access) capabilities(ref nhi.Ref) []nhi.Capability {
+	return a.resolve(ref, a.bindingsOf(ref))
+}
+
+// resolve returns the risky capabilities the given bindings grant ref.
+func (a *access) resolve(ref nhi.Ref, bindings []appliedBinding) []nhi.Capability {
 	type partial struct {
 		m                roleMatch
 		path, scope, fix string
 	}
 	var out []nhi.Capability
 	combined := map[string][][]partial{} // entry ID: per required grant
-	for _, ab := range a.bindingsOf(ref) {
+	for _, ab := range bindings {
 		b := ab.b
 		cluster := b.kind == kindCRB
 		reach := nhi.ReachCluster
@@ -625,7 +633,7 @@ func (a *access) capabilities(ref nhi.Ref) []nhi.Capability {
 			if m.clusterScoped && !cluster {
 				continue // a RoleBinding does not grant cluster-scoped resources
 			}
-			p, f := grantPath(b, ab.via, m.rule), fix(ref, b, ab.via, scope, m.rule)
+			p, f := grantPath(ab, m.rule), fix(ref, b, ab.via, scope, m.rule)
 			if m.grant >= 0 {
 				if combined[m.def.ID] == nil {
 					combined[m.def.ID] = make([][]partial, len(m.def.all))
@@ -671,12 +679,48 @@ func (a *access) capabilities(ref nhi.Ref) []nhi.Capability {
 
 func (a *access) bindingsOf(ref nhi.Ref) []appliedBinding { return a.subj.bindingsOf(ref) }
 
+// ScopeCapabilities returns the risky capabilities that the scopes, granted
+// to service account ref, would give it by themselves, each path starting at
+// its scope ("scope \"clusterrole:edit@ns\" -> ClusterRole edit -> ..."),
+// for plan-time warnings. The roles are listed once per command; a scope
+// whose role does not exist grants nothing.
+func (c *Client) ScopeCapabilities(ctx context.Context, ref nhi.Ref, scopes []string) ([]nhi.Capability, error) {
+	if len(scopes) == 0 {
+		return nil, nil
+	}
+	roles, err := cached(c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	var planned []appliedBinding
+	for _, s := range scopes {
+		sc, err := ParseScope(s, ref.Location)
+		if err != nil {
+			return nil, err
+		}
+		b := &binding{kind: kindRB, namespace: sc.Namespace, name: BindingName(ref, sc), roleKind: "Role", roleName: sc.Name}
+		if sc.Kind == ScopeClusterRole {
+			b.roleKind = "ClusterRole"
+			if sc.Namespace == "" {
+				b.kind = kindCRB
+			}
+		}
+		planned = append(planned, appliedBinding{b: b, label: fmt.Sprintf("scope %q", sc.Canonical(ref.Location))})
+	}
+	return (&access{roles: roles}).resolve(ref, planned), nil
+}
+
 // grantPath renders binding -> role chain -> rule.
-func grantPath(b *binding, via string, sr sourcedRule) string {
+func grantPath(ab appliedBinding, sr sourcedRule) string {
+	b := ab.b
 	var p strings.Builder
-	p.WriteString(b.String())
-	if via != "" {
-		p.WriteString(" (subject " + via + ")")
+	if ab.label != "" {
+		p.WriteString(ab.label)
+	} else {
+		p.WriteString(b.String())
+	}
+	if ab.via != "" {
+		p.WriteString(" (subject " + ab.via + ")")
 	}
 	for i, r := range sr.via {
 		p.WriteString(" -> ")

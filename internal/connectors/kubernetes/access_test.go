@@ -1,12 +1,14 @@
 package kubernetes
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
@@ -401,5 +403,29 @@ func BenchmarkCapabilities10000(b *testing.B) {
 		if found == 0 {
 			b.Fatal("nothing found")
 		}
+	}
+}
+
+// ScopeCapabilities (plan-time warnings) resolves declared scopes before
+// their bindings exist: a ClusterRole scope cluster-wide, "@namespace" and
+// Role scopes in their namespace, harmless and missing roles nothing; the
+// path starts at the scope.
+func TestScopeCapabilities(t *testing.T) {
+	edit := clusterRole("deployer", rule(l("apps"), l("deployments"), l("create")), rule(core, l("nodes/proxy"), l("get")))
+	c := NewFromClientset(fake.NewSimpleClientset(edit, clusterRole("reader", rule(core, l("configmaps"), l("get"))),
+		role("app", "secrets", rule(core, l("secrets"), l("list")))), DefaultPrefix)
+	c.EnableSnapshots()
+	got, err := c.ScopeCapabilities(context.Background(), app, []string{"clusterrole:deployer", "clusterrole:deployer@other", "role:secrets", "clusterrole:reader", "role:missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCaps(t, got,
+		`nodes-proxy critical cluster | scope "clusterrole:deployer" -> ClusterRole deployer -> rule get on nodes/proxy | clusterrole:deployer`,
+		`secrets-read high namespace app | scope "role:secrets" -> Role app/secrets -> rule list on secrets | role:secrets`,
+		`workloads-create critical cluster | scope "clusterrole:deployer" -> ClusterRole deployer -> rule create on deployments.apps | clusterrole:deployer`,
+		`workloads-create high namespace other | scope "clusterrole:deployer@other" -> ClusterRole deployer -> rule create on deployments.apps | clusterrole:deployer@other`,
+	)
+	if _, err := c.ScopeCapabilities(context.Background(), app, []string{"group:x"}); err == nil {
+		t.Error("a scope that does not parse is an error")
 	}
 }

@@ -5,6 +5,7 @@ package kubernetes
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -183,6 +184,9 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Scope names a role that does not exist",
 					fmt.Sprintf("scopes contains %q, but its role does not exist in the cluster. Create the role first (and reference it so Terraform orders the two), or fix the name.", s))
 			}
+			if len(missing) == 0 && err == nil {
+				warnRiskyScopes(ctx, c, &plan, gov.Scopes, statePtr, &resp.Diagnostics)
+			}
 		}
 	}
 	if resp.Diagnostics.HasError() {
@@ -208,6 +212,54 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 		plan.LegacyTokens = prior
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// warnRiskyScopes warns, once per scope the plan adds, when the scope's role
+// grants a risky capability (reading Secrets, running code as other service
+// accounts, impersonation, binding roles; the catalog is the connector's),
+// naming the rule, so that the grant is a reviewed decision. Scopes already
+// in state are not repeated on every plan; the drift reporter keeps
+// reporting them (NHI008).
+func warnRiskyScopes(ctx context.Context, c *k8s.Client, plan *serviceAccountModel, scopes []string, state *framework.GovernanceValues, diags *diag.Diagnostics) {
+	ns := plan.Namespace.ValueString()
+	had := map[string]bool{}
+	if state != nil {
+		for _, s := range state.Scopes {
+			if sc, err := k8s.ParseScope(s, ns); err == nil {
+				had[sc.Canonical(ns)] = true
+			}
+		}
+	}
+	var added []string
+	for _, s := range scopes {
+		if sc, err := k8s.ParseScope(s, ns); err == nil && !had[sc.Canonical(ns)] {
+			added = append(added, s)
+		}
+	}
+	caps, err := c.ScopeCapabilities(ctx, plan.ref(), added)
+	if err != nil {
+		diags.AddAttributeWarning(path.Root("scopes"), "Cannot check the scopes for risky capabilities",
+			err.Error()+". The plan goes on; the drift reporter checks the grants (NHI008).")
+		return
+	}
+	byScope := map[string][]string{}
+	var order []string
+	for _, cp := range caps {
+		if _, ok := byScope[cp.Scope]; !ok {
+			order = append(order, cp.Scope)
+		}
+		reach := "cluster-wide"
+		if cp.Reach != nhi.ReachCluster {
+			reach = "in " + cp.Reach
+		}
+		byScope[cp.Scope] = append(byScope[cp.Scope], fmt.Sprintf("%s %s (%s, %s): %s", cp.Title, reach, strings.TrimPrefix(cp.Path, fmt.Sprintf("scope %q -> ", cp.Scope)), cp.Severity, cp.Why))
+	}
+	sort.Strings(order)
+	for _, s := range order {
+		diags.AddAttributeWarning(path.Root("scopes"), "Scope grants a risky capability",
+			fmt.Sprintf("scopes contains %q, which lets %s %s. If the workload does not need this, grant a narrower role instead; the drift reporter reports it as NHI008.",
+				s, plan.subject(), strings.Join(byScope[s], "; and ")))
+	}
 }
 
 // removeLegacyTokens deletes the undeclared token Secrets of id, which was
