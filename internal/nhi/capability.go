@@ -1,9 +1,6 @@
 package nhi
 
-import (
-	"sort"
-	"strings"
-)
+import "sort"
 
 // ReachCluster is Capability.Reach of a grant that applies everywhere in its
 // system (a Kubernetes ClusterRoleBinding, an IAM policy on "*").
@@ -109,16 +106,4 @@ func CapabilityIDs(in []Capability) []string {
 		ids = append(ids, c.ID)
 	}
 	return SortedUnique(ids)
-}
-
-// DescribeCapability renders a capability on one line for people:
-// "read Secrets (cluster): ClusterRoleBinding ci -> ClusterRole x -> rule ...".
-func DescribeCapability(c Capability) string {
-	var b strings.Builder
-	b.WriteString(c.Title)
-	b.WriteString(" (")
-	b.WriteString(c.Reach)
-	b.WriteString("): ")
-	b.WriteString(c.Path)
-	return b.String()
 }
