@@ -75,7 +75,7 @@ func TestExceptionSourceAndSystem(t *testing.T) {
 		"unknown source":  {"  source = \"staging\"\n", `d.hcl:11:12: Error: Unknown source; source "staging" names no source block of this file; use the second label of one ("prod", "acct")`},
 		"disagree":        {"  source = \"prod\"\n  system = \"aws\"\n", `d.hcl:12:12: Error: Source and system disagree; source "prod" is a "kubernetes" source, so system "aws" would match nothing`},
 		"not a string":    {"  source = [\"prod\"]\n", `d.hcl:11:12: Error: Incorrect attribute value type; source must be a string.`},
-		"unknown rule ID": {"  rules = [\"NHI099\"]\n", `Unknown rule; rules: "NHI099" is not a rule ID; rules are NHI001 to NHI014`},
+		"unknown rule ID": {"  rules = [\"NHI099\"]\n", `Unknown rule; rules: "NHI099" is not a rule ID; rules are NHI001 to NHI015`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			src := exception(c.attrs)
@@ -123,14 +123,14 @@ func TestPolicyOwnerPattern(t *testing.T) {
 	}
 }
 
-// The messages built from the registered systems read as they did when the
-// reporter named its two systems itself.
+// The messages built from the registered systems list them all, in
+// registration order.
 func TestSourceTypeMessagesFromTheRegistry(t *testing.T) {
 	for name, c := range map[string]struct{ src, want string }{
 		"unsupported source type": {"source \"gcp\" \"g\" {}\n",
-			`d.hcl:1:8: Error: Unsupported source type; source type "gcp" is not supported; supported types: "kubernetes", "aws".`},
+			`d.hcl:1:8: Error: Unsupported source type; source type "gcp" is not supported; supported types: "kubernetes", "aws", "postgresql".`},
 		"unknown exception system": {"source \"aws\" \"a\" {}\nexception \"e\" {\n  identity = \"a/*\"\n  rules = [\"NHI001\"]\n  reason = \"r\"\n  expires = \"2027-01-01\"\n  system = \"gcp\"\n}\n",
-			`d.hcl:7:12: Error: Unknown system; system "gcp" is not a system the reporter scans; use "kubernetes" or "aws", or leave system out to match every system.`},
+			`d.hcl:7:12: Error: Unknown system; system "gcp" is not a system the reporter scans; use "kubernetes", "aws" or "postgresql", or leave system out to match every system.`},
 		"no sources": {"policy {}\n",
 			`d.hcl:1:1: Error: No sources; The configuration declares no source to scan. Add one, for example: source "kubernetes" "prod" { kubeconfig = "~/.kube/config" }`},
 		"kubernetes namespace":        {"source \"kubernetes\" \"k\" {\n  namespaces = [\"Bad_NS\"]\n}\n", `d.hcl:2:16: Error: Invalid namespace; namespaces: `},

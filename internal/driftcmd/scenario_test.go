@@ -89,8 +89,8 @@ func seedScenario(t *testing.T) scenario {
 	declare("widened", "team:payments", day(200), "clusterrole:view") // NHI003
 	deployment("widened", "widened")
 	_, err = cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "out-of-band"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+		ObjectMeta: metav1.ObjectMeta{Name: "out-of-band"}, // a grant nobody declared (view: no risky capability, so NHI003 alone)
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"},
 		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "widened", Namespace: ns}},
 	}, metav1.CreateOptions{})
 	must(err)
