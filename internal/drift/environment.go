@@ -83,15 +83,24 @@ func (l IdentityList) Each(fn func(ScannedIdentity) error) error {
 // exceptions of the drift configuration (which also cover the findings
 // only the merged view has).
 type Estate struct {
+	// Identities lists each identity as each source saw it: one seen
+	// through two sources is listed twice, so that a report merged again
+	// still knows where each identity was seen.
 	Identities IdentitySet
+	// Distinct is the number of distinct identities, when Identities
+	// lists some more than once (a merge); 0 counts Identities.
+	Distinct   int
 	Deliveries []Delivery
 	Exceptions []Exception
 }
 
-// ScannedCount is the number of evaluated identities: those of the estate
-// when the report has one, else those in Scanned.
+// ScannedCount is the number of evaluated identities: the distinct ones of
+// a merged report, else those of the estate or those in Scanned.
 func (r Report) ScannedCount() int {
-	if r.Estate != nil && r.Estate.Identities != nil {
+	switch {
+	case r.Estate != nil && r.Estate.Distinct > 0:
+		return r.Estate.Distinct
+	case r.Estate != nil && r.Estate.Identities != nil:
 		return r.Estate.Identities.Len()
 	}
 	return len(r.Scanned)
@@ -209,6 +218,10 @@ type EnvironmentIndex struct {
 	ids        map[IdentityKey]envEntry
 	more       [][]int32 // further sources of identities seen in several
 	matched    map[IdentityKey][]deliveryMatch
+	// refs holds the kept occurrence's reference of the identities that
+	// may be NHI015 (seen in two sources, or with a delivered credential),
+	// so that a merge need not read the reports again to name them.
+	refs map[IdentityKey]IdentityRef
 }
 
 type envEntry struct {
@@ -228,7 +241,7 @@ type deliveryMatch struct {
 // them.
 func NewEnvironmentIndex(systems *system.Registry, sources []EstateSource, deliveries []Delivery) *EnvironmentIndex {
 	x := &EnvironmentIndex{systems: systems, byName: map[string]int32{}, deliveries: map[string][]int32{},
-		ids: map[IdentityKey]envEntry{}, matched: map[IdentityKey][]deliveryMatch{}}
+		ids: map[IdentityKey]envEntry{}, matched: map[IdentityKey][]deliveryMatch{}, refs: map[IdentityKey]IdentityRef{}}
 	for _, s := range sources {
 		x.source(s)
 	}
@@ -284,10 +297,24 @@ func (x *EnvironmentIndex) Add(id ScannedIdentity, pos Pos) {
 		}
 		if x.sources[s].Name < x.sources[e.min].Name {
 			e.min, e.pos = s, pos
+			x.refs[k] = id.IdentityRef
+		}
+		if e.more >= 0 {
+			x.keepRef(k, e, id.IdentityRef)
 		}
 	}
 	x.ids[k] = e
 	x.match(k, id)
+}
+
+// keepRef records the kept occurrence's reference of a possible NHI015.
+// The identity's fields are those of every occurrence (the key is made of
+// them); only the source may be another: the kept occurrence's.
+func (x *EnvironmentIndex) keepRef(k IdentityKey, e envEntry, ref IdentityRef) {
+	if _, ok := x.refs[k]; !ok {
+		ref.Source = x.sources[e.min].Name
+		x.refs[k] = ref
+	}
 }
 
 // Match records where the credentials of an identity added earlier were
@@ -307,6 +334,11 @@ func (x *EnvironmentIndex) match(k IdentityKey, id ScannedIdentity) {
 			if !containsMatch(x.matched[k], d) {
 				x.matched[k] = append(x.matched[k], deliveryMatch{kind: c.Kind, del: d})
 			}
+		}
+	}
+	if _, ok := x.matched[k]; ok {
+		if e, ok := x.ids[k]; ok {
+			x.keepRef(k, e, id.IdentityRef)
 		}
 	}
 }
@@ -352,6 +384,8 @@ type EnvironmentHit struct {
 	Pos Pos
 	// Source is that occurrence's source.
 	Source EstateSource
+	// Ref names the identity as that occurrence does.
+	Ref IdentityRef
 	// uses lists, per environment, how the identity is used there.
 	uses map[string][]string
 }
@@ -392,7 +426,7 @@ func (x *EnvironmentIndex) Hits() []EnvironmentHit {
 		for _, u := range uses {
 			sort.Strings(u)
 		}
-		out = append(out, EnvironmentHit{Pos: e.pos, Source: x.sources[e.min], uses: uses})
+		out = append(out, EnvironmentHit{Pos: e.pos, Source: x.sources[e.min], Ref: x.refs[k], uses: uses})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Pos.A != out[j].Pos.A {

@@ -26,7 +26,8 @@ const mergeUsage = `Usage: terraform-provider-nhi drift merge [flags] REPORT.jso
 Joins JSON reports written by separate drift runs (one per cluster or
 account, such as the jobs of a CI matrix: --output json=PATH) into one
 report, in any format. An identity seen by several runs (same system, kind,
-name and uid) counts once; environment isolation (NHI015) and declarations
+name and uid) counts once (the JSON report lists it as each source saw it,
+so a merged report can be merged again); environment isolation (NHI015) and declarations
 missing from every source (NHI002) are judged again over all of them.
 
 A shard is named by its sources: --expect-shards prod-eu,staging-us expects
@@ -137,6 +138,7 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 		return fail("%v", err)
 	}
 	base.compare(&rep)
+	writeHeapProfile(drift.Input{}, rep) // NHI_MEMPROFILE: the merge's live heap, for BENCHMARKS.md
 
 	cwd, _ := os.Getwd()
 	ropts := report.Options{Version: version, BaseDir: cwd, Color: stdio.StdoutIsTerminal && os.Getenv("NO_COLOR") == "", Verbose: *verbose}
@@ -337,24 +339,10 @@ func (m *merger) merge(ctx context.Context, expect int, wantShards []string, wit
 	}
 
 	// NHI015 over the whole estate: the shards' own are replaced.
-	hits := x.Hits()
-	if len(hits) > 0 {
-		want := map[drift.Pos]int{}
+	if hits := x.Hits(); len(hits) > 0 {
+		env := make([]drift.Finding, len(hits))
 		for i, h := range hits {
-			want[h.Pos] = i
-		}
-		refs := make([]drift.IdentityRef, len(hits))
-		if err := m.eachIdentity(func(id drift.ScannedIdentity, pos drift.Pos) error {
-			if i, ok := want[pos]; ok {
-				refs[i] = id.IdentityRef
-			}
-			return nil
-		}); err != nil {
-			return drift.Report{}, err
-		}
-		var env []drift.Finding
-		for i, h := range hits {
-			env = append(env, x.EnvironmentFinding(h, refs[i]))
+			env[i] = x.EnvironmentFinding(h, h.Ref)
 		}
 		drift.Suppress(env, m.liveExceptions(r.EvaluatedAt), r.EvaluatedAt)
 		m.findings = append(m.findings, env...)
@@ -366,15 +354,25 @@ func (m *merger) merge(ctx context.Context, expect int, wantShards []string, wit
 		return a.System+"\x00"+a.Source+"\x00"+a.ID < b.System+"\x00"+b.Source+"\x00"+b.ID
 	})
 	r.Excluded = m.excluded
-	set := &mergedIdentities{m: m, index: x, n: x.Len()}
-	r.Estate = &drift.Estate{Identities: set, Deliveries: m.deliveries, Exceptions: m.exceptions}
+	set := &mergedIdentities{m: m}
+	for _, sh := range m.shards {
+		set.n += sh.identities
+	}
+	r.Estate = &drift.Estate{Identities: set, Distinct: x.Len(), Deliveries: m.deliveries, Exceptions: m.exceptions}
 	if withScanned {
-		if err := set.Each(func(id drift.ScannedIdentity) error {
-			r.Scanned = append(r.Scanned, id.IdentityRef)
+		// Each identity once, in the source the merge keeps it in.
+		if err := m.eachIdentity(func(id drift.ScannedIdentity, pos drift.Pos) error {
+			if x.Canonical(id.IdentityRef, pos) {
+				r.Scanned = append(r.Scanned, id.IdentityRef)
+			}
 			return nil
 		}); err != nil {
 			return drift.Report{}, err
 		}
+		sort.Slice(r.Scanned, func(i, j int) bool {
+			a, b := r.Scanned[i], r.Scanned[j]
+			return a.System+"\x00"+a.Source+"\x00"+a.ID < b.System+"\x00"+b.Source+"\x00"+b.ID
+		})
 	}
 	return r, nil
 }
@@ -467,6 +465,15 @@ func missingWhere(msg string, sources []string) string {
 func (m *merger) addFinding(f drift.Finding) {
 	// A shard's comparison with its own baseline is not the merge's.
 	f.BaselineState, f.BaselinePrevious = "", nil
+	// The catalog's texts, held once rather than once per finding.
+	if ru, ok := drift.RuleByID(f.RuleID); ok {
+		if f.Remediation == ru.Remediation {
+			f.Remediation = ru.Remediation
+		}
+		if f.OWASP == ru.OWASP {
+			f.OWASP = ru.OWASP
+		}
+	}
 	switch f.RuleID {
 	case drift.RuleEnvironment:
 		return // judged again over the estate
@@ -749,21 +756,16 @@ func (m *merger) shardIdentities(si uint32, sh *shard, fn func(drift.ScannedIden
 	return err
 }
 
-// mergedIdentities are the merged report's identities: each once, read
-// from the shards' reports when walked.
+// mergedIdentities are the merged report's identities, as each source
+// saw them (so that a merged report can be merged again), read from the
+// shards' reports when walked. Estate.Distinct counts each once.
 type mergedIdentities struct {
-	m     *merger
-	index *drift.EnvironmentIndex
-	n     int
+	m *merger
+	n int
 }
 
 func (s *mergedIdentities) Len() int { return s.n }
 
 func (s *mergedIdentities) Each(fn func(drift.ScannedIdentity) error) error {
-	return s.m.eachIdentity(func(id drift.ScannedIdentity, pos drift.Pos) error {
-		if !s.index.Canonical(id.IdentityRef, pos) {
-			return nil
-		}
-		return fn(id)
-	})
+	return s.m.eachIdentity(func(id drift.ScannedIdentity, _ drift.Pos) error { return fn(id) })
 }

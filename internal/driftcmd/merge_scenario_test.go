@@ -137,9 +137,10 @@ func TestMergeScenarioShards(t *testing.T) {
 	}
 
 	// The staging job saw the same identities (same uids) as the prod job:
-	// each is listed once, and each of its findings is the prod job's,
-	// once; the connector-less shard's are all there.
-	sameLines(t, m.identityLines(), append(a.identityLines(), c.identityLines()...), "")
+	// each is counted once (the JSON report lists where each was seen), and
+	// each of its findings is the prod job's, once; the connector-less
+	// shard's are all there.
+	sameLines(t, m.identityLines(), append(append(a.identityLines(), b.identityLines()...), c.identityLines()...), "")
 	notEnvOrMissing := func(rule string) bool { return rule != "NHI015" && rule != "NHI002" }
 	sameLines(t, m.lines(notEnvOrMissing), append(a.lines(notEnvOrMissing), c.lines(notEnvOrMissing)...), "")
 	// NHI002: ghost is in neither job's namespace: one finding naming both

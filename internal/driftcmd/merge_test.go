@@ -166,15 +166,17 @@ func TestMergeShards(t *testing.T) {
 	if !rep.Complete || rep.Version != report.JSONVersion || len(rep.Sources) != 5 {
 		t.Errorf("header: complete %v version %d sources %+v", rep.Complete, rep.Version, rep.Sources)
 	}
-	// Each identity once: 2 service accounts named shadow (two clusters),
-	// ghost-b, and 3 users (the prod account's two seen by two runs).
+	// The identities as each source saw them (so the merged report can be
+	// merged again); counted once each: 2 service accounts named shadow
+	// (two clusters), ghost-b, and 3 users.
 	var ids []string
 	for _, id := range rep.Identities {
 		ids = append(ids, id.Source+":"+id.ID+":"+id.UID)
 	}
 	sort.Strings(ids)
 	sameLines(t, "merged identities", ids, []string{"prod-eu:ci/shadow:uid-shadow-a", "staging-eu:ci/shadow:uid-shadow-b", "staging-eu:ci/ghost-b:uid-ghost-b",
-		"aws-audit:user/deployer:AIDADEPLOYER", "aws-audit:user/reader:AIDAREADER", "aws-staging:user/ci:AIDACI"})
+		"aws-audit:user/deployer:AIDADEPLOYER", "aws-audit:user/reader:AIDAREADER", "aws-staging:user/ci:AIDACI",
+		"aws-prod:user/deployer:AIDADEPLOYER", "aws-prod:user/reader:AIDAREADER", "aws-staging:user/deployer:AIDADEPLOYER", "aws-staging:user/reader:AIDAREADER"})
 	if len(rep.Exceptions) != 1 {
 		t.Errorf("exceptions: %s", rep.Exceptions)
 	}
@@ -183,6 +185,18 @@ func TestMergeShards(t *testing.T) {
 	text := runMerge(t, a, b, c)
 	if !strings.Contains(text.stdout, "9 findings: 3 high, 6 medium; 6 identities scanned in 5 sources (complete)") {
 		t.Errorf("text footer:\n%s", text.stdout)
+	}
+	// A merged report merged again (with the shards of another region, or
+	// alone) says the same: it knows where each identity was seen.
+	dir := t.TempDir()
+	ab, cOnly := filepath.Join(dir, "ab.json"), filepath.Join(dir, "c.json")
+	runMerge(t, "--fail-on", "none", "--output", "json="+ab, a, b)
+	runMerge(t, "--fail-on", "none", "--output", "json="+cOnly, c)
+	if twice := parseMerged(t, runMerge(t, "--format", "json", ab, cOnly).stdout); strings.Join(lines(twice), "\n") != strings.Join(lines(rep), "\n") {
+		t.Errorf("merging merged reports changed the findings:\n%s", strings.Join(lines(twice), "\n"))
+	}
+	if text := runMerge(t, ab, cOnly); !strings.Contains(text.stdout, "6 identities scanned in 5 sources") {
+		t.Errorf("merged reports merged again: text footer:\n%s", text.stdout)
 	}
 	// The same report given twice counts once.
 	if again := parseMerged(t, runMerge(t, "--format", "json", a, b, c, c).stdout); strings.Join(lines(again), "\n") != strings.Join(lines(rep), "\n") {
