@@ -142,6 +142,16 @@ func (c *Client) DeleteDeliveredCredential(ctx context.Context, ref nhi.Ref, cre
 // Secret can be written at ref: its namespace must exist, and a Secret of
 // that name must be absent or one of this provider's credential Secrets.
 func (c *Client) CheckDeliveryTarget(ctx context.Context, ref nhi.Ref) error {
+	return c.CheckDeliveryTargetFor(ctx, ref, nil)
+}
+
+// CheckDeliveryTargetFor is CheckDeliveryTarget for a resource that knows
+// which credentials are its own: a provider-owned Secret holding a
+// credential for which ours returns false belongs to another resource (two
+// resources naming one Secret would overwrite each other on every apply),
+// and is refused naming the credential it holds. A nil ours accepts any
+// credential of this provider.
+func (c *Client) CheckDeliveryTargetFor(ctx context.Context, ref nhi.Ref, ours func(credentialID string) bool) error {
 	if _, err := c.cs.CoreV1().Namespaces().Get(ctx, ref.Location, metav1.GetOptions{}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return fmt.Errorf("namespace %q does not exist; create it first (and reference it so Terraform orders the two)", ref.Location)
@@ -156,6 +166,8 @@ func (c *Client) CheckDeliveryTarget(ctx context.Context, ref nhi.Ref) error {
 		return wrap(err, "reading Secret "+ref.String())
 	case s.Labels[ManagedByLabel] != ManagedByValue || s.Annotations[c.markers.CredentialID()] == "":
 		return fmt.Errorf("Secret %s exists and was not created by this provider for a credential; choose another name, or delete it first", ref)
+	case ours != nil && !ours(s.Annotations[c.markers.CredentialID()]):
+		return fmt.Errorf("Secret %s holds credential %q of another resource of this provider; each credential needs a Secret of its own, so choose another name", ref, s.Annotations[c.markers.CredentialID()])
 	}
 	return nil
 }

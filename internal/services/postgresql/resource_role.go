@@ -119,6 +119,14 @@ func credentialID(role string, changed time.Time) string {
 	return role + "/password@" + nhi.FormatTime(changed)
 }
 
+// ownCredential says whether a delivered credential ID is one of role's
+// passwords (an earlier one, before a rotation, included): a Secret holding
+// any other credential (another role's password, an access key) belongs to
+// another resource.
+func ownCredential(role string) func(string) bool {
+	return func(id string) bool { return strings.HasPrefix(id, role+"/password@") }
+}
+
 // stateCredentialID is credentialID of a state, "" when it records no
 // password change.
 func (m *roleModel) stateCredentialID() string {
@@ -470,7 +478,8 @@ func (r *roleResource) secretHolds(ctx context.Context, ref nhi.Ref, id string, 
 
 // checkDelivery makes sure, before a password is set, that it can be
 // delivered: the Kubernetes connection works, the namespace exists, and the
-// Secret is absent or this provider's.
+// Secret is absent or this provider's Secret of one of this role's
+// passwords (never another role's password or an access key).
 func (r *roleResource) checkDelivery(ctx context.Context, plan *roleModel, diags *diag.Diagnostics) {
 	ref, known := plan.secretRef()
 	if !known {
@@ -480,7 +489,7 @@ func (r *roleResource) checkDelivery(ctx context.Context, plan *roleModel, diags
 	if !ok {
 		return
 	}
-	if err := k.CheckDeliveryTarget(ctx, ref); err != nil {
+	if err := k.CheckDeliveryTargetFor(ctx, ref, ownCredential(plan.Name.ValueString())); err != nil {
 		diags.AddAttributeError(path.Root("kubernetes_secret"), "The password cannot be delivered there",
 			fmt.Sprintf("kubernetes_secret %s: %v. The generated password exists only in that Secret, so it is not set until it has somewhere to go.", ref, err))
 	}
@@ -526,7 +535,7 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 		ref, _ = m.secretRef()
 		// Planned while the Kubernetes configuration was unknown: check
 		// before anything exists.
-		if err := k.CheckDeliveryTarget(ctx, ref); err != nil {
+		if err := k.CheckDeliveryTargetFor(ctx, ref, ownCredential(m.Name.ValueString())); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("kubernetes_secret"), "The password cannot be delivered there", fmt.Sprintf("kubernetes_secret %s: %v.", ref, err))
 			return
 		}
@@ -640,7 +649,7 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		newPassword = &pw
 	case m.mode() == passwordDelivered && m.PasswordChangedAt.IsUnknown():
 		ref, _ := m.secretRef()
-		if err := k.CheckDeliveryTarget(ctx, ref); err != nil {
+		if err := k.CheckDeliveryTargetFor(ctx, ref, ownCredential(m.Name.ValueString())); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("kubernetes_secret"), "The password cannot be delivered there", fmt.Sprintf("kubernetes_secret %s: %v.", ref, err))
 			return
 		}

@@ -13,9 +13,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 )
 
 // secretPassword reads the password the Secret delivers, checking that it
@@ -235,5 +237,52 @@ func TestAccPostgresqlRole_unknownProviderConfig(t *testing.T) {
 				statecheck.ExpectKnownValue(roleAddr, tfjsonpath.New("effective_scopes"), scopeSet(f.scopes()...)),
 			},
 		}},
+	})
+}
+
+// Two credentials naming one Secret would overwrite each other on every
+// apply: a Secret holding another role's password, or an access key, is
+// refused at plan on kubernetes_secret, naming the credential it holds.
+func TestAccPostgresqlRole_secretOfAnotherCredential(t *testing.T) {
+	f := newFixture(t)
+	other := acctest.PostgresRole(t, acctest.PostgresRandName("acc"))
+	ns := acctest.Namespace(t)
+	exp := acctest.Date(acctest.Days(60))
+	secret := func(name string) string {
+		return fmt.Sprintf("kubernetes_secret = {\n    namespace = %q\n    name      = %q\n  }", ns, name)
+	}
+	first := acctest.ProviderBlock(t, acctest.PostgresBlock(t)) + roleHCL(f.role, exp, secret("shared-db"), f.scopes()...)
+	second := first + strings.Replace(roleHCL(other, exp, secret("shared-db"), f.scopes()...), `"test"`, `"other"`, 1)
+	keySecret := func() {
+		_, err := acctest.Clientset(t).CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "key-db", Labels: map[string]string{k8s.ManagedByLabel: k8s.ManagedByValue},
+				Annotations: map[string]string{"nhi.dev/credential-id": "AKIAEXAMPLE0000000001"}},
+			Type: corev1.SecretTypeOpaque,
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pw string
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t); acctest.PostgresPreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             roleGone(t, f.role),
+		Steps: []resource.TestStep{
+			{Config: first, Check: deliveredTo(t, ns, "shared-db", f.role, nil, &pw)},
+			{
+				Config:      second,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Secret\s+` + ns + `/shared-db\s+holds\s+credential\s+"` + f.role + `/password@.*of\s+another\s+resource`),
+			},
+			{
+				PreConfig:   keySecret,
+				Config:      acctest.ProviderBlock(t, acctest.PostgresBlock(t)) + roleHCL(f.role, exp, secret("key-db"), f.scopes()...),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)holds\s+credential\s+"AKIAEXAMPLE0000000001"\s+of\s+another\s+resource`),
+			},
+			// The role's own Secret still passes, and still holds its password.
+			{Config: first, PlanOnly: true, Check: func(*terraform.State) error { return login(t, f.role, pw) }},
+		},
 	})
 }
