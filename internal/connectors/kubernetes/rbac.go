@@ -59,15 +59,46 @@ func (b *binding) scope(home string) string {
 
 func (b *binding) names(ref nhi.Ref) bool {
 	for _, s := range b.subjects {
-		if isSubject(s, ref) {
+		if b.isSubject(s, ref) {
 			return true
 		}
 	}
 	return false
 }
 
-func isSubject(s rbacv1.Subject, ref nhi.Ref) bool {
-	return s.Kind == rbacv1.ServiceAccountKind && s.Name == ref.Name && s.Namespace == ref.Location
+// subjectRef is the service account a subject of b names. A ServiceAccount
+// subject of a RoleBinding without a namespace is in the RoleBinding's
+// namespace (as the API server's authorizer reads it); ok is false for
+// other kinds of subject.
+func (b *binding) subjectRef(s rbacv1.Subject) (ref nhi.Ref, ok bool) {
+	if s.Kind != rbacv1.ServiceAccountKind {
+		return nhi.Ref{}, false
+	}
+	ns := s.Namespace
+	if ns == "" && b.kind == kindRB {
+		ns = b.namespace
+	}
+	return nhi.Ref{Location: ns, Name: s.Name}, true
+}
+
+// isSubject reports whether subject s of b names ref.
+func (b *binding) isSubject(s rbacv1.Subject, ref nhi.Ref) bool {
+	got, ok := b.subjectRef(s)
+	return ok && got == ref
+}
+
+// subjectRefs is the service accounts b names, each once (a binding may name
+// one twice, with and without its namespace).
+func (b *binding) subjectRefs() []nhi.Ref {
+	var out []nhi.Ref
+	seen := map[nhi.Ref]bool{}
+	for _, s := range b.subjects {
+		if ref, ok := b.subjectRef(s); ok && !seen[ref] {
+			seen[ref] = true
+			out = append(out, ref)
+		}
+	}
+	return out
 }
 
 func (b *binding) String() string {
@@ -99,11 +130,8 @@ func (ix bindingIndex) add(b *binding) {
 	if b.owner != "" {
 		ix.byOwner[b.owner] = append(ix.byOwner[b.owner], b)
 	}
-	for _, s := range b.subjects {
-		if s.Kind == rbacv1.ServiceAccountKind {
-			ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
-			ix.bySubject[ref] = append(ix.bySubject[ref], b)
-		}
+	for _, ref := range b.subjectRefs() {
+		ix.bySubject[ref] = append(ix.bySubject[ref], b)
 	}
 }
 
@@ -126,11 +154,8 @@ func (ix bindingIndex) drop(k string) {
 	if old.owner != "" {
 		ix.byOwner[old.owner] = without(ix.byOwner[old.owner])
 	}
-	for _, s := range old.subjects {
-		if s.Kind == rbacv1.ServiceAccountKind {
-			ref := nhi.Ref{Location: s.Namespace, Name: s.Name}
-			ix.bySubject[ref] = without(ix.bySubject[ref])
-		}
+	for _, ref := range old.subjectRefs() {
+		ix.bySubject[ref] = without(ix.bySubject[ref])
 	}
 }
 
@@ -528,7 +553,7 @@ func (c *Client) removeSubject(ctx context.Context, b *binding, ref nhi.Ref) err
 	return c.editSubjects(ctx, b, func(in []rbacv1.Subject) []rbacv1.Subject {
 		out := make([]rbacv1.Subject, 0, len(in))
 		for _, s := range in {
-			if !isSubject(s, ref) {
+			if !b.isSubject(s, ref) {
 				out = append(out, s)
 			}
 		}
@@ -539,7 +564,7 @@ func (c *Client) removeSubject(ctx context.Context, b *binding, ref nhi.Ref) err
 func (c *Client) addSubject(ctx context.Context, b *binding, ref nhi.Ref) error {
 	return c.editSubjects(ctx, b, func(in []rbacv1.Subject) []rbacv1.Subject {
 		for _, s := range in {
-			if isSubject(s, ref) {
+			if b.isSubject(s, ref) {
 				return in
 			}
 		}
