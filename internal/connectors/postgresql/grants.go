@@ -15,9 +15,17 @@ package postgresql
 //     (pg_namespace.nspacl; pg_class.relacl of relkind r, p, v, m, f as
 //     tables and S as sequences; pg_proc.proacl of every prokind, as
 //     routines), in every schema but pg_catalog, information_schema and
-//     the other pg_* schemas (pg_toast*, pg_temp*). An object's owner holds
-//     implicit privileges that are not grants: they are never reported,
-//     and owning a schema object is not a scope.
+//     the other pg_* schemas (pg_toast*, pg_temp*).
+//
+// Owned objects. The owner of a schema, table, sequence or routine holds
+// every privilege on it without a grant (its ACL entries for itself are
+// not read). Such an implicit privilege counts as held: it satisfies a
+// scope that names the object (table:SELECT@app.s.orders on a table the
+// role created in its own migrations), and the object counts as held when
+// "*" is read back. It is reported only where the declaration asks for
+// it: owning an object is not a scope, so an owned object the declaration
+// does not name is never an extra, and it is never revoked (disabling the
+// role leaves its ownership; Delete refuses a role that owns objects).
 //
 // Grants to PUBLIC (grantee 0) are nobody's in particular and never count.
 // Column privileges (pg_attribute.attacl) and grant options are ignored.
@@ -70,6 +78,20 @@ type grantRoutine struct {
 type grantEntry struct {
 	overload uint32
 	grantor  string
+	// owner: not an ACL entry but the implicit privilege of the object's
+	// owner (see "Owned objects" at the top of this file); never revoked.
+	owner bool
+}
+
+// ownerOnly reports whether entries are only an owner's implicit
+// privileges (no grant).
+func ownerOnly(entries []grantEntry) bool {
+	for _, e := range entries {
+		if !e.owner {
+			return false
+		}
+	}
+	return len(entries) > 0
 }
 
 // grantRole is what one role holds.
@@ -500,15 +522,23 @@ func (c *Client) readDatabase(ctx context.Context, roles map[uint32]*grantRole, 
 			return `CASE WHEN a.grantor <> ` + owner + ` THEN pg_catalog.pg_get_userbyid(a.grantor) ELSE '' END`
 		}
 		b := &pgx.Batch{}
-		b.Queue(`SELECT n.nspname, a.grantee, a.privilege_type, `+grantor("n.nspowner")+`
+		owned := func(owner uint32, sc Scope, overload uint32) {
+			for _, priv := range scopePrivileges[sc.Kind] {
+				sc.Privilege = priv
+				addPriv(owner, sc, grantEntry{overload: overload, owner: true})
+			}
+		}
+		b.Queue(`SELECT n.nspname, n.nspowner, a.grantee, a.privilege_type, `+grantor("n.nspowner")+`
 			FROM pg_catalog.pg_namespace n
 			LEFT JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a ON `+aclOn("n.nspowner")+`
 			WHERE `+grantUserSchemas, oid).Query(func(rows pgx.Rows) error {
 			var schema string
+			var owner uint32
 			var grantee *uint32
 			var priv, by *string
-			_, err := pgx.ForEachRow(rows, []any{&schema, &grantee, &priv, &by}, func() error {
+			_, err := pgx.ForEachRow(rows, []any{&schema, &owner, &grantee, &priv, &by}, func() error {
 				st.schemas[[2]string{db, schema}] = true
+				owned(owner, Scope{Kind: ScopeSchema, Database: db, Schema: schema}, 0)
 				if grantee != nil {
 					addPriv(*grantee, Scope{Kind: ScopeSchema, Privilege: *priv, Database: db, Schema: schema}, grantEntry{grantor: *by})
 				}
@@ -525,21 +555,23 @@ func (c *Client) readDatabase(ctx context.Context, roles map[uint32]*grantRole, 
 				append(procArgs, f.procSchemas, f.procs)
 		}
 		if f == nil || f.readRels {
-			b.Queue(`SELECT n.nspname, c.relname, c.relkind = 'S', a.grantee, a.privilege_type, `+grantor("c.relowner")+`
+			b.Queue(`SELECT n.nspname, c.relname, c.relkind = 'S', c.relowner, a.grantee, a.privilege_type, `+grantor("c.relowner")+`
 			FROM pg_catalog.pg_class c
 			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			LEFT JOIN LATERAL pg_catalog.aclexplode(c.relacl) a ON `+aclOn("c.relowner")+`
 			WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND `+grantUserSchemas+relWhere, relArgs...).Query(func(rows pgx.Rows) error {
 				var schema, name string
 				var seq bool
+				var owner uint32
 				var grantee *uint32
 				var priv, by *string
-				_, err := pgx.ForEachRow(rows, []any{&schema, &name, &seq, &grantee, &priv, &by}, func() error {
+				_, err := pgx.ForEachRow(rows, []any{&schema, &name, &seq, &owner, &grantee, &priv, &by}, func() error {
 					kind := ScopeTable
 					if seq {
 						kind = ScopeSequence
 					}
 					st.addObject(kind, db, schema, name, nil)
+					owned(owner, Scope{Kind: kind, Database: db, Schema: schema, Object: name}, 0)
 					if grantee != nil {
 						addPriv(*grantee, Scope{Kind: kind, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{grantor: *by})
 					}
@@ -549,17 +581,18 @@ func (c *Client) readDatabase(ctx context.Context, roles map[uint32]*grantRole, 
 			})
 		}
 		if f == nil || f.readProcs {
-			b.Queue(`SELECT n.nspname, p.proname, p.oid, pg_catalog.pg_get_function_identity_arguments(p.oid), a.grantee, a.privilege_type, `+grantor("p.proowner")+`
+			b.Queue(`SELECT n.nspname, p.proname, p.oid, pg_catalog.pg_get_function_identity_arguments(p.oid), p.proowner, a.grantee, a.privilege_type, `+grantor("p.proowner")+`
 			FROM pg_catalog.pg_proc p
 			JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 			LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) a ON `+aclOn("p.proowner")+`
 			WHERE `+grantUserSchemas+procWhere, procArgs...).Query(func(rows pgx.Rows) error {
 				var schema, name, args string
-				var poid uint32
+				var poid, owner uint32
 				var grantee *uint32
 				var priv, by *string
-				_, err := pgx.ForEachRow(rows, []any{&schema, &name, &poid, &args, &grantee, &priv, &by}, func() error {
+				_, err := pgx.ForEachRow(rows, []any{&schema, &name, &poid, &args, &owner, &grantee, &priv, &by}, func() error {
 					st.addObject(ScopeFunction, db, schema, name, &grantRoutine{oid: poid, args: args})
+					owned(owner, Scope{Kind: ScopeFunction, Database: db, Schema: schema, Object: name}, poid)
 					if grantee != nil {
 						addPriv(*grantee, Scope{Kind: ScopeFunction, Privilege: *priv, Database: db, Schema: schema, Object: name}, grantEntry{overload: poid, grantor: *by})
 					}
@@ -575,12 +608,16 @@ func (c *Client) readDatabase(ctx context.Context, roles map[uint32]*grantRole, 
 
 // declaredShape is what renderScopes needs of a declaration: the groups
 // (Scope.group) declared with "*" and those declared by name.
-type declaredShape struct{ star, named map[Scope]bool }
+// scopes is every declared scope, parsed.
+type declaredShape struct{ star, named, scopes map[Scope]bool }
 
 func shapeOf(declared []string) declaredShape {
-	d := declaredShape{star: map[Scope]bool{}, named: map[Scope]bool{}}
+	d := declaredShape{star: map[Scope]bool{}, named: map[Scope]bool{}, scopes: map[Scope]bool{}}
 	for _, s := range declared {
 		sc, err := ParseScope(s)
+		if err == nil {
+			d.scopes[sc] = true
+		}
 		if err != nil || !isObjectKind(sc.Kind) {
 			continue
 		}
@@ -598,6 +635,8 @@ func shapeOf(declared []string) declaredShape {
 type heldGroup struct {
 	full    []string
 	partial []string
+	// owned is the names of full held only as their owner (no grant).
+	owned map[string]bool
 }
 
 // held sorts a role's table, sequence and function privileges by group.
@@ -609,8 +648,11 @@ func (st *grantState) held(r *grantRole) map[Scope]*heldGroup {
 		}
 		g := out[sc.group()]
 		if g == nil {
-			g = &heldGroup{}
+			g = &heldGroup{owned: map[string]bool{}}
 			out[sc.group()] = g
+		}
+		if ownerOnly(entries) {
+			g.owned[sc.Object] = true
 		}
 		if sc.Kind != ScopeFunction {
 			g.full = append(g.full, sc.Object)
@@ -629,8 +671,12 @@ func (st *grantState) held(r *grantRole) map[Scope]*heldGroup {
 			g.full = append(g.full, sc.Object)
 			continue
 		}
+		granted := map[uint32]bool{}
+		for _, e := range entries {
+			granted[e.overload] = granted[e.overload] || !e.owner
+		}
 		for _, o := range overloads {
-			if has[o.oid] {
+			if granted[o.oid] {
 				g.partial = append(g.partial, sc.String()+"("+o.args+")")
 			}
 		}
@@ -651,12 +697,12 @@ func (st *grantState) renderScopes(r *grantRole, declared []string) []string {
 	for _, db := range r.owns {
 		out = append(out, Scope{Kind: ScopeDatabase, Privilege: PrivilegeOwner, Database: db}.String())
 	}
-	for sc := range r.privs {
-		if !isObjectKind(sc.Kind) {
+	shape := shapeOf(declared)
+	for sc, entries := range r.privs {
+		if !isObjectKind(sc.Kind) && (!ownerOnly(entries) || shape.scopes[sc]) {
 			out = append(out, sc.String())
 		}
 	}
-	shape := shapeOf(declared)
 	held := st.held(r)
 	star := func(g Scope) string { g.Object = Wildcard; return g.String() }
 	for g := range shape.star {
@@ -666,17 +712,25 @@ func (st *grantState) renderScopes(r *grantRole, declared []string) []string {
 	}
 	for g, h := range held {
 		total := len(st.objects[objectsOf(g.Kind, g.Database, g.Schema)])
-		full := total > 0 && len(h.full) == total
+		// Owned objects are reported only where a scope names them.
+		var shown []string
+		for _, o := range h.full {
+			sc := g
+			sc.Object = o
+			if !h.owned[o] || shape.scopes[sc] {
+				shown = append(shown, o)
+			}
+		}
 		switch {
 		case shape.star[g]:
-			if full {
+			if total > 0 && len(h.full) == total { // owned ones count as held
 				out = append(out, star(g))
 			}
-		case !shape.named[g] && full:
+		case !shape.named[g] && total > 0 && len(shown) == total:
 			out = append(out, star(g))
 			out = append(out, h.partial...)
 		default:
-			for _, o := range h.full {
+			for _, o := range shown {
 				sc := g
 				sc.Object = o
 				out = append(out, sc.String())
@@ -998,6 +1052,9 @@ func (st *grantState) plan(r *grantRole, want []Scope) ([]grantStmt, error) {
 			continue
 		}
 		for _, e := range entries {
+			if e.owner {
+				continue // the owner's own: not a grant
+			}
 			t := grantTarget{sc.Kind, sc.Database, sc.Schema, e.grantor}
 			revokes[t] = append(revokes[t], sc.Privilege)
 		}
@@ -1081,6 +1138,9 @@ func (st *grantState) plan(r *grantRole, want []Scope) ([]grantStmt, error) {
 				continue
 			}
 			for _, e := range held[g][name] {
+				if e.owner {
+					continue // the owner's own: not a grant
+				}
 				var rt *grantRoutine
 				if g.Kind == ScopeFunction {
 					rt = routineByOID(objs[name], e.overload)

@@ -770,3 +770,60 @@ func TestIntegrationReconcileConcurrent(t *testing.T) {
 		gtSame(t, r, got, gtCanon(t, scopes))
 	}
 }
+
+// An app role that runs its own migrations owns its schema and tables:
+// scopes naming them, and "*" over a schema with owned tables, are held
+// (read back as declared, reconcile converges), owned objects the
+// declaration leaves out are no extras, and nothing owned is revoked.
+func TestIntegrationGrantsOwnedObjects(t *testing.T) {
+	c, a, ctx := gtClient(t), gtSuper(t), gtCtx(t)
+	r := a.role("h15_own", "LOGIN")
+	s := a.schema("app", "CREATE TABLE %s.orders (id int)", "CREATE TABLE %s.mine (id int)", "CREATE TABLE %s.theirs (id int)",
+		"CREATE FUNCTION %s.fo() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+	a.exec("app",
+		"ALTER SCHEMA "+grantIdent(s)+" OWNER TO "+grantIdent(r),
+		"ALTER TABLE "+grantIdent(s, "orders")+" OWNER TO "+grantIdent(r),
+		"ALTER TABLE "+grantIdent(s, "mine")+" OWNER TO "+grantIdent(r),
+		"ALTER FUNCTION "+grantIdent(s, "fo")+"() OWNER TO "+grantIdent(r),
+		// An owner's explicit ACL entry (after a GRANT to somebody else).
+		"GRANT SELECT ON "+grantIdent(s, "mine")+" TO PUBLIC",
+	)
+	p := func(o string) string { return "@app." + s + "." + o }
+	for _, declared := range [][]string{
+		{"schema:USAGE@app." + s, "table:SELECT" + p("orders")},
+		{"schema:CREATE@app." + s, "table:SELECT" + p("orders"), "table:INSERT" + p("mine"), "function:EXECUTE" + p("fo")},
+		{"table:SELECT" + p("*")}, // orders and mine owned, theirs granted
+		{"table:SELECT" + p("*"), "function:EXECUTE" + p("*"), "table:UPDATE" + p("theirs")},
+	} {
+		want := gtCanon(t, declared)
+		if err := c.reconcileGrants(ctx, r, declared); err != nil {
+			t.Fatalf("declared %q: %v", declared, err)
+		}
+		got, err := c.readGrantsFor(ctx, r, declared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gtSame(t, fmt.Sprintf("declared %q", declared), got, want)
+		all, err := c.readAllGrantsFor(ctx, map[string][]string{r: declared})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gtSame(t, fmt.Sprintf("declared %q, every role read", declared), all[r], want)
+	}
+	if a.bool("app", "SELECT has_table_privilege($1, $2, 'SELECT')", r, grantIdent(s, "theirs")) != true {
+		t.Fatal("table:SELECT on * did not grant the table the role does not own")
+	}
+	// Undeclared, the owned objects are no scopes; revoking everything
+	// leaves the owner's privileges.
+	if err := c.revokeAll(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.readGrants(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gtSame(t, "after revokeAll", got, nil)
+	if !a.bool("app", "SELECT has_table_privilege($1, $2, 'DELETE') AND has_schema_privilege($1, $3, 'CREATE')", r, grantIdent(s, "mine"), s) {
+		t.Fatal("revokeAll removed an owner's privilege")
+	}
+}

@@ -149,7 +149,10 @@ const scopeDoc = "Each scope is one of `role:<group role>` (membership, predefin
 	"has them (case-sensitive, unquoted); privileges are case-insensitive. `*` is every table (sequence, function) of the schema as it is at apply time " +
 	"(`GRANT ... ON ALL TABLES IN SCHEMA`); tables created later are not covered, as `ALTER DEFAULT PRIVILEGES` is not managed. Column privileges and " +
 	"grant options are ignored, and grants to `PUBLIC` are not the role's. Every database, schema, table, sequence, function and group role named must " +
-	"exist at plan time. `database:OWNER@<db>` shows in `effective_scopes` when the role owns a database, but cannot be declared."
+	"exist at plan time. `database:OWNER@<db>` shows in `effective_scopes` when the role owns a database, but cannot be declared. " +
+	"A role holds every privilege on the schemas, tables, sequences and functions it owns (an application role that runs its own migrations): a " +
+	"scope naming an owned object is held, owned tables count as held for `*`, and an owned object no scope names is not reported (owning is not a " +
+	"scope); an owner's privileges are never revoked, not even when the role is disabled."
 
 func (r *roleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	attrs := framework.GovernanceAttributes(scopeValidator(), scopeDoc)
