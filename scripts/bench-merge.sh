@@ -75,7 +75,7 @@ want_undeclared=$(( SHARDS * ( (PER - shared + 9) / 10 ) ))
 got_ids=$(sed -n 's/.* in \([0-9]*\) identities across.*/\1/p' "$DIR/merged.md")
 got_env=$(grep -c '"rule_id": "NHI015"' "$DIR/merged.json" || true)
 got_undeclared=$(grep -c '"rule_id": "NHI001"' "$DIR/merged.json" || true)
-complete=$(head -c 200 "$DIR/merged.json" | sed -n 's/.*"complete": \([a-z]*\).*/\1/p')
+complete=$(sed -n '3s/^  "complete": \([a-z]*\),$/\1/p' "$DIR/merged.json")
 again_rc=0
 bin/terraform-provider-nhi drift merge --format markdown --fail-on none "$DIR/merged.json" > "$DIR/remerged.md" || again_rc=$?
 check="ok"
@@ -103,8 +103,8 @@ the identities are seen by two shards in two environments. Page cache warm; wall
 | \`drift merge --format markdown\` | $(printf %.2f "$md_s") | $(ratio "$md_s") | $md_rss | one pass: $got_ids identities, $(( got_env + got_undeclared )) findings |
 | \`drift merge --format json\` | $(printf %.2f "$json_s") | $(ratio "$json_s") | $json_rss | two passes; $out_mb MB written |
 
-Merged report: $got_ids identities (each once; $want_ids expected), NHI015 $got_env, NHI001 $got_undeclared, complete: $complete; merged
-again, the merged report says the same. Check: $check.
+Merged report: $got_ids identities counted once each ($want_ids expected), NHI015 $got_env, NHI001 $got_undeclared, complete: $complete;
+merged again, the merged report says the same. Check: $check.
 
 EOF
 notes="<!-- merge notes -->

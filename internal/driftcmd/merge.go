@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,6 +74,13 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 			return ExitClean
 		}
 		return ExitConfig
+	}
+	if os.Getenv("GOGC") == "" {
+		// Decoding a million identities makes much short-lived garbage
+		// around a small live heap (the index, the findings): a tighter
+		// collection target keeps peak memory near what is live, for about
+		// no time (the collector takes 1-2% of the merge's CPU).
+		debug.SetGCPercent(25)
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stdio.Stderr, "Error: "+format+"\n", a...)
@@ -216,6 +224,7 @@ type merger struct {
 	exceptKey  map[string]bool
 	deliveries []drift.Delivery
 	index      *drift.EnvironmentIndex
+	strings    map[string]string // intern
 }
 
 // missingDecl is one NHI002 (a declaration no source has), reported by
@@ -228,7 +237,7 @@ type missingDecl struct {
 
 func newMerger(systems *system.Registry, paths []string) *merger {
 	m := &merger{systems: systems, byKey: map[[16]byte]int{}, missing: map[[16]byte]*missingDecl{}, missingBy: map[[16]byte][]*missingDecl{},
-		exclKey: map[[16]byte]int{}, exceptKey: map[string]bool{}, index: drift.NewEnvironmentIndex(systems, nil, nil)}
+		exclKey: map[[16]byte]int{}, exceptKey: map[string]bool{}, index: drift.NewEnvironmentIndex(systems, nil, nil), strings: map[string]string{}}
 	for _, p := range paths {
 		m.shards = append(m.shards, &shard{path: p})
 	}
@@ -465,7 +474,8 @@ func missingWhere(msg string, sources []string) string {
 func (m *merger) addFinding(f drift.Finding) {
 	// A shard's comparison with its own baseline is not the merge's.
 	f.BaselineState, f.BaselinePrevious = "", nil
-	// The catalog's texts, held once rather than once per finding.
+	// The catalog's texts, and the names findings repeat, held once rather
+	// than once per finding.
 	if ru, ok := drift.RuleByID(f.RuleID); ok {
 		if f.Remediation == ru.Remediation {
 			f.Remediation = ru.Remediation
@@ -473,6 +483,11 @@ func (m *merger) addFinding(f drift.Finding) {
 		if f.OWASP == ru.OWASP {
 			f.OWASP = ru.OWASP
 		}
+	}
+	id := &f.Identity
+	id.System, id.Source, id.Kind, id.Owner = m.intern(id.System), m.intern(id.Source), m.intern(id.Kind), m.intern(id.Owner)
+	if f.Location != nil {
+		f.Location.File = m.intern(f.Location.File)
 	}
 	switch f.RuleID {
 	case drift.RuleEnvironment:
@@ -512,6 +527,17 @@ func (m *merger) addFinding(f drift.Finding) {
 	}
 	m.byKey[k] = len(m.findings)
 	m.findings = append(m.findings, f)
+}
+
+// intern returns one copy of each string it is given.
+func (m *merger) intern(s string) string {
+	if v, ok := m.strings[s]; ok {
+		return v
+	}
+	if len(m.strings) < 1<<16 {
+		m.strings[s] = s
+	}
+	return s
 }
 
 func contains(in []string, s string) bool {
