@@ -27,6 +27,9 @@ type Policy struct {
 	// ForbiddenScopes are glob patterns ("clusterrole:cluster-admin",
 	// "clusterrole:*@kube-system") no declaration may hold.
 	ForbiddenScopes []string
+	// ForbiddenCapabilities are risky-capability IDs (Capability.ID, such
+	// as "secrets-read") that no declared scope may grant.
+	ForbiddenCapabilities []string
 	// OwnerPattern, when set, must match the whole owner.
 	OwnerPattern *regexp.Regexp
 	// MaxTokenExpiration bounds short-lived tokens minted at plan/apply time.
@@ -129,6 +132,46 @@ func (p Policy) CheckScopes(scopes []string) []Violation {
 		}
 	}
 	return out
+}
+
+// CheckCapabilities applies ForbiddenCapabilities to the capabilities that
+// one declared scope grants by itself (each Capability.Scope is scope):
+// one violation naming every forbidden capability the scope grants, with
+// the grant's reach and path, or nil. subject names the identity for
+// people ("service account ci/deployer").
+func (p Policy) CheckCapabilities(subject, scope string, caps []Capability) *Violation {
+	forbidden := map[string]bool{}
+	for _, id := range p.ForbiddenCapabilities {
+		forbidden[id] = true
+	}
+	var what, ids []string
+	for _, c := range caps {
+		if !forbidden[c.ID] {
+			continue
+		}
+		ids = append(ids, c.ID)
+		what = append(what, fmt.Sprintf("%s %s (%q, through %s)", c.Title, reachPhrase(c.Reach), c.ID, strings.TrimPrefix(c.Path, fmt.Sprintf("scope %q -> ", scope))))
+	}
+	if len(what) == 0 {
+		return nil
+	}
+	quoted := make([]string, 0, len(ids))
+	for _, id := range SortedUnique(ids) {
+		quoted = append(quoted, fmt.Sprintf("%q", id))
+	}
+	return &Violation{
+		Summary: "Scope grants a forbidden capability",
+		Detail: fmt.Sprintf("scopes contains %q, which lets %s %s; the provider's policy.forbidden_capabilities forbids %s. "+
+			"Remove the scope and grant a narrower role without these rules instead.", scope, subject, strings.Join(what, "; and "), strings.Join(quoted, ", ")),
+	}
+}
+
+// reachPhrase renders a Capability.Reach for a sentence.
+func reachPhrase(reach string) string {
+	if reach == ReachCluster {
+		return "cluster-wide"
+	}
+	return "in " + reach
 }
 
 // LifetimeExceeded reports whether an expiry set as of now lies beyond

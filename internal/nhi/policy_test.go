@@ -108,3 +108,23 @@ func TestMatchScopeARNs(t *testing.T) {
 		t.Errorf("forbidden_scopes naming %s: CheckScopes = %+v, want one violation", admin, v)
 	}
 }
+
+func TestCheckCapabilities(t *testing.T) {
+	caps := []Capability{
+		{ID: "secrets-read", Title: "read Secrets", Reach: ReachNamespace("ci"), Scope: "role:r", Path: `scope "role:r" -> Role ci/r -> rule get on secrets`},
+		{ID: "pods-exec", Title: "run commands in containers (pods/exec)", Reach: ReachCluster, Scope: "role:r", Path: `scope "role:r" -> Role ci/r -> rule create on pods/exec`},
+	}
+	if v := (Policy{}).CheckCapabilities("service account ci/a", "role:r", caps); v != nil {
+		t.Fatalf("no forbidden capabilities: %+v", v)
+	}
+	if v := (Policy{ForbiddenCapabilities: []string{"impersonate"}}).CheckCapabilities("service account ci/a", "role:r", caps); v != nil {
+		t.Fatalf("the scope grants none of the forbidden ones: %+v", v)
+	}
+	v := Policy{ForbiddenCapabilities: []string{"secrets-read", "pods-exec"}}.CheckCapabilities("service account ci/a", "role:r", caps)
+	want := `scopes contains "role:r", which lets service account ci/a read Secrets in namespace ci ("secrets-read", through Role ci/r -> rule get on secrets); ` +
+		`and run commands in containers (pods/exec) cluster-wide ("pods-exec", through Role ci/r -> rule create on pods/exec); ` +
+		`the provider's policy.forbidden_capabilities forbids "pods-exec", "secrets-read". Remove the scope and grant a narrower role without these rules instead.`
+	if v == nil || v.Summary != "Scope grants a forbidden capability" || v.Detail != want {
+		t.Fatalf("got %+v\nwant detail %s", v, want)
+	}
+}

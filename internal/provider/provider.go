@@ -57,6 +57,7 @@ type policyModel struct {
 	MaxLifetime        types.String `tfsdk:"max_lifetime"`
 	WarnBefore         types.String `tfsdk:"warn_before"`
 	ForbiddenScopes    types.List   `tfsdk:"forbidden_scopes"`
+	ForbiddenCaps      types.List   `tfsdk:"forbidden_capabilities"`
 	OwnerPattern       types.String `tfsdk:"owner_pattern"`
 	MaxTokenExpiration types.String `tfsdk:"max_token_expiration"`
 	MaxCredentialAge   types.String `tfsdk:"max_credential_age"`
@@ -71,7 +72,7 @@ func (p *nhiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 
 func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	var prefixChecks []validator.String
-	var scopeExamples []string
+	var scopeExamples, capabilityIDs []string
 	blocks := map[string]schema.Block{}
 	for _, s := range p.systems {
 		if s.HasBlock() {
@@ -86,6 +87,12 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 		for _, e := range s.ScopeExamples {
 			scopeExamples = append(scopeExamples, fmt.Sprintf("`%q`", e))
 		}
+		capabilityIDs = append(capabilityIDs, s.Core.Capabilities...)
+	}
+	capabilityIDs = nhi.SortedUnique(capabilityIDs)
+	quotedIDs := make([]string, len(capabilityIDs))
+	for i, id := range capabilityIDs {
+		quotedIDs[i] = fmt.Sprintf("`%q`", id)
 	}
 	blocks["policy"] = schema.SingleNestedBlock{
 		MarkdownDescription: "Organisation policy, enforced at plan time with errors that name the offending attribute.",
@@ -105,6 +112,13 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				ElementType:         types.StringType,
 				MarkdownDescription: "Scopes no declaration may hold, as globs: " + strings.Join(scopeExamples, ", ") + ". `*` matches any characters, `/` included.",
 				Validators:          []validator.List{listvalidator.ValueStringsAre(framework.ScopePattern())},
+			},
+			"forbidden_capabilities": schema.ListAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Risky capabilities no declared scope may grant, by ID: " + strings.Join(quotedIDs, ", ") + ". " +
+					"A plan that declares a scope whose role grants one fails on `scopes`, naming the rule; other risky capabilities only warn when a scope is added.",
+				Validators: []validator.List{listvalidator.ValueStringsAre(capabilityID(capabilityIDs))},
 			},
 			"max_token_expiration": schema.StringAttribute{
 				Optional:            true,
@@ -208,6 +222,7 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		}
 		if len(cp.unknown()) == 0 {
 			resp.Diagnostics.Append(cp.ForbiddenScopes.ElementsAs(ctx, &pol.ForbiddenScopes, false)...)
+			resp.Diagnostics.Append(cp.ForbiddenCaps.ElementsAs(ctx, &pol.ForbiddenCapabilities, false)...)
 		}
 		if v := cp.OwnerPattern.ValueString(); v != "" {
 			re, err := nhi.CompileOwnerPattern(v)
@@ -285,12 +300,32 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.EphemeralResourceData = pd
 }
 
+// capabilityID accepts an ID of a registered system's risky-capability
+// catalog.
+func capabilityID(ids []string) validator.String {
+	known := map[string]bool{}
+	for _, id := range ids {
+		known[id] = true
+	}
+	return framework.StringCheck{
+		Summary: "Unknown capability",
+		Desc:    "a risky-capability ID",
+		Check: func(s string) error {
+			if known[s] {
+				return nil
+			}
+			return fmt.Errorf("%q is not a risky-capability ID; use one of %s", s, strings.Join(ids, ", "))
+		},
+	}
+}
+
 func (p *policyModel) unknown() []string {
 	return framework.UnknownAttrs(map[string]attr.Value{
 		"max_lifetime": p.MaxLifetime, "warn_before": p.WarnBefore, "owner_pattern": p.OwnerPattern,
 		"max_token_expiration": p.MaxTokenExpiration, "max_credential_age": p.MaxCredentialAge,
 		"require_oidc_subject": p.RequireOIDCSubject, "forbidden_scopes": p.ForbiddenScopes,
-		"owner_must_exist": p.OwnerMustExist,
+		"forbidden_capabilities": p.ForbiddenCaps,
+		"owner_must_exist":       p.OwnerMustExist,
 	})
 }
 

@@ -45,6 +45,8 @@ type Descriptor struct {
 	// PostgreSQL role's ownership of a database). Generated import blocks
 	// leave them out of scopes, so the block plans.
 	ReadOnlyScopes []string
+	// Capabilities are the IDs of the system's risky-capability catalog (nhi.Capability.ID), for policy.forbidden_capabilities.
+	Capabilities []string
 	// LocationFilter is what a location filter of the inventory data
 	// sources means for this system ("namespace"); empty when its
 	// locations are fixed per kind, in which case such a filter leaves the

@@ -52,9 +52,19 @@ func Descriptor() system.Descriptor {
 			}},
 		},
 		PrivilegedScopes: []string{"clusterrole:cluster-admin", "clusterrole:cluster-admin@*", "clusterrole:admin"},
+		Capabilities:     capabilityIDs(),
 		LocationFilter:   "namespace",
 		Source:           source(),
 	}
+}
+
+// capabilityIDs are the IDs of the risky-capability catalog, in its order.
+func capabilityIDs() []string {
+	out := make([]string, len(Capabilities))
+	for i, d := range Capabilities {
+		out[i] = d.ID
+	}
+	return out
 }
 
 func inSystemNamespace(id nhi.Identity) bool {

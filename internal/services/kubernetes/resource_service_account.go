@@ -5,7 +5,6 @@ package kubernetes
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -173,10 +172,17 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 	gov := plan.governance(ctx, &resp.Diagnostics)
 	g := framework.PlanGovernance(ctx, r.pd, plan.subject(), gov, statePtr, &resp.Diagnostics)
 
-	if gov.Scopes != nil && g.ScopesChanged && !plan.Namespace.IsUnknown() && !resp.Diagnostics.HasError() {
+	// policy.forbidden_capabilities holds on every plan, as
+	// policy.forbidden_scopes does: a role may have gained a rule since.
+	forbids := len(r.pd.Policy.ForbiddenCapabilities) > 0
+	if gov.Scopes != nil && (g.ScopesChanged || forbids) && !plan.Namespace.IsUnknown() && !resp.Diagnostics.HasError() {
 		// An unknown provider configuration leaves this check to the apply.
 		if c, ok := kube(r.pd).ForPlan(ctx, &resp.Diagnostics); ok {
-			missing, err := c.MissingRoles(ctx, plan.Namespace.ValueString(), gov.Scopes)
+			var missing []string
+			var err error
+			if g.ScopesChanged {
+				missing, err = c.MissingRoles(ctx, plan.Namespace.ValueString(), gov.Scopes)
+			}
 			if err != nil {
 				resp.Diagnostics.AddAttributeError(path.Root("scopes"), "Cannot check the roles of scopes", err.Error())
 			}
@@ -185,7 +191,7 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 					fmt.Sprintf("scopes contains %q, but its role does not exist in the cluster. Create the role first (and reference it so Terraform orders the two), or fix the name.", s))
 			}
 			if len(missing) == 0 && err == nil {
-				warnRiskyScopes(ctx, c, &plan, gov.Scopes, statePtr, &resp.Diagnostics)
+				checkRiskyScopes(ctx, c, r.pd.Policy, &plan, gov.Scopes, statePtr, g.ScopesChanged, &resp.Diagnostics)
 			}
 		}
 	}
@@ -214,14 +220,21 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// warnRiskyScopes warns, once per scope the plan adds, when the scope's role
-// grants a risky capability (reading Secrets, running code as other service
-// accounts, impersonation, binding roles; the catalog is the connector's),
-// naming the rule, so that the grant is a reviewed decision. Scopes already
-// in state are not repeated on every plan; the drift reporter keeps
-// reporting them (NHI008).
-func warnRiskyScopes(ctx context.Context, c *k8s.Client, plan *serviceAccountModel, scopes []string, state *framework.GovernanceValues, diags *diag.Diagnostics) {
+// checkRiskyScopes reports the risky capabilities (reading Secrets, running
+// code as other service accounts, impersonation, binding roles; the catalog
+// is the connector's) that the declared scopes grant, naming the rule:
+//   - a scope granting one of policy.forbidden_capabilities is an error on
+//     scopes, whether or not the plan adds it;
+//   - a scope the plan adds (changed is true) that grants other risky
+//     capabilities warns, so that the grant is a reviewed decision. Scopes
+//     already in state are not repeated on every plan; the drift reporter
+//     keeps reporting them (NHI008).
+func checkRiskyScopes(ctx context.Context, c *k8s.Client, pol nhi.Policy, plan *serviceAccountModel, scopes []string, state *framework.GovernanceValues, changed bool, diags *diag.Diagnostics) {
 	ns := plan.Namespace.ValueString()
+	forbidden := map[string]bool{}
+	for _, id := range pol.ForbiddenCapabilities {
+		forbidden[id] = true
+	}
 	had := map[string]bool{}
 	if state != nil {
 		for _, s := range state.Scopes {
@@ -230,35 +243,59 @@ func warnRiskyScopes(ctx context.Context, c *k8s.Client, plan *serviceAccountMod
 			}
 		}
 	}
-	var added []string
+	added := map[string]bool{}
+	var check []string
 	for _, s := range scopes {
-		if sc, err := k8s.ParseScope(s, ns); err == nil && !had[sc.Canonical(ns)] {
-			added = append(added, s)
+		sc, err := k8s.ParseScope(s, ns)
+		if err != nil {
+			continue
+		}
+		isNew := changed && !had[sc.Canonical(ns)]
+		if isNew {
+			added[sc.Canonical(ns)] = true
+		}
+		if isNew || len(forbidden) > 0 {
+			check = append(check, s)
 		}
 	}
-	caps, err := c.ScopeCapabilities(ctx, plan.ref(), added)
+	caps, err := c.ScopeCapabilities(ctx, plan.ref(), check)
 	if err != nil {
+		if len(forbidden) > 0 {
+			diags.AddAttributeError(path.Root("scopes"), "Cannot check the scopes for forbidden capabilities",
+				err.Error()+". The provider's policy.forbidden_capabilities cannot be enforced without reading the roles; retry the plan once the cluster answers.")
+			return
+		}
 		diags.AddAttributeWarning(path.Root("scopes"), "Cannot check the scopes for risky capabilities",
 			err.Error()+". The plan goes on; the drift reporter checks the grants (NHI008).")
 		return
 	}
-	byScope := map[string][]string{}
-	var order []string
+	byScope := map[string][]nhi.Capability{}
 	for _, cp := range caps {
-		if _, ok := byScope[cp.Scope]; !ok {
-			order = append(order, cp.Scope)
-		}
-		reach := "cluster-wide"
-		if cp.Reach != nhi.ReachCluster {
-			reach = "in " + cp.Reach
-		}
-		byScope[cp.Scope] = append(byScope[cp.Scope], fmt.Sprintf("%s %s (%s, %s): %s", cp.Title, reach, strings.TrimPrefix(cp.Path, fmt.Sprintf("scope %q -> ", cp.Scope)), cp.Severity, cp.Why))
+		byScope[cp.Scope] = append(byScope[cp.Scope], cp)
 	}
-	sort.Strings(order)
-	for _, s := range order {
-		diags.AddAttributeWarning(path.Root("scopes"), "Scope grants a risky capability",
-			fmt.Sprintf("scopes contains %q, which lets %s %s. If the workload does not need this, grant a narrower role instead; the drift reporter reports it as NHI008.",
-				s, plan.subject(), strings.Join(byScope[s], "; and ")))
+	for _, s := range nhi.SortedKeys(byScope) {
+		if v := pol.CheckCapabilities(plan.subject(), s, byScope[s]); v != nil {
+			diags.AddAttributeError(path.Root("scopes"), v.Summary, v.Detail)
+		}
+		if !added[s] {
+			continue
+		}
+		var what []string
+		for _, cp := range byScope[s] {
+			if forbidden[cp.ID] {
+				continue // an error above
+			}
+			reach := "cluster-wide"
+			if cp.Reach != nhi.ReachCluster {
+				reach = "in " + cp.Reach
+			}
+			what = append(what, fmt.Sprintf("%s %s (%s, %s): %s", cp.Title, reach, strings.TrimPrefix(cp.Path, fmt.Sprintf("scope %q -> ", cp.Scope)), cp.Severity, cp.Why))
+		}
+		if len(what) > 0 {
+			diags.AddAttributeWarning(path.Root("scopes"), "Scope grants a risky capability",
+				fmt.Sprintf("scopes contains %q, which lets %s %s. If the workload does not need this, grant a narrower role instead; the drift reporter reports it as NHI008.",
+					s, plan.subject(), strings.Join(what, "; and ")))
+		}
 	}
 }
 
