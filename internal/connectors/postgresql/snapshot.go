@@ -19,7 +19,10 @@ import (
 // change made before the plan or apply started is seen. Every write the
 // provider makes to a role is written through (Create, Update and Disable
 // store the role as read back after the write; Delete and SetPassword drop
-// it, so the next Get reads it alone). A change someone else makes while
+// it, so the next Get reads it alone). A write that ends while the load is
+// still reading may or may not be in what the load read, so the role is
+// marked stale when the load ends (pending) and read alone on next use. A
+// change someone else makes while
 // the command runs may or may not be seen, as with any single read; the
 // next command sees it.
 type roleSnapshot struct {
@@ -38,6 +41,10 @@ type roleSnapshot struct {
 	// written names roles the provider wrote since the load: their entry
 	// in grants is out of date.
 	written map[string]bool
+	// pending names roles written or dropped while a load was running:
+	// the load may have read them before the write, so they become stale
+	// (and written) when it ends.
+	pending map[string]bool
 	// found is the scopes (canonical) CheckScopes found; kept whether or
 	// not the snapshot is loaded.
 	found map[string]bool
@@ -75,18 +82,54 @@ func (c *Client) snapshotRole(ctx context.Context, name string) (Details, error)
 		s.mu.Unlock()
 
 		all, rows, st, err := c.loadRoles(ctx)
-		s.mu.Lock()
-		s.loading = nil
-		if err == nil {
-			s.loaded, s.roles, s.rows, s.grants = true, all, rows, st
-		}
-		s.mu.Unlock()
+		s.finishLoad(all, rows, st, err)
 		close(done)
 		if err != nil {
 			// Failures are not kept: the next caller tries again.
 			return Details{}, err
 		}
 	}
+}
+
+// finishLoad stores what a load read (unless it failed) and marks the roles
+// written during it stale.
+func (s *roleSnapshot) finishLoad(all map[string]Details, rows map[string]role, st *grantState, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loading = nil
+	pending := s.pending
+	s.pending = nil
+	if err != nil {
+		return
+	}
+	s.loaded, s.roles, s.rows, s.grants = true, all, rows, st
+	for name := range pending {
+		s.markStale(name)
+	}
+}
+
+// markStale drops a role from a loaded snapshot: the next Get reads it
+// alone.
+func (s *roleSnapshot) markStale(name string) {
+	if s.stale == nil {
+		s.stale = map[string]bool{}
+	}
+	delete(s.roles, name)
+	s.stale[name] = true
+	s.wrote(name)
+}
+
+// duringLoad records a write while a load runs; it reports whether one
+// runs (and the snapshot is not loaded).
+func (s *roleSnapshot) duringLoad(name string) bool {
+	if s.loaded || s.loading == nil {
+		return false
+	}
+	if s.pending == nil {
+		s.pending = map[string]bool{}
+	}
+	s.pending[name] = true
+	return true
 }
 
 // loadRoles reads every role that is an identity with its grants, as
@@ -159,7 +202,7 @@ func (c *Client) remember(d Details) {
 	s := &c.snap
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.loaded {
+	if s.duringLoad(d.Ref.Name) || !s.loaded {
 		return
 	}
 	s.roles[d.Ref.Name] = d
@@ -174,15 +217,10 @@ func (c *Client) forget(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.found, Scope{Kind: ScopeRole, Object: name}.String())
-	if !s.loaded {
+	if s.duringLoad(name) || !s.loaded {
 		return
 	}
-	if s.stale == nil {
-		s.stale = map[string]bool{}
-	}
-	delete(s.roles, name)
-	s.stale[name] = true
-	s.wrote(name)
+	s.markStale(name)
 }
 
 func (s *roleSnapshot) wrote(name string) {
