@@ -2,6 +2,7 @@ package postgresql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -66,6 +67,9 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 	if err != nil {
 		return nhi.Page{}, err
 	}
+	if err := undecodable(rs); err != nil {
+		return nhi.Page{}, err
+	}
 	var page nhi.Page
 	if size > 0 && len(rs) > size {
 		rs = rs[:size]
@@ -110,9 +114,10 @@ func (c *Client) listRoles(ctx context.Context, after string, limit int) ([]role
 		defer rows.Close()
 		for rows.Next() {
 			r, err := c.scanRole(rows)
-			if err != nil {
+			if err != nil && r.name == "" {
 				return err
 			}
+			r.bad = err // a bad document fails that role alone
 			out = append(out, r)
 		}
 		return rows.Err()
@@ -124,12 +129,38 @@ func (c *Client) listRoles(ctx context.Context, after string, limit int) ([]role
 func identities(rs []role) []role {
 	out := rs[:0:0]
 	for _, r := range rs {
-		if r.canLogin || r.managed {
+		if r.canLogin || r.managed || r.bad != nil {
 			out = append(out, r)
 		}
 	}
 	return out
 }
+
+// undecodable is an error naming every role of rs whose governance
+// document cannot be decoded (wrapping ErrBadDocument and each decode
+// error), or nil. List and Scan return it instead of a listing that would
+// show such a role as undeclared: the reader learns which role to fix
+// (apply its resource, upgrade the provider, or remove the comment). Get
+// of any other role, and Read through the snapshot, are unaffected.
+func undecodable(rs []role) error {
+	var names []string
+	var errs []error
+	for _, r := range rs {
+		if r.bad != nil {
+			names = append(names, r.name)
+			errs = append(errs, r.bad)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: the governance document of PostgreSQL role(s) %s cannot be read, so whether they are declared is unknown: %w",
+		ErrBadDocument, strings.Join(names, ", "), errors.Join(errs...))
+}
+
+// ErrBadDocument is wrapped by List and Scan errors naming roles whose
+// governance document cannot be decoded.
+var ErrBadDocument = errors.New("undecodable governance document")
 
 // withGrants completes roles with their effective scopes, read for every
 // role at once.

@@ -154,6 +154,9 @@ type role struct {
 	password *bool
 	gov      governance
 	managed  bool
+	// bad is why its comment, a governance document, could not be decoded
+	// (listRoles): the role fails alone, not the whole listing.
+	bad error
 }
 
 // canReadAuthid reports whether the connecting role may read pg_authid

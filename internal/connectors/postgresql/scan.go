@@ -12,7 +12,8 @@ import (
 // Scan reads every login role (and marked role) with its grants, password
 // credential and current sessions, in a constant number of queries: the
 // roles, the sessions, and readAllGrants' few per database. Locations
-// other than "role" leave it empty.
+// other than "role" leave it empty. A role whose governance document
+// cannot be decoded fails the scan with an error naming it (undecodable).
 func (c *Client) Scan(ctx context.Context, locations []string) ([]nhi.Identity, error) {
 	if !wantsRoles(locations) {
 		return nil, nil
@@ -20,6 +21,9 @@ func (c *Client) Scan(ctx context.Context, locations []string) ([]nhi.Identity, 
 	rs, err := c.listRoles(ctx, "", 0)
 	if err != nil {
 		return nil, err
+	}
+	if err := undecodable(rs); err != nil {
+		return nil, err // never such a role silently undeclared
 	}
 	ds, err := c.withGrants(ctx, identities(rs))
 	if err != nil {

@@ -59,10 +59,13 @@ func (c *Client) snapshotRole(ctx context.Context, name string) (Details, error)
 		if s.loaded {
 			d, ok := s.roles[name]
 			stale := s.stale[name]
+			bad := s.rows[name].bad
 			s.mu.Unlock()
 			switch {
 			case stale:
 				return c.refreshRole(ctx, name)
+			case bad != nil:
+				return Details{}, bad // that role alone fails
 			case !ok:
 				return Details{}, roleNotFound(name)
 			}
@@ -157,6 +160,10 @@ func (c *Client) loadRoles(ctx context.Context) (map[string]Details, map[string]
 	out := make(map[string]Details, len(rs))
 	rows := make(map[string]role, len(rs))
 	for _, r := range rs {
+		if r.bad != nil {
+			rows[r.name] = r // its Get returns r.bad; the others load
+			continue
+		}
 		scopes, ok := all[r.name]
 		if !ok {
 			continue // dropped between the two reads
@@ -178,7 +185,7 @@ func (c *Client) snapshotGrants(name string) (*grantState, role, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.rows[name]
-	if !s.loaded || !ok || s.stale[name] || s.written[name] || s.grants == nil || s.grants.byName[name] == nil {
+	if !s.loaded || !ok || r.bad != nil || s.stale[name] || s.written[name] || s.grants == nil || s.grants.byName[name] == nil {
 		return nil, role{}, false
 	}
 	return s.grants, r, true

@@ -1,12 +1,14 @@
 package postgresql_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	pg "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/postgresql"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
 // statements counts the statements role has run, from pg_stat_statements.
@@ -231,5 +233,39 @@ func TestIntegrationCheckScopesOncePerCommand(t *testing.T) {
 	}
 	if _, err := check("role:" + group); !pg.IsNotFound(err) {
 		t.Fatalf("a role the provider dropped: %v, want not found", err)
+	}
+}
+
+// One role whose comment is a governance document this provider cannot
+// read (a newer version) fails alone: Get of any other role works (the
+// snapshot loads), Get of it returns the decode error, and List and Scan
+// return an error naming it (never the role silently undeclared).
+func TestIntegrationBadDocumentFailsOneRole(t *testing.T) {
+	ctx := ctx(t)
+	setup := client(t)
+	good := roleName(t, "nhi_t_gooddoc")
+	if _, err := setup.Roles().Create(ctx, spec(good, "database:CONNECT@app")); err != nil {
+		t.Fatal(err)
+	}
+	bad := roleName(t, "nhi_t_baddoc")
+	acctest.PostgresExec(t, "", "CREATE ROLE "+bad+" LOGIN")
+	acctest.PostgresExec(t, "", "COMMENT ON ROLE "+bad+` IS '{"managed_by":"nhi.dev","version":99}'`)
+
+	c := client(t)
+	d, err := c.Roles().Get(ctx, pg.RoleRef(good))
+	if err != nil {
+		t.Fatalf("Get of a good role failed because of another role's document: %v", err)
+	}
+	if !d.Declared || strings.Join(d.EffectiveScopes, ",") != "database:CONNECT@app" {
+		t.Errorf("good role: declared %v, scopes %v", d.Declared, d.EffectiveScopes)
+	}
+	if _, err := c.Roles().Get(ctx, pg.RoleRef(bad)); err == nil || !strings.Contains(err.Error(), "version 99") || !strings.Contains(err.Error(), bad) {
+		t.Errorf("Get of the bad role: %v; want the decode error naming it", err)
+	}
+	if _, err := c.Scan(ctx, nil); !errors.Is(err, pg.ErrBadDocument) || !strings.Contains(err.Error(), bad) {
+		t.Errorf("Scan: %v; want an error naming %s", err, bad)
+	}
+	if _, err := c.List(ctx, nhi.ListOptions{}); !errors.Is(err, pg.ErrBadDocument) || !strings.Contains(err.Error(), bad) {
+		t.Errorf("List: %v; want an error naming %s", err, bad)
 	}
 }
