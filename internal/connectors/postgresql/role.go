@@ -549,7 +549,8 @@ func (c *Client) updateRole(ctx context.Context, s RoleSpec) (Details, error) {
 // disableRole is what expiry does: NOLOGIN first (no new session), then
 // every grant, membership and attribute revoked, the role kept with
 // disabled_at in its governance document (the first disable time is kept
-// across repeats). VALID UNTIL and the password stay, so an update that
+// across repeats). VALID UNTIL is set to expires_at (as an update would);
+// the password stays unless ClearPassword removes it, so an update that
 // lifts the disable restores the role as it was. The role is read once
 // before (or taken from the command snapshot) and once after, which
 // verifies the revokes and is the read-back.
@@ -570,8 +571,16 @@ func (c *Client) disableRole(ctx context.Context, s RoleSpec, at time.Time) (Det
 			g.DisabledAt = cur.gov.DisabledAt
 		}
 	}
+	// VALID UNTIL follows expires_at as in an update (the plan says
+	// valid_until = expires_at); ClearPassword removes the password (a
+	// disable that also drops kubernetes_secret); a new password is
+	// SetPassword's, after the disable.
+	pw := ""
+	if s.ClearPassword {
+		pw, g.PasswordChangedAt = " PASSWORD NULL", time.Time{}
+	}
 	err = c.execAtomic(ctx, "", "disabling PostgreSQL role "+name, []string{
-		"ALTER ROLE " + ident(name) + " NOLOGIN",
+		"ALTER ROLE " + ident(name) + " NOLOGIN VALID UNTIL " + validUntil(g.ExpiresAt) + pw,
 		"COMMENT ON ROLE " + ident(name) + " IS " + literal(encodeGovernance(c.prefix, g))}, nil)
 	if err != nil {
 		return Details{}, err

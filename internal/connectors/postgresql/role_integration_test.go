@@ -285,3 +285,34 @@ func TestIntegrationRoleClearPassword(t *testing.T) {
 		t.Fatal("the password is still set")
 	}
 }
+
+// A disable writes VALID UNTIL from expires_at, as the plan says
+// (valid_until = expires_at), and honours ClearPassword (a disable that
+// also drops the Secret leaves no working password behind).
+func TestIntegrationRoleDisableValidUntilAndClearPassword(t *testing.T) {
+	c := client(t)
+	ctx := ctx(t)
+	name := roleName(t, "nhi_t_disclear")
+	s := spec(name)
+	pw := "some-Passw0rd"
+	s.Password = &pw
+	if _, err := c.Roles().Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	s.Password = nil
+	s.ClearPassword = true
+	s.Governance.ExpiresAt = s.Governance.ExpiresAt.Add(-24 * time.Hour)
+	d, err := c.Roles().Disable(ctx, s, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ValidUntil == nil || !d.ValidUntil.Equal(s.Governance.ExpiresAt) {
+		t.Errorf("after the disable VALID UNTIL is %v, want expires_at %v", d.ValidUntil, s.Governance.ExpiresAt)
+	}
+	if d.PasswordSet || !d.PasswordChangedAt.IsZero() {
+		t.Errorf("after a disable with ClearPassword: password set %v, changed %v", d.PasswordSet, d.PasswordChangedAt)
+	}
+	if v := acctest.PostgresValue(t, "", "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = $1", name); v != "t" {
+		t.Error("the password is still set")
+	}
+}
