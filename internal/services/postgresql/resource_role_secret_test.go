@@ -201,6 +201,8 @@ func TestAccPostgresqlRole_badInput(t *testing.T) {
 		{"expiry", pgOnly + roleHCL(f.role, "2020-01-01", "", table), `expires_at 2020-01-01T00:00:00Z is already past`},
 		{"sslmode", strings.Replace(pgOnly, `sslmode  = "disable"`, `sslmode  = "sometimes"`, 1) + roleHCL(f.role, exp, "", table),
 			`postgresql.sslmode is "sometimes"; expected one of "disable", "allow"`},
+		{"empty database name", strings.Replace(pgOnly, `sslmode  = "disable"`, `sslmode  = "disable"
+    databases = ["app", ""]`, 1) + roleHCL(f.role, exp, "", table), `postgresql.databases holds an empty name`},
 	}
 	steps := make([]resource.TestStep, 0, len(cases))
 	for _, c := range cases {

@@ -6,6 +6,7 @@ package postgresql
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -99,6 +100,14 @@ func (b *blockModel) connection(ctx context.Context, diags *diag.Diagnostics) pg
 	}
 	if !b.Databases.IsNull() && !b.Databases.IsUnknown() {
 		diags.Append(b.Databases.ElementsAs(ctx, &c.Databases, false)...)
+		for _, db := range c.Databases {
+			if strings.TrimSpace(db) == "" {
+				// As the reporter's source refuses it (connectors/postgresql/source.go).
+				diags.AddAttributeError(path.Root(pg.SystemName).AtName("databases"), "Invalid database name",
+					"postgresql.databases holds an empty name; list database names such as [\"app\", \"analytics\"], or leave databases out to use every database that allows connections.")
+				break
+			}
+		}
 	}
 	return c
 }
