@@ -585,6 +585,43 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
+// afterFailedPasswordChange keeps a generated password from being lost
+// when an update fails after it may have been set (for example reading the
+// role back failed after ALTER ROLE ... PASSWORD committed). The state as
+// recorded (RecordCurrent), else the prior one, decides: when it shows a
+// password change the prior state does not, the new password is set and is
+// delivered now; otherwise whether it was set is unknown, and delivered is
+// recorded false so that the next plan sets and delivers a fresh one.
+func (r *roleResource) afterFailedPasswordChange(ctx context.Context, k *k8s.Client, m, prior *roleModel, password string, resp *resource.UpdateResponse) {
+	var st roleModel
+	if d := resp.State.Get(ctx, &st); d.HasError() || st.Name.IsUnknown() || st.PasswordChangedAt.IsUnknown() {
+		st = *prior
+	}
+	st.KubernetesSecret = m.KubernetesSecret
+	ref, ok := st.secretRef()
+	if !passwordWasChanged(&st, prior) || !ok || k == nil {
+		st.Delivered = types.BoolValue(false)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
+		return
+	}
+	err := k.PutDeliveredCredential(ctx, k8s.DeliveredCredential{
+		Ref: ref, CredentialID: st.stateCredentialID(), Governance: nhi.Governance{Owner: m.Owner.ValueString(), Purpose: m.Purpose.ValueString()},
+		Data: map[string][]byte{SecretKeyUser: []byte(m.Name.ValueString()), SecretKeyPassword: []byte(password)},
+	})
+	st.Delivered = types.BoolValue(err == nil)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("kubernetes_secret"), "Delivering the password to its Secret failed",
+			fmt.Sprintf("%v\n\nThe role's password was already changed; the next plan generates and delivers another one.", err))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
+}
+
+// passwordWasChanged reports whether a state recorded after a failed update
+// shows a password change the prior state does not.
+func passwordWasChanged(st, prior *roleModel) bool {
+	return st.stateCredentialID() != "" && st.stateCredentialID() != prior.stateCredentialID()
+}
+
 // deliver writes a role's password to its Secret.
 func deliver(ctx context.Context, k *k8s.Client, ref nhi.Ref, found pg.Details, password string) error {
 	return k.PutDeliveredCredential(ctx, k8s.DeliveredCredential{
@@ -682,6 +719,9 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	if err != nil {
 		framework.RecordCurrent(ctx, req, resp, m.subject(), err, prov, spec.Ref, func() *roleModel { return &roleModel{} }, r.readInto)
+		if newPassword != nil && m.mode() == passwordDelivered {
+			r.afterFailedPasswordChange(ctx, k, &m, &prior, *newPassword, resp)
+		}
 		return
 	}
 	r.setState(&m, found)

@@ -65,3 +65,30 @@ func TestCredentialID(t *testing.T) {
 		t.Errorf("no password change recorded, but stateCredentialID = %q", got)
 	}
 }
+
+// After a failed update that generated a password, the state recorded
+// (RecordCurrent) shows whether the password was set: a change the prior
+// state does not show means it was (deliver it now); none, or no record,
+// means unknown (delivered false: the next plan sets a fresh one).
+func TestPasswordWasChanged(t *testing.T) {
+	at := func(s string) roleModel {
+		v := types.StringNull()
+		if s != "" {
+			v = types.StringValue(s)
+		}
+		return roleModel{Name: types.StringValue("orders_app"), PasswordChangedAt: v}
+	}
+	prior := at("2026-03-01T12:00:00Z")
+	for _, tc := range []struct {
+		st   roleModel
+		want bool
+	}{
+		{at("2026-04-01T12:00:00Z"), true},
+		{at("2026-03-01T12:00:00Z"), false},
+		{at(""), false},
+	} {
+		if got := passwordWasChanged(&tc.st, &prior); got != tc.want {
+			t.Errorf("recorded %s: passwordWasChanged = %v, want %v", tc.st.PasswordChangedAt, got, tc.want)
+		}
+	}
+}
