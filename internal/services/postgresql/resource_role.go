@@ -363,6 +363,15 @@ func (r *roleResource) planPassword(ctx context.Context, plan, state *roleModel,
 	}
 	plan.PasswordChangedAt, plan.Delivered = state.PasswordChangedAt, types.BoolNull()
 	plan.RotationDueAt = dueValue(state.PasswordChangedAt, period, mode)
+	if plan.RotateAfter.IsUnknown() {
+		// rotate_after is known only at apply (another resource's output):
+		// rotation_due_at is unknown too, and no rotation is decided or
+		// warned about on a period the plan does not know.
+		period = 0
+		if !plan.RotationDueAt.IsNull() {
+			plan.RotationDueAt = types.StringUnknown()
+		}
+	}
 	switch mode {
 	case passwordNone:
 		if state.mode() == passwordDelivered {

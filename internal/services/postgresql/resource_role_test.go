@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
 const roleAddr = "nhi_postgresql_role.test"
@@ -463,6 +464,50 @@ data "nhi_identities" "pg" {
 					})),
 					statecheck.ExpectKnownValue("data.nhi_identities.pg", tfjsonpath.New("identities"), knownvalue.ListSizeExact(1)),
 				},
+			},
+		},
+	})
+}
+
+// rotate_after known only at apply (another resource's output): the plan
+// leaves rotation_due_at unknown, and the apply's value is consistent.
+func TestAccPostgresqlRole_rotateAfterUnknown(t *testing.T) {
+	f := newFixture(t)
+	pw := "ra-Secret-" + acctest.PostgresRandName("pw")
+	expires := acctest.Date(acctest.Days(90))
+	cfg := func(rotate string) string {
+		return acctest.PostgresProviderBlock(t, "") + "variable \"pw\" {\n  type      = string\n  ephemeral = true\n  sensitive = true\n}\n" +
+			"resource \"terraform_data\" \"ra\" {\n  input = \"60d\"\n}\n" +
+			roleHCL(f.role, expires, "password_wo = var.pw\n  password_wo_version = 1\n  rotate_after = "+rotate, f.scopes()...)
+	}
+	vars := config.Variables{"pw": config.StringVariable(pw)}
+	var changed string
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PostgresPreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             roleGone(t, f.role),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(`"30d"`), ConfigVariables: vars,
+				Check: resource.TestCheckResourceAttrWith(roleAddr, "password_changed_at", func(v string) error { changed = v; return nil }),
+			},
+			{
+				Config:          strings.Replace(cfg("terraform_data.ra.output"), `input = "60d"`, `input = "60d"`+"\n  triggers_replace = [\"x\"]", 1),
+				ConfigVariables: vars,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(roleAddr, tfjsonpath.New("rotation_due_at")),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(roleAddr, "rotate_after", "60d"),
+					resource.TestCheckResourceAttrWith(roleAddr, "rotation_due_at", func(v string) error {
+						c, _ := time.Parse(time.RFC3339, changed)
+						if want := nhi.FormatTime(c.Add(60 * 24 * time.Hour)); v != want {
+							return fmt.Errorf("rotation_due_at %s, want %s (password_changed_at %s + 60d)", v, want, changed)
+						}
+						return nil
+					}),
+				),
 			},
 		},
 	})
