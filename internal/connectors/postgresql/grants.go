@@ -41,8 +41,9 @@ package postgresql
 //     object it does hold as an extra;
 //   - declared by name: the objects held are reported by name, so a list
 //     naming every table of the schema reads back as exactly that list;
-//   - not declared: "*" when the role holds the privilege on every object of
-//     a schema that has at least one, else the objects held by name.
+//   - not declared: the objects held by name, never "*" (a role with no
+//     declaration included): "*" would widen to tables created later, so
+//     adopting what a role holds (--generate-imports) names what it holds.
 //
 // A function scope names every overload: a name is held when every overload
 // is; one held on some overloads only reports each held overload as
@@ -726,9 +727,6 @@ func (st *grantState) renderScopes(r *grantRole, declared []string) []string {
 			if total > 0 && len(h.full) == total { // owned ones count as held
 				out = append(out, star(g))
 			}
-		case !shape.named[g] && total > 0 && len(shown) == total:
-			out = append(out, star(g))
-			out = append(out, h.partial...)
 		default:
 			for _, o := range shown {
 				sc := g
