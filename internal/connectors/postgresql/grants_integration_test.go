@@ -410,9 +410,9 @@ func TestIntegrationGrantsStar(t *testing.T) {
 		declared, want []string
 	}{
 		{[]string{star}, []string{star}},
-		{nil, list}, // undeclared: by name, never * (which would widen to tables made later)
-		{list, list},          // declared one by one: read back one by one
-		{list[:1], list},      // a shorter list sees t2 as extra
+		{nil, list},      // undeclared: by name, never * (which would widen to tables made later)
+		{list, list},     // declared one by one: read back one by one
+		{list[:1], list}, // a shorter list sees t2 as extra
 		{[]string{star, list[0]}, []string{star}},
 	} {
 		got, err := c.readGrantsFor(ctx, r, tc.declared)
