@@ -186,6 +186,11 @@ func TestMergeShards(t *testing.T) {
 	if !strings.Contains(text.stdout, "9 findings: 3 high, 6 medium; 6 identities scanned in 5 sources (complete)") {
 		t.Errorf("text footer:\n%s", text.stdout)
 	}
+	// JUnit: one test case per identity, each once, and one for the
+	// missing declaration.
+	if j := runMerge(t, "--format", "junit", a, b, c); strings.Count(j.stdout, "<testcase ") != 7 || !strings.Contains(j.stdout, `<testsuites name="nhi-drift" tests="7"`) {
+		t.Errorf("merged JUnit:\n%s", j.stdout)
+	}
 	// A merged report merged again (with the shards of another region, or
 	// alone) says the same: it knows where each identity was seen.
 	dir := t.TempDir()
