@@ -512,3 +512,77 @@ func TestAccPostgresqlRole_rotateAfterUnknown(t *testing.T) {
 		},
 	})
 }
+
+// role: and attribute: scopes: created, an out-of-band revoke and grant of
+// each shows in the next plan and is put back by apply, and disabling on
+// expiry removes them.
+func TestAccPostgresqlRole_roleAndAttributeScopes(t *testing.T) {
+	f := newFixture(t)
+	g1 := acctest.PostgresRole(t, acctest.PostgresRandName("grp"))
+	g2 := acctest.PostgresRole(t, acctest.PostgresRandName("grp"))
+	acctest.PostgresExec(t, "", "CREATE ROLE "+g1+" NOLOGIN")
+	acctest.PostgresExec(t, "", "CREATE ROLE "+g2+" NOLOGIN")
+	expires := acctest.Date(acctest.Days(30))
+	scopes := []string{"role:" + g1, "attribute:CREATEDB", "database:CONNECT@app"}
+	cfg := func(extra string) string {
+		return acctest.PostgresProviderBlock(t, extra) + roleHCL(f.role, expires, "", scopes...)
+	}
+	member := func(group string) bool {
+		return acctest.PostgresValue(t, "", "SELECT pg_has_role($1, $2, 'MEMBER')", f.role, group) == "t"
+	}
+	attr := func(col string) bool {
+		return acctest.PostgresValue(t, "", "SELECT "+col+" FROM pg_roles WHERE rolname = $1", f.role) == "t"
+	}
+	want := func(g1Member, g2Member, createdb, createrole bool) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if got := [4]bool{member(g1), member(g2), attr("rolcreatedb"), attr("rolcreaterole")}; got != [4]bool{g1Member, g2Member, createdb, createrole} {
+				return fmt.Errorf("member of %s, member of %s, CREATEDB, CREATEROLE = %v, want %v", g1, g2, got, [4]bool{g1Member, g2Member, createdb, createrole})
+			}
+			return nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PostgresPreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             roleGone(t, f.role),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(roleAddr, tfjsonpath.New("effective_scopes"), scopeSet(scopes...)),
+				},
+				Check: resource.ComposeTestCheckFunc(want(true, false, true, false), func(*terraform.State) error {
+					acctest.PostgresExec(t, "", "REVOKE "+g1+" FROM "+f.role)
+					acctest.PostgresExec(t, "", "GRANT "+g2+" TO "+f.role)
+					acctest.PostgresExec(t, "", "ALTER ROLE "+f.role+" NOCREATEDB CREATEROLE")
+					return nil
+				}),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(roleAddr, tfjsonpath.New("effective_scopes"), scopeSet(scopes...)),
+				},
+				Check: want(true, false, true, false),
+			},
+			{Config: cfg(""), PlanOnly: true},
+			{
+				Config: cfg(fmt.Sprintf("evaluation_time = %q", acctest.Date(acctest.Days(60)))),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(roleAddr, tfjsonpath.New("status"), knownvalue.StringExact("disabled")),
+				}},
+				Check: resource.ComposeTestCheckFunc(want(false, false, false, false), func(*terraform.State) error {
+					if canLogin(t, f.role) {
+						return fmt.Errorf("role %s can still log in", f.role)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
