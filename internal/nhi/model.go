@@ -69,6 +69,10 @@ type Identity struct {
 	// effective grants, each with the path that grants it, sorted (see
 	// Capability). Set by scans of systems that resolve effective access.
 	Capabilities []Capability
+	// CapabilitiesUnknown is true when the capabilities could not be
+	// resolved (the caller may not read the roles that grant them), so an
+	// empty Capabilities does not mean "none".
+	CapabilitiesUnknown bool
 	// UsageKnown is true when UsedBy was looked up (by a scan).
 	UsageKnown bool
 	// UsedBy names the workloads that run as this identity, such as

@@ -94,8 +94,12 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 	if err != nil {
 		return nhi.Page{}, err
 	}
+	// Capabilities need the roles. An identity that may list service
+	// accounts but not roles still gets its inventory, with capabilities
+	// marked unknown rather than reported as none.
 	acc, err := c.resolver(ctx, ix)
-	if err != nil {
+	rolesHidden := errors.Is(err, ErrForbidden)
+	if err != nil && !rolesHidden {
 		return nhi.Page{}, err
 	}
 	keep := map[string]bool{}
@@ -108,7 +112,11 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 			continue
 		}
 		id := c.identity(sa, ix, creds)
-		id.Capabilities = acc.capabilities(id.Ref)
+		if rolesHidden {
+			id.CapabilitiesUnknown = true
+		} else {
+			id.Capabilities = acc.capabilities(id.Ref)
+		}
 		if opts.Owner != "" && id.Governance.Owner != opts.Owner {
 			continue
 		}

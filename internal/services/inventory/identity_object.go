@@ -139,7 +139,7 @@ func identitiesAttribute(systems []framework.System, desc string) schema.ListNes
 				Computed: true,
 				MarkdownDescription: "Risky things the identity can do through its effective grants (directly or through the groups it belongs to), " +
 					"one entry per capability and grant, sorted by `id`, from its system's catalog of risky capabilities (the drift rules guide lists them under NHI008): " +
-					"reading Secrets, running code as other identities, impersonation, granting roles and the like. Empty for systems that do not resolve effective access.",
+					"reading Secrets, running code as other identities, impersonation, granting roles and the like. Empty for systems that do not resolve effective access; null when it could not be resolved because the provider's identity may not read the roles that grant it.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"id":       str("The capability's ID in its system's catalog, such as `secrets-read`."),
 					"title":    str("What the identity can do, for people."),
@@ -252,7 +252,7 @@ func identityValue(ctx context.Context, pd *framework.ProviderData, id nhi.Ident
 		"labels":           labels,
 		"created_at":       types.StringValue(nhi.FormatTime(id.CreatedAt)),
 		"credentials":      types.ListValueMust(credentialType, creds),
-		"capabilities":     types.ListValueMust(capabilityType, capabilities),
+		"capabilities":     capabilitiesValue(id, capabilities),
 	})
 	diags.Append(d...)
 	return v
@@ -354,4 +354,13 @@ func namespaceValidators(systems []framework.System) []validator.String {
 		}
 	}
 	return out
+}
+
+// capabilitiesValue is null when the capabilities could not be resolved
+// (the provider's identity may not read the roles), not an empty list.
+func capabilitiesValue(id nhi.Identity, caps []attr.Value) types.List {
+	if id.CapabilitiesUnknown {
+		return types.ListNull(capabilityType)
+	}
+	return types.ListValueMust(capabilityType, caps)
 }
