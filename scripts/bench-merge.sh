@@ -40,7 +40,7 @@ secs() { awk "BEGIN { print $(date +%s.%N) - $1 }"; }
 echo "bench-merge: writing $SHARDS shard reports of $PER identities" >&2
 start=$(date +%s.%N)
 NHI_BENCH_MERGE_DIR="$DIR/shards" NHI_BENCH_MERGE_SHARDS="$SHARDS" NHI_BENCH_MERGE_IDENTITIES="$PER" \
-  go test ./internal/driftcmd -run '^TestWriteMergeBenchShards$' -count=1 -timeout 60m >/dev/null
+  go test -tags benchshards ./internal/driftcmd -run '^TestWriteMergeBenchShards$' -count=1 -timeout 60m >/dev/null
 gen_s=$(secs "$start")
 shards=("$DIR"/shards/*.json)
 bytes=$(cat "${shards[@]}" | wc -c)

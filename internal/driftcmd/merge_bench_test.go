@@ -1,3 +1,5 @@
+//go:build benchshards
+
 package driftcmd
 
 import (
@@ -16,7 +18,8 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/report"
 )
 
-// TestWriteMergeBenchShards writes the synthetic shard reports of make
+// TestWriteMergeBenchShards (build tag benchshards, so make test never
+// skips it) writes the synthetic shard reports of make
 // bench-merge (scripts/bench-merge.sh) when NHI_BENCH_MERGE_DIR is set:
 // NHI_BENCH_MERGE_SHARDS reports (default 100) of NHI_BENCH_MERGE_IDENTITIES
 // identities each (default 10,000), as drift writes them (drift.Evaluate,
