@@ -8,6 +8,8 @@
 set -euo pipefail
 
 log() { echo "ldap-install: $*" >&2; }
+# shellcheck source=lib/apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 
 SLAPD=/usr/sbin/slapd
 if [[ -x "$SLAPD" ]] && command -v ldapmodify >/dev/null 2>&1; then
@@ -15,29 +17,12 @@ if [[ -x "$SLAPD" ]] && command -v ldapmodify >/dev/null 2>&1; then
   exit 0
 fi
 
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  if ! command -v sudo >/dev/null 2>&1; then
-    log "slapd or ldapmodify is missing and this is not root: install Debian's slapd and ldap-utils packages (apt-get install slapd ldap-utils)"
-    exit 1
-  fi
-  SUDO=(sudo)
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  log "slapd or ldapmodify is missing and there is no apt-get: install OpenLDAP's slapd and client tools, and pass slapd (nhi-dev-cluster ldap-up -slapd BIN)"
-  exit 1
-fi
+apt_require_root_or_sudo \
+  "slapd or ldapmodify is missing and this is not root: install Debian's slapd and ldap-utils packages (apt-get install slapd ldap-utils)" \
+  "slapd or ldapmodify is missing and there is no apt-get: install OpenLDAP's slapd and client tools, and pass slapd (nhi-dev-cluster ldap-up -slapd BIN)"
 
 log "installing Debian's slapd and ldap-utils packages (their own server is not started)"
-# policy-rc.d exit 101: maintainer scripts may not start services.
-created_policy=0
-if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
-  "${SUDO[@]}" chmod 0755 /usr/sbin/policy-rc.d
-  created_policy=1
-fi
-cleanup() { if [[ $created_policy -eq 1 ]]; then "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d; fi; }
-trap cleanup EXIT
+apt_block_service_start
 # Preseed: no questions. The package's own database (which the harness
 # never uses) gets a throwaway domain and a random admin password.
 pw="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -50,9 +35,7 @@ slapd slapd/password2 password $pw
 slapd slapd/purge_database boolean true
 slapd slapd/move_old_database boolean true
 SEL
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  -o Dpkg::Options::=--force-confold slapd ldap-utils >&2
+apt_install slapd ldap-utils
 # Should the package's server have been started anyway, stop it: it is not
 # ours to run (and would hold port 389).
 if pid="$(cat /var/run/slapd/slapd.pid 2>/dev/null)" && [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then

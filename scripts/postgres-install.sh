@@ -9,6 +9,8 @@
 set -euo pipefail
 
 log() { echo "postgres-install: $*" >&2; }
+# shellcheck source=lib/apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 
 newest_bin() {
   local d
@@ -22,37 +24,18 @@ if bin="$(newest_bin)"; then
   exit 0
 fi
 
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  if ! command -v sudo >/dev/null 2>&1; then
-    log "no PostgreSQL server in /usr/lib/postgresql/*/bin and not root: install Debian's postgresql package (apt-get install postgresql)"
-    exit 1
-  fi
-  SUDO=(sudo)
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  log "no PostgreSQL server in /usr/lib/postgresql/*/bin and no apt-get: install PostgreSQL and pass its bin directory (nhi-dev-cluster pg-up -bin DIR)"
-  exit 1
-fi
+apt_require_root_or_sudo \
+  "no PostgreSQL server in /usr/lib/postgresql/*/bin and not root: install Debian's postgresql package (apt-get install postgresql)" \
+  "no PostgreSQL server in /usr/lib/postgresql/*/bin and no apt-get: install PostgreSQL and pass its bin directory (nhi-dev-cluster pg-up -bin DIR)"
 
 log "installing Debian's postgresql package (its own cluster is not started)"
-# policy-rc.d exit 101: maintainer scripts may not start services.
-created_policy=0
-if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
-  "${SUDO[@]}" chmod 0755 /usr/sbin/policy-rc.d
-  created_policy=1
-fi
-cleanup() { if [[ $created_policy -eq 1 ]]; then "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d; fi; }
-trap cleanup EXIT
+apt_block_service_start
 # postgresql-common creates a "main" cluster on install unless told not to.
 if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
   "${SUDO[@]}" mkdir -p /etc/postgresql-common
   echo 'create_main_cluster = false' | "${SUDO[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
 fi
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  -o Dpkg::Options::=--force-confold postgresql >&2
+apt_install postgresql
 # Should a cluster have been started anyway, stop it: it is not ours to run.
 if command -v pg_lsclusters >/dev/null 2>&1; then
   pg_lsclusters --no-header 2>/dev/null | while read -r version name _port status _rest; do
