@@ -7,16 +7,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -248,21 +244,8 @@ func StartLDAP(ctx context.Context, o LDAPOptions) (_ *LDAP, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if cred != nil {
-		if u, _ := user.LookupId(strconv.Itoa(int(cred.Uid))); u != nil {
-			l.OSUser = u.Username
-		}
-		if err := os.Chmod(dir, 0o711); err != nil {
-			return nil, err
-		}
-		if !reachable(dir, cred) {
-			if l.RunDir, err = os.MkdirTemp("", "nhi-ldap-"); err != nil {
-				return nil, err
-			}
-			if err := os.Chmod(l.RunDir, 0o711); err != nil {
-				return nil, err
-			}
-		}
+	if l.RunDir, l.OSUser, err = prepareRunDir(dir, cred, "nhi-ldap-"); err != nil {
+		return nil, err
 	}
 	if err := l.save(); err != nil {
 		return nil, err
@@ -319,7 +302,7 @@ func StartLDAP(ctx context.Context, o LDAPOptions) (_ *LDAP, err error) {
 
 	fmt.Fprintf(o.Progress, "slapadd into %s\n", l.dataDir())
 	seedLog := filepath.Join(dir, "logs", "slapadd.log")
-	if err := ldapRunAs(cred, l.RunDir, seedLog, slapd, "-T", "add", "-f", l.confFile(), "-l", filepath.Join(l.RunDir, "seed.ldif")); err != nil {
+	if err := runAs(cred, ldapProcessEnv(), l.RunDir, seedLog, slapd, "-T", "add", "-f", l.confFile(), "-l", filepath.Join(l.RunDir, "seed.ldif")); err != nil {
 		return nil, fmt.Errorf("slapadd failed (%w): %s", err, tail(seedLog))
 	}
 	_ = os.Remove(filepath.Join(l.RunDir, "seed.ldif"))
@@ -328,7 +311,7 @@ func StartLDAP(ctx context.Context, o LDAPOptions) (_ *LDAP, err error) {
 	logFile := filepath.Join(dir, "logs", "slapd.log")
 	// -d 0: stay in the foreground (the harness owns the process) and log
 	// only what slapd always logs.
-	pid, err := ldapLaunchAs(cred, l.RunDir, logFile, slapd, "-d", "0", "-f", l.confFile(), "-h", l.URL()+"/ "+l.TLSURL()+"/")
+	pid, err := launchAs(cred, ldapProcessEnv(), l.RunDir, logFile, slapd, "-d", "0", "-f", l.confFile(), "-h", l.URL()+"/ "+l.TLSURL()+"/")
 	if err != nil {
 		return nil, err
 	}
@@ -471,110 +454,26 @@ func ldapCredential() (*syscall.Credential, error) {
 	if err != nil {
 		return nil, nil
 	}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
-	if err != nil {
-		return nil, err
-	}
-	gid, err := strconv.ParseUint(u.Gid, 10, 32)
-	if err != nil {
-		return nil, err
-	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
-}
-
-// ldapRunAs runs bin to completion as cred (nil: this user), output to
-// logFile.
-func ldapRunAs(cred *syscall.Credential, cwd, logFile, bin string, args ...string) error {
-	logf, err := os.Create(logFile)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = cwd, logf, logf
-	cmd.Env = ldapProcessEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	return cmd.Run()
-}
-
-// ldapLaunchAs starts bin as cred in its own process group, detached.
-func ldapLaunchAs(cred *syscall.Credential, cwd, logFile, bin string, args ...string) (int, error) {
-	logf, err := os.Create(logFile)
-	if err != nil {
-		return 0, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = cwd, logf, logf
-	cmd.Env = ldapProcessEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("starting %s: %w", filepath.Base(bin), err)
-	}
-	go func() { _ = cmd.Wait() }()
-	return cmd.Process.Pid, nil
+	return credentialOf(u)
 }
 
 // ldapProcessEnv is this environment without OpenLDAP's client variables
 // (a caller's LDAPCONF or LDAPTLS_* must not change the server).
-func ldapProcessEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "LDAP") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
+func ldapProcessEnv() []string { return envWithout("LDAP") }
 
-func (l *LDAP) alive() bool {
-	if len(l.Pids) == 0 {
-		return false
-	}
-	for _, pid := range l.Pids {
-		if syscall.Kill(pid, 0) != nil {
-			return false
-		}
-	}
-	return true
-}
+func (l *LDAP) alive() bool { return pidsAlive(l.Pids) }
 
-func (l *LDAP) save() error {
-	b, _ := json.MarshalIndent(l, "", "  ")
-	return os.WriteFile(filepath.Join(l.Dir, ldapStateFile), b, 0o600)
-}
+func (l *LDAP) save() error { return saveState(filepath.Join(l.Dir, ldapStateFile), l) }
 
 func loadLDAP(dir string) (*LDAP, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ldapStateFile))
-	if err != nil {
-		return nil, err
-	}
 	l := &LDAP{}
-	return l, json.Unmarshal(b, l)
+	return l, loadState(filepath.Join(dir, ldapStateFile), l)
 }
 
 // Stop shuts slapd down (SIGTERM; SIGKILL when it lingers) and removes its
 // configuration, database, key, state file and ldap.env.
 func (l *LDAP) Stop() error {
-	var errs []error
-	for _, pid := range l.Pids {
-		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
-			if syscall.Kill(pid, sig) != nil {
-				break
-			}
-			deadline := time.Now().Add(10 * time.Second)
-			for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
-				time.Sleep(50 * time.Millisecond)
-			}
-			if syscall.Kill(pid, 0) != nil {
-				break
-			}
-			if sig == syscall.SIGKILL {
-				errs = append(errs, fmt.Errorf("slapd pid %d did not exit after SIGKILL", pid))
-			}
-		}
-	}
+	err := signalPids("slapd", l.Pids, syscall.SIGTERM, syscall.SIGKILL)
 	l.Pids = nil
 	if l.RunDir != "" {
 		_ = os.RemoveAll(l.dataDir())
@@ -588,21 +487,8 @@ func (l *LDAP) Stop() error {
 	_ = os.Remove(filepath.Join(l.Dir, "ca.pem"))
 	_ = os.Remove(filepath.Join(l.Dir, ldapStateFile))
 	_ = os.Remove(filepath.Join(l.Dir, LDAPEnvFile))
-	return errors.Join(errs...)
+	return err
 }
 
 // StopLDAPDir stops the LDAP test directory started from dir, if any.
-func StopLDAPDir(dir string) error {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
-	l, err := loadLDAP(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return l.Stop()
-}
+func StopLDAPDir(dir string) error { return stopStateDir(dir, loadLDAP) }

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,23 +141,10 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (_ *Postgres, err err
 	if err != nil {
 		return nil, err
 	}
-	if cred != nil {
-		if u, _ := user.LookupId(strconv.Itoa(int(cred.Uid))); u != nil {
-			p.OSUser = u.Username
-		}
-		// The server's user enters Dir (only to reach data/ and socket/;
-		// the state file, pg.env and logs/ stay private).
-		if err := os.Chmod(dir, 0o711); err != nil {
-			return nil, err
-		}
-		if !reachable(dir, cred) {
-			if p.RunDir, err = os.MkdirTemp("", "nhi-pg-"); err != nil {
-				return nil, err
-			}
-			if err := os.Chmod(p.RunDir, 0o711); err != nil {
-				return nil, err
-			}
-		}
+	// The server's user enters Dir (only to reach data/ and socket/;
+	// the state file, pg.env and logs/ stay private).
+	if p.RunDir, p.OSUser, err = prepareRunDir(dir, cred, "nhi-pg-"); err != nil {
+		return nil, err
 	}
 	if err := p.save(); err != nil {
 		return nil, err
@@ -186,7 +172,7 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (_ *Postgres, err err
 	}
 	fmt.Fprintf(o.Progress, "initdb into %s\n", p.DataDir())
 	initLog := filepath.Join(dir, "logs", "initdb.log")
-	err = runAs(cred, p.RunDir, initLog, filepath.Join(bin, "initdb"),
+	err = runAs(cred, postgresProcessEnv(), p.RunDir, initLog, filepath.Join(bin, "initdb"),
 		"-D", p.DataDir(), "-U", PostgresSuperuser, "--pwfile="+pwfile,
 		"--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
 		"-E", "UTF8", "--locale=C", "--no-sync")
@@ -228,7 +214,7 @@ log_min_messages = warning
 	}
 	fmt.Fprintf(o.Progress, "starting postgres on %s:%d\n", p.Host, p.Port)
 	logFile := filepath.Join(dir, "logs", "postgres.log")
-	pid, err := launchAs(cred, p.RunDir, logFile, filepath.Join(bin, "postgres"), "-D", p.DataDir())
+	pid, err := launchAs(cred, postgresProcessEnv(), p.RunDir, logFile, filepath.Join(bin, "postgres"), "-D", p.DataDir())
 	if err != nil {
 		return nil, err
 	}
@@ -304,78 +290,13 @@ func postgresCredential() (*syscall.Credential, error) {
 			}
 		}
 	}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
-	if err != nil {
-		return nil, err
-	}
-	gid, err := strconv.ParseUint(u.Gid, 10, 32)
-	if err != nil {
-		return nil, err
-	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
-}
-
-// reachable reports whether the server's user can enter dir and every
-// parent of it.
-func reachable(dir string, cred *syscall.Credential) bool {
-	for d := dir; ; d = filepath.Dir(d) {
-		fi, err := os.Stat(d)
-		if err != nil {
-			return false
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		mode := fi.Mode().Perm()
-		if !(mode&0o001 != 0 || (ok && st.Uid == cred.Uid && mode&0o100 != 0) || (ok && st.Gid == cred.Gid && mode&0o010 != 0)) {
-			return false
-		}
-		if d == filepath.Dir(d) {
-			return true
-		}
-	}
-}
-
-// runAs runs bin to completion as cred (nil: this user), output to logFile.
-func runAs(cred *syscall.Credential, cwd, logFile, bin string, args ...string) error {
-	logf, err := os.Create(logFile)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = cwd, logf, logf
-	cmd.Env = postgresProcessEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	return cmd.Run()
-}
-
-// launchAs starts bin as cred in its own process group, detached.
-func launchAs(cred *syscall.Credential, cwd, logFile, bin string, args ...string) (int, error) {
-	logf, err := os.Create(logFile)
-	if err != nil {
-		return 0, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = cwd, logf, logf
-	cmd.Env = postgresProcessEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("starting %s: %w", filepath.Base(bin), err)
-	}
-	go func() { _ = cmd.Wait() }()
-	return cmd.Process.Pid, nil
+	return credentialOf(u)
 }
 
 // postgresProcessEnv is this environment without libpq's and the server's
 // variables (a caller's PGDATA or PGPORT must not leak in).
 func postgresProcessEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PG") {
-			continue
-		}
-		env = append(env, kv)
-	}
+	env := envWithout("PG")
 	sort.Strings(env)
 	return append(env, "LC_ALL=C")
 }
@@ -393,54 +314,20 @@ func tail(path string) string {
 	return s + " (log: " + path + ")"
 }
 
-func (p *Postgres) alive() bool {
-	if len(p.Pids) == 0 {
-		return false
-	}
-	for _, pid := range p.Pids {
-		if syscall.Kill(pid, 0) != nil {
-			return false
-		}
-	}
-	return true
-}
+func (p *Postgres) alive() bool { return pidsAlive(p.Pids) }
 
-func (p *Postgres) save() error {
-	b, _ := json.MarshalIndent(p, "", "  ")
-	return os.WriteFile(filepath.Join(p.Dir, postgresStateFile), b, 0o600)
-}
+func (p *Postgres) save() error { return saveState(filepath.Join(p.Dir, postgresStateFile), p) }
 
 func loadPostgres(dir string) (*Postgres, error) {
-	b, err := os.ReadFile(filepath.Join(dir, postgresStateFile))
-	if err != nil {
-		return nil, err
-	}
 	p := &Postgres{}
-	return p, json.Unmarshal(b, p)
+	return p, loadState(filepath.Join(dir, postgresStateFile), p)
 }
 
 // Stop shuts the server down (fast shutdown: SIGINT, which ends open
 // sessions; SIGQUIT then SIGKILL when it lingers) and removes its data,
 // socket, state file and pg.env.
 func (p *Postgres) Stop() error {
-	var errs []error
-	for _, pid := range p.Pids {
-		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGKILL} {
-			if syscall.Kill(pid, sig) != nil {
-				break
-			}
-			deadline := time.Now().Add(10 * time.Second)
-			for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
-				time.Sleep(50 * time.Millisecond)
-			}
-			if syscall.Kill(pid, 0) != nil {
-				break
-			}
-			if sig == syscall.SIGKILL {
-				errs = append(errs, fmt.Errorf("postgres pid %d did not exit after SIGKILL", pid))
-			}
-		}
-	}
+	err := signalPids("postgres", p.Pids, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGKILL)
 	p.Pids = nil
 	if p.RunDir != "" {
 		_ = os.RemoveAll(p.DataDir())
@@ -451,21 +338,8 @@ func (p *Postgres) Stop() error {
 	}
 	_ = os.Remove(filepath.Join(p.Dir, postgresStateFile))
 	_ = os.Remove(filepath.Join(p.Dir, PostgresEnvFile))
-	return errors.Join(errs...)
+	return err
 }
 
 // StopPostgresDir stops the PostgreSQL test server started from dir, if any.
-func StopPostgresDir(dir string) error {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
-	p, err := loadPostgres(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return p.Stop()
-}
+func StopPostgresDir(dir string) error { return stopStateDir(dir, loadPostgres) }
