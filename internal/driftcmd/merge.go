@@ -86,33 +86,11 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 		fmt.Fprintf(stdio.Stderr, "Error: "+format+"\n", a...)
 		return ExitConfig
 	}
-	if !validFormat(*format) {
-		return fail("--format %q is not a format; use one of %s", *format, strings.Join(report.Formats, ", "))
-	}
-	type out struct{ format, path string }
-	var outs []out
-	for _, o := range outputs {
-		f, p, ok := strings.Cut(o, "=")
-		if !ok || p == "" || !validFormat(f) {
-			return fail("--output %q must be FORMAT=PATH with FORMAT one of %s, such as sarif=nhi.sarif", o, strings.Join(report.Formats, ", "))
-		}
-		outs = append(outs, out{f, p})
-	}
-	var threshold drift.Severity
-	if *failOn != "none" {
-		s, ok := drift.ParseSeverity(*failOn)
-		if !ok {
-			return fail("--fail-on %q is not a severity; use low, medium, high, critical or none", *failOn)
-		}
-		threshold = s
-	}
-	base, msg := baseFlags.load(fs)
+	rf, msg := loadReportFlags(fs, *format, outputs, *failOn, baseFlags)
 	if msg != "" {
 		return fail("%s", msg)
 	}
-	if base.failOnOff {
-		threshold = ""
-	}
+	base := rf.base
 	var paths []string
 	seen := map[string]bool{}
 	for _, p := range fs.Args() {
@@ -136,7 +114,7 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 
 	m := newMerger(systems, paths)
 	junit := *format == "junit"
-	for _, o := range outs {
+	for _, o := range rf.outs {
 		junit = junit || o.format == "junit"
 	}
 	// JUnit lists every identity as a test case, so it needs them held
@@ -150,21 +128,8 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 
 	cwd, _ := os.Getwd()
 	ropts := report.Options{Version: version, BaseDir: cwd, Color: stdio.StdoutIsTerminal && os.Getenv("NO_COLOR") == "", Verbose: *verbose}
-	if err := report.Render(stdio.Stdout, *format, rep, ropts); err != nil {
-		return fail("writing the report: %v", err)
-	}
-	ropts.Color = false
-	for _, o := range outs {
-		f, err := os.Create(o.path)
-		if err == nil {
-			err = report.Render(f, o.format, rep, ropts)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			return fail("writing %s: %v", o.path, err)
-		}
+	if msg := rf.writeReports(stdio, *format, rep, ropts); msg != "" {
+		return fail("%s", msg)
 	}
 	switch {
 	case !rep.Complete:
@@ -182,7 +147,7 @@ func Merge(ctx context.Context, args []string, stdio IO, version string, systems
 			fmt.Fprintf(stdio.Stderr, "Incomplete: the owners directory %s could not be read, so no owner was checked against it (NHI006): %s\n", o.Directory, o.Error)
 		}
 		return ExitIncomplete
-	case threshold != "" && rep.Worst().Rank() >= threshold.Rank():
+	case rf.threshold != "" && rep.Worst().Rank() >= rf.threshold.Rank():
 		return ExitFindings
 	case base.failsOnNew(rep, stdio.Stderr):
 		return ExitFindings

@@ -99,33 +99,11 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q; see `terraform-provider-nhi drift -h`", fs.Arg(0))
 	}
-	if !validFormat(*format) {
-		return fail("--format %q is not a format; use one of %s", *format, strings.Join(report.Formats, ", "))
-	}
-	type out struct{ format, path string }
-	var outs []out
-	for _, o := range outputs {
-		f, p, ok := strings.Cut(o, "=")
-		if !ok || p == "" || !validFormat(f) {
-			return fail("--output %q must be FORMAT=PATH with FORMAT one of %s, such as sarif=nhi.sarif", o, strings.Join(report.Formats, ", "))
-		}
-		outs = append(outs, out{f, p})
-	}
-	var threshold drift.Severity
-	if *failOn != "none" {
-		s, ok := drift.ParseSeverity(*failOn)
-		if !ok {
-			return fail("--fail-on %q is not a severity; use low, medium, high, critical or none", *failOn)
-		}
-		threshold = s
-	}
-	base, msg := baseFlags.load(fs)
+	rf, msg := loadReportFlags(fs, *format, outputs, *failOn, baseFlags)
 	if msg != "" {
 		return fail("%s", msg)
 	}
-	if base.failOnOff {
-		threshold = ""
-	}
+	base := rf.base
 	now := time.Now().UTC()
 	if v, src := *at, "--at"; v != "" || os.Getenv(EnvEvaluationTime) != "" {
 		if v == "" {
@@ -188,22 +166,8 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 
 	cwd, _ := os.Getwd()
 	ropts := report.Options{Version: version, BaseDir: cwd, Color: stdio.StdoutIsTerminal && os.Getenv("NO_COLOR") == "", Verbose: *verbose}
-	if err := report.Render(stdio.Stdout, *format, rep, ropts); err != nil {
-		return fail("writing the report: %v", err)
-	}
-	ropts.Color = false
-	for _, o := range outs {
-		// Straight to the file: a large report is not held twice.
-		f, err := os.Create(o.path)
-		if err == nil {
-			err = report.Render(f, o.format, rep, ropts)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			return fail("writing %s: %v", o.path, err)
-		}
+	if msg := rf.writeReports(stdio, *format, rep, ropts); msg != "" {
+		return fail("%s", msg)
 	}
 	if *imports != "" {
 		var buf bytes.Buffer
@@ -228,7 +192,7 @@ func Main(ctx context.Context, args []string, stdio IO, version string, systems 
 			fmt.Fprintf(stdio.Stderr, "Incomplete: the owners directory %s could not be read, so no owner was checked against it (NHI006): %s\n", o.Directory, o.Error)
 		}
 		return ExitIncomplete
-	case threshold != "" && rep.Worst().Rank() >= threshold.Rank():
+	case rf.threshold != "" && rep.Worst().Rank() >= rf.threshold.Rank():
 		return ExitFindings
 	case base.failsOnNew(rep, stdio.Stderr):
 		return ExitFindings
