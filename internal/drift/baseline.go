@@ -276,7 +276,7 @@ func ReadBaseline(r io.Reader, latest int) (*Baseline, error) {
 			err = dec.Decode(&gotVersion)
 		case "runs":
 			sarif = true
-			err = skipValue(dec)
+			err = SkipJSONValue(dec)
 		case "complete":
 			err = dec.Decode(&b.Complete)
 		case "evaluated_at":
@@ -290,7 +290,7 @@ func ReadBaseline(r io.Reader, latest int) (*Baseline, error) {
 			haveFindings = haveFindings || key == "findings"
 			err = readFindings(dec, key, &b.Findings)
 		default:
-			err = skipValue(dec)
+			err = SkipJSONValue(dec)
 		}
 		if err != nil {
 			var nr *notAReport
@@ -358,26 +358,6 @@ func readFindings(dec *json.Decoder, key string, into *[]Finding) error {
 	}
 	_, err = dec.Token()
 	return err
-}
-
-// skipValue reads past the next value, token by token.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }
 
 func peekNonSpace(br *bufio.Reader) (byte, error) {

@@ -628,7 +628,7 @@ func (m *merger) readShard(i int, sh *shard) error {
 				return nil
 			})
 		default:
-			err = skipValue(dec)
+			err = drift.SkipJSONValue(dec)
 		}
 		if err != nil {
 			var nr *notAReport
@@ -684,26 +684,6 @@ func eachElement(dec *json.Decoder, fn func() error) error {
 	}
 	_, err = dec.Token()
 	return err
-}
-
-// skipValue skips one value, token by token.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }
 
 // eachIdentity reads every shard's identities again, one at a time, from
