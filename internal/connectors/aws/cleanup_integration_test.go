@@ -44,7 +44,15 @@ func TestIntegrationRoleCreateRollbackSurvivesCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fake.OnAction("AttachRolePolicy", cancel)
-	_, err := c.CreateRole(ctx, roleSpec(name))
+	// An inline policy too, so a grant follows the cancelled attach (as for
+	// the user): with the attach as the last grant, an attach the server
+	// completed before the cancellation was seen left only the read-back to
+	// fail, which keeps the role by design (ErrNotReadBack), and the test
+	// raced.
+	s := roleSpec(name)
+	s.Governance.Scopes = append(s.Governance.Scopes, "inline:artifacts")
+	s.InlinePolicies = map[string]string{"artifacts": s3Doc}
+	_, err := c.CreateRole(ctx, s)
 	if err == nil {
 		_ = c.DeleteRole(context.Background(), name)
 		t.Fatal("a create whose context was cancelled succeeded")
