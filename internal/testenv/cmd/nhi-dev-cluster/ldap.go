@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
 )
@@ -25,16 +22,8 @@ func ldapMain(cmd string, args []string) error {
 	dir := fs.String("dir", ".nhi-dev/ldap", "directory for the LDAP directory's configuration, database, logs and ldap.env")
 	slapd := fs.String("slapd", testenv.DefaultSlapd, "the slapd binary (scripts/ldap-install.sh installs Debian's)")
 	_ = fs.Parse(args)
-	if cmd == "ldap-down" {
-		if err := testenv.StopLDAPDir(*dir); err != nil {
-			return err
-		}
-		fmt.Fprintln(os.Stderr, "LDAP test directory stopped")
-		return nil
-	}
-	_ = testenv.StopLDAPDir(*dir)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	_, err := testenv.StartLDAP(ctx, testenv.LDAPOptions{Dir: *dir, Slapd: *slapd, Progress: os.Stderr})
-	return err
+	return upDown(cmd == "ldap-down", *dir, testenv.StopLDAPDir, func(ctx context.Context) error {
+		_, err := testenv.StartLDAP(ctx, testenv.LDAPOptions{Dir: *dir, Slapd: *slapd, Progress: os.Stderr})
+		return err
+	}, "LDAP test directory stopped")
 }

@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
 )
@@ -23,16 +20,8 @@ func pgMain(cmd string, args []string) error {
 	dir := fs.String("dir", ".nhi-dev/pg", "directory for the PostgreSQL server's data, socket, logs and pg.env")
 	bin := fs.String("bin", "", "directory of initdb and postgres (scripts/postgres-install.sh prints it); empty: the newest /usr/lib/postgresql/*/bin")
 	_ = fs.Parse(args)
-	if cmd == "pg-down" {
-		if err := testenv.StopPostgresDir(*dir); err != nil {
-			return err
-		}
-		fmt.Fprintln(os.Stderr, "PostgreSQL test server stopped")
-		return nil
-	}
-	_ = testenv.StopPostgresDir(*dir)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	_, err := testenv.StartPostgres(ctx, testenv.PostgresOptions{Dir: *dir, Bin: *bin, Progress: os.Stderr})
-	return err
+	return upDown(cmd == "pg-down", *dir, testenv.StopPostgresDir, func(ctx context.Context) error {
+		_, err := testenv.StartPostgres(ctx, testenv.PostgresOptions{Dir: *dir, Bin: *bin, Progress: os.Stderr})
+		return err
+	}, "PostgreSQL test server stopped")
 }
