@@ -115,3 +115,16 @@ func ctx(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// ownClient connects as a superuser of the test's own (named from prefix,
+// dropped at the end), so pg_stat_statements counts only what this client
+// runs (statements); it returns the client and the role's name.
+func ownClient(t *testing.T, prefix string) (*pg.Client, string) {
+	t.Helper()
+	role := roleName(t, prefix)
+	pw, _ := pg.GeneratePassword()
+	acctest.PostgresExec(t, "", "CREATE ROLE "+role+" SUPERUSER LOGIN PASSWORD '"+pw+"'")
+	conn := connection(t, "")
+	conn.Username, conn.Password = role, pw
+	return connect(t, conn), role
+}

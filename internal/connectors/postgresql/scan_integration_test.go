@@ -109,20 +109,8 @@ func TestIntegrationScan(t *testing.T) {
 // more roles runs exactly as many statements as the scan before.
 func TestIntegrationScanQueriesConstant(t *testing.T) {
 	ctx := ctx(t)
-	scanner := roleName(t, "nhi_t_scanner")
-	pw, _ := pg.GeneratePassword()
-	acctest.PostgresExec(t, "", "CREATE ROLE "+scanner+" SUPERUSER LOGIN PASSWORD '"+pw+"'")
-	conn := connection(t, "")
-	conn.Username, conn.Password = scanner, pw
-	c := connect(t, conn)
-	count := func() int {
-		var n int
-		v := acctest.PostgresValue(t, "", "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE userid = (SELECT oid FROM pg_roles WHERE rolname = $1)", scanner)
-		if _, err := fmt.Sscan(v, &n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	c, scanner := ownClient(t, "nhi_t_scanner")
+	count := func() int { return statements(t, scanner) }
 	scan := func() int {
 		before := count()
 		if _, err := c.Scan(ctx, nil); err != nil {

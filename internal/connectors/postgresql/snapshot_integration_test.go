@@ -28,12 +28,7 @@ func statements(t *testing.T, role string) int {
 // provider is gone.
 func TestIntegrationRoleSnapshot(t *testing.T) {
 	ctx := ctx(t)
-	reader := roleName(t, "nhi_t_snapshot_reader")
-	pw, _ := pg.GeneratePassword()
-	acctest.PostgresExec(t, "", "CREATE ROLE "+reader+" SUPERUSER LOGIN PASSWORD '"+pw+"'")
-	conn := connection(t, "")
-	conn.Username, conn.Password = reader, pw
-	c := connect(t, conn)
+	c, reader := ownClient(t, "nhi_t_snapshot_reader")
 	setup := client(t)
 	var names []string
 	for i := 0; i < 6; i++ {
@@ -151,12 +146,7 @@ func oneRoleReads(t *testing.T, role string, before map[string]int) int {
 // it first: it must revoke what the first one granted.
 func TestIntegrationUpdateFromSnapshot(t *testing.T) {
 	ctx := ctx(t)
-	reader := roleName(t, "nhi_t_snapshot_writer")
-	pw, _ := pg.GeneratePassword()
-	acctest.PostgresExec(t, "", "CREATE ROLE "+reader+" SUPERUSER LOGIN PASSWORD '"+pw+"'")
-	conn := connection(t, "")
-	conn.Username, conn.Password = reader, pw
-	c := connect(t, conn)
+	c, reader := ownClient(t, "nhi_t_snapshot_writer")
 	name := roleName(t, "nhi_t_snapupd")
 	if _, err := client(t).Roles().Create(ctx, spec(name, "database:CONNECT@app")); err != nil {
 		t.Fatal(err)
@@ -194,12 +184,7 @@ func TestIntegrationUpdateFromSnapshot(t *testing.T) {
 // the provider drops that role.
 func TestIntegrationCheckScopesOncePerCommand(t *testing.T) {
 	ctx := ctx(t)
-	checker := roleName(t, "nhi_t_checker")
-	pw, _ := pg.GeneratePassword()
-	acctest.PostgresExec(t, "", "CREATE ROLE "+checker+" SUPERUSER LOGIN PASSWORD '"+pw+"'")
-	conn := connection(t, "")
-	conn.Username, conn.Password = checker, pw
-	c := connect(t, conn)
+	c, checker := ownClient(t, "nhi_t_checker")
 	schema := acctest.PostgresRandName("s_check")
 	acctest.PostgresObject(t, "app", "CREATE SCHEMA "+schema+"; CREATE TABLE "+schema+".t (id int)", "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
 	group := roleName(t, "nhi_t_checked")
