@@ -245,6 +245,16 @@ func PostgresRole(t testing.TB, name string) string {
 	return name
 }
 
+// DropPostgresRole drops a role now, as a DBA would out of band: its
+// sessions ended, DROP OWNED BY in every database, DROP ROLE. A missing
+// role is not an error.
+func DropPostgresRole(t testing.TB, name string) {
+	t.Helper()
+	if err := dropPostgresRole(t, name); err != nil {
+		t.Fatalf("dropping PostgreSQL role %s: %v", name, err)
+	}
+}
+
 func dropPostgresRole(t testing.TB, name string) error {
 	ctx, cancel := pgCtx()
 	defer cancel()

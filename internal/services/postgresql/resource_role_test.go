@@ -199,16 +199,6 @@ func sortedJoin(s []string) string {
 	return strings.Join(c, ",")
 }
 
-// dropRole drops a role out of band, as a DBA would.
-func dropRole(t *testing.T, name string) {
-	t.Helper()
-	id := pgx.Identifier{name}.Sanitize()
-	for _, db := range acctest.PostgresDatabases(t) {
-		acctest.PostgresExec(t, db, "DROP OWNED BY "+id)
-	}
-	acctest.PostgresExec(t, "", "DROP ROLE "+id)
-}
-
 func TestAccPostgresqlRole_disappears(t *testing.T) {
 	f := newFixture(t)
 	cfg := acctest.PostgresProviderBlock(t, "") + roleHCL(f.role, acctest.Date(acctest.Days(90)), "", f.scopes()...)
@@ -219,7 +209,7 @@ func TestAccPostgresqlRole_disappears(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:             cfg,
-				Check:              func(*terraform.State) error { dropRole(t, f.role); return nil },
+				Check:              func(*terraform.State) error { acctest.DropPostgresRole(t, f.role); return nil },
 				ExpectNonEmptyPlan: true,
 			},
 			{
