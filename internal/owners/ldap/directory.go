@@ -6,11 +6,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -285,18 +289,107 @@ func (d *Directory) Lookup(ctx context.Context, owners []string) (map[string]nhi
 	if len(people) == 0 && len(groupAsk) == 0 {
 		return out, nil
 	}
-	s, err := d.open(ctx)
+	err := retry(ctx, func() error {
+		// Each attempt answers afresh: a bare name not found as a person
+		// is added to its own copy of the groups asked.
+		asked := make(map[string][]string, len(groupAsk))
+		for k, v := range groupAsk {
+			asked[k] = append([]string(nil), v...)
+		}
+		return d.lookup(ctx, out, people, asked, personAsked)
+	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// Retries of a lookup whose connection broke: at most retryAttempts
+// attempts, the waits between them drawn from [backoff/2, backoff]
+// starting at retryBackoff and doubling up to retryMaxBackoff.
+const (
+	retryAttempts   = 3
+	retryBackoff    = 100 * time.Millisecond
+	retryMaxBackoff = time.Second
+)
+
+// retry runs attempt until it succeeds, fails with an error that is not a
+// broken connection (an LDAP answer such as invalid credentials or no
+// such object is never retried, nor a certificate that does not verify),
+// ctx ends, or retryAttempts attempts have failed; the last error then
+// says how many attempts were made.
+func retry(ctx context.Context, attempt func() error) error {
+	wait := retryBackoff
+	for n := 1; ; n++ {
+		err := attempt()
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if n == retryAttempts {
+			var le *Error
+			if errors.As(err, &le) {
+				le.Err = fmt.Errorf("%w (gave up after %d attempts)", le.Err, n)
+				return err
+			}
+			return fmt.Errorf("%w (gave up after %d attempts)", err, n)
+		}
+		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, retryMaxBackoff)
+	}
+}
+
+// transient is a connection refused, reset, cut short or timed out: the
+// directory gave no answer, so asking again may get one.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return false
+	}
+	if goldap.IsErrorWithCode(err, goldap.ErrorNetwork) {
+		// go-ldap reports a failed StartTLS handshake as a network error
+		// with the cause as text only.
+		msg := err.Error()
+		return !strings.Contains(msg, "certificate") && !strings.Contains(msg, "x509")
+	}
+	var ne net.Error
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	// go-ldap's reader reports a broken connection as text ("unable to
+	// read LDAP response packet: read tcp ...: connection reset by peer").
+	msg := err.Error()
+	for _, s := range []string{"unable to read LDAP response packet", "connection reset by peer", "broken pipe", "connection refused", "unexpected EOF", ": EOF"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup is one attempt of Lookup on one connection: it fills out.
+func (d *Directory) lookup(ctx context.Context, out map[string]nhi.OwnerStatus, people []string, groupAsk map[string][]string, personAsked map[string]bool) error {
+	s, err := d.open(ctx)
+	if err != nil {
+		return err
 	}
 	defer s.close()
 
 	if err := s.checkPeopleVisible(); err != nil {
-		return nil, err
+		return err
 	}
 	found, err := s.findPeople(people)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var gone []*person
 	for _, o := range people {
@@ -314,15 +407,15 @@ func (d *Directory) Lookup(ctx context.Context, owners []string) (map[string]nhi
 	}
 	groups, err := s.findGroups(nhi.SortedKeys(groupAsk))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	active, err := s.resolveTeams(groups)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	successors, err := s.successors(gone)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, o := range people {
 		if p := found[o]; p != nil && !p.active {
@@ -344,7 +437,7 @@ func (d *Directory) Lookup(ctx context.Context, owners []string) (map[string]nhi
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // findPeople finds the people the owners name by any user attribute:
