@@ -357,6 +357,10 @@ type tcpConn struct {
 	// lose is set (before the matching bytes are forwarded) when the
 	// server's next complete answer is to be lost.
 	lose bool
+	// mute is set (before the matching bytes are forwarded) when the
+	// connection is reset right after them: nothing the server answers
+	// reaches the client, however fast it answers.
+	mute bool
 }
 
 func (c *tcpConn) close(reset bool) {
@@ -480,6 +484,10 @@ func (c *tcpConn) fromClient() {
 				c.mu.Lock()
 				c.lose = true
 				c.mu.Unlock()
+			case ResetAfterSend:
+				c.mu.Lock()
+				c.mute = true
+				c.mu.Unlock()
 			}
 			if _, werr := c.upstream.Write(chunk); werr != nil {
 				return
@@ -509,9 +517,13 @@ func (c *tcpConn) fromServer() {
 		if n > 0 {
 			chunk := buf[:n]
 			c.mu.Lock()
-			lose := c.lose
+			lose, mute := c.lose, c.mute
 			c.mu.Unlock()
-			if lose {
+			switch {
+			case mute:
+				// The connection is being reset after the client's bytes:
+				// drop the answer and let that reset end the connection.
+			case lose:
 				held = append(held, chunk...)
 				forward, lost := splitAnswer(held)
 				if len(forward) > 0 {
@@ -525,11 +537,19 @@ func (c *tcpConn) fromServer() {
 					c.close(true)
 					return
 				}
-			} else if !c.write(chunk, &sent) {
-				return
+			default:
+				if !c.write(chunk, &sent) {
+					return
+				}
 			}
 		}
 		if err != nil {
+			c.mu.Lock()
+			mute := c.mute
+			c.mu.Unlock()
+			if mute {
+				c.close(true) // a reset, not the server's close
+			}
 			return
 		}
 	}
