@@ -315,6 +315,7 @@ func (r *principalResource) desired(ctx context.Context, m model, diags *diag.Di
 }
 
 func (r *principalResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer r.identity().AfterCreate(ctx, resp)
 	plan := r.newM()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	d := r.desired(ctx, plan, &resp.Diagnostics)
@@ -339,6 +340,7 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 }
 
 func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer r.identity().AfterRead(ctx, req, resp)
 	state := r.newM()
 	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	c, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -359,6 +361,7 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 }
 
 func (r *principalResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer r.identity().AfterUpdate(ctx, resp)
 	plan := r.newM()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	d := r.desired(ctx, plan, &resp.Diagnostics)
@@ -391,6 +394,9 @@ func (r *principalResource) Delete(ctx context.Context, req resource.DeleteReque
 // ImportState takes the name, or "<user|role>/<name>" as nhi_identities and
 // drift reports give it.
 func (r *principalResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if r.identity().ImportByIdentity(ctx, req, resp) {
+		return
+	}
 	name := strings.TrimPrefix(req.ID, r.kind.location+"/")
 	if err := r.kind.nameCheck(name); err != nil {
 		resp.Diagnostics.AddError("Invalid import ID",

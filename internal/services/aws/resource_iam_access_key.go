@@ -357,6 +357,7 @@ func userNotDeclared(name string, diags *diag.Diagnostics) {
 }
 
 func (r *accessKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer accessKeyIdentity.AfterCreate(ctx, resp)
 	var m accessKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	a, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -437,6 +438,7 @@ func (r *accessKeyResource) setDue(m *accessKeyModel, diags *diag.Diagnostics) {
 }
 
 func (r *accessKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer accessKeyIdentity.AfterRead(ctx, req, resp)
 	var m accessKeyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	a, _ := iam(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -471,6 +473,7 @@ func (r *accessKeyResource) Read(ctx context.Context, req resource.ReadRequest, 
 }
 
 func (r *accessKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer accessKeyIdentity.AfterUpdate(ctx, resp)
 	var m accessKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	var prior accessKeyModel
@@ -528,6 +531,9 @@ func (r *accessKeyResource) Delete(ctx context.Context, req resource.DeleteReque
 // and replaces it otherwise; with the long form the import reads the
 // Secret, and the plan replaces the key only when it does not hold it.
 func (r *accessKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if accessKeyIdentity.ImportByIdentity(ctx, req, resp) {
+		return
+	}
 	parts := strings.Split(req.ID, "/")
 	ok := (len(parts) == 2 || len(parts) == 4) && awsc.ValidateUserName(parts[0]) == nil && strings.HasPrefix(parts[1], "AK")
 	if ok && len(parts) == 4 {

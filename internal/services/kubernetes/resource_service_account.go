@@ -344,6 +344,7 @@ func (r *serviceAccountResource) spec(ctx context.Context, m *serviceAccountMode
 }
 
 func (r *serviceAccountResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer serviceAccountIdentity.AfterCreate(ctx, resp)
 	var plan serviceAccountModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	spec := r.spec(ctx, &plan, &resp.Diagnostics)
@@ -374,6 +375,7 @@ func (r *serviceAccountResource) Create(ctx context.Context, req resource.Create
 }
 
 func (r *serviceAccountResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer serviceAccountIdentity.AfterRead(ctx, req, resp)
 	var state serviceAccountModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -394,6 +396,7 @@ func (r *serviceAccountResource) Read(ctx context.Context, req resource.ReadRequ
 }
 
 func (r *serviceAccountResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer serviceAccountIdentity.AfterUpdate(ctx, resp)
 	var plan serviceAccountModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	spec := r.spec(ctx, &plan, &resp.Diagnostics)
@@ -427,6 +430,9 @@ func (r *serviceAccountResource) Delete(ctx context.Context, req resource.Delete
 }
 
 func (r *serviceAccountResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if serviceAccountIdentity.ImportByIdentity(ctx, req, resp) {
+		return
+	}
 	ns, name, ok := strings.Cut(req.ID, "/")
 	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
 		resp.Diagnostics.AddError("Invalid import ID",

@@ -201,6 +201,7 @@ func (r *tokenResource) setComputed(m *tokenResourceModel, t k8s.TokenSecret, di
 }
 
 func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer tokenIdentity.AfterCreate(ctx, resp)
 	var m tokenResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	g := r.governance(&m, &resp.Diagnostics)
@@ -231,6 +232,7 @@ func (r *tokenResource) Create(ctx context.Context, req resource.CreateRequest, 
 }
 
 func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer tokenIdentity.AfterRead(ctx, req, resp)
 	var m tokenResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	c, _ := kube(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -268,6 +270,7 @@ func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp
 }
 
 func (r *tokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer tokenIdentity.AfterUpdate(ctx, resp)
 	var m tokenResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	g := r.governance(&m, &resp.Diagnostics)
@@ -303,6 +306,9 @@ func (r *tokenResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 }
 
 func (r *tokenResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if tokenIdentity.ImportByIdentity(ctx, req, resp) {
+		return
+	}
 	ns, name, ok := strings.Cut(req.ID, "/")
 	if !ok || ns == "" || name == "" {
 		resp.Diagnostics.AddError("Invalid import ID",

@@ -523,6 +523,7 @@ func configPassword(ctx context.Context, cfg interface {
 }
 
 func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer roleIdentity.AfterCreate(ctx, resp)
 	var m roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	c, _ := client(ctx, r.pd, &resp.Diagnostics)
@@ -640,6 +641,7 @@ func deliver(ctx context.Context, k *k8s.Client, ref nhi.Ref, found pg.Details, 
 }
 
 func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer roleIdentity.AfterRead(ctx, req, resp)
 	var m roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	c, _ := client(ctx, r.pd, &resp.Diagnostics)
@@ -672,6 +674,7 @@ func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 }
 
 func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer roleIdentity.AfterUpdate(ctx, resp)
 	var m, prior roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
@@ -797,6 +800,9 @@ func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 // ImportState takes the role name, or "role/<name>" as nhi_identities and
 // drift reports give it.
 func (r *roleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if roleIdentity.ImportByIdentity(ctx, req, resp) {
+		return
+	}
 	name := strings.TrimPrefix(req.ID, pg.Location+"/")
 	if err := pg.ValidateRoleName(name); err != nil {
 		resp.Diagnostics.AddError("Invalid import ID",

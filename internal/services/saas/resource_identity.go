@@ -234,6 +234,7 @@ func (r *identityResource) status(m *identityModel, diags *diag.Diagnostics) typ
 
 // Create records the declaration; there is nothing to create.
 func (r *identityResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer identityIdentity.AfterCreate(ctx, resp)
 	var plan identityModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -246,6 +247,7 @@ func (r *identityResource) Create(ctx context.Context, req resource.CreateReques
 // Read refreshes the status from the provider's clock; the declaration is
 // the only record there is.
 func (r *identityResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer identityIdentity.AfterRead(ctx, req, resp)
 	var state identityModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() || r.pd == nil {
@@ -257,6 +259,7 @@ func (r *identityResource) Read(ctx context.Context, req resource.ReadRequest, r
 
 // Update records the changed declaration.
 func (r *identityResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer identityIdentity.AfterUpdate(ctx, resp)
 	var plan identityModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -275,6 +278,9 @@ func (r *identityResource) Delete(context.Context, resource.DeleteRequest, *reso
 // ImportState takes "system/name". The governance comes from the
 // configuration: the next plan records it as an in-place update.
 func (r *identityResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if identityIdentity.ImportByIdentity(ctx, req, resp) {
+		return
+	}
 	sys, name, ok := strings.Cut(req.ID, "/")
 	errSys := saasc.ValidateSystem(sys)
 	if !ok || name == "" || errSys != nil || checkName(name) != nil {
