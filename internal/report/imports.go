@@ -90,68 +90,12 @@ func Imports(w io.Writer, systems *system.Registry, adoptions []Adoption) error 
 		body.AppendNewline()
 
 		res := body.AppendNewBlock("resource", []string{typ, name}).Body()
-		if k.Adopt.Head != nil {
-			k.Adopt.Head(res, id)
-		}
-		res.SetAttributeValue("owner", cty.StringVal(nhi.Placeholder+": the person or team responsible"))
-		res.SetAttributeValue("purpose", cty.StringVal(nhi.Placeholder+": why this identity exists"))
-		res.SetAttributeValue("expires_at", cty.StringVal(nhi.Placeholder+": YYYY-MM-DD"))
-		// Scopes the system only reports (system.Descriptor.ReadOnlyScopes,
-		// such as owning a database) are refused in a declaration: copied,
-		// they would make the generated block fail its plan.
 		d, _ := systems.Get(id.System)
-		scopes := make([]cty.Value, 0, len(id.EffectiveScopes))
-		var readOnly []string
-		for _, s := range id.EffectiveScopes {
-			if matchesAny(d.ReadOnlyScopes, s) {
-				readOnly = append(readOnly, s)
-				continue
-			}
-			scopes = append(scopes, cty.StringVal(s))
-		}
-		if len(scopes) > 0 {
-			comment := "Its current grants. Remove what it does not need: the apply revokes it."
-			if k.GovernedInState {
-				// Nothing the provider applies reaches the system.
-				comment = "Its current grants, as its source lists them. Remove what it does not need here and in its system."
-			}
-			res.AppendUnstructuredTokens(system.Comment(comment))
-		}
-		if len(readOnly) > 0 {
-			res.AppendUnstructuredTokens(system.Comments(
-				"Left out, as no declaration can hold them (the system reports them but never",
-				"grants them): "+strings.Join(readOnly, ", "),
-			))
-		}
-		if len(scopes) == 0 {
-			res.SetAttributeValue("scopes", cty.ListValEmpty(cty.String))
-		} else {
-			res.SetAttributeValue("scopes", cty.ListVal(scopes))
-		}
-		if k.Adopt.Tail != nil {
-			k.Adopt.Tail(res, id)
-		}
-		if len(id.Labels) > 0 && k.Adopt.LabelsAttr != "" {
-			m := map[string]cty.Value{}
-			for lk, lv := range id.Labels {
-				m[lk] = cty.StringVal(lv)
-			}
-			res.SetAttributeValue(k.Adopt.LabelsAttr, cty.MapVal(m))
-		}
+		system.WriteAdoption(res, d, k, id)
 	}
 	if n == 0 {
 		body.AppendUnstructuredTokens(system.Comment("No undeclared identities to adopt."))
 	}
 	_, err := w.Write(hclwrite.Format(f.Bytes()))
 	return err
-}
-
-// matchesAny reports whether scope matches one of the globs.
-func matchesAny(patterns []string, scope string) bool {
-	for _, p := range patterns {
-		if nhi.MatchScope(p, scope) {
-			return true
-		}
-	}
-	return false
 }
