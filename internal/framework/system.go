@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -47,6 +48,9 @@ type System struct {
 	Resources          []func() resource.Resource
 	EphemeralResources []func() ephemeral.EphemeralResource
 	DataSources        []func() datasource.DataSource
+	// ListResources are the list resources (Terraform 1.14+, `terraform
+	// query`) of its resource types, built with NewList.
+	ListResources []func() list.ListResource
 	// LocationValidator validates a location filter of the inventory data
 	// sources (a namespace), when Core.LocationFilter is set.
 	LocationValidator validator.String

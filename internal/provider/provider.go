@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -34,6 +35,7 @@ var (
 	_ provider.Provider                       = &nhiProvider{}
 	_ provider.ProviderWithEphemeralResources = &nhiProvider{}
 	_ provider.ProviderWithConfigValidators   = &nhiProvider{}
+	_ provider.ProviderWithListResources      = &nhiProvider{}
 )
 
 type nhiProvider struct {
@@ -298,6 +300,7 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.ResourceData = pd
 	resp.DataSourceData = pd
 	resp.EphemeralResourceData = pd
+	resp.ListResourceData = pd
 }
 
 // capabilityID accepts an ID of a registered system's risky-capability
@@ -341,6 +344,15 @@ func (p *nhiProvider) EphemeralResources(context.Context) []func() ephemeral.Eph
 	var out []func() ephemeral.EphemeralResource
 	for _, s := range p.systems {
 		out = append(out, s.EphemeralResources...)
+	}
+	return out
+}
+
+// ListResources are the systems' list resources (Terraform 1.14+).
+func (p *nhiProvider) ListResources(context.Context) []func() list.ListResource {
+	var out []func() list.ListResource
+	for _, s := range p.systems {
+		out = append(out, s.ListResources...)
 	}
 	return out
 }
