@@ -102,7 +102,13 @@ func (c *Client) listUsers(ctx context.Context, marker *string, max *int32, cach
 	if err != nil {
 		return nil, nil, wrap(err, "listing IAM users")
 	}
-	ds, err := details(ctx, out.Users, func(ctx context.Context, u types.User) (Details, error) { return c.userDetails(ctx, u, cache) })
+	ds, err := details(ctx, out.Users, func(ctx context.Context, u types.User) (Details, error) {
+		d, err := c.userDetails(ctx, u, cache)
+		if err != nil {
+			return d, err
+		}
+		return d, c.withCapabilities(ctx, &d, cache)
+	})
 	if !out.IsTruncated {
 		return ds, nil, err
 	}
@@ -114,11 +120,39 @@ func (c *Client) listRoles(ctx context.Context, marker *string, max *int32, cach
 	if err != nil {
 		return nil, nil, wrap(err, "listing IAM roles")
 	}
-	ds, err := details(ctx, out.Roles, func(ctx context.Context, r types.Role) (Details, error) { return c.roleDetails(ctx, r, cache) })
+	ds, err := details(ctx, out.Roles, func(ctx context.Context, r types.Role) (Details, error) {
+		d, err := c.roleDetails(ctx, r, cache)
+		if err != nil {
+			return d, err
+		}
+		return d, c.withCapabilities(ctx, &d, cache)
+	})
 	if !out.IsTruncated {
 		return ds, nil, err
 	}
 	return ds, out.Marker, err
+}
+
+// withCapabilities resolves a listed identity's risky capabilities
+// (access.go). A scan (scan set) fails when a policy or group the identity
+// holds cannot be read, as its wildcard reads do; an inventory listing
+// reads through the command's cache and marks the capabilities unknown
+// when the provider's credentials may not read a policy or group (or it
+// went away meanwhile), rather than failing or reporting none.
+func (c *Client) withCapabilities(ctx context.Context, d *Details, scan *policyCache) error {
+	cache := scan
+	if cache == nil {
+		cache = c.commandCache()
+	}
+	err := c.identityCapabilities(ctx, d, cache)
+	if err != nil && scan == nil && (errors.Is(err, ErrForbidden) || errors.Is(err, nhi.ErrNotFound)) {
+		d.Capabilities, d.CapabilitiesUnknown = nil, true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", d.Ref.Location, d.Ref.Name, err)
+	}
+	return nil
 }
 
 // details reads each listed entity's details, a few at a time, keeping the
@@ -154,14 +188,15 @@ func details[T any](ctx context.Context, items []T, read func(context.Context, T
 }
 
 // Scan reads every user and role with what the drift rules need: access key
-// last use and the policies that grant everything. Locations ("user",
+// last use, the policies that grant everything and the risky capabilities
+// (access.go), each managed policy and group read once. Locations ("user",
 // "role") limit it.
 func (c *Client) Scan(ctx context.Context, locations []string) ([]nhi.Identity, error) {
 	want := map[string]bool{LocationUser: len(locations) == 0, LocationRole: len(locations) == 0}
 	for _, l := range locations {
 		want[l] = true
 	}
-	cache := &policyCache{docs: map[string]bool{}}
+	cache := newPolicyCache()
 	var out []nhi.Identity
 	for _, list := range []struct {
 		location string
@@ -208,14 +243,26 @@ func followMarkers(ctx context.Context, location string, page func(context.Conte
 	}
 }
 
-// policyCache remembers, per managed policy ARN and per group, whether it
-// grants everything, for the length of one scan. Only answers are
-// remembered: a read that failed fails the scan, and is never taken for
-// "does not grant everything".
+// policyCache remembers, for the length of one scan (or, as commandCache,
+// one command), per managed policy ARN and per group, whether it grants
+// everything, the parsed statements of each managed policy's default
+// version, and each group's attached policies and inline documents. Only
+// answers are remembered: a read that failed fails the scan, and is never
+// taken for "does not grant everything" or "grants nothing". Concurrent
+// readers of one key wait for the first one's read.
 type policyCache struct {
 	mu   sync.Mutex
 	docs map[string]bool
+	once map[string]*cacheEntry
 }
+
+type cacheEntry struct {
+	ready chan struct{} // closed once val and err are set
+	val   any
+	err   error
+}
+
+func newPolicyCache() *policyCache { return &policyCache{docs: map[string]bool{}} }
 
 func (p *policyCache) get(key string) (v, ok bool) {
 	p.mu.Lock()
@@ -230,36 +277,97 @@ func (p *policyCache) put(key string, v bool) {
 	p.docs[key] = v
 }
 
+// load returns the answer of read for key, reading it once; a failure is
+// returned to the callers waiting for it and then forgotten.
+func (p *policyCache) load(key string, read func() (any, error)) (any, error) {
+	p.mu.Lock()
+	if p.once == nil {
+		p.once = map[string]*cacheEntry{}
+	}
+	e, ok := p.once[key]
+	if !ok {
+		e = &cacheEntry{ready: make(chan struct{})}
+		p.once[key] = e
+	}
+	p.mu.Unlock()
+	if !ok {
+		e.val, e.err = read()
+		close(e.ready)
+	}
+	<-e.ready
+	if e.err != nil {
+		p.mu.Lock()
+		if p.once[key] == e {
+			delete(p.once, key)
+		}
+		p.mu.Unlock()
+	}
+	return e.val, e.err
+}
+
+// document returns the default version of a managed policy.
+func (p *policyCache) document(ctx context.Context, c *Client, arn string) (string, error) {
+	v, err := p.load("doc\x00"+arn, func() (any, error) { return c.managedPolicyDocument(ctx, arn) })
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
+// statements returns the parsed statements of a managed policy's default
+// version, parsed once.
+func (p *policyCache) statements(ctx context.Context, c *Client, arn string) ([]statement, error) {
+	doc, err := p.document(ctx, c, arn)
+	if err != nil {
+		return nil, err
+	}
+	v, err := p.load("stmts\x00"+arn, func() (any, error) { return parsed(doc) })
+	if err != nil {
+		return nil, fmt.Errorf("managed policy %s: %w", arn, err)
+	}
+	return v.([]statement), nil
+}
+
+// exists reports whether a managed policy exists, reading it once.
+func (p *policyCache) exists(ctx context.Context, c *Client, arn string) (bool, error) {
+	v, err := p.load("exists\x00"+arn, func() (any, error) { return c.PolicyExists(ctx, arn) })
+	if err != nil {
+		return false, err
+	}
+	return v.(bool), nil
+}
+
 func (p *policyCache) grantsEverything(ctx context.Context, c *Client, arn string) (bool, error) {
 	if v, ok := p.get(arn); ok {
 		return v, nil
 	}
-	v, err := c.managedPolicyGrantsEverything(ctx, arn)
+	doc, err := p.document(ctx, c, arn)
 	if err != nil {
 		return false, err
 	}
+	v := GrantsEverything(doc)
 	p.put(arn, v)
 	return v, nil
 }
 
-// managedPolicyGrantsEverything reads a managed policy's default version.
-func (c *Client) managedPolicyGrantsEverything(ctx context.Context, arn string) (bool, error) {
+// managedPolicyDocument reads a managed policy's default version.
+func (c *Client) managedPolicyDocument(ctx context.Context, arn string) (string, error) {
 	pol, err := c.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 	if err != nil {
-		return false, grantReadFailed(err, "reading managed policy "+arn)
+		return "", grantReadFailed(err, "reading managed policy "+arn)
 	}
 	if pol.Policy == nil || aws.ToString(pol.Policy.DefaultVersionId) == "" {
-		return false, grantReadFailed(errors.New("IAM's answer names no default version"), "reading managed policy "+arn)
+		return "", grantReadFailed(errors.New("IAM's answer names no default version"), "reading managed policy "+arn)
 	}
 	version := aws.ToString(pol.Policy.DefaultVersionId)
 	ver, err := c.iam.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(version)})
 	if err != nil {
-		return false, grantReadFailed(err, fmt.Sprintf("reading version %s of managed policy %s", version, arn))
+		return "", grantReadFailed(err, fmt.Sprintf("reading version %s of managed policy %s", version, arn))
 	}
 	if ver.PolicyVersion == nil {
-		return false, grantReadFailed(errors.New("IAM's answer holds no document"), fmt.Sprintf("reading version %s of managed policy %s", version, arn))
+		return "", grantReadFailed(errors.New("IAM's answer holds no document"), fmt.Sprintf("reading version %s of managed policy %s", version, arn))
 	}
-	return GrantsEverything(decodeDocument(aws.ToString(ver.PolicyVersion.Document))), nil
+	return decodeDocument(aws.ToString(ver.PolicyVersion.Document)), nil
 }
 
 // PolicyExists reports whether a managed policy exists.
@@ -279,7 +387,7 @@ func (p *policyCache) groupGrantsEverything(ctx context.Context, c *Client, grou
 	if v, ok := p.get(key); ok {
 		return v, nil
 	}
-	v, err := c.groupGrantsEverything(ctx, p, group)
+	v, err := p.groupEverything(ctx, c, group)
 	if err != nil {
 		return false, err
 	}
@@ -287,36 +395,74 @@ func (p *policyCache) groupGrantsEverything(ctx context.Context, c *Client, grou
 	return v, nil
 }
 
-func (c *Client) groupGrantsEverything(ctx context.Context, p *policyCache, group string) (bool, error) {
-	att := iam.NewListAttachedGroupPoliciesPaginator(c.iam, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
-	for att.HasMorePages() {
-		page, err := att.NextPage(ctx)
-		if err != nil {
-			return false, grantReadFailed(err, "listing the managed policies of IAM group "+group)
-		}
-		for _, a := range page.AttachedPolicies {
-			if ok, err := p.grantsEverything(ctx, c, aws.ToString(a.PolicyArn)); err != nil || ok {
-				return ok, err
-			}
+func (p *policyCache) groupEverything(ctx context.Context, c *Client, group string) (bool, error) {
+	arns, err := p.groupAttached(ctx, c, group)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range arns {
+		if ok, err := p.grantsEverything(ctx, c, a); err != nil || ok {
+			return ok, err
 		}
 	}
-	names := iam.NewListGroupPoliciesPaginator(c.iam, &iam.ListGroupPoliciesInput{GroupName: aws.String(group)})
-	for names.HasMorePages() {
-		page, err := names.NextPage(ctx)
-		if err != nil {
-			return false, grantReadFailed(err, "listing the inline policies of IAM group "+group)
-		}
-		for _, n := range page.PolicyNames {
-			doc, err := c.iam.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(n)})
-			if err != nil {
-				return false, grantReadFailed(err, fmt.Sprintf("reading inline policy %s of IAM group %s", n, group))
-			}
-			if GrantsEverything(decodeDocument(aws.ToString(doc.PolicyDocument))) {
-				return true, nil
-			}
+	docs, err := p.groupInline(ctx, c, group)
+	if err != nil {
+		return false, err
+	}
+	for _, n := range nhi.SortedKeys(docs) {
+		if GrantsEverything(docs[n]) {
+			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// groupAttached lists the managed policies attached to a group, once.
+func (p *policyCache) groupAttached(ctx context.Context, c *Client, group string) ([]string, error) {
+	v, err := p.load("group-attached\x00"+group, func() (any, error) {
+		var out []string
+		att := iam.NewListAttachedGroupPoliciesPaginator(c.iam, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
+		for att.HasMorePages() {
+			page, err := att.NextPage(ctx)
+			if err != nil {
+				return nil, grantReadFailed(err, "listing the managed policies of IAM group "+group)
+			}
+			for _, a := range page.AttachedPolicies {
+				out = append(out, aws.ToString(a.PolicyArn))
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]string), nil
+}
+
+// groupInline reads the inline policies of a group, once.
+func (p *policyCache) groupInline(ctx context.Context, c *Client, group string) (map[string]string, error) {
+	v, err := p.load("group-inline\x00"+group, func() (any, error) {
+		out := map[string]string{}
+		names := iam.NewListGroupPoliciesPaginator(c.iam, &iam.ListGroupPoliciesInput{GroupName: aws.String(group)})
+		for names.HasMorePages() {
+			page, err := names.NextPage(ctx)
+			if err != nil {
+				return nil, grantReadFailed(err, "listing the inline policies of IAM group "+group)
+			}
+			for _, n := range page.PolicyNames {
+				doc, err := c.iam.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(n)})
+				if err != nil {
+					return nil, grantReadFailed(err, fmt.Sprintf("reading inline policy %s of IAM group %s", n, group))
+				}
+				out[n] = decodeDocument(aws.ToString(doc.PolicyDocument))
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]string), nil
 }
 
 // GroupExists reports whether an IAM group exists.

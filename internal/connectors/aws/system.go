@@ -46,6 +46,7 @@ func Descriptor() system.Descriptor {
 			}},
 		},
 		PrivilegedScopes: []string{"policy:arn:aws*:iam::aws:policy/AdministratorAccess"},
+		Capabilities:     capabilityIDs(),
 		Source:           source(),
 	}
 }
