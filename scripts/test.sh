@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# make test: builds the test cluster's binaries (cached), starts the cluster,
-# the IAM test server, the PostgreSQL test server and the LDAP test
-# directory, runs every test with the acceptance tests enabled, and stops
-# them all whatever happens. A skipped test fails the run: nothing may be silently
-# left out.
+# make test: builds the test cluster's binaries and Terraform (cached), starts
+# the cluster, the IAM test server, the PostgreSQL test server and the LDAP
+# test directory, runs every test with the acceptance tests enabled, and
+# stops them all whatever happens. A skipped test fails the run: nothing may
+# be silently left out.
+#
+# Terraform versions: the whole suite runs on the Terraform that
+# scripts/terraform-build.sh builds from the module proxy (NHI_TERRAFORM_VERSION,
+# default v1.15.0: list resources and actions need >= 1.14); then a
+# compatibility subset (provider configuration, the service account's
+# lifecycle, the inventory data sources) runs again on the oldest supported
+# Terraform, the machine's `terraform` on PATH (1.11), or NHI_TERRAFORM_MIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v terraform >/dev/null 2>&1; then
-  echo "make test: the terraform CLI is needed for the acceptance tests and is not on PATH" >&2
+TF_MIN="${NHI_TERRAFORM_MIN:-$(command -v terraform || true)}"
+if [[ -z "$TF_MIN" || ! -x "$TF_MIN" ]]; then
+  echo "make test: the oldest supported terraform CLI (1.11) is needed for the compatibility tests and is not on PATH (or set NHI_TERRAFORM_MIN)" >&2
   exit 1
 fi
 
+TF_BUILT="$(scripts/terraform-build.sh)"
 BIN="$(scripts/testenv-build.sh)"
 PGBIN="$(scripts/postgres-install.sh)"
 SLAPD="$(scripts/ldap-install.sh)"
@@ -67,14 +76,31 @@ touch "$TF_CLI_CONFIG_FILE"
 
 log="$DIR/go-test.log"
 status=0
-go test ./... -count=1 -v -timeout "${GO_TEST_TIMEOUT:-40m}" 2>&1 | tee "$log" || status=$?
+echo "make test: the whole suite on $("$TF_BUILT" version | head -n1) ($TF_BUILT)"
+TF_ACC_TERRAFORM_PATH="$TF_BUILT" go test ./... -count=1 -v -timeout "${GO_TEST_TIMEOUT:-40m}" 2>&1 | tee "$log" || status=$?
 if [[ $status -ne 0 ]]; then
   echo "make test: FAILED (logs of the cluster are in $DIR/logs)" >&2
   exit "$status"
 fi
-if grep -E -- '--- SKIP' "$log"; then
+
+# The compatibility subset on the oldest supported Terraform.
+compat_log="$DIR/go-test-compat.log"
+echo "make test: the compatibility subset on $("$TF_MIN" version | head -n1) ($TF_MIN)"
+TF_ACC_TERRAFORM_PATH="$TF_MIN" go test ./internal/provider/ ./internal/services/kubernetes/ ./internal/services/inventory/ \
+  -run "${NHI_COMPAT_TESTS:-^(TestAccProvider_|TestAccServiceAccount_basic$|TestAccIdentities_|TestAccUndeclared_|TestAccDataSources_)}" \
+  -count=1 -v -timeout "${GO_TEST_TIMEOUT:-40m}" 2>&1 | tee "$compat_log" || status=$?
+if [[ $status -ne 0 ]]; then
+  echo "make test: FAILED on $TF_MIN, the oldest supported Terraform (logs of the cluster are in $DIR/logs)" >&2
+  exit "$status"
+fi
+if grep -E -- '--- SKIP' "$log" "$compat_log"; then
   echo "make test: the tests above were skipped; every test must run here" >&2
   exit 1
 fi
 passed=$(grep -c -E -- '^\s*--- PASS' "$log" || true)
-echo "make test: $passed tests passed, none skipped"
+compat=$(grep -c -E -- '^\s*--- PASS' "$compat_log" || true)
+if [[ $compat -eq 0 ]]; then
+  echo "make test: the compatibility subset ran no test; check NHI_COMPAT_TESTS" >&2
+  exit 1
+fi
+echo "make test: $passed tests passed on $TF_BUILT and $compat on $TF_MIN, none skipped"
