@@ -33,6 +33,7 @@ func (e *evaluator) capabilities(id nhi.Identity, ref IdentityRef, loc *Location
 		}
 		byID[c.ID] = append(byID[c.ID], c)
 	}
+	e.undeclaredCritical(id, ref, order, byID)
 	for _, capID := range order {
 		paths := byID[capID]
 		sev := SeverityLow
@@ -60,6 +61,43 @@ func (e *evaluator) capabilities(id nhi.Identity, ref IdentityRef, loc *Location
 			}
 			f.Remediation = fmt.Sprintf("Each of the %d grants gives it; take every one away: %s.", len(fixes), strings.Join(fixes, "; "))
 		}
+	}
+}
+
+// undeclaredCritical raises the NHI001 finding of an undeclared identity
+// that holds a critical capability (through a path no privileged scope
+// covers: those already make it high) to high, naming the capabilities, as
+// a privileged scope does: nobody owns an identity that can take over
+// others. NHI001 was added for the identity just before.
+func (e *evaluator) undeclaredCritical(id nhi.Identity, ref IdentityRef, order []string, byID map[string][]nhi.Capability) {
+	if id.Declared {
+		return
+	}
+	var what []string
+	for _, capID := range order {
+		for _, c := range byID[capID] {
+			if c.Severity == nhi.CapabilityCritical {
+				what = append(what, fmt.Sprintf("%s (%s)", c.Title, capID))
+				break
+			}
+		}
+	}
+	if len(what) == 0 {
+		return
+	}
+	for i := len(e.report.Findings) - 1; i >= 0; i-- {
+		f := &e.report.Findings[i]
+		if f.Identity != ref {
+			return // the identity's findings are the last ones
+		}
+		if f.RuleID != RuleUndeclared {
+			continue
+		}
+		if f.Severity.Rank() < SeverityHigh.Rank() {
+			f.Severity = SeverityHigh
+		}
+		f.Message += "; it can " + strings.Join(what, ", ")
+		return
 	}
 }
 
