@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -91,6 +92,9 @@ type Client struct {
 	markers Markers
 	// snap, when set, shares list results across reads (see snapshot).
 	snap *snapshot
+	// rolesUnlistable: listing roles was refused once in this command, so
+	// role checks ask role by role (MissingRoles).
+	rolesUnlistable atomic.Bool
 }
 
 // DefaultRequestTimeout bounds one request with its retries (at most six
@@ -103,11 +107,15 @@ func New(cfg *rest.Config, prefix string) (*Client, error) {
 		return nil, fmt.Errorf("annotation prefix %w", err)
 	}
 	cfg = rest.CopyConfig(cfg)
-	// client-go's default client-side limit (5 requests/s, bursts of 10)
-	// throttles applies of many identities; use kubectl's order of
-	// magnitude. The API server's own priority and fairness still applies.
+	// client-go's client-side limit is fixed (5 requests/s, bursts of 10
+	// by default). Unless the configuration sets one of its own, the
+	// connector's limit adapts to the server instead: high while the API
+	// server keeps up, cut by its 429s (limiter.go). A negative QPS turns
+	// client-go's limiter off.
+	var limit *adaptiveLimiter
 	if cfg.QPS == 0 && cfg.RateLimiter == nil {
-		cfg.QPS, cfg.Burst = 50, 100
+		cfg.QPS = -1
+		limit = newAdaptiveLimiter(DefaultRateLimit, DefaultRetryPolicy.MaxRetryAfter)
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "terraform-provider-nhi"
@@ -122,7 +130,11 @@ func New(cfg *rest.Config, prefix string) (*Client, error) {
 	// idempotent requests, and errors that say what happened. It sits
 	// below client-go's authentication wrappers: a retry resends the
 	// request as authenticated, and the layer never reads the token.
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return newRetryTransport(rt, DefaultRetryPolicy) })
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		t := newRetryTransport(rt, DefaultRetryPolicy)
+		t.limit = limit
+		return t
+	})
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("building Kubernetes client: %w", err)

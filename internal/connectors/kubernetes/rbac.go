@@ -288,12 +288,39 @@ func BindingName(ref nhi.Ref, sc Scope) string {
 }
 
 // MissingRoles returns the scopes whose ClusterRole or Role does not exist.
+//
+// With snapshots, a role is looked up in the command's role snapshot (one
+// cluster-wide list of ClusterRoles and Roles, which the capability checks
+// share), so checking N identities costs a constant number of requests
+// instead of a GET per scope per identity at plan, at the apply's re-plan
+// and in Create. A role the snapshot does not hold is asked for with a GET:
+// it may have been created after the snapshot was taken (by a resource of
+// the same apply that the scope references), and "missing" fails the plan,
+// so it is never decided from a stale list. A caller that may get roles but
+// not list them gets the GETs.
 func (c *Client) MissingRoles(ctx context.Context, home string, scopes []string) ([]string, error) {
+	var roles *roleIndex
+	if c.snap != nil && !c.rolesUnlistable.Load() {
+		ix, err := cached(c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
+		switch {
+		case err == nil:
+			roles = &ix
+		case errors.Is(err, ErrForbidden):
+			c.rolesUnlistable.Store(true)
+		case ctx.Err() != nil:
+			return nil, wrap(err, "checking the roles of scopes")
+		}
+		// Any other failure of the list: ask role by role, as without
+		// snapshots (each GET has its own retries).
+	}
 	var missing []string
 	for _, s := range scopes {
 		sc, err := ParseScope(s, home)
 		if err != nil {
 			return nil, err
+		}
+		if roles != nil && roles.has(sc) {
+			continue
 		}
 		if sc.Kind == ScopeClusterRole {
 			_, err = c.cs.RbacV1().ClusterRoles().Get(ctx, sc.Name, metav1.GetOptions{})
@@ -308,6 +335,16 @@ func (c *Client) MissingRoles(ctx context.Context, home string, scopes []string)
 		}
 	}
 	return missing, nil
+}
+
+// has reports whether the role a scope binds is in the index.
+func (ix roleIndex) has(sc Scope) bool {
+	if sc.Kind == ScopeClusterRole {
+		_, ok := ix.cluster[sc.Name]
+		return ok
+	}
+	_, ok := ix.ns[sc.Namespace+"/"+sc.Name]
+	return ok
 }
 
 // reconcileGrants makes the grants naming ref exactly the desired scopes:

@@ -225,6 +225,9 @@ type retryTransport struct {
 	jitter func() float64
 	// now is the clock Retry-After dates are read against.
 	now func() time.Time
+	// limit, when set, is the client-side rate limit every attempt waits
+	// for and every 429 adjusts (limiter.go).
+	limit *adaptiveLimiter
 }
 
 // newRetryTransport wraps next with the policy, real sleeps and jitter.
@@ -265,7 +268,18 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 			r.ContentLength = int64(len(body))
 		}
+		if t.limit != nil {
+			if lerr := t.limit.wait(ctx); lerr != nil {
+				if attempt == 1 {
+					return nil, fmt.Errorf("%s %s: waiting for the client-side rate limit: %w", req.Method, req.URL.Path, lerr)
+				}
+				return nil, &RequestError{Method: req.Method, Path: req.URL.Path, Attempts: attempt - 1, What: "waiting for the client-side rate limit", Why: "stopped: " + lerr.Error(), Err: lerr}
+			}
+		}
 		resp, err := t.next.RoundTrip(r)
+		if t.limit != nil && err == nil && resp.StatusCode == http.StatusTooManyRequests {
+			t.limit.throttled(t.retryAfter(resp))
+		}
 
 		retry, why := shouldRetry(ctx, req.Method, class, resp, err, sent.Load())
 		if !retry {

@@ -1,0 +1,178 @@
+package kubernetes_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+)
+
+// requestLog counts a connector's API requests by method and resource
+// ("POST serviceaccounts", "GET clusterroles", "LIST roles").
+type requestLog struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+		// .../<resource> is a collection, .../<resource>/<name> an object.
+		verb, res := r.Method, ""
+		for i := len(parts) - 1; i >= 0; i-- {
+			if known[parts[i]] {
+				res = parts[i]
+				if verb == http.MethodGet && i == len(parts)-1 {
+					verb = "LIST"
+				}
+				break
+			}
+		}
+		l.mu.Lock()
+		l.n[verb+" "+res]++
+		l.mu.Unlock()
+		return rt.RoundTrip(r)
+	})
+}
+
+var known = map[string]bool{"serviceaccounts": true, "secrets": true, "rolebindings": true, "clusterrolebindings": true, "roles": true, "clusterroles": true, "namespaces": true}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func (l *requestLog) snapshot() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range l.n {
+		out[k] = v
+	}
+	return out
+}
+
+func (l *requestLog) String() string {
+	m := l.snapshot()
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%d ", k, m[k])
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// loggedClient is a connector like the provider's (snapshots on) whose
+// requests are logged by kind.
+func loggedClient(t *testing.T) (*k8s.Client, *requestLog) {
+	t.Helper()
+	cfg, err := k8s.Connection{ConfigPath: acctest.Kubeconfig(t)}.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &requestLog{n: map[string]int{}}
+	cfg.WrapTransport = log.wrap
+	c, err := k8s.New(cfg, k8s.DefaultPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.EnableSnapshots()
+	return c, log
+}
+
+// Role checks come from the command's role snapshot: checking the scopes of
+// many identities costs the role lists once, not a GET per scope per
+// identity. A role made after the snapshot was taken is still found (a
+// miss is asked for), and a missing one is still missing.
+func TestIntegrationRoleChecksFromSnapshot(t *testing.T) {
+	ctx := context.Background()
+	ns := acctest.Namespace(t)
+	admin := acctest.Clientset(t)
+	if _, err := admin.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "reader"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c, log := loggedClient(t)
+	const n = 50
+	scopes := []string{"clusterrole:view@" + ns, "clusterrole:edit", "role:reader"}
+	for i := 0; i < n; i++ {
+		missing, err := c.MissingRoles(ctx, ns, scopes)
+		if err != nil || len(missing) != 0 {
+			t.Fatalf("MissingRoles = %v, %v", missing, err)
+		}
+	}
+	got := log.snapshot()
+	if gets := got["GET clusterroles"] + got["GET roles"]; gets != 0 {
+		t.Errorf("checking %d identities' roles sent %d GETs (%s); want none: the roles come from the command's snapshot", n, gets, log)
+	}
+	// One list of each (a page per 500 objects: other tests share the cluster).
+	if lists := got["LIST clusterroles"] + got["LIST roles"]; lists < 2 || lists > 6 {
+		t.Errorf("role lists = %d (%s); want one of ClusterRoles and one of Roles, and pages", lists, log)
+	}
+
+	// Made after the snapshot: found by asking.
+	if _, err := admin.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "late"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if missing, err := c.MissingRoles(ctx, ns, []string{"role:late", "role:ghost", "clusterrole:no-such-role"}); err != nil ||
+		strings.Join(missing, ",") != "role:ghost,clusterrole:no-such-role" {
+		t.Fatalf("MissingRoles = %v, %v; want the role made after the snapshot found and the two missing ones missing", missing, err)
+	}
+}
+
+// An apply of N identities costs, per identity, the writes it needs (the
+// service account's create and one create per grant) and, per command, a
+// bounded number of reads: the role checks and the read-back after the
+// create come from the command's snapshots.
+func TestIntegrationCreateCostsItsWritesAndAConstant(t *testing.T) {
+	ctx := context.Background()
+	ns := acctest.Namespace(t)
+	c, log := loggedClient(t)
+	const n = 30
+	if err := tenAtATime(n, func(i int) error {
+		s := spec(ns, fmt.Sprintf("b-%02d", i), "clusterrole:view@"+ns, "clusterrole:edit@"+ns)
+		// The plan's check and the apply's re-plan check, as the resource
+		// makes them, then the create (which checks again).
+		for j := 0; j < 2; j++ {
+			if missing, err := c.MissingRoles(ctx, ns, s.Governance.Scopes); err != nil || len(missing) != 0 {
+				return fmt.Errorf("MissingRoles = %v, %v", missing, err)
+			}
+		}
+		id, err := c.Create(ctx, s)
+		if err == nil && strings.Join(id.EffectiveScopes, ",") != "clusterrole:edit@"+ns+",clusterrole:view@"+ns {
+			err = fmt.Errorf("b-%02d read back %v", i, id.EffectiveScopes)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := log.snapshot()
+	if p := got["POST serviceaccounts"]; p != n {
+		t.Errorf("service account creates = %d, want %d (%s)", p, n, log)
+	}
+	if p := got["POST rolebindings"]; p != 2*n {
+		t.Errorf("binding creates = %d, want %d (%s)", p, 2*n, log)
+	}
+	total := 0
+	for _, v := range got {
+		total += v
+	}
+	// The lists of service accounts, bindings, token Secrets and roles, with
+	// a page per 500 objects of a shared cluster.
+	if other := total - 3*n; other > 16 {
+		t.Errorf("creating %d identities cost %d requests besides their %d writes (%s); want at most 16 in all", n, other, 3*n, log)
+	} else {
+		t.Logf("creating %d identities: %d writes and %d other requests (%s)", n, 3*n, other, log)
+	}
+}
