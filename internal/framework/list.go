@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
@@ -55,7 +56,8 @@ type ListKind struct {
 	Declared func(ListItem) bool
 	Owner    func(ListItem) string
 	// Resource fills the full resource object of a result, as a Read after
-	// an import would; it may read the system. For an undeclared result
+	// an import would; it may read the system. res holds every attribute
+	// null: Get the model from it, fill it and Set it. For an undeclared result
 	// the shared code then sets what adopting it declares.
 	Resource func(ctx context.Context, pd *ProviderData, it ListItem, res *tfsdk.Resource) diag.Diagnostics
 	// Description is the list resource's documentation (what it lists).
@@ -309,6 +311,15 @@ func (l *listResource) displayName(it ListItem) string {
 func (l *listResource) resource(ctx context.Context, it ListItem, res *tfsdk.Resource, diags *diag.Diagnostics) {
 	if l.k.Resource == nil {
 		return
+	}
+	// Every attribute null, so that the system's Resource can Get its
+	// model from res and fill it.
+	if obj, ok := res.Schema.Type().TerraformType(ctx).(tftypes.Object); ok {
+		vals := make(map[string]tftypes.Value, len(obj.AttributeTypes))
+		for name, t := range obj.AttributeTypes {
+			vals[name] = tftypes.NewValue(t, nil)
+		}
+		res.Raw = tftypes.NewValue(obj, vals)
 	}
 	diags.Append(l.k.Resource(ctx, l.pd, it, res)...)
 	if diags.HasError() || l.k.declared(it) {

@@ -248,6 +248,14 @@ func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		resp.Diagnostics.AddError("Reading the token failed", err.Error())
 		return
 	}
+	r.readInto(&m, t, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// readInto refreshes a model from the token Secret as found (a Read, or a
+// list resource's result).
+func (r *tokenResource) readInto(m *tokenResourceModel, t k8s.TokenSecret, diags *diag.Diagnostics) {
+	m.Namespace = types.StringValue(t.Ref.Location)
 	m.ServiceAccount = types.StringValue(t.ServiceAccount)
 	m.Owner = types.StringValue(t.Governance.Owner)
 	m.Purpose = types.StringValue(t.Governance.Purpose)
@@ -256,7 +264,7 @@ func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	} else {
 		m.ExpiresAt = framework.ExpiryValue{StringValue: types.StringNull()}
 	}
-	r.setComputed(&m, t, &resp.Diagnostics)
+	r.setComputed(m, t, diags)
 	// Record the rotation-due marker as found, so a Secret that lacks it (and
 	// so counts as a legacy token) or carries another plans an update that
 	// writes it again.
@@ -266,7 +274,6 @@ func (r *tokenResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	case !t.Declared:
 		m.RotationDueAt = types.StringNull()
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
 func (r *tokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

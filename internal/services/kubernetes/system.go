@@ -56,6 +56,7 @@ func System() framework.System {
 			NewTokenEphemeralResource,
 			NewServiceAccountTokenValueEphemeralResource,
 		},
+		ListResources:     ListResources(),
 		LocationValidator: NamespaceValidator(),
 		ScopeExamples:     []string{"clusterrole:cluster-admin", "clusterrole:*@kube-system"},
 	}
