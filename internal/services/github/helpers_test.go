@@ -20,6 +20,8 @@ import (
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	ghc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/github"
+	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/githubfake"
 )
 
@@ -137,4 +139,11 @@ func delivered(t *testing.T, s *githubfake.Server, ns string, readOnly bool, got
 		}
 		return nil
 	}
+}
+
+// deliveredCredential is a delivery Secret of this provider holding
+// credential id, as another resource would have written it.
+func deliveredCredential(ns, name, id string) k8s.DeliveredCredential {
+	return k8s.DeliveredCredential{Ref: nhi.Ref{Location: ns, Name: name}, CredentialID: id,
+		Governance: nhi.Governance{Owner: "team:other", Purpose: "another resource's"}, Data: map[string][]byte{"ssh-privatekey": []byte("not this test's")}}
 }

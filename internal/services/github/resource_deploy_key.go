@@ -150,7 +150,7 @@ func (r *deployKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 	attrs["repository"] = schema.StringAttribute{Required: true,
 		MarkdownDescription: "The repository: `\"<owner>/<repo>\"`, or the name of a repository of the provider's `github.organization`. It must exist and be visible to the provider's credentials at plan time. " +
 			"Changing it to another repository replaces the key; writing the same repository the other way (`app` for `acme/app`) changes nothing.",
-		Validators: []validator.String{framework.StringCheck{Summary: "Invalid repository", Desc: "\"owner/repo\" or a repository name", Check: framework.TrimQuoted(validateRepository)}}}
+		Validators: []validator.String{framework.StringCheck{Summary: "Invalid repository", Desc: "\"owner/repo\" or a repository name", Check: validateRepository}}}
 	attrs["title"] = schema.StringAttribute{Required: true, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 		MarkdownDescription: "Name of the key on GitHub. The provider registers it with its governance marker added, which is how the inventory and the drift reporter tell governed keys from others. " +
 			"GitHub cannot change a deploy key, so changing it replaces the key.",
