@@ -67,6 +67,11 @@ type Config struct {
 	// Transport is the base HTTP transport (nil: httpclient's); tests
 	// route through fault proxies with it.
 	Transport http.RoundTripper
+	// PerPage is the page size of listings (0: 100, GitHub's largest).
+	PerPage int
+	// Workers bounds the repositories read at once (0: 4). GitHub's
+	// secondary limits punish many concurrent requests.
+	Workers int
 }
 
 // Client is the GitHub connector for one organisation.

@@ -1,6 +1,7 @@
 package github
 
 import (
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
@@ -11,35 +12,58 @@ const (
 	SystemName = "github"
 	// KindDeployKey is a repository deploy key: an SSH key with read or
 	// read-write access to one repository. Its reference is
-	// "<owner>/<repo>/<key_id>", the resource's id.
+	// "<owner>/<repo>/<key_id>" (DeployKey.ImportID), the resource's id;
+	// its governance (owner, purpose, expiry) is the resource's in
+	// Terraform state, as a title holds only the marker.
 	KindDeployKey = "deploy_key"
 	// KindAppInstallation is a GitHub App installed on the organisation:
 	// "installation/<app_slug>".
 	KindAppInstallation = "app_installation"
 	// KindFineGrainedToken is a fine-grained personal access token granted
-	// access to the organisation: "token/<owner_login>/<token_id>".
+	// access to the organisation: "token/<owner_login>/<grant_id>".
 	KindFineGrainedToken = "fine_grained_token"
-	// KindActionsSecrets holds a repository's (or the organisation's)
-	// Actions secrets as credentials: "actions/<repo>" or
-	// "actions/<org>" for organisation secrets.
+	// KindActionsSecrets holds the organisation's ("actions/<org>") or a
+	// repository's ("actions/<org>/<repo>") Actions secrets as credentials.
 	KindActionsSecrets = "actions_secrets"
-	// KindWebhook is an organisation webhook: an integration that holds a
+	// KindWebhook is an organisation webhook, an integration that holds a
 	// shared secret: "webhook/<hook_id>".
 	KindWebhook = "webhook"
 
 	// CredentialDeployKey is a deploy key's SSH key pair (GitHub holds the
-	// public half).
+	// public half); its ID is the key's title without the marker.
 	CredentialDeployKey = "github_deploy_key"
-	// CredentialFineGrainedToken is the token of a fine-grained grant.
+	// CredentialFineGrainedToken is the token of a fine-grained grant; its
+	// ID is the token's name, its Owner the owner's login.
 	CredentialFineGrainedToken = "github_fine_grained_token"
-	// CredentialActionsSecret is one Actions secret.
+	// CredentialActionsSecret is one Actions secret, by name; its age is
+	// from its updated_at.
 	CredentialActionsSecret = "github_actions_secret"
-	// CredentialWebhookSecret is a webhook's shared secret.
+	// CredentialWebhookSecret is a webhook's shared secret; its age is from
+	// the webhook's updated_at (GitHub records no separate time).
 	CredentialWebhookSecret = "github_webhook_secret"
 
 	// ResourceDeployKey declares a deploy key.
 	ResourceDeployKey = "nhi_github_deploy_key"
 )
+
+// Reasons for the default exclusions, stable strings shown to users.
+const (
+	ReasonSuspendedInstallation = "github_suspended_installation"
+	ReasonExpiredToken          = "github_expired_token"
+)
+
+// PrivilegedScopes are the scopes privileged by default in drift reports:
+// a deploy key that can push, and fine-grained tokens that administer
+// repositories or the organisation, or change workflows (and so reach every
+// secret the workflows see). App installations with write permissions on
+// every repository are privileged by the scan itself (PrivilegedWhy on
+// installation:repositories:all).
+var PrivilegedScopes = []string{
+	ScopeDeployKeyWrite,
+	tokenScopePrefix + "administration:write",
+	tokenScopePrefix + "workflows:write",
+	tokenScopePrefix + "organization_administration:write",
+}
 
 // Descriptor describes GitHub to the system-agnostic rooms.
 func Descriptor() system.Descriptor {
@@ -47,17 +71,36 @@ func Descriptor() system.Descriptor {
 		Name:  SystemName,
 		Title: "GitHub",
 		Kinds: []system.Kind{
-			{Kind: KindDeployKey, Label: "deploy key", ResourceType: ResourceDeployKey, LocationAttr: "repository", NameAttr: "key_id", UIDAttr: "key_id", GovernedInState: true},
+			{Kind: KindDeployKey, Label: "deploy key", ResourceType: ResourceDeployKey, LocationAttr: "repository", NameAttr: "key_id",
+				UIDAttr: "key_id", GovernedInState: true, Adopt: adoption()},
 			{Kind: KindAppInstallation, Label: "GitHub App installation"},
 			{Kind: KindFineGrainedToken, Label: "fine-grained personal access token"},
-			{Kind: KindActionsSecrets, Label: "Actions secrets of"},
+			{Kind: KindActionsSecrets, Label: "Actions secrets holder"},
 			{Kind: KindWebhook, Label: "organisation webhook"},
 		},
 		Credentials: []system.CredentialKind{
-			{Kind: CredentialDeployKey, Label: "deploy key", NeverExpires: true},
+			{Kind: CredentialDeployKey, Label: "deploy key"},
 			{Kind: CredentialFineGrainedToken, Label: "token"},
 			{Kind: CredentialActionsSecret, Label: "Actions secret"},
-			{Kind: CredentialWebhookSecret, Label: "webhook secret", NeverExpires: true},
+			{Kind: CredentialWebhookSecret, Label: "webhook secret"},
 		},
+		Exclusions: []system.Exclusion{
+			{Reason: ReasonSuspendedInstallation, Doc: "GitHub App installations an organisation owner suspended (they can do nothing until unsuspended)", Match: func(id nhi.Identity) bool {
+				return id.System == SystemName && id.Kind == KindAppInstallation && id.Disabled
+			}},
+			{Reason: ReasonExpiredToken, Doc: "fine-grained personal access tokens past their expiry (they can no longer authenticate; GitHub keeps the grant until the owner deletes the token)", Match: func(id nhi.Identity) bool {
+				if id.System != SystemName || id.Kind != KindFineGrainedToken || len(id.Credentials) == 0 {
+					return false
+				}
+				for _, c := range id.Credentials {
+					if !c.Inactive {
+						return false
+					}
+				}
+				return true
+			}},
+		},
+		PrivilegedScopes: PrivilegedScopes,
+		Source:           source(),
 	}
 }

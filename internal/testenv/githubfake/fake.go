@@ -17,6 +17,7 @@
 //	GET    /repos/{owner}/{repo}/actions/secrets      {"total_count", "secrets"}
 //	GET    /orgs/{org}/hooks                          webhooks (the secret shown as "********")
 //	GET    /orgs/{org}/members
+//	GET    /orgs/{org}/teams/{team_slug}/members
 //	POST   /app/installations/{installation_id}/access_tokens   JWT (RS256, the App's key) for an installation token
 //
 // Listings page as GitHub does: per_page (default 30, at most 100) and page,
@@ -68,6 +69,7 @@ const (
 	RouteOrgHooks         = "GET /orgs/{org}/hooks"
 	RouteOrgMembers       = "GET /orgs/{org}/members"
 	RouteInstallationAuth = "POST /app/installations/{installation_id}/access_tokens"
+	RouteTeamMembers      = "GET /orgs/{org}/teams/{team_slug}/members"
 )
 
 // FakeDeployKey is a deploy key the fake holds.
@@ -155,6 +157,7 @@ type org struct {
 	secrets       []Secret
 	pats          []PAT
 	installations []int64
+	teams         map[string][]string
 }
 
 type issued struct {
@@ -207,7 +210,7 @@ func New() *Server {
 		RouteOrgRepos: s.orgRepos, RouteRepo: s.getRepo, RouteListKeys: s.listKeys, RouteCreateKey: s.createKey,
 		RouteGetKey: s.getKey, RouteDeleteKey: s.deleteKey, RouteInstallations: s.orgInstallations, RoutePATs: s.pats,
 		RoutePATRepos: s.patRepos, RouteOrgSecrets: s.orgSecrets, RouteRepoSecrets: s.repoSecrets, RouteOrgHooks: s.orgHooks,
-		RouteOrgMembers: s.orgMembers, RouteInstallationAuth: s.installationToken,
+		RouteOrgMembers: s.orgMembers, RouteInstallationAuth: s.installationToken, RouteTeamMembers: s.teamMembers,
 	} {
 		mux.HandleFunc(route, s.wrap(route, h))
 	}
@@ -1075,6 +1078,36 @@ func (s *Server) orgMembers(w http.ResponseWriter, r *http.Request, _ *caller) {
 	out := []map[string]any{}
 	for i, l := range logins {
 		out = append(out, map[string]any{"login": l, "id": 5000 + i, "node_id": fmt.Sprintf("U_%d", 5000+i), "type": "User", "site_admin": false})
+	}
+	page(w, r, out, "")
+}
+
+// AddTeam makes a team of org with these members' logins.
+func (s *Server) AddTeam(org, slug string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.org(org)
+	if o.teams == nil {
+		o.teams = map[string][]string{}
+	}
+	o.teams[strings.ToLower(slug)] = members
+}
+
+func (s *Server) teamMembers(w http.ResponseWriter, r *http.Request, _ *caller) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orgOf(w, r)
+	if !ok {
+		return
+	}
+	ms, ok := o.teams[strings.ToLower(r.PathValue("team_slug"))]
+	if !ok {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	out := []map[string]any{}
+	for i, l := range ms {
+		out = append(out, map[string]any{"login": l, "id": 7000 + i, "type": "User", "site_admin": false})
 	}
 	page(w, r, out, "")
 }
