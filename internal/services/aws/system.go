@@ -62,6 +62,7 @@ func System() framework.System {
 			NewIAMRoleResource,
 			NewIAMAccessKeyResource,
 		},
+		ListResources: ListResources(),
 		ScopeExamples: []string{"policy:arn:aws:iam::aws:policy/AdministratorAccess"},
 	}
 }

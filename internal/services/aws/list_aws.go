@@ -1,0 +1,110 @@
+package aws
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/list"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+)
+
+// The list resources (Terraform 1.14+, `terraform query`) of the AWS
+// resources, on framework.NewList: what differs is the path filter, the
+// identities' values and how a result becomes a resource.
+
+// ListResources are the AWS list resources.
+func ListResources() []func() list.ListResource {
+	return []func() list.ListResource{
+		framework.NewList(principalList(userKind, awsc.KindIAMUser, func() model { return &userModel{} })),
+		framework.NewList(principalList(roleKind, awsc.KindIAMRole, func() model { return &roleModel{} })),
+		framework.NewList(accessKeyList()),
+	}
+}
+
+// pathFilter keeps identities under an IAM path, as IAM's PathPrefix does.
+func pathFilter(what string) *framework.ListLocation {
+	return &framework.ListLocation{
+		Attr: "path", Description: "Only " + what + " whose IAM path starts with this one, such as `/ci/` (IAM's `PathPrefix`). Default: every path.",
+		Validators: []validator.String{framework.StringCheck{Summary: "Invalid path", Desc: "an IAM path", Check: framework.TrimQuoted(awsc.ValidatePath)}},
+		Match:      func(id nhi.Identity, prefix string) bool { return strings.HasPrefix(pathOf(id), prefix) },
+	}
+}
+
+func pathOf(id nhi.Identity) string {
+	if id.Path == "" {
+		return "/"
+	}
+	return id.Path
+}
+
+func principalList(k kindSpec, kind string, newM func() model) framework.ListKind {
+	return framework.ListKind{
+		System: awsc.SystemName, Kind: kind, Identity: principalIdentity(k),
+		Location: pathFilter(k.noun + "s"),
+		Values:   func(it framework.ListItem) []string { return []string{it.Identity.Ref.Name} },
+		Resource: func(ctx context.Context, pd *framework.ProviderData, it framework.ListItem, res *tfsdk.Resource) diag.Diagnostics {
+			var diags diag.Diagnostics
+			c, ok := iam(pd).OrDiag(ctx, &diags)
+			if !ok {
+				return diags
+			}
+			// The listing has no ARN: read the identity as a Read does.
+			found, err := k.prov(c).Get(ctx, it.Identity.Ref)
+			if err != nil {
+				diags.AddError("Reading the "+k.noun+" "+it.Identity.Ref.Name+" failed", err.Error())
+				return diags
+			}
+			m := newM()
+			if diags.Append(res.Get(ctx, m)...); diags.HasError() {
+				return diags
+			}
+			(&principalResource{pd: pd, kind: k}).readInto(ctx, m, found, &diags)
+			diags.Append(res.Set(ctx, m)...)
+			return diags
+		},
+		Description: "The " + k.noun + "s of the account, as `terraform query` lists them.",
+	}
+}
+
+// accessKeyList lists the access keys of the account's users. A key has no
+// markers of its own: it is declared, with its user's owner, when its user
+// is.
+func accessKeyList() framework.ListKind {
+	return framework.ListKind{
+		System: awsc.SystemName, Kind: awsc.KindIAMUser, Credential: awsc.CredentialAccessKey, Identity: accessKeyIdentity,
+		Location: pathFilter("keys of users"),
+		Values:   func(it framework.ListItem) []string { return []string{it.Identity.Ref.Name, it.Credential.ID} },
+		Declared: func(it framework.ListItem) bool { return it.Identity.Declared },
+		Owner:    func(it framework.ListItem) string { return it.Identity.Governance.Owner },
+		Resource: func(ctx context.Context, pd *framework.ProviderData, it framework.ListItem, res *tfsdk.Resource) diag.Diagnostics {
+			var diags diag.Diagnostics
+			m := accessKeyModel{
+				ID: types.StringValue(it.Credential.ID), User: types.StringValue(it.Identity.Ref.Name),
+				Status: types.StringValue("Active"), CreatedAt: types.StringValue(nhi.FormatTime(it.Credential.CreatedAt)),
+				RotateAfter: types.StringNull(), KubernetesSecret: types.ObjectNull(secretAttrTypes), Delivered: types.BoolNull(),
+			}
+			if it.Credential.Inactive {
+				m.Status = types.StringValue("Inactive")
+			}
+			if !it.Identity.Declared {
+				// Where the secret is delivered is the adopter's to say.
+				m.KubernetesSecret = types.ObjectValueMust(secretAttrTypes, map[string]attr.Value{
+					"namespace": types.StringValue(nhi.Placeholder + ": namespace of the Secret that holds the key"),
+					"name":      types.StringValue(nhi.Placeholder + ": name of that Secret"),
+				})
+			}
+			(&accessKeyResource{pd: pd}).setDue(&m, &diags)
+			diags.Append(res.Set(ctx, &m)...)
+			return diags
+		},
+		Description: "The access keys of the account's IAM users (never their secrets), as `terraform query` lists them.",
+	}
+}
