@@ -65,7 +65,9 @@ list %q %q {
 }
 `, typ, name, include, p, filters)
 	}
-	name := func(n string) map[string]knownvalue.Check { return map[string]knownvalue.Check{"name": knownvalue.StringExact(n)} }
+	name := func(n string) map[string]knownvalue.Check {
+		return map[string]knownvalue.Check{"name": knownvalue.StringExact(n)}
+	}
 	keyIdentity := map[string]knownvalue.Check{"user": knownvalue.StringExact(legacy), "access_key_id": knownvalue.StringExact(keyID)}
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.AWS(t) },
