@@ -512,7 +512,8 @@ type capGrant struct {
 
 func (f capGrant) reach() reach { return f.g[0].reach }
 
-func (f capGrant) path() string {
+// tail renders the actions and resources of a grant.
+func (f capGrant) tail() string {
 	var acts []string
 	for i, g := range f.g {
 		a := g.action
@@ -528,7 +529,18 @@ func (f capGrant) path() string {
 		}
 		acts = append(acts, a)
 	}
-	return f.src.label + " -> " + f.stmt + " -> " + strings.Join(acts, ", ") + " on " + strings.Join(f.g[0].on, ", ")
+	return strings.Join(acts, ", ") + " on " + strings.Join(f.g[0].on, ", ")
+}
+
+func (f capGrant) path() string { return f.src.label + " -> " + f.stmt + " -> " + f.tail() }
+
+// pathWith renders a combination: this grant, and w's (its tail only when
+// the same statement grants both).
+func (f capGrant) pathWith(w capGrant) string {
+	if w.src.label == f.src.label && w.stmt == f.stmt {
+		return f.path() + "; and " + w.tail()
+	}
+	return f.path() + "; and " + w.path()
 }
 
 func isServiceWide(action string) bool { return strings.HasSuffix(action, ":Zz9NhiProbe") }
@@ -662,7 +674,7 @@ func (p Principal) resolve(sources []policySource) []nhi.Capability {
 		if w[0].src.scope != scope {
 			scope = ""
 		}
-		add(pd.d, pd.f.reach(), pd.f.path()+"; and "+w[0].path(), scope,
+		add(pd.d, pd.f.reach(), pd.f.pathWith(w[0]), scope,
 			"It takes both grants; take one away. "+pd.f.fix(p)+"; or: "+lowerFirst(w[0].fix(p)))
 	}
 	return nhi.SortCapabilities(out)
@@ -704,8 +716,14 @@ func (c *Client) sources(ctx context.Context, scopes []string, inline map[string
 		}
 		return plain
 	}
+	// A plan's scope whose policy or group does not exist grants nothing
+	// (the plan reports it missing); a scan's is an error.
+	missing := func(err error) bool { return prefixed && errors.Is(err, nhi.ErrNotFound) }
 	for _, a := range sp.ARNs {
 		stmts, err := cache.statements(ctx, c, a)
+		if missing(err) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -726,6 +744,9 @@ func (c *Client) sources(ctx context.Context, scopes []string, inline map[string
 		scope := "group:" + g
 		start := label(scope, "group "+g)
 		arns, err := cache.groupAttached(ctx, c, g)
+		if missing(err) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -770,37 +791,16 @@ func (c *Client) identityCapabilities(ctx context.Context, d *Details, cache *po
 // ScopeCapabilities returns the risky capabilities that the scopes, granted
 // to principal p with the given inline documents, would give it, each path
 // starting at its scope ("scope \"inline:deploy\" -> statement #1 -> ..."),
-// for plan-time warnings. Denies in any of the scopes count. Managed
-// policies and groups are read once per command; a scope whose policy or
-// group does not exist grants nothing.
+// for plan-time warnings. Denies in any of the scopes count; a combination
+// granted through two scopes has an empty Scope. Managed policies and
+// groups are read once per command; a scope whose policy or group does not
+// exist grants nothing.
 func (c *Client) ScopeCapabilities(ctx context.Context, p Principal, scopes []string, inline map[string]string) ([]nhi.Capability, error) {
 	if len(scopes) == 0 {
 		return nil, nil
 	}
 	cache := c.commandCache()
-	var keep []string
-	for _, s := range scopes {
-		sc, err := ParseScope(s)
-		if err != nil {
-			return nil, err
-		}
-		var exists bool
-		switch sc.Kind {
-		case "policy":
-			exists, err = cache.exists(ctx, c, sc.Value)
-		case "group":
-			exists, err = c.GroupExists(ctx, sc.Value)
-		default:
-			exists = true
-		}
-		if err != nil {
-			return nil, err
-		}
-		if exists {
-			keep = append(keep, s)
-		}
-	}
-	src, err := c.sources(ctx, keep, inline, cache, true)
+	src, err := c.sources(ctx, scopes, inline, cache, true)
 	if err != nil {
 		return nil, err
 	}

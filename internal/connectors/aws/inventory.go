@@ -328,15 +328,6 @@ func (p *policyCache) statements(ctx context.Context, c *Client, arn string) ([]
 	return v.([]statement), nil
 }
 
-// exists reports whether a managed policy exists, reading it once.
-func (p *policyCache) exists(ctx context.Context, c *Client, arn string) (bool, error) {
-	v, err := p.load("exists\x00"+arn, func() (any, error) { return c.PolicyExists(ctx, arn) })
-	if err != nil {
-		return false, err
-	}
-	return v.(bool), nil
-}
-
 func (p *policyCache) grantsEverything(ctx context.Context, c *Client, arn string) (bool, error) {
 	if v, ok := p.get(arn); ok {
 		return v, nil

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
@@ -257,12 +259,126 @@ func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// policy.forbidden_capabilities holds on every plan, as
+	// policy.forbidden_scopes does: a policy may have gained a statement
+	// since.
+	if gov.Scopes != nil && !resp.Diagnostics.HasError() {
+		r.checkRiskyScopes(ctx, plan, req.State, gov.Scopes, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	p.Status, p.EffectiveScopes = framework.PlanStatusAndScopes(g, gov.Scopes, nil, &resp.Diagnostics)
 	if !p.Name.IsUnknown() {
 		p.ID = types.StringValue(r.kind.location + "/" + p.Name.ValueString())
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 }
+
+// checkRiskyScopes reports the risky capabilities (creating other users'
+// access keys, attaching or writing policies, passing roles to compute,
+// reading every secret; the catalog is the connector's) that the declared
+// scopes grant, naming the policy, statement, action and resource:
+//   - a scope granting one of policy.forbidden_capabilities is an error on
+//     scopes, whether or not the plan adds it;
+//   - a scope the plan adds, or an inline policy whose document it changes,
+//     that grants other risky capabilities warns, so that the grant is a
+//     reviewed decision. Scopes already applied are not repeated on every
+//     plan; the drift reporter keeps reporting them (NHI008).
+//
+// The scopes are resolved together, so a Deny in one removes an Allow in
+// another, and iam:PassRole in one with a compute create in another is the
+// capability (reported under the scope that passes the role).
+func (r *principalResource) checkRiskyScopes(ctx context.Context, plan model, state tfsdk.State, scopes []string, diags *diag.Diagnostics) {
+	p := plan.common()
+	pol := r.pd.Policy
+	forbidden := map[string]bool{}
+	for _, id := range pol.ForbiddenCapabilities {
+		forbidden[id] = true
+	}
+	if p.Name.IsUnknown() || p.InlinePolicies.IsUnknown() || p.Path.IsUnknown() {
+		return // checked on the plan that knows them, or by the drift reporter
+	}
+	docs := framework.StringMap(ctx, p.InlinePolicies, diags)
+	had, hadDocs := map[string]bool{}, map[string]string{}
+	if !state.Raw.IsNull() {
+		prior := r.newM()
+		diags.Append(state.Get(ctx, prior)...)
+		for _, s := range prior.common().scopes(ctx, diags) {
+			had[s] = true
+		}
+		hadDocs = framework.StringMap(ctx, prior.common().InlinePolicies, diags)
+	}
+	if diags.HasError() {
+		return
+	}
+	added := map[string]bool{}
+	for _, s := range scopes {
+		sc, err := awsc.ParseScope(s)
+		if err != nil {
+			return // reported by the scopes' validator
+		}
+		if !had[s] || (sc.Kind == "inline" && !awsc.EquivalentPolicies(hadDocs[sc.Value], docs[sc.Value])) {
+			added[s] = true
+		}
+	}
+	if len(added) == 0 && len(forbidden) == 0 {
+		return
+	}
+	c, ok := iam(r.pd).ForPlan(ctx, diags) // not while the provider configuration is unknown: the drift reporter checks it
+	if !ok {
+		return
+	}
+	principal := awsc.Principal{Location: r.kind.location, Name: p.Name.ValueString(), Path: p.Path.ValueString()}
+	if !p.ARN.IsUnknown() && !p.ARN.IsNull() {
+		principal.ARN = p.ARN.ValueString()
+	}
+	caps, err := c.ScopeCapabilities(ctx, principal, scopes, docs)
+	if err != nil {
+		if len(forbidden) > 0 {
+			diags.AddAttributeError(path.Root("scopes"), "Cannot check the scopes for forbidden capabilities",
+				err.Error()+". The provider's policy.forbidden_capabilities cannot be enforced without reading the policies; retry the plan once IAM answers.")
+			return
+		}
+		diags.AddAttributeWarning(path.Root("scopes"), "Cannot check the scopes for risky capabilities",
+			err.Error()+". The plan goes on; the drift reporter checks the grants (NHI008).")
+		return
+	}
+	byScope := map[string][]nhi.Capability{}
+	for _, cp := range caps {
+		if cp.Scope == "" {
+			// A combination through two scopes: the first scope it names.
+			if m := scopeInPath.FindStringSubmatch(cp.Path); m != nil {
+				cp.Scope = m[1]
+			}
+		}
+		byScope[cp.Scope] = append(byScope[cp.Scope], cp)
+	}
+	subject := r.subject(p)
+	for _, s := range nhi.SortedKeys(byScope) {
+		if v := pol.CheckCapabilities(subject, s, byScope[s]); v != nil {
+			diags.AddAttributeError(path.Root("scopes"), v.Summary, v.Detail)
+		}
+		if !added[s] {
+			continue
+		}
+		var what []string
+		for _, cp := range byScope[s] {
+			if forbidden[cp.ID] {
+				continue // an error above
+			}
+			what = append(what, fmt.Sprintf("%s in %s (%s, %s): %s", cp.Title, cp.Reach, strings.TrimPrefix(cp.Path, fmt.Sprintf("scope %q -> ", s)), cp.Severity, cp.Why))
+		}
+		if len(what) > 0 {
+			diags.AddAttributeWarning(path.Root("scopes"), "Scope grants a risky capability",
+				fmt.Sprintf("scopes contains %q, which lets %s %s. If the identity does not need this, grant a narrower policy instead; the drift reporter reports it as NHI008.",
+					s, subject, strings.Join(what, "; and ")))
+		}
+	}
+}
+
+// scopeInPath finds the first scope a plan-time capability path names.
+var scopeInPath = regexp.MustCompile(`scope "([^"]+)"`)
 
 // checkPoliciesExist asks IAM for each managed policy and group a changed
 // scope list names, so a typo fails the plan rather than half an apply.
