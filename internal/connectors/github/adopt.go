@@ -1,6 +1,8 @@
 package github
 
 import (
+	"strings"
+
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
@@ -26,7 +28,7 @@ func adoptHead(b *hclwrite.Body, id nhi.Identity) {
 func adoptTail(b *hclwrite.Body, id nhi.Identity) {
 	readOnly := true
 	for _, s := range id.EffectiveScopes {
-		if s == ScopeDeployKeyWrite {
+		if strings.HasPrefix(s, "deploy_key:write@") {
 			readOnly = false
 		}
 	}

@@ -32,7 +32,8 @@ type tokenSource struct {
 	appID, installationID int64
 	key                   *rsa.PrivateKey
 	exchange              *gh.Client
-	now                   func() time.Time
+	// now decides when a cached token is replaced (tests move it).
+	now func() time.Time
 
 	mu        sync.Mutex
 	cached    string
@@ -100,9 +101,10 @@ func (t *tokenSource) invalidate(tok string) {
 	}
 }
 
-// appJWT signs the App's JWT (RS256; iss the App ID).
+// appJWT signs the App's JWT (RS256; iss the App ID), always on the wall
+// clock, which GitHub checks it against.
 func (t *tokenSource) appJWT() (string, error) {
-	now := t.now()
+	now := time.Now()
 	claims := jwt.RegisteredClaims{
 		Issuer:    strconv.FormatInt(t.appID, 10),
 		IssuedAt:  jwt.NewNumericDate(now.Add(-time.Minute)),

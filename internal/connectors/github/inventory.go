@@ -28,23 +28,26 @@ const (
 	LocationWebhook      = "webhook"
 )
 
-// Scopes. A deploy key holds deploy_key:read or deploy_key:write; an App
+// Scopes. A deploy key holds deploy_key:read@<owner>/<repo> or
+// deploy_key:write@<owner>/<repo> (DeployKeyScope); an App
 // installation installation:<permission>:<level> per permission and
 // installation:repositories:<all|selected>; a fine-grained token
 // token:<permission>:<level> per organisation and repository permission,
 // token:repositories:<all|subset|none> and, for a subset,
 // token:repository:<name> per repository.
 const (
-	ScopeDeployKeyRead  = "deploy_key:read"
-	ScopeDeployKeyWrite = "deploy_key:write"
+	// ScopeDeployKeyWriteAny matches every deploy key that may push.
+	ScopeDeployKeyWriteAny = "deploy_key:write@*"
 )
 
-// DeployKeyScope is a deploy key's effective scope.
-func DeployKeyScope(readOnly bool) string {
+// DeployKeyScope is a deploy key's effective scope on owner/repo, as the
+// provider's nhi_github_deploy_key records it in scopes.
+func DeployKeyScope(owner, repo string, readOnly bool) string {
+	access := "write"
 	if readOnly {
-		return ScopeDeployKeyRead
+		access = "read"
 	}
-	return ScopeDeployKeyWrite
+	return "deploy_key:" + access + "@" + owner + "/" + repo
 }
 
 // List returns the organisation's identities in one page (a scan; GitHub's
@@ -354,7 +357,7 @@ func (c *Client) deployKeyIdentity(d DeployKey, known bool) nhi.Identity {
 		System: SystemName, Kind: KindDeployKey, ID: strconv.FormatInt(d.ID, 10),
 		Ref:      nhi.Ref{Location: d.Owner + "/" + d.Repo, Name: strconv.FormatInt(d.ID, 10)},
 		Declared: d.Governed, Labels: map[string]string{"title": d.Name},
-		EffectiveScopes: []string{DeployKeyScope(d.ReadOnly)}, CreatedAt: d.CreatedAt,
+		EffectiveScopes: []string{DeployKeyScope(d.Owner, d.Repo, d.ReadOnly)}, CreatedAt: d.CreatedAt,
 	}
 	if d.AddedBy != "" {
 		id.Labels["added_by"] = d.AddedBy

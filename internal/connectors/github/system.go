@@ -59,7 +59,7 @@ const (
 // every repository are privileged by the scan itself (PrivilegedWhy on
 // installation:repositories:all).
 var PrivilegedScopes = []string{
-	ScopeDeployKeyWrite,
+	ScopeDeployKeyWriteAny,
 	tokenScopePrefix + "administration:write",
 	tokenScopePrefix + "workflows:write",
 	tokenScopePrefix + "organization_administration:write",
