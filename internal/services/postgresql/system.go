@@ -57,6 +57,7 @@ func System() framework.System {
 		Resources: []func() resource.Resource{
 			NewRoleResource,
 		},
+		ListResources: ListResources(),
 		ScopeExamples: []string{"attribute:SUPERUSER", "role:pg_write_all_data"},
 	}
 }
