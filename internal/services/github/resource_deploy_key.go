@@ -336,7 +336,7 @@ func (r *deployKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	case disabling:
 		// PlanGovernance warned: the apply deletes the key and its Secret.
-		plan.RotationDueAt = types.StringNull()
+		plan.RotationDueAt, plan.Delivered = types.StringNull(), types.BoolValue(false)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
