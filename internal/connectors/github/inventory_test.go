@@ -1,0 +1,346 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/githubfake"
+)
+
+var (
+	t0     = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	t1     = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	expiry = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// seedOrg gives the organisation one of everything.
+func seedOrg(s *githubfake.Server) {
+	s.AddRepository(org, "api", "prod")
+	s.AddRepository(org, "web")
+	s.AddDeployKey(org, "api", githubfake.FakeDeployKey{ID: 11, Title: "deploy [nhi.dev]", Key: pubKey(11), ReadOnly: false, CreatedAt: t0, LastUsed: &t1, AddedBy: "alice"})
+	s.AddDeployKey(org, "web", githubfake.FakeDeployKey{ID: 12, Title: "mirror", Key: pubKey(12), ReadOnly: true, CreatedAt: t0})
+	s.AddInstallation(org, githubfake.Installation{ID: 21, AppID: 5, AppSlug: "ci-bot", RepositorySelection: "selected", Permissions: map[string]string{"contents": "write", "metadata": "read"}, CreatedAt: t0})
+	susp := t1
+	s.AddInstallation(org, githubfake.Installation{ID: 22, AppID: 6, AppSlug: "old-bot", Permissions: map[string]string{"contents": "write"}, CreatedAt: t0, SuspendedAt: &susp})
+	s.AddPAT(org, githubfake.PAT{ID: 31, TokenID: 301, TokenName: "release", OwnerLogin: "bob", Selection: "subset", Repos: []string{"api"},
+		RepoPerms: map[string]string{"contents": "write", "workflows": "write"}, OrgPerms: map[string]string{"members": "read"}, GrantedAt: t0, ExpiresAt: &expiry, LastUsedAt: &t1})
+	s.AddPAT(org, githubfake.PAT{ID: 32, TokenID: 302, TokenName: "forever", OwnerLogin: "carol", Selection: "all", RepoPerms: map[string]string{"metadata": "read"}, GrantedAt: t0})
+	s.AddOrgSecret(org, githubfake.Secret{Name: "NPM_TOKEN", CreatedAt: t0, UpdatedAt: t1, Visibility: "all"})
+	s.AddRepoSecret(org, "api", githubfake.Secret{Name: "AWS_KEY", CreatedAt: t0, UpdatedAt: t0})
+	s.AddHook(org, githubfake.Hook{ID: 41, URL: "https://ci.example.com/hook?token=abc", Events: []string{"push"}, Active: true, HasSecret: true, CreatedAt: t0, UpdatedAt: t1})
+	s.AddMember(org, "alice", "carol")
+}
+
+func byRef(ids []nhi.Identity) map[string]nhi.Identity {
+	out := map[string]nhi.Identity{}
+	for _, id := range ids {
+		out[id.Kind+" "+id.Ref.String()] = id
+	}
+	return out
+}
+
+func TestScanModel(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	c, inst := appClient(t, s, Config{}, map[string]string{"administration": "read", "metadata": "read"})
+	ids, err := c.Scan(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byRef(ids)
+	var refs []string
+	for k := range got {
+		refs = append(refs, k)
+	}
+	want := []string{
+		"actions_secrets actions/acme", "actions_secrets actions/acme/api",
+		"app_installation installation/ci-bot", "app_installation installation/nhi-scanner", "app_installation installation/old-bot",
+		"deploy_key acme/api/11", "deploy_key acme/web/12",
+		"fine_grained_token token/bob/31", "fine_grained_token token/carol/32",
+		"webhook webhook/41",
+	}
+	if len(ids) != len(want) {
+		t.Errorf("scan found %v, want %v", refs, want)
+	}
+	for _, w := range want {
+		if _, ok := got[w]; !ok {
+			t.Errorf("missing %s (found %v)", w, refs)
+		}
+	}
+
+	k := got["deploy_key acme/api/11"]
+	if !k.Declared || k.ID != "11" || !reflect.DeepEqual(k.EffectiveScopes, []string{"deploy_key:write@acme/api"}) || k.Labels["title"] != "deploy" || k.Labels["added_by"] != "alice" ||
+		len(k.Credentials) != 1 || k.Credentials[0].ID != "deploy" || !k.Credentials[0].UsageKnown || k.Credentials[0].LastUsedAt == nil || !k.Credentials[0].LastUsedAt.Equal(t1) || !k.Credentials[0].CreatedAt.Equal(t0) {
+		t.Errorf("write key: %+v", k)
+	}
+	if k := got["deploy_key acme/web/12"]; k.Declared || k.EffectiveScopes[0] != "deploy_key:read@acme/web" || k.Credentials[0].LastUsedAt != nil || !k.Credentials[0].UsageKnown {
+		t.Errorf("read key: %+v", k)
+	}
+
+	ci := got["app_installation installation/ci-bot"]
+	if !reflect.DeepEqual(ci.EffectiveScopes, []string{"installation:contents:write", "installation:metadata:read", "installation:repositories:selected"}) || len(ci.PrivilegedWhy) != 0 || ci.ID != "21" {
+		t.Errorf("selected installation: %+v", ci)
+	}
+	sc := got["app_installation installation/nhi-scanner"]
+	if sc.ID != fmt.Sprint(inst) || len(sc.PrivilegedWhy) != 0 {
+		t.Errorf("read-only installation on all repositories must not be privileged: %+v", sc)
+	}
+	if old := got["app_installation installation/old-bot"]; !old.Disabled || len(old.EffectiveScopes) != 0 {
+		t.Errorf("suspended installation: %+v", old)
+	}
+
+	bob := got["fine_grained_token token/bob/31"]
+	wantScopes := []string{"token:contents:write", "token:members:read", "token:repositories:subset", "token:repository:api", "token:workflows:write"}
+	if !reflect.DeepEqual(bob.EffectiveScopes, wantScopes) {
+		t.Errorf("token scopes %v, want %v", bob.EffectiveScopes, wantScopes)
+	}
+	bc := bob.Credentials[0]
+	if bc.ID != "release" || bc.UID != "301" || bc.Owner != "bob" || bc.ExpiresAt == nil || !bc.ExpiresAt.Equal(expiry) || bc.NeverExpires || !bc.UsageKnown || !bc.LastUsedAt.Equal(t1) || !bc.CreatedAt.Equal(t0) {
+		t.Errorf("token credential: %+v", bc)
+	}
+	if cc := got["fine_grained_token token/carol/32"].Credentials[0]; !cc.NeverExpires || cc.ExpiresAt != nil || cc.LastUsedAt != nil || !cc.UsageKnown {
+		t.Errorf("token without expiry, never used: %+v", cc)
+	}
+
+	os := got["actions_secrets actions/acme"]
+	if len(os.Credentials) != 1 || os.Credentials[0].ID != "NPM_TOKEN" || !os.Credentials[0].CreatedAt.Equal(t1) || !reflect.DeepEqual(os.EffectiveScopes, []string{"actions_secret:NPM_TOKEN:all"}) {
+		t.Errorf("org secrets: %+v (age from updated_at)", os)
+	}
+	if rs := got["actions_secrets actions/acme/api"]; len(rs.Credentials) != 1 || rs.Credentials[0].ID != "AWS_KEY" {
+		t.Errorf("repo secrets: %+v", rs)
+	}
+	h := got["webhook webhook/41"]
+	if h.Labels["url_host"] != "ci.example.com" || len(h.Credentials) != 1 || h.Credentials[0].Kind != CredentialWebhookSecret || !h.Credentials[0].CreatedAt.Equal(t1) {
+		t.Errorf("webhook: %+v", h)
+	}
+	for _, id := range ids {
+		for k, v := range id.Labels {
+			if strings.Contains(v, "token=abc") {
+				t.Errorf("%s label %s holds the hook URL's query", id.Ref, k)
+			}
+		}
+	}
+}
+
+func TestScanWriteOnAllRepositoriesIsPrivileged(t *testing.T) {
+	s := fake(t)
+	s.AddRepository(org, "api")
+	c, _ := appClient(t, s, Config{}, map[string]string{"contents": "write", "administration": "write", "metadata": "read"})
+	id, err := c.Get(context.Background(), nhi.Ref{Location: LocationInstallation, Name: "nhi-scanner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := id.PrivilegedWhy["installation:repositories:all"]
+	if why != "with administration:write, contents:write on every repository of the organisation" {
+		t.Errorf("PrivilegedWhy = %v", id.PrivilegedWhy)
+	}
+}
+
+func TestGetDeployKeyIdentity(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	c := tokenClient(t, s, Config{})
+	id, err := c.Get(context.Background(), nhi.Ref{Location: "acme/api", Name: "11"})
+	if err != nil || id.Kind != KindDeployKey || id.Ref.String() != "acme/api/11" {
+		t.Errorf("Get = %+v, %v", id, err)
+	}
+	if _, err := c.Get(context.Background(), nhi.Ref{Location: "acme/api", Name: "99"}); !IsNotFound(err) {
+		t.Errorf("Get of a missing key: %v", err)
+	}
+	if _, err := c.Get(context.Background(), nhi.Ref{Location: LocationWebhook, Name: "99"}); !IsNotFound(err) {
+		t.Errorf("Get of a missing webhook: %v", err)
+	}
+}
+
+func TestScanPagination200Repositories(t *testing.T) {
+	s := fake(t)
+	for i := 0; i < 200; i++ {
+		name := fmt.Sprintf("repo-%03d", i)
+		s.AddRepository(org, name)
+		s.AddDeployKey(org, name, githubfake.FakeDeployKey{Title: "k", Key: pubKey(1000 + i), ReadOnly: true})
+	}
+	c := tokenClient(t, s, Config{PerPage: 30})
+	ids, err := c.Scan(context.Background(), []string{LocationWebhook, LocationInstallation, "acme/repo-007"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 || ids[0].Ref.Location != "acme/repo-007" {
+		t.Errorf("limited scan: %d identities", len(ids))
+	}
+	before := s.Count(githubfake.RouteOrgRepos)
+	ids, err = c.Scan(context.Background(), []string{"acme/repo-000", "repo-199", "installation"})
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("two repositories: %d, %v", len(ids), err)
+	}
+	if n := s.Count(githubfake.RouteOrgRepos) - before; n != 7 {
+		t.Errorf("%d pages of repositories, want 7 (200 at 30 a page, following Link)", n)
+	}
+	repos, err := c.Repositories(context.Background())
+	if err != nil || len(repos) != 200 || repos[199].GetName() != "repo-199" {
+		t.Errorf("Repositories: %d, %v", len(repos), err)
+	}
+}
+
+func TestScanRateLimitedCompletesWithinTheCap(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cap   time.Duration
+		setup func(s *githubfake.Server)
+	}{
+		// GitHub asks for a minute, or an hour: the client waits the cap.
+		{"secondary", 300 * time.Millisecond, func(s *githubfake.Server) { s.SecondaryEvery(9, time.Minute) }},
+		{"primary every n-th", 300 * time.Millisecond, func(s *githubfake.Server) { s.PrimaryEvery(11, time.Hour) }},
+		// A budget of 60 requests per 150ms window, whose reset GitHub
+		// gives in whole seconds: waits up to the next second, within
+		// the cap.
+		{"primary quota", 1500 * time.Millisecond, func(s *githubfake.Server) { s.SetQuota(60, 150*time.Millisecond) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fake(t)
+			for i := 0; i < 200; i++ {
+				name := fmt.Sprintf("repo-%03d", i)
+				s.AddRepository(org, name)
+				s.AddDeployKey(org, name, githubfake.FakeDeployKey{Title: "k", Key: pubKey(2000 + i), ReadOnly: true})
+			}
+			log := &recLogger{}
+			cap := tc.cap
+			c, _ := appClient(t, s, Config{PerPage: 30, MaxRetries: 4, RetryWaitMax: cap, Logger: log}, map[string]string{"metadata": "read"})
+			tc.setup(s)
+			start := time.Now()
+			keys := 0
+			all, err := c.Scan(context.Background(), nil)
+			if err != nil {
+				t.Fatalf("full scan under rate limits: %v", err)
+			}
+			for _, id := range all {
+				if id.Kind == KindDeployKey {
+					keys++
+				}
+			}
+			if keys != 200 {
+				t.Errorf("%d deploy keys, want 200", keys)
+			}
+			longest, retries := log.maxWait()
+			if s.Limited() == 0 || retries == 0 {
+				t.Fatalf("the fake limited %d answers and the client retried %d times: the test tests nothing", s.Limited(), retries)
+			}
+			if longest > cap {
+				t.Errorf("a wait of %s, beyond the cap %s (the fake asked for a minute or an hour)", longest, cap)
+			}
+			if took := time.Since(start); took > time.Duration(retries+1)*cap+10*time.Second {
+				t.Errorf("took %s for %d retries", took, retries)
+			}
+			t.Logf("%d rate-limited answers, %d retries, longest wait %s, %s", s.Limited(), retries, longest, time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+func TestScanIncompleteWhenAListingFails(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	c, _ := appClient(t, s, Config{MaxRetries: 2}, nil)
+	s.FailRoute(githubfake.RouteOrgHooks, true)
+	s.FailRoute(githubfake.RouteRepoSecrets, true)
+	ids, err := c.Scan(context.Background(), nil)
+	if err == nil {
+		t.Fatal("scan with failing listings reported complete")
+	}
+	for _, want := range []string{"not fully scanned", "listing the webhooks of organisation acme", "listing the Actions secrets of repository acme/api", "500"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if n := s.Count(githubfake.RouteOrgHooks); n != 3 {
+		t.Errorf("%d requests of the failing listing, want 3 (bounded: 1 + MaxRetries 2)", n)
+	}
+	got := byRef(ids)
+	if _, ok := got["deploy_key acme/api/11"]; !ok || len(ids) < 7 {
+		t.Errorf("the rest of the scan is missing: %d identities", len(ids))
+	}
+	if _, ok := got["webhook webhook/41"]; ok {
+		t.Error("a webhook from a failed listing")
+	}
+}
+
+func TestScanTokenAuthCannotListTokenGrants(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	c := tokenClient(t, s, Config{})
+	ids, err := c.Scan(context.Background(), nil)
+	if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "only a GitHub App may list them") || !strings.Contains(err.Error(), "app_id, installation_id, private_key_file") {
+		t.Errorf("got %v, want an incomplete scan saying the token listing needs a GitHub App", err)
+	}
+	if _, ok := byRef(ids)["deploy_key acme/api/11"]; !ok {
+		t.Error("the rest of the scan is missing")
+	}
+}
+
+func TestRepositoryFilter(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	s.AddRepository(org, "docs", "prod")
+	s.AddRepository(org, "tools")
+	for _, tc := range []struct {
+		repos, topics []string
+		want          []string
+		err           string
+	}{
+		{repos: []string{"web"}, want: []string{"web"}},
+		{topics: []string{"PROD"}, want: []string{"api", "docs"}},
+		{repos: []string{"tools"}, topics: []string{"prod"}, want: []string{"api", "docs", "tools"}},
+		{repos: []string{"web", "gone"}, want: []string{"web"}, err: "repositories gone named in the repository filter are not in organisation acme"},
+	} {
+		c := tokenClient(t, s, Config{Repositories: tc.repos, Topics: tc.topics})
+		rs, err := c.Repositories(context.Background())
+		var names []string
+		for _, r := range rs {
+			names = append(names, r.GetName())
+		}
+		if !reflect.DeepEqual(names, tc.want) {
+			t.Errorf("filter %v %v: %v, want %v", tc.repos, tc.topics, names, tc.want)
+		}
+		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("filter %v %v: error %v, want %q", tc.repos, tc.topics, err, tc.err)
+		}
+	}
+}
+
+func TestMembersDirectory(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	s.AddTeam(org, "platform", "alice")
+	s.AddTeam(org, "ghosts", "mallory")
+	c := tokenClient(t, s, Config{})
+	d := c.MembersDirectory()
+	got, err := d.Lookup(context.Background(), []string{"alice", "@Carol", "bob", "team:platform", "team:ghosts", "team:nope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]nhi.OwnerStatus{
+		"alice": nhi.ActiveOwner(nhi.OwnerPerson), "@Carol": nhi.ActiveOwner(nhi.OwnerPerson), "bob": nhi.UnknownOwner(nhi.OwnerPerson),
+		"team:platform": nhi.ActiveOwner(nhi.OwnerTeam), "team:nope": nhi.UnknownOwner(nhi.OwnerTeam),
+		"team:ghosts": {Found: true, Kind: nhi.OwnerTeam, Reason: nhi.OwnerNoActiveMember},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Lookup = %v\nwant %v", got, want)
+	}
+	if _, err := d.Lookup(context.Background(), []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Count(githubfake.RouteOrgMembers); n != 1 {
+		t.Errorf("%d member listings for two lookups, want 1", n)
+	}
+	if d.Name() != "GitHub organisation acme" {
+		t.Errorf("Name = %q", d.Name())
+	}
+	s.FailRoute(githubfake.RouteOrgMembers, true)
+	if _, err := tokenClient(t, s, Config{}).MembersDirectory().Lookup(context.Background(), []string{"alice"}); err == nil {
+		t.Error("a failing member listing answered: an unreadable directory must be an error, never \"everyone left\"")
+	}
+}
