@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -24,6 +25,7 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/clock"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/actions"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/inventory"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
@@ -36,6 +38,7 @@ var (
 	_ provider.ProviderWithEphemeralResources = &nhiProvider{}
 	_ provider.ProviderWithConfigValidators   = &nhiProvider{}
 	_ provider.ProviderWithListResources      = &nhiProvider{}
+	_ provider.ProviderWithActions            = &nhiProvider{}
 )
 
 type nhiProvider struct {
@@ -301,6 +304,7 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.DataSourceData = pd
 	resp.EphemeralResourceData = pd
 	resp.ListResourceData = pd
+	resp.ActionData = pd
 }
 
 // capabilityID accepts an ID of a registered system's risky-capability
@@ -355,6 +359,12 @@ func (p *nhiProvider) ListResources(context.Context) []func() list.ListResource 
 		out = append(out, s.ListResources...)
 	}
 	return out
+}
+
+// Actions are the incident-response actions (Terraform 1.14+), over every
+// system with a connector.
+func (p *nhiProvider) Actions(context.Context) []func() action.Action {
+	return actions.All(p.systems)
 }
 
 func (p *nhiProvider) DataSources(context.Context) []func() datasource.DataSource {
