@@ -120,11 +120,7 @@ func ownCredential(owner, repo string) func(string) bool {
 // for a key that may push (a privileged scope, which the provider's
 // policy.forbidden_scopes may forbid).
 func Scope(owner, repo string, readOnly bool) string {
-	access := "write"
-	if readOnly {
-		access = "read"
-	}
-	return "deploy_key:" + access + "@" + owner + "/" + repo
+	return gh.DeployKeyScope(owner, repo, readOnly)
 }
 
 func (r *deployKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
