@@ -63,7 +63,7 @@ func TestScanModel(t *testing.T) {
 		"app_installation installation/ci-bot", "app_installation installation/nhi-scanner", "app_installation installation/old-bot",
 		"deploy_key acme/api/11", "deploy_key acme/web/12",
 		"fine_grained_token token/bob/31", "fine_grained_token token/carol/32",
-		"webhook webhook/41",
+		"org_webhook webhook/41",
 	}
 	if len(ids) != len(want) {
 		t.Errorf("scan found %v, want %v", refs, want)
@@ -115,7 +115,7 @@ func TestScanModel(t *testing.T) {
 	if rs := got["actions_secrets actions/acme/api"]; len(rs.Credentials) != 1 || rs.Credentials[0].ID != "AWS_KEY" {
 		t.Errorf("repo secrets: %+v", rs)
 	}
-	h := got["webhook webhook/41"]
+	h := got["org_webhook webhook/41"]
 	if h.Labels["url_host"] != "ci.example.com" || len(h.Credentials) != 1 || h.Credentials[0].Kind != CredentialWebhookSecret || !h.Credentials[0].CreatedAt.Equal(t1) {
 		t.Errorf("webhook: %+v", h)
 	}
@@ -263,7 +263,7 @@ func TestScanIncompleteWhenAListingFails(t *testing.T) {
 	if _, ok := got["deploy_key acme/api/11"]; !ok || len(ids) < 7 {
 		t.Errorf("the rest of the scan is missing: %d identities", len(ids))
 	}
-	if _, ok := got["webhook webhook/41"]; ok {
+	if _, ok := got["org_webhook webhook/41"]; ok {
 		t.Error("a webhook from a failed listing")
 	}
 }

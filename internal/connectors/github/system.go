@@ -27,7 +27,7 @@ const (
 	KindActionsSecrets = "actions_secrets"
 	// KindWebhook is an organisation webhook, an integration that holds a
 	// shared secret: "webhook/<hook_id>".
-	KindWebhook = "webhook"
+	KindWebhook = "org_webhook"
 
 	// CredentialDeployKey is a deploy key's SSH key pair (GitHub holds the
 	// public half); its ID is the key's title without the marker.
