@@ -301,3 +301,30 @@ func TestContractPaginationAndLimits(t *testing.T) {
 		t.Errorf("failing route: %v, want 500", err)
 	}
 }
+
+func TestLimitNext(t *testing.T) {
+	s := githubfake.New()
+	defer s.Close()
+	s.AddRepository(org, "api")
+	ctx := context.Background()
+	s.LimitNext(2, true, 3*time.Second)
+	for i := 0; i < 2; i++ {
+		_, _, err := client(t, s, s.Token()).Repositories.Get(ctx, org, "api")
+		var ab *gh.AbuseRateLimitError
+		if !errors.As(err, &ab) || ab.GetRetryAfter() != 3*time.Second {
+			t.Errorf("request %d: %v, want the secondary limit", i, err)
+		}
+	}
+	s.LimitNext(1, false, time.Hour)
+	_, _, err := client(t, s, s.Token()).Repositories.Get(ctx, org, "api")
+	var rl *gh.RateLimitError
+	if !errors.As(err, &rl) || rl.Rate.Reset.Before(time.Now().Add(59*time.Minute)) {
+		t.Errorf("%v, want the primary limit resetting in an hour", err)
+	}
+	if _, _, err := client(t, s, s.Token()).Repositories.Get(ctx, org, "api"); err != nil {
+		t.Errorf("after the limited requests: %v", err)
+	}
+	if s.Limited() != 3 {
+		t.Errorf("Limited = %d, want 3", s.Limited())
+	}
+}

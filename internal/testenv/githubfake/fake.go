@@ -32,7 +32,8 @@
 // Fault switches: a primary rate limit (SetQuota: a budget of requests per
 // window; 403 with x-ratelimit-remaining 0 until x-ratelimit-reset), a
 // secondary rate limit on every n-th request (SecondaryEvery: 403 with
-// retry-after and GitHub's message), PrimaryEvery, a route that always
+// retry-after and GitHub's message), PrimaryEvery, the next n requests
+// (LimitNext), a route that always
 // fails with 500 (FailRoute), and a write carried out whose answer is then
 // lost (DropAnswerAfterWrite: the connection is closed with no answer).
 package githubfake
@@ -191,6 +192,9 @@ type Server struct {
 	secondaryWait    time.Duration
 	primaryEvery     int
 	primaryReset     time.Duration
+	nextLimited      int
+	nextSecondary    bool
+	nextWait         time.Duration
 	served           int
 	failRoutes       map[string]bool
 	drop             map[string]int
@@ -438,6 +442,15 @@ func (s *Server) PrimaryEvery(n int, reset time.Duration) {
 	s.primaryEvery, s.primaryReset, s.served = n, reset, 0
 }
 
+// LimitNext answers the next n requests with a rate limit: the secondary
+// one (403, retry-after: wait) when secondary is set, else the primary one
+// (403, x-ratelimit-remaining 0, x-ratelimit-reset wait away).
+func (s *Server) LimitNext(n int, secondary bool, wait time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextLimited, s.nextSecondary, s.nextWait = n, secondary, wait
+}
+
 // FailRoute makes every request of a route answer 500 (on is false:
 // stop).
 func (s *Server) FailRoute(route string, on bool) {
@@ -530,19 +543,27 @@ func (s *Server) wrap(route string, h func(http.ResponseWriter, *http.Request, *
 		n := s.served
 		secondary := s.secondaryEvery > 0 && n%s.secondaryEvery == 0
 		primary := s.primaryEvery > 0 && n%s.primaryEvery == 0
+		secondaryWait, primaryReset := s.secondaryWait, s.primaryReset
+		if s.nextLimited > 0 {
+			s.nextLimited--
+			if s.nextSecondary {
+				secondary, secondaryWait = true, s.nextWait
+			} else {
+				primary, primaryReset = true, s.nextWait
+			}
+		}
 		exhausted := s.quota > 0 && s.quotaLeft <= 0
 		if !secondary && !exhausted && s.quota > 0 {
 			s.quotaLeft--
 			left = s.quotaLeft
 		}
 		if primary {
-			left, reset = 0, now.Add(s.primaryReset)
+			left, reset = 0, now.Add(primaryReset)
 		}
 		fail := s.failRoutes[route]
 		if secondary || primary || exhausted {
 			s.limited++
 		}
-		secondaryWait := s.secondaryWait
 		s.mu.Unlock()
 
 		h2 := w.Header()
