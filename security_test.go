@@ -1,7 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,12 +21,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/ssh"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/githubfake"
 )
 
 var (
@@ -414,6 +424,160 @@ resource "nhi_postgresql_role" "gen" {
 					break
 				}
 			}
+		}
+	}
+}
+
+// After creating a GitHub deploy key delivered to a Kubernetes Secret (on
+// a fake GitHub API started by this test), no part of its private key and
+// none of the GitHub token appears anywhere: state, plan and state JSON,
+// apply and plan output, the trace log, any drift report format or the
+// import blocks. The key is checked to be the registered one first, so its
+// absence means something.
+func TestSecurityNoDeployKeyInStatePlanLogsOrReports(t *testing.T) {
+	kubeconfig := acctest.Kubeconfig(t)
+	bin := binary(t)
+	ns := acctest.Namespace(t)
+	gh := githubfake.New()
+	t.Cleanup(gh.Close)
+	gh.AddRepository("acme", "app")
+	// The provider takes the token from GITHUB_TOKEN, so it is in no file.
+	t.Setenv("GITHUB_TOKEN", gh.Token())
+	dir, work, logFile, tf := tfWorkspace(t, bin)
+	cfg := fmt.Sprintf(`
+terraform {
+  required_providers {
+    nhi = { source = "nhi-ops/nhi" }
+  }
+}
+provider "nhi" {
+  kubernetes { config_path = %q }
+  github {
+    organization = "acme"
+    base_url     = %q
+  }
+}
+resource "nhi_github_deploy_key" "ci" {
+  repository        = "acme/app"
+  title             = "ci"
+  owner             = "team:platform"
+  purpose           = "security test"
+  expires_at        = %q
+  kubernetes_secret = { namespace = %q, name = "deploy-key" }
+}
+`, kubeconfig, gh.URL(), time.Now().Add(60*24*time.Hour).Format("2006-01-02"), ns)
+	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	applied := tf("apply", "-auto-approve", "-input=false", "-no-color")
+	t.Cleanup(func() { tf("destroy", "-auto-approve", "-input=false", "-no-color") })
+	planned := tf("plan", "-input=false", "-no-color", "-out=plan.bin")
+	artifacts := map[string]string{
+		"apply output":       applied,
+		"plan output":        planned,
+		"terraform.tfstate":  readFile(t, filepath.Join(work, "terraform.tfstate")),
+		"show -json (state)": tf("show", "-json"),
+		"show -json (plan)":  tf("show", "-json", "plan.bin"),
+	}
+	// The reporter scans as a GitHub App (only an App may list the
+	// organization's fine-grained tokens).
+	appKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(appKey)})
+	keyFile := filepath.Join(dir, "scanner.pem")
+	if err := os.WriteFile(keyFile, appPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gh.AddApp(77, &appKey.PublicKey)
+	inst := gh.AddInstallation("acme", githubfake.Installation{AppID: 77, AppSlug: "nhi-scanner",
+		Permissions: map[string]string{"administration": "read", "organization_personal_access_tokens": "read", "secrets": "read", "organization_hooks": "read", "members": "read"}})
+	conf := filepath.Join(dir, "nhi-drift.hcl")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("source \"github\" \"g\" {\n  organization     = \"acme\"\n  base_url         = %q\n  app_id           = 77\n  installation_id  = %d\n  private_key_file = %q\n}\n", gh.URL(), inst, keyFile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range driftArtifacts(t, bin, dir, conf, filepath.Join(work, "terraform.tfstate"), "--generate-imports", filepath.Join(dir, "adopt.tf")) {
+		artifacts[k] = v
+	}
+	artifacts["drift adopt.tf"] = readFile(t, filepath.Join(dir, "adopt.tf"))
+	artifacts["TF_LOG=trace output"] = readFile(t, logFile)
+
+	s, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), "deploy-key", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.ParsePrivateKey(s.Data["ssh-privatekey"])
+	if err != nil {
+		t.Fatalf("the Secret holds no OpenSSH private key: %v", err)
+	}
+	keys := gh.DeployKeys("acme", "app")
+	pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+	if len(keys) != 1 || !strings.HasPrefix(keys[0].Key, pub) || !strings.Contains(artifacts["terraform.tfstate"], pub) {
+		t.Fatalf("the delivered key %s is not the one registered (%+v) and in state", pub, keys)
+	}
+	if !strings.Contains(artifacts["drift report.junit"], fmt.Sprintf("acme/app/%d", keys[0].ID)) {
+		t.Fatalf("the JUnit report has no test case for acme/app/%d, so the scan did not see the key", keys[0].ID)
+	}
+	if len(artifacts["TF_LOG=trace output"]) < 10000 {
+		t.Fatalf("the trace log is suspiciously short (%d bytes); was TF_LOG honoured?", len(artifacts["TF_LOG=trace output"]))
+	}
+	// The secret is the ed25519 seed. The key file's base64 body also
+	// encodes the public key (twice), which state holds by design, so only
+	// the runs of the body that encode seed bytes are searched for, with the
+	// seed (and the 64-byte private key) in hex and base64.
+	var body strings.Builder
+	for _, line := range strings.Split(string(s.Data["ssh-privatekey"]), "\n") {
+		if !strings.HasPrefix(line, "-----") {
+			body.WriteString(line)
+		}
+	}
+	private := body.String()
+	raw, err := base64.StdEncoding.DecodeString(private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ssh.ParseRawPrivateKey(s.Data["ssh-privatekey"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, ok := parsed.(*ed25519.PrivateKey)
+	if !ok {
+		t.Fatalf("the delivered key is a %T, not ed25519", parsed)
+	}
+	seed := priv.Seed()
+	off := bytes.Index(raw, seed)
+	if off < 0 {
+		t.Fatal("the seed is not in the key file")
+	}
+	needles := map[string]string{}
+	for i := 0; i+16 <= len(private); i += 4 {
+		if from, to := i/4*3, (i+16)/4*3; from < off+len(seed) && to > off {
+			needles[fmt.Sprintf("bytes %d-%d of the private key file", i, i+16)] = private[i : i+16]
+		}
+	}
+	for name, b := range map[string][]byte{"seed": seed, "private key": []byte(*priv)} {
+		needles[name+" (hex)"] = hex.EncodeToString(b)[:24]
+		needles[name+" (base64)"] = base64.StdEncoding.EncodeToString(b)[:16]
+		needles[name+" (base64url)"] = base64.RawURLEncoding.EncodeToString(b)[:16]
+	}
+	if len(needles) < 10 {
+		t.Fatalf("only %d needles", len(needles))
+	}
+	for name, v := range artifacts {
+		for what, needle := range needles {
+			if strings.Contains(v, needle) {
+				t.Errorf("%s contains %s of the deploy key", name, what)
+			}
+		}
+		if strings.Contains(v, "OPENSSH PRIVATE KEY") {
+			t.Errorf("%s contains an OpenSSH private key block", name)
+		}
+		if strings.Contains(v, gh.Token()) {
+			t.Errorf("%s contains the GitHub token", name)
+		}
+		if strings.Contains(v, string(appPEM[40:80])) {
+			t.Errorf("%s contains the scanner App's private key", name)
 		}
 	}
 }
