@@ -51,9 +51,18 @@ func DeployKeyScope(owner, repo string, readOnly bool) string {
 }
 
 // List returns the organisation's identities in one page (a scan; GitHub's
-// listings are paged underneath). Locations are as Scan's.
+// listings are paged underneath). Locations are as Scan's. A client that
+// is not a GitHub App leaves the fine-grained token grants out unless
+// Locations name "token": GitHub lets only Apps list them, and the
+// provider usually runs with a token. Scan (the drift reporter) never
+// leaves them out: there, a listing it could not read makes the report
+// incomplete.
 func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, error) {
-	ids, err := c.Scan(ctx, opts.Locations)
+	locations := opts.Locations
+	if len(locations) == 0 && !c.auth.app() {
+		locations = []string{LocationInstallation, LocationActions, LocationWebhook, c.org + "/*"}
+	}
+	ids, err := c.Scan(ctx, locations)
 	if err != nil {
 		return nhi.Page{}, err
 	}
@@ -101,6 +110,9 @@ func (c *Client) Get(ctx context.Context, ref nhi.Ref) (nhi.Identity, error) {
 type scanParts struct {
 	repos                                       map[string]bool // nil: every repository the filter keeps
 	keys, installations, tokens, secrets, hooks bool
+	// allRepos reads every kept repository's deploy keys and secrets
+	// although other locations are named.
+	allRepos bool
 }
 
 func (c *Client) parts(locations []string) scanParts {
@@ -118,6 +130,9 @@ func (c *Client) parts(locations []string) scanParts {
 			p.secrets = true
 		case LocationWebhook:
 			p.hooks = true
+		case c.org + "/*":
+			// Every repository: deploy keys and Actions secrets.
+			p.keys, p.secrets, p.allRepos = true, true, true
 		default:
 			// "<owner>/<repo>" or a repository name: its deploy keys.
 			name := l
@@ -140,8 +155,9 @@ func (c *Client) parts(locations []string) scanParts {
 // Scan reads the organisation's machine access: deploy keys and Actions
 // secrets of each repository the filter keeps, App installations,
 // fine-grained token grants, organisation Actions secrets and webhooks.
-// Locations limit it: "installation", "token", "actions", "webhook", or a
-// repository ("<owner>/<repo>" or its name) for its deploy keys.
+// Locations limit it: "installation", "token", "actions", "webhook", a
+// repository ("<owner>/<repo>" or its name) for its deploy keys, or
+// "<owner>/*" for every repository's deploy keys and secrets.
 //
 // A listing that fails (after the client's retries, or with 403 because the
 // credential may not read it) does not stop the scan: the rest is
@@ -266,7 +282,7 @@ func (c *Client) scanRepositories(ctx context.Context, p scanParts) ([]nhi.Ident
 	}
 	var kept []*gh.Repository
 	for _, r := range repos {
-		if p.repos == nil || p.repos[strings.ToLower(r.GetName())] {
+		if p.allRepos || p.repos == nil || p.repos[strings.ToLower(r.GetName())] {
 			kept = append(kept, r)
 		}
 	}
@@ -294,7 +310,7 @@ func (c *Client) scanRepositories(ctx context.Context, p scanParts) ([]nhi.Ident
 					rerrs[i] = append(rerrs[i], err)
 				}
 			}
-			if p.secrets && p.repos == nil {
+			if p.secrets && (p.repos == nil || p.allRepos) {
 				id, err := c.repoSecrets(ctx, r)
 				if id != nil {
 					results[i] = append(results[i], *id)

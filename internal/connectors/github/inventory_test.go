@@ -344,3 +344,35 @@ func TestMembersDirectory(t *testing.T) {
 		t.Error("a failing member listing answered: an unreadable directory must be an error, never \"everyone left\"")
 	}
 }
+
+func TestListWithTokenAuthLeavesOutTokenGrants(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	c := tokenClient(t, s, Config{})
+	ids, err := nhi.ListAll(context.Background(), c, nhi.ListOptions{})
+	if err != nil {
+		t.Fatalf("List with a token: %v (only the token grants need an App)", err)
+	}
+	got := byRef(ids)
+	for _, want := range []string{"deploy_key acme/api/11", "deploy_key acme/web/12", "actions_secrets actions/acme", "actions_secrets actions/acme/api", "app_installation installation/ci-bot", "org_webhook webhook/41"} {
+		if _, ok := got[want]; !ok {
+			t.Errorf("List lacks %s", want)
+		}
+	}
+	for k := range got {
+		if strings.HasPrefix(k, KindFineGrainedToken) {
+			t.Errorf("List with a token has %s", k)
+		}
+	}
+	if n := s.Count(githubfake.RoutePATs); n != 0 {
+		t.Errorf("%d token grant listings", n)
+	}
+	if _, err := c.List(context.Background(), nhi.ListOptions{Locations: []string{LocationToken}}); !errors.Is(err, ErrForbidden) {
+		t.Errorf("asking for token grants with a token: %v, want the 403 explained", err)
+	}
+	declared := true
+	page, err := c.List(context.Background(), nhi.ListOptions{Declared: &declared})
+	if err != nil || len(page.Identities) != 1 || page.Identities[0].Ref.String() != "acme/api/11" {
+		t.Errorf("declared only: %v, %v", page.Identities, err)
+	}
+}
