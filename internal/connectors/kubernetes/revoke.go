@@ -42,8 +42,8 @@ func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.T
 			id.Ref, plural(len(after.EffectiveScopes), "grant"), strings.Join(after.EffectiveScopes, ", ")))
 	}
 	if n := len(after.Credentials); n > 0 {
-		notes = append(notes, fmt.Sprintf("its %s still exist and authenticate as the account, now without its grants; nhi_revoke_credentials deletes them",
-			plural(n, "token Secret")))
+		notes = append(notes, fmt.Sprintf("service account %s keeps %s, which still authenticate as it, now without its grants; nhi_revoke_credentials deletes them",
+			id.Ref, plural(n, "token Secret")))
 	}
 	return notes, nil
 }
