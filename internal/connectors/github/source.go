@@ -227,3 +227,19 @@ func (s *SourceConfig) ConfigFromSource() (Config, error) {
 	}
 	return cfg, nil
 }
+
+// OwnerDirectory returns the organisation's members as an owner directory
+// (MembersDirectory), for a drift configuration that judges owners
+// (NHI006) by the organisation this source scans. It reads the source's
+// credential as Connect does.
+func (s *SourceConfig) OwnerDirectory(ctx context.Context) (nhi.OwnerDirectory, error) {
+	cfg, err := s.ConfigFromSource()
+	if err != nil {
+		return nil, err
+	}
+	c, err := New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c.MembersDirectory(), nil
+}

@@ -120,6 +120,13 @@ func TestSourceConnect(t *testing.T) {
 	if ids, err := scanner.Scan(ctx, []string{LocationToken}); err != nil || len(ids) != 2 {
 		t.Errorf("token grants through an App source: %d, %v", len(ids), err)
 	}
+	dir, err := app.OwnerDirectory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := dir.Lookup(ctx, []string{"alice", "bob"}); err != nil || !st["alice"].Active || st["bob"].Found {
+		t.Errorf("the source's owner directory: %v, %v", st, err)
+	}
 	app.PrivateKeyFile = path + ".missing"
 	if _, err := app.Connect(ctx); err == nil || !strings.Contains(err.Error(), "private_key_file") {
 		t.Errorf("missing key file: %v", err)

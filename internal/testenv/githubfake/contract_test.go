@@ -177,6 +177,14 @@ func TestContractDecodesIntoGoGitHub(t *testing.T) {
 		t.Errorf("hook lacks fields: %s", h)
 	}
 
+	s.AddTeam(org, "platform", "alice")
+	tm, _, err := c.Teams.ListTeamMembersBySlug(ctx, org, "platform", nil)
+	if err != nil || len(tm) != 1 || tm[0].GetLogin() != "alice" {
+		t.Errorf("ListTeamMembersBySlug: %v %v", tm, err)
+	}
+	if _, r, err := c.Teams.ListTeamMembersBySlug(ctx, org, "nope", nil); err == nil || r.StatusCode != 404 {
+		t.Errorf("unknown team: %v, want 404", err)
+	}
 	ms, _, err := c.Organizations.ListMembers(ctx, org, nil)
 	if err != nil || len(ms) != 2 || ms[0].GetLogin() != "alice" || ms[0].ID == nil {
 		t.Errorf("ListMembers: %v %v", ms, err)
