@@ -19,6 +19,7 @@ var allowed = []struct{ File, System, Why string }{
 	{"internal/drift/rules.go", "kubernetes", "rule descriptions cite Kubernetes' wildcard roles and nhi_kubernetes_service_account_token"},
 	{"internal/drift/rules.go", "postgresql", "rule descriptions cite PostgreSQL's VALID UNTIL, its privileged attributes and predefined roles, pg_stat_activity and nhi_postgresql_role"},
 	{"internal/services/aws/resource_iam_access_key.go", "kubernetes", "the access key delivers its secret into a Kubernetes Secret (kubernetes_secret); a secret-delivery seam (one interface for every store) is follow-up work"},
+	{"internal/services/github/resource_deploy_key.go", "kubernetes", "the deploy key's private key is delivered into a Kubernetes Secret (kubernetes_secret), as the access key's secret is; the same follow-up secret-delivery seam removes it"},
 	{"internal/services/postgresql/resource_role.go", "kubernetes", "the role's generated password is delivered into a Kubernetes Secret (kubernetes_secret), as the access key's secret is; the same follow-up secret-delivery seam removes both"},
 }
 
