@@ -75,11 +75,11 @@ func Descriptor() system.Descriptor {
 				UIDAttr: "key_id", GovernedInState: true, Adopt: adoption()},
 			{Kind: KindAppInstallation, Label: "GitHub App installation"},
 			{Kind: KindFineGrainedToken, Label: "fine-grained personal access token"},
-			{Kind: KindActionsSecrets, Label: "Actions secrets holder"},
+			{Kind: KindActionsSecrets, Label: "Actions secret store"},
 			{Kind: KindWebhook, Label: "organisation webhook"},
 		},
 		Credentials: []system.CredentialKind{
-			{Kind: CredentialDeployKey, Label: "deploy key"},
+			{Kind: CredentialDeployKey, Label: "SSH key"},
 			{Kind: CredentialFineGrainedToken, Label: "token"},
 			{Kind: CredentialActionsSecret, Label: "Actions secret"},
 			{Kind: CredentialWebhookSecret, Label: "webhook secret"},
