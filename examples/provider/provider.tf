@@ -30,6 +30,19 @@ provider "nhi" {
     databases = ["app", "analytics"]
   }
 
+  # GitHub, for nhi_github_deploy_key and for GitHub in nhi_identities and
+  # nhi_undeclared (deploy keys, App installations, fine-grained tokens,
+  # Actions secrets, webhooks). Authenticate as a GitHub App installation, as
+  # here (listing fine-grained tokens needs one), or with a token: leave the
+  # App attributes out and set GITHUB_TOKEN (or token, from a secret store).
+  github {
+    organization     = "acme-corp"
+    app_id           = 123456
+    installation_id  = 7890123
+    private_key_file = "nhi-governance.private-key.pem"
+    # base_url = "https://github.example.com/api/v3/" # GitHub Enterprise Server
+  }
+
   # Where owners come and go: every owner is checked at plan time. A new
   # identity for someone who left (or is not there) is refused; an existing
   # one whose owner left warns on every plan (see the guide "When someone
