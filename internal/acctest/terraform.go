@@ -87,14 +87,14 @@ func RequireTerraform(t testing.TB, min string) {
 // through TF_REATTACH_PROVIDERS), for what terraform-plugin-testing
 // cannot drive, such as `terraform apply -invoke=action.<type>.<name>`.
 type CLI struct {
-	t   testing.TB
+	t   *testing.T
 	bin string
 	// Dir is the working directory.
 	Dir string
 }
 
 // NewCLI returns a CLI in a fresh directory on TerraformPath.
-func NewCLI(t testing.TB) *CLI {
+func NewCLI(t *testing.T) *CLI {
 	t.Helper()
 	return &CLI{t: t, bin: TerraformPath(t), Dir: t.TempDir()}
 }
@@ -126,6 +126,9 @@ func (c *CLI) run(logOutput bool, args ...string) (string, error) {
 		serveErr <- tf6server.Serve("registry.terraform.io/hashicorp/nhi", providerserver.NewProtocol6(provider.New("test")()),
 			tf6server.WithDebug(srvCtx, reattach, closed),
 			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
+			// The provider's logs go to the test log, as TF_LOG says
+			// (nothing when unset), never this process's stderr.
+			tf6server.WithLoggingSink(c.t),
 			tf6server.WithoutLogStderrOverride())
 	}()
 	var cfg *plugin.ReattachConfig
