@@ -264,6 +264,18 @@ func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
 // allows returns how statement s names action a: the Action pattern, or
 // its NotAction list; false when it does not.
 func (s *statement) allows(a string) (string, bool) {
+	if s.named != nil {
+		if by, ok := s.named[a]; ok {
+			return by, true
+		}
+		if catalogAction[a] {
+			return "", false
+		}
+	}
+	return s.match(a)
+}
+
+func (s *statement) match(a string) (string, bool) {
 	if len(s.Action) > 0 {
 		for _, p := range s.Action {
 			if globFold(p, a) {
@@ -693,13 +705,37 @@ func lowerFirst(s string) string {
 // identity's capabilities are unknown.
 var errUnparsable = errors.New("policy document cannot be parsed")
 
+// parsed parses a document and matches each statement against the
+// catalog's actions once, so that resolving the many identities that hold
+// one managed policy (an AWS-managed one lists hundreds of patterns) costs
+// map lookups.
 func parsed(doc string) ([]statement, error) {
 	stmts, err := parsePolicy(doc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnparsable, err)
 	}
+	for i := range stmts {
+		s := &stmts[i]
+		s.named = map[string]string{}
+		for a := range catalogAction {
+			if by, ok := s.match(a); ok {
+				s.named[a] = by
+			}
+		}
+	}
 	return stmts, nil
 }
+
+// catalogAction is the set of the catalog's action names.
+var catalogAction = func() map[string]bool {
+	out := map[string]bool{}
+	for _, d := range Capabilities {
+		for _, a := range append(append([]act{}, d.actions...), d.with...) {
+			out[a.name] = true
+		}
+	}
+	return out
+}()
 
 // sources reads the policies behind scopes: managed policy documents and
 // groups through cache, inline documents from inline. prefixed makes each

@@ -32,6 +32,11 @@ type statement struct {
 	Principal    json.RawMessage                       `json:"Principal"`
 	NotPrincipal json.RawMessage                       `json:"NotPrincipal"`
 	Condition    map[string]map[string]json.RawMessage `json:"Condition"`
+
+	// named holds, for each action of the risky-capability catalog the
+	// statement names, how it names it (access.go), computed once per
+	// document; nil until then.
+	named map[string]string
 }
 
 // stringOrList is IAM's "one string or a list of strings".
