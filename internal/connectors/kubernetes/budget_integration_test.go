@@ -14,6 +14,7 @@ import (
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
 // requestLog counts a connector's API requests by method and resource
@@ -174,5 +175,57 @@ func TestIntegrationCreateCostsItsWritesAndAConstant(t *testing.T) {
 		t.Errorf("creating %d identities cost %d requests besides their %d writes (%s); want at most 16 in all", n, other, 3*n, log)
 	} else {
 		t.Logf("creating %d identities: %d writes and %d other requests (%s)", n, 3*n, other, log)
+	}
+}
+
+// An update edits the command's snapshot of the account, which the refresh
+// read already: it costs the PUT, not a GET and a PUT. When the account
+// changed after the snapshot was taken, the server's 409 makes it edit a
+// fresh read, and the update still lands.
+func TestIntegrationUpdateWritesFromTheSnapshot(t *testing.T) {
+	ctx := context.Background()
+	ns := acctest.Namespace(t)
+	admin := acctest.Client(t)
+	const n = 10
+	for i := 0; i < n; i++ {
+		if _, err := admin.Create(ctx, spec(ns, fmt.Sprintf("u-%02d", i), "clusterrole:view@"+ns)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, log := loggedClient(t)
+	// The refresh of a plan or apply.
+	for i := 0; i < n; i++ {
+		if _, err := c.Get(ctx, nhi.Ref{Location: ns, Name: fmt.Sprintf("u-%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Someone changes u-00 after the snapshot was taken.
+	cur, err := admin.Clientset().CoreV1().ServiceAccounts(ns).Get(ctx, "u-00", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Annotations["someone"] = "else"
+	if _, err := admin.Clientset().CoreV1().ServiceAccounts(ns).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := log.snapshot()
+	for i := 0; i < n; i++ {
+		s := spec(ns, fmt.Sprintf("u-%02d", i), "clusterrole:view@"+ns)
+		s.Governance.Owner = "team:new"
+		id, err := c.Update(ctx, s)
+		if err != nil || id.Governance.Owner != "team:new" {
+			t.Fatalf("u-%02d: owner %q, %v", i, id.Governance.Owner, err)
+		}
+	}
+	after := log.snapshot()
+	if puts := after["PUT serviceaccounts"] - before["PUT serviceaccounts"]; puts != n+1 {
+		t.Errorf("updates = %d PUTs; want %d (one each, and the 409 of the account changed after the snapshot) (%s)", puts, n+1, log)
+	}
+	if gets := after["GET serviceaccounts"] - before["GET serviceaccounts"]; gets != 1 {
+		t.Errorf("updating %d identities read service accounts %d times; want 1 (the fresh read after the 409) (%s)", n, gets, log)
+	}
+	got, err := admin.Clientset().CoreV1().ServiceAccounts(ns).Get(ctx, "u-00", metav1.GetOptions{})
+	if err != nil || got.Annotations["nhi.dev/owner"] != "team:new" {
+		t.Fatalf("u-00 after the update: %v %v", got.Annotations, err)
 	}
 }

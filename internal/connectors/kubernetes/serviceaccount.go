@@ -378,8 +378,23 @@ func (c *Client) Disable(ctx context.Context, spec ServiceAccountSpec, now time.
 }
 
 func (c *Client) write(ctx context.Context, spec ServiceAccountSpec, desired []Scope, disabledAt string) (nhi.Identity, error) {
+	// The first try edits the command's snapshot of the account (the
+	// refresh read it already): the update carries its resourceVersion, so
+	// if the account changed since, the API server answers 409 and the
+	// retry edits a fresh read instead. A plan's update costs the PUT, not
+	// a GET and a PUT.
+	fromSnapshot := c.snap != nil
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sa, err := c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Get(ctx, spec.Ref.Name, metav1.GetOptions{})
+		var sa *corev1.ServiceAccount
+		var err error
+		if fromSnapshot {
+			fromSnapshot = false
+			sa, err = c.serviceAccount(ctx, spec.Ref)
+		}
+		if sa == nil && (err == nil || apierrors.IsNotFound(err)) {
+			// Not in the snapshot (made after it was taken): ask.
+			sa, err = c.cs.CoreV1().ServiceAccounts(spec.Ref.Location).Get(ctx, spec.Ref.Name, metav1.GetOptions{})
+		}
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,9 @@ func (x saIndex) put(sa *corev1.ServiceAccount) {
 	if cur, ok := x.byRf[ref]; ok && newerRV(cur.ResourceVersion, sa.ResourceVersion) {
 		return
 	}
-	x.byRf[ref] = sa.DeepCopy()
+	cp := sa.DeepCopy()
+	cp.ManagedFields = nil
+	x.byRf[ref] = cp
 }
 
 func (x saIndex) remove(ref nhi.Ref) {
@@ -193,6 +195,10 @@ func (c *Client) serviceAccount(ctx context.Context, ref nhi.Ref) (*corev1.Servi
 				return out, err
 			}
 			for i := range l.Items {
+				// Managed fields are the server's bookkeeping, often the
+				// largest part of the object: nothing reads them, and an
+				// update without them leaves the server's as they are.
+				l.Items[i].ManagedFields = nil
 				out.byRf[nhi.Ref{Location: l.Items[i].Namespace, Name: l.Items[i].Name}] = &l.Items[i]
 			}
 			if lo.Continue = l.Continue; lo.Continue == "" {
