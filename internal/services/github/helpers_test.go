@@ -147,3 +147,13 @@ func deliveredCredential(ns, name, id string) k8s.DeliveredCredential {
 	return k8s.DeliveredCredential{Ref: nhi.Ref{Location: ns, Name: name}, CredentialID: id,
 		Governance: nhi.Governance{Owner: "team:other", Purpose: "another resource's"}, Data: map[string][]byte{"ssh-privatekey": []byte("not this test's")}}
 }
+
+// replaceOnce replaces the first old in s, failing loudly (a panic in a
+// config builder) when it is not there.
+func replaceOnce(s, old, new string) string {
+	i := strings.Index(s, old)
+	if i < 0 {
+		panic(fmt.Sprintf("%q not in the configuration", old))
+	}
+	return s[:i] + new + s[i+len(old):]
+}
