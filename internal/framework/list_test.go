@@ -76,7 +76,7 @@ func listFixture() (*listResource, *fakeInventory) {
 	yes := true
 	inv := &fakeInventory{ids: []nhi.Identity{
 		{System: "sys", Kind: "acct", Ref: nhi.Ref{Location: "team-a", Name: "web"}, Declared: true,
-			Governance: nhi.Governance{Owner: "team:web", Purpose: "serves"},
+			Governance:  nhi.Governance{Owner: "team:web", Purpose: "serves"},
 			Credentials: []nhi.Credential{{ID: "team-a/web-key", Kind: "key", Declared: true, Owner: "team:keys"}}},
 		{System: "sys", Kind: "acct", Ref: nhi.Ref{Location: "team-a", Name: "old"}, AutomountToken: &yes,
 			EffectiveScopes: []string{"role:view", "owner:db"}, Labels: map[string]string{"app": "old"},
@@ -92,7 +92,9 @@ func listFixture() (*listResource, *fakeInventory) {
 					b.SetAttributeValue("namespace", cty.StringVal(id.Ref.Location))
 					b.SetAttributeValue("name", cty.StringVal(id.Ref.Name))
 				},
-				Tail:       func(b *hclwrite.Body, id nhi.Identity) { b.SetAttributeValue("automount", cty.BoolVal(*id.AutomountToken)) },
+				Tail: func(b *hclwrite.Body, id nhi.Identity) {
+					b.SetAttributeValue("automount", cty.BoolVal(*id.AutomountToken))
+				},
 				LabelsAttr: "labels",
 			}}},
 		Credentials: []system.CredentialKind{{Kind: "key", Label: "key"}},
