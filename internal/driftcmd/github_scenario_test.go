@@ -262,6 +262,7 @@ func TestGitHubScenarioFindingsExactly(t *testing.T) {
 		`id = "` + push + `"`, `id = "` + old + `"`, `id = "` + unused + `"`,
 		`repository = "acme/api"`, `title      = "ci-push"`, `read_only = false`, `"deploy_key:write@acme/api"`,
 		`repository = "acme/web"`, `title      = "old-mirror"`, `read_only = true`,
+		`namespace = "FILL-IN-namespace"`, "GitHub never gives the private key back",
 	} {
 		if !strings.Contains(gen, want) {
 			t.Errorf("generated imports lack %q:\n%s", want, gen)

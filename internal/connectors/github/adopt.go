@@ -33,4 +33,13 @@ func adoptTail(b *hclwrite.Body, id nhi.Identity) {
 		}
 	}
 	b.SetAttributeValue("read_only", cty.BoolVal(readOnly))
+	b.AppendUnstructuredTokens(system.Comments(
+		"The Secret the private key goes to. GitHub never gives the private key back: if this",
+		"Secret does not hold it already, the first plan after the import replaces the key",
+		"(a new pair, delivered here) so that it is governed from then on.",
+	))
+	b.SetAttributeValue("kubernetes_secret", cty.ObjectVal(map[string]cty.Value{
+		"namespace": cty.StringVal(nhi.Placeholder + "-namespace"),
+		"name":      cty.StringVal(nhi.Placeholder + "-secret-name"),
+	}))
 }
