@@ -148,3 +148,47 @@ func TestAccIAMUser_forbiddenCapabilities(t *testing.T) {
 		},
 	})
 }
+
+// A role's plan warns when an inline policy's document changes to grant a
+// risky capability, though the scope itself is unchanged; a grant on the
+// role itself (its own trust policy) is not one, also before the role
+// exists and its ARN is known.
+func TestAccIAMRole_riskyCapabilityWarnings(t *testing.T) {
+	name := acctest.RandName("trust")
+	config := func(resource string) string {
+		return acctest.AWSProviderBlock(t, "") + fmt.Sprintf(`
+resource "nhi_aws_iam_role" "test" {
+  name         = %q
+  owner        = "team:ci"
+  purpose      = "Rotates its own trust"
+  scopes       = ["inline:trust"]
+  expires_at   = %q
+  trust_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::000000000000:root" }, Action = "sts:AssumeRole" }] })
+  inline_policies = {
+    trust = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "iam:UpdateAssumeRolePolicy", Resource = %q }] })
+  }
+}
+`, name, acctest.Date(acctest.Days(60)), resource)
+	}
+	rec := &warnings{}
+	expect := func(want ...string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if got := rec.distinct(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				return fmt.Errorf("warnings:\n got %q\nwant %q", got, want)
+			}
+			return nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.AWS(t) },
+		ProtoV6ProviderFactories: rec.factories(),
+		Steps: []resource.TestStep{
+			{Config: config("arn:aws:iam::000000000000:role/" + name), Check: expect()},
+			{Config: config("arn:aws:iam::*:role/*"), Check: expect(fmt.Sprintf(
+				`nhi_aws_iam_role AttributeName("scopes"): Scope grants a risky capability: scopes contains "inline:trust", which lets IAM role %s `+
+					`rewrite the trust policies of roles in the account (statement #1 -> iam:UpdateAssumeRolePolicy on arn:aws:iam::*:role/*, critical): `+
+					`it rewrites a role's trust policy so that it, or any principal of any account, may assume the role and act with its permissions. `+
+					`If the identity does not need this, grant a narrower policy instead; the drift reporter reports it as NHI008.`, name))},
+		},
+	})
+}
