@@ -30,8 +30,9 @@ package aws
 //     running as the passed role (lambda:CreateFunction, ec2:RunInstances,
 //     ecs:RunTask or ecs:RegisterTaskDefinition, glue:CreateDevEndpoint,
 //     cloudformation:CreateStack), held through any statement.
-//   - A statement allowing "*" on "*" (with no Deny anywhere) is reported
-//     once, as full-admin, rather than as every entry of the catalog.
+//   - A statement allowing "*" on "*" is reported once, as full-admin,
+//     rather than as every entry of the catalog, unless a Deny names an
+//     action of the catalog: then it is resolved entry by entry.
 //
 // Not evaluated: Conditions (an Allow with a Condition counts as granted, a
 // Deny with one as not denying: a condition narrows when a grant applies,
@@ -436,6 +437,19 @@ func (d denials) denies(p Principal, a string, r string, rt resType) bool {
 	return false
 }
 
+// touchCatalog reports whether any Deny names an action of the catalog:
+// then a "*" on "*" is resolved entry by entry instead of as full-admin.
+func (d denials) touchCatalog() bool {
+	for _, s := range d {
+		for a := range catalogAction {
+			if _, ok := s.allows(a); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // grantOf is what one statement grants of one catalog action.
 type grantOf struct {
 	action string // the concrete action ("iam:CreateAccessKey")
@@ -634,7 +648,7 @@ func (p Principal) resolve(sources []policySource) []nhi.Capability {
 				continue
 			}
 			label := stmtLabel(s, i)
-			if everything(s) && len(deny) == 0 {
+			if everything(s) && !deny.touchCatalog() {
 				f := capGrant{src: src, stmt: label, g: []grantOf{{action: "*", by: "*", reach: reachAll, on: []string{"*"}}}}
 				add(&Capabilities[0], reachAll, f.path(), src.scope, f.fix(p))
 				continue

@@ -118,6 +118,7 @@ func TestResolveCatalog(t *testing.T) {
 			[]string{"iam-access-key-create " + high + " " + named}},
 		{"conditioned Deny is not evaluated", userCI, []string{doc(allow(`"iam:CreateAccessKey"`, `"*"`), `{"Effect":"Deny","Action":"iam:CreateAccessKey","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}`)},
 			[]string{"iam-access-key-create " + crit + " " + acc}},
+		{"admin with an unrelated Deny is full admin", userCI, []string{doc(allow(`"*"`, `"*"`), `{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}`)}, []string{"full-admin " + crit + " " + acc}},
 		{"admin with a Deny is resolved entry by entry", userCI, []string{doc(allow(`"*"`, `"*"`), `{"Effect":"Deny","NotAction":"s3:*","Resource":"*"}`)}, []string{"s3-full-access " + high + " " + acc}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
