@@ -4,12 +4,10 @@ import (
 	"context"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
@@ -86,22 +84,7 @@ func accessKeyList() framework.ListKind {
 		Owner:    func(it framework.ListItem) string { return it.Identity.Governance.Owner },
 		Resource: func(ctx context.Context, pd *framework.ProviderData, it framework.ListItem, res *tfsdk.Resource) diag.Diagnostics {
 			var diags diag.Diagnostics
-			m := accessKeyModel{
-				ID: types.StringValue(it.Credential.ID), User: types.StringValue(it.Identity.Ref.Name),
-				Status: types.StringValue("Active"), CreatedAt: types.StringValue(nhi.FormatTime(it.Credential.CreatedAt)),
-				RotateAfter: types.StringNull(), KubernetesSecret: types.ObjectNull(secretAttrTypes), Delivered: types.BoolNull(),
-			}
-			if it.Credential.Inactive {
-				m.Status = types.StringValue("Inactive")
-			}
-			if !it.Identity.Declared {
-				// Where the secret is delivered is the adopter's to say.
-				m.KubernetesSecret = types.ObjectValueMust(secretAttrTypes, map[string]attr.Value{
-					"namespace": types.StringValue(nhi.Placeholder + ": namespace of the Secret that holds the key"),
-					"name":      types.StringValue(nhi.Placeholder + ": name of that Secret"),
-				})
-			}
-			(&accessKeyResource{pd: pd}).setDue(&m, &diags)
+			m := (&accessKeyResource{pd: pd}).listed(it, &diags)
 			diags.Append(res.Set(ctx, &m)...)
 			return diags
 		},

@@ -553,3 +553,25 @@ func (r *accessKeyResource) ImportState(ctx context.Context, req resource.Import
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user"), parts[0])...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("kubernetes_secret"), secret)...)
 }
+
+// listed is a key as its list resource reports it (its user's listing
+// holds its status and age); an undeclared one, being adopted, names the
+// Secret to deliver to as FILL-IN placeholders, the adopter's to say.
+func (r *accessKeyResource) listed(it framework.ListItem, diags *diag.Diagnostics) accessKeyModel {
+	m := accessKeyModel{
+		ID: types.StringValue(it.Credential.ID), User: types.StringValue(it.Identity.Ref.Name),
+		Status: types.StringValue("Active"), CreatedAt: types.StringValue(nhi.FormatTime(it.Credential.CreatedAt)),
+		RotateAfter: types.StringNull(), KubernetesSecret: types.ObjectNull(secretAttrTypes), Delivered: types.BoolNull(),
+	}
+	if it.Credential.Inactive {
+		m.Status = types.StringValue("Inactive")
+	}
+	if !it.Identity.Declared {
+		m.KubernetesSecret = types.ObjectValueMust(secretAttrTypes, map[string]attr.Value{
+			"namespace": types.StringValue(nhi.Placeholder + ": namespace of the Secret that holds the key"),
+			"name":      types.StringValue(nhi.Placeholder + ": name of that Secret"),
+		})
+	}
+	r.setDue(&m, diags)
+	return m
+}
