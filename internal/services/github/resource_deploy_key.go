@@ -470,6 +470,7 @@ func (r *deployKeyResource) adopt(ctx context.Context, plan, state *deployKeyMod
 }
 
 func (r *deployKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer func() { syncIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics) }()
 	var m deployKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	c, _ := conn(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -590,6 +591,14 @@ func (m *deployKeyModel) location() (owner, repo string, id int64, ok bool) {
 }
 
 func (r *deployKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer func() {
+		// A key gone from GitHub still answers with its prior identity.
+		st := resp.State
+		if st.Raw.IsNull() {
+			st = req.State
+		}
+		syncIdentity(ctx, st, resp.Identity, &resp.Diagnostics)
+	}()
 	var m deployKeyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	c, _ := conn(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -638,6 +647,7 @@ func (r *deployKeyResource) Read(ctx context.Context, req resource.ReadRequest, 
 }
 
 func (r *deployKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer func() { syncIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics) }()
 	var m, prior deployKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
@@ -723,6 +733,13 @@ func (r *deployKeyResource) Delete(ctx context.Context, req resource.DeleteReque
 // recovered: the first plan keeps the key when the Secret named in the
 // configuration holds it, and replaces it otherwise (and says so).
 func (r *deployKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if deployKeyIdentity.ImportByIdentity(ctx, req, resp) {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("kubernetes_secret"), types.ObjectNull(secretAttrTypes))...)
+		if !resp.Diagnostics.HasError() {
+			importWarning(&resp.Diagnostics, "")
+		}
+		return
+	}
 	parts := strings.Split(req.ID, "/")
 	ok := len(parts) == 3 && validateLogin(parts[0]) == nil && validateRepository(parts[1]) == nil
 	if ok {
@@ -739,7 +756,16 @@ func (r *deployKeyResource) ImportState(ctx context.Context, req resource.Import
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("repository"), parts[0]+"/"+parts[1])...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("key_id"), parts[2])...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("kubernetes_secret"), types.ObjectNull(secretAttrTypes))...)
-	resp.Diagnostics.AddWarning("The private key cannot be imported",
-		fmt.Sprintf("GitHub keeps only the public half of deploy key %s. The first plan keeps the key only when the Secret named by kubernetes_secret already holds it "+
-			"(a Secret this provider delivered it to); otherwise it replaces the key with a new one delivered there.", req.ID))
+	importWarning(&resp.Diagnostics, req.ID)
+}
+
+// importWarning says, on every import, that the private key cannot be
+// imported and what the first plan does about it.
+func importWarning(diags *diag.Diagnostics, id string) {
+	if id != "" {
+		id += " "
+	}
+	diags.AddWarning("The private key cannot be imported",
+		fmt.Sprintf("GitHub keeps only the public half of deploy key %s(its private key exists only where it was delivered). The first plan keeps the key only when the Secret named "+
+			"by kubernetes_secret already holds it (a Secret this provider delivered it to); otherwise it replaces the key with a new one delivered there.", id))
 }
