@@ -480,3 +480,46 @@ func TestAccRevokeCredentials_invokeAWS(t *testing.T) {
 	}
 	wantPlan(t, cli.PlannedActions(), map[string]string{keyAddr: "create"})
 }
+
+// nhi_disable through an action_trigger on a departure record: after the
+// apply the account has no grants and is marked disabled on the API server,
+// and the refresh plans the update that enables it again.
+func TestAccDisable_actionTrigger(t *testing.T) {
+	acctest.RequireTerraform(t, acctest.MinTerraformActions)
+	ns := acctest.Namespace(t)
+	name := acctest.RandName("deployer")
+	trigger := actionBlock("nhi_disable", saAddr+".id") + `
+resource "terraform_data" "owner_left" {
+  input = "alice left; ci deployer disabled until a new owner takes it"
+  lifecycle {
+    action_trigger {
+      events  = [after_create]
+      actions = [action.nhi_disable.x]
+    }
+  }
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_14_0)},
+		Steps: []resource.TestStep{
+			{Config: serviceAccountConfig(t, ns, name, "")},
+			{
+				Config: serviceAccountConfig(t, ns, name, trigger),
+				Check: func(*terraform.State) error {
+					id := identity(t, ns, name)
+					if len(id.EffectiveScopes) != 0 || !id.Disabled {
+						return fmt.Errorf("after the triggered nhi_disable the account has grants %v, disabled %v; want none, true", id.EffectiveScopes, id.Disabled)
+					}
+					return nil
+				},
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(saAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(tokenAddr, plancheck.ResourceActionNoop),
+				}},
+			},
+		},
+	})
+}
