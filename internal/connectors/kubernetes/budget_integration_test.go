@@ -229,3 +229,34 @@ func TestIntegrationUpdateWritesFromTheSnapshot(t *testing.T) {
 		t.Fatalf("u-00 after the update: %v %v", got.Annotations, err)
 	}
 }
+
+// Delivery targets' namespaces come from one list per command: checking the
+// targets of N credentials costs the list and a GET of each target Secret,
+// not a GET of its namespace each. A namespace made after the list is still
+// found, and a missing one is still refused.
+func TestIntegrationDeliveryNamespaceChecksFromSnapshot(t *testing.T) {
+	ctx := context.Background()
+	ns := acctest.Namespace(t)
+	c, log := loggedClient(t)
+	const n = 20
+	for i := 0; i < n; i++ {
+		if err := c.CheckDeliveryTarget(ctx, nhi.Ref{Location: ns, Name: fmt.Sprintf("creds-%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := log.snapshot()
+	if g := got["GET namespaces"]; g != 0 {
+		t.Errorf("checking %d delivery targets read their namespace %d times (%s); want none: one list per command", n, g, log)
+	}
+	if l := got["LIST namespaces"]; l < 1 || l > 3 {
+		t.Errorf("namespace lists = %d (%s); want one, and pages", l, log)
+	}
+	late := acctest.Namespace(t)
+	if err := c.CheckDeliveryTarget(ctx, nhi.Ref{Location: late, Name: "creds"}); err != nil {
+		t.Fatalf("a namespace made after the list must be found: %v", err)
+	}
+	err := c.CheckDeliveryTarget(ctx, nhi.Ref{Location: "no-such-namespace-h20", Name: "creds"})
+	if err == nil || !strings.Contains(err.Error(), `namespace "no-such-namespace-h20" does not exist`) {
+		t.Fatalf("a missing namespace must be refused, got %v", err)
+	}
+}

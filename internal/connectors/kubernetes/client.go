@@ -95,6 +95,8 @@ type Client struct {
 	// rolesUnlistable: listing roles was refused once in this command, so
 	// role checks ask role by role (MissingRoles).
 	rolesUnlistable atomic.Bool
+	// namespacesUnlistable: the same for namespaces (namespaceExists).
+	namespacesUnlistable atomic.Bool
 }
 
 // DefaultRequestTimeout bounds one request with its retries (at most six

@@ -152,7 +152,7 @@ func (c *Client) CheckDeliveryTarget(ctx context.Context, ref nhi.Ref) error {
 // and is refused naming the credential it holds. A nil ours accepts any
 // credential of this provider.
 func (c *Client) CheckDeliveryTargetFor(ctx context.Context, ref nhi.Ref, ours func(credentialID string) bool) error {
-	if _, err := c.cs.CoreV1().Namespaces().Get(ctx, ref.Location, metav1.GetOptions{}); err != nil {
+	if err := c.namespaceExists(ctx, ref.Location); err != nil {
 		if apierrors.IsNotFound(err) {
 			return fmt.Errorf("namespace %q does not exist; create it first (and reference it so Terraform orders the two)", ref.Location)
 		}
@@ -170,4 +170,39 @@ func (c *Client) CheckDeliveryTargetFor(ctx context.Context, ref nhi.Ref, ours f
 		return fmt.Errorf("Secret %s holds credential %q of another resource of this provider; each credential needs a Secret of its own, so choose another name", ref, s.Annotations[c.markers.CredentialID()])
 	}
 	return nil
+}
+
+// namespaceExists returns nil when namespace ns exists. With snapshots the
+// namespaces are listed once per command (names only), so checking the
+// delivery targets of N credentials costs one list instead of N GETs; a
+// namespace the list does not hold is asked for with a GET (it may have been
+// made after the list, by a resource of the same apply), and a caller that
+// may not list namespaces gets the GETs.
+func (c *Client) namespaceExists(ctx context.Context, ns string) error {
+	if c.snap != nil && !c.namespacesUnlistable.Load() {
+		names, err := cached(c, "namespaces", func() (map[string]bool, error) {
+			out := map[string]bool{}
+			lo := metav1.ListOptions{Limit: listPageSize}
+			for {
+				l, err := c.cs.CoreV1().Namespaces().List(ctx, lo)
+				if err != nil {
+					return nil, err
+				}
+				for i := range l.Items {
+					out[l.Items[i].Name] = true
+				}
+				if lo.Continue = l.Continue; lo.Continue == "" {
+					return out, nil
+				}
+			}
+		})
+		switch {
+		case err == nil && names[ns]:
+			return nil
+		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+			c.namespacesUnlistable.Store(true)
+		}
+	}
+	_, err := c.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	return err
 }
