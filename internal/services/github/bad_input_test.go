@@ -118,10 +118,11 @@ func TestAccDeployKey_badInput(t *testing.T) {
 			ExpectError: regexp.MustCompile(strings.ReplaceAll(c.want, " ", `\s+`)),
 		})
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
+	// Last, with nothing in state (so CheckDestroy would not run): nothing
+	// was registered or written.
+	steps = append(steps, resource.TestStep{
+		Config: acctest.ProviderBlock(t, githubBlock(s)),
+		Check: func(*terraform.State) error {
 			if keys := s.DeployKeys(org, "app"); len(keys) != 0 {
 				return fmt.Errorf("a rejected plan registered %+v", keys)
 			}
@@ -130,6 +131,10 @@ func TestAccDeployKey_badInput(t *testing.T) {
 			}
 			return nil
 		},
-		Steps: steps,
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps:                    steps,
 	})
 }
