@@ -98,10 +98,11 @@ func serveProvider(t *testing.T) string {
 // TestAccServiceAccountList_generateConfigAdopts is adoption with Terraform
 // alone: `terraform query -generate-config-out` on a namespace holding a
 // service account made out of band (a label, a grant, a legacy token
-// Secret) writes an import block by identity and a resource block whose
-// owner, purpose and expiry are FILL-IN placeholders; a plan refuses them;
-// filled in, one apply imports the account and updates it in place (the
-// governance written, nothing removed), and the next plan is empty.
+// Secret) writes import blocks by identity and resource blocks, for the
+// account and its token Secret, whose owner, purpose and expiry are FILL-IN
+// placeholders; a plan refuses them; filled in, one apply imports both and
+// updates them in place (the governance written, nothing removed), and the
+// next plan is empty.
 func TestAccServiceAccountList_generateConfigAdopts(t *testing.T) {
 	tf := terraformAtLeast(t, 1, 14)
 	ns := acctest.Namespace(t)
@@ -136,7 +137,15 @@ list "nhi_kubernetes_service_account" "undeclared" {
     declared  = false
   }
 }
-`, ns))
+
+list "nhi_kubernetes_service_account_token" "legacy" {
+  provider = nhi
+  config {
+    namespace = %q
+    declared  = false
+  }
+}
+`, ns, ns))
 	env := append(os.Environ(), "TF_REATTACH_PROVIDERS="+serveProvider(t), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command(tf, args...)
@@ -168,6 +177,9 @@ list "nhi_kubernetes_service_account" "undeclared" {
 		regexp.MustCompile(`expires_at\s*= "FILL-IN: YYYY-MM-DD"`),
 		regexp.MustCompile(`allow_legacy_tokens\s*= true`),
 		regexp.MustCompile(`scopes\s*= \["clusterrole:view@` + ns + `"\]`),
+		// The legacy token Secret, adopted as a governed token.
+		regexp.MustCompile(`(?s)import \{.*to\s*= nhi_kubernetes_service_account_token\.legacy_0.*identity = \{.*name\s*= "runner-token"`),
+		regexp.MustCompile(`(?s)resource "nhi_kubernetes_service_account_token" "legacy_0" \{.*owner\s*= "FILL-IN: the person or team responsible".*service_account\s*= "runner"`),
 	} {
 		if !want.MatchString(gen) {
 			t.Errorf("the generated configuration does not match %s", want)
@@ -207,12 +219,17 @@ list "nhi_kubernetes_service_account" "undeclared" {
 	if err := json.Unmarshal([]byte(mustRun("show", "-json", "adopt.plan")), &plan); err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.ResourceChanges) != 1 {
-		t.Fatalf("plan changes %d resources, want the one import: %+v", len(plan.ResourceChanges), plan.ResourceChanges)
+	want := map[string]bool{"nhi_kubernetes_service_account.undeclared_0": true, "nhi_kubernetes_service_account_token.legacy_0": true}
+	if len(plan.ResourceChanges) != len(want) {
+		t.Fatalf("plan changes %d resources, want the two imports: %+v", len(plan.ResourceChanges), plan.ResourceChanges)
 	}
-	rc := plan.ResourceChanges[0]
-	if rc.Address != "nhi_kubernetes_service_account.undeclared_0" || len(rc.Change.Importing) == 0 || strings.Join(rc.Change.Actions, ",") != "update" {
-		t.Fatalf("plan: %s %v importing %s, want an import of nhi_kubernetes_service_account.undeclared_0 updated in place", rc.Address, rc.Change.Actions, rc.Change.Importing)
+	for _, rc := range plan.ResourceChanges {
+		if !want[rc.Address] || len(rc.Change.Importing) == 0 || strings.Join(rc.Change.Actions, ",") != "update" {
+			t.Errorf("plan: %s %v importing %s, want an import updated in place", rc.Address, rc.Change.Actions, rc.Change.Importing)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 	mustRun("apply", "-no-color", "-input=false", "adopt.plan")
 
@@ -226,8 +243,10 @@ list "nhi_kubernetes_service_account" "undeclared" {
 	if strings.Join(id.EffectiveScopes, ",") != "clusterrole:view@"+ns || id.Labels["team"] != "legacy" {
 		t.Errorf("adopting changed the account: scopes %v, labels %v", id.EffectiveScopes, id.Labels)
 	}
-	if _, err := cs.CoreV1().Secrets(ns).Get(ctx, "runner-token", metav1.GetOptions{}); err != nil {
+	if s, err := cs.CoreV1().Secrets(ns).Get(ctx, "runner-token", metav1.GetOptions{}); err != nil {
 		t.Errorf("adopting deleted the legacy token Secret: %v", err)
+	} else if s.Annotations["nhi.dev/owner"] != "team:ci" {
+		t.Errorf("the adopted token Secret carries no governance: %v", s.Annotations)
 	}
 	out, err = run("plan", "-no-color", "-input=false", "-detailed-exitcode")
 	var exit *exec.ExitError

@@ -218,6 +218,13 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 		plan.LegacyTokens = prior
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	// Legacy tokens allowed, an update finds those there are after it:
+	// another resource of the same apply may adopt one (importing a token
+	// Secret with nhi_kubernetes_service_account_token makes it declared)
+	// or leave one.
+	if !req.State.Raw.IsNull() && plan.AllowLegacy.ValueBool() && !resp.Plan.Raw.Equal(req.State.Raw) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("legacy_tokens"), types.SetUnknown(types.StringType))...)
+	}
 }
 
 // checkRiskyScopes reports the risky capabilities (reading Secrets, running
