@@ -230,7 +230,7 @@ func parseID(d system.Descriptor, id string) (nhi.Ref, system.Kind, error) {
 	expect := fmt.Sprintf("expected %s", strings.Join(forms, " or "))
 	loc, name, ok := strings.Cut(id, "/")
 	if !ok || loc == "" || name == "" {
-		return nhi.Ref{}, system.Kind{}, fmt.Errorf("%q is not a %s identity ID: %s", id, d.Name, expect)
+		return nhi.Ref{}, system.Kind{}, fmt.Errorf("%q is not a valid %s identity ID: %s", id, d.Name, expect)
 	}
 	var free *system.Kind
 	for i, k := range d.Kinds {
@@ -244,7 +244,7 @@ func parseID(d system.Descriptor, id string) (nhi.Ref, system.Kind, error) {
 	// A location of the identity's own (a namespace) holds names without
 	// a slash.
 	if free == nil || strings.Contains(name, "/") {
-		return nhi.Ref{}, system.Kind{}, fmt.Errorf("%q is not a %s identity ID: %s", id, d.Name, expect)
+		return nhi.Ref{}, system.Kind{}, fmt.Errorf("%q is not a valid %s identity ID: %s", id, d.Name, expect)
 	}
 	return nhi.Ref{Location: loc, Name: name}, *free, nil
 }
