@@ -93,6 +93,7 @@ func TestAccDeployKey_badInput(t *testing.T) {
 		{"namespace that does not exist", with(func(d *dk) { d.ns = "no-such-namespace" }), `(?s)The deploy key cannot be delivered there.*namespace "no-such-namespace" does not exist`},
 		{"Secret made by hand", with(func(d *dk) { d.secret = "by-hand" }), `(?s)The deploy key cannot be delivered there.*Secret ` + ns + `/by-hand exists and was not created by this provider`},
 		{"Secret of another credential", with(func(d *dk) { d.secret = "other-key" }), `(?s)The deploy key cannot be delivered there.*Secret ` + ns + `/other-key holds credential "acme/other/42" of another resource`},
+		{"scopes other than read_only's", with(func(d *dk) { d.extra = `scopes = ["deploy_key:write@acme/app"]` }), `(?s)Scopes do not match read_only.*this key's is \["deploy_key:read@acme/app"\].*change read_only`},
 		{"token and app", with(func(d *dk) {
 			d.block = app(`token = "x"` + "\n    app_id = 1\n    installation_id = 2\n    private_key_file = \"/k.pem\"")
 		}), `(?s)Two ways to authenticate to GitHub.*Remove token to act as the App's installation`},
@@ -108,7 +109,7 @@ func TestAccDeployKey_badInput(t *testing.T) {
 		{"organization that is not a login", with(func(d *dk) {
 			d.block = fmt.Sprintf("github {\n organization = \"acme corp\"\n base_url = %q\n token = \"x\"\n}\n", s.URL())
 		}), `(?s)Invalid organization.*"acme corp" is not a GitHub login`},
-		{"no organization", with(func(d *dk) { d.block = fmt.Sprintf("github {\n base_url = %q\n token = \"x\"\n}\n", s.URL()) }), `(?s)The argument "organization" is required`},
+		{"no organization", with(func(d *dk) { d.block = fmt.Sprintf("github {\n base_url = %q\n token = \"x\"\n}\n", s.URL()) }), `(?s)Missing github.organization.*The github block needs organization: the login of the GitHub organization`},
 	}
 	steps := make([]resource.TestStep, 0, len(cases))
 	for _, c := range cases {

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -155,8 +156,10 @@ func (r *deployKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 		PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
 		MarkdownDescription: "Whether the key may only read (clone and fetch); default `true`. `false` lets it push, a privileged scope (`deploy_key:write@<owner>/<repo>`) that the provider's " +
 			"`policy.forbidden_scopes` can forbid (such as `\"deploy_key:write@*\"`). GitHub cannot change a deploy key, so changing it replaces the key."}
-	attrs["scopes"] = schema.SetAttribute{Computed: true, ElementType: types.StringType,
-		MarkdownDescription: "The key's scope on its repository, from `read_only`: `deploy_key:read@<owner>/<repo>` or `deploy_key:write@<owner>/<repo>`. The drift reporter compares it with what GitHub reports."}
+	attrs["scopes"] = schema.SetAttribute{Optional: true, Computed: true, ElementType: types.StringType,
+		PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
+		MarkdownDescription: "The key's scope on its repository, which `read_only` decides: `deploy_key:read@<owner>/<repo>` or `deploy_key:write@<owner>/<repo>`. " +
+			"The drift reporter compares it with what GitHub reports. Leave it out; it may be set (the drift reporter's `--generate-imports` writes it) only to exactly that scope."}
 	attrs["rotate_after"] = schema.StringAttribute{Optional: true,
 		MarkdownDescription: "Replace the key this long after it was created, such as `\"30d\"`. Default and maximum: the provider's `policy.max_credential_age`. Plans warn before it is due.",
 		Validators:          []validator.String{framework.Duration()}}
@@ -270,12 +273,21 @@ func (r *deployKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if connected && !plan.Repository.IsUnknown() {
 		owner, repo, resolved = splitRepository(c, plan.Repository.ValueString(), &resp.Diagnostics)
 	}
-	plan.Scopes = types.SetUnknown(types.StringType)
+	var cfgScopes types.Set
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("scopes"), &cfgScopes)...)
 	switch {
+	case !cfgScopes.IsNull():
+		// Configured (a generated import block): it must be the scope
+		// read_only gives, and is planned as written.
+		if resolved && !plan.ReadOnly.IsUnknown() && !cfgScopes.IsUnknown() {
+			checkScopes(ctx, cfgScopes, Scope(owner, repo, plan.ReadOnly.ValueBool()), &resp.Diagnostics)
+		}
 	case resolved && !plan.ReadOnly.IsUnknown():
 		plan.Scopes = framework.StringSet([]string{Scope(owner, repo, plan.ReadOnly.ValueBool())})
 	case state != nil && plan.ReadOnly.Equal(state.ReadOnly) && plan.Repository.Equal(state.Repository):
 		plan.Scopes = state.Scopes
+	default:
+		plan.Scopes = types.SetUnknown(types.StringType)
 	}
 	if !plan.ReadOnly.IsUnknown() && !plan.ReadOnly.ValueBool() {
 		checkWriteAllowed(r.pd, owner, repo, plan.Repository.ValueString(), &resp.Diagnostics)
@@ -396,6 +408,18 @@ func checkWriteAllowed(pd *framework.ProviderData, owner, repo, configured strin
 			fmt.Sprintf("read_only = false makes this a deploy key that can push to %s/%s (scope %q), which the provider's policy.forbidden_scopes forbids (it matches %q). "+
 				"Set read_only = true (the default) for a key that clones and fetches only, or push with a GitHub App instead.", owner, repo, scope, pat))
 	}
+}
+
+// checkScopes refuses configured scopes other than the one scope that
+// read_only gives the key.
+func checkScopes(ctx context.Context, configured types.Set, want string, diags *diag.Diagnostics) {
+	got := framework.SetStrings(ctx, configured, diags)
+	if len(got) == 1 && got[0] == want {
+		return
+	}
+	diags.AddAttributeError(path.Root("scopes"), "Scopes do not match read_only",
+		fmt.Sprintf("scopes is %q, but a deploy key's scope follows from read_only and repository: this key's is [%q]. Remove scopes (it is computed), "+
+			"or set it to exactly that; to change what the key may do, change read_only.", got, want))
 }
 
 // checkRepository makes sure the repository exists and is visible to the

@@ -86,6 +86,14 @@ func TestAccDeployKey_repositoryInOrganization(t *testing.T) {
 				}},
 				Check: delivered(t, s, ns, true, nil),
 			},
+			// scopes written out, as drift's --generate-imports writes it:
+			// the same key.
+			{
+				Config: replaceOnce(full, `title      = "ci"`, `title      = "ci"`+"\n  scopes     = [\"deploy_key:read@acme/app\"]"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionNoop),
+				}},
+			},
 		},
 	})
 }

@@ -45,7 +45,10 @@ func System() framework.System {
 				"`private_key` or `private_key_file`; the provider signs a JWT with the key and exchanges it for installation tokens, refreshed before they expire). " +
 				"Listing the organization's fine-grained tokens needs a GitHub App. Deploy keys need the repository's Administration permission (write).",
 			Attributes: map[string]schema.Attribute{
-				"organization": schema.StringAttribute{Required: true,
+				// Optional in the schema: a required attribute of a
+				// single nested block is required even without the block.
+				// authValidator requires it when the block is there.
+				"organization": schema.StringAttribute{Optional: true,
 					MarkdownDescription: "Login of the organization whose identities the inventory data sources list (its repositories' deploy keys, its App installations, fine-grained tokens, Actions secrets and webhooks), " +
 						"and the owner of a deploy key's `repository` given without one (`app` for `<organization>/app`).",
 					Validators: []validator.String{framework.StringCheck{Summary: "Invalid organization", Desc: "a GitHub organization login", Check: validateLogin}}},
@@ -200,11 +203,16 @@ func checkAuth(b *blockModel) diag.Diagnostics {
 	var diags diag.Diagnostics
 	at := func(name string) path.Path { return path.Root(gh.SystemName).AtName(name) }
 	keySet := !b.PrivateKey.IsNull() || !b.PrivateKeyFile.IsNull()
+	if b.Organization.IsNull() {
+		diags.AddAttributeError(at("organization"), "Missing github.organization",
+			"The github block needs organization: the login of the GitHub organization whose identities the inventory lists and whose repositories a bare repository name means, "+
+				"such as organization = \"acme-corp\".")
+	}
 	if !b.Token.IsNull() && b.app() {
 		diags.AddAttributeError(at("token"), "Two ways to authenticate to GitHub",
 			"github.token is set together with GitHub App authentication (app_id, installation_id, private_key or private_key_file), but the provider authenticates one way. "+
 				"Remove token to act as the App's installation, or remove the App attributes to use the token.")
-		return diags
+		return diags // the App's own checks would only repeat it
 	}
 	if !b.PrivateKey.IsNull() && !b.PrivateKeyFile.IsNull() {
 		diags.AddAttributeError(at("private_key_file"), "Two sources for the App's private key",

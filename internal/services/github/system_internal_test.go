@@ -70,6 +70,12 @@ func TestCheckAuth(t *testing.T) {
 			}
 		})
 	}
+	// The block needs its organization.
+	b0 := block("t", 0, 0, "", "")
+	b0.Organization = types.StringNull()
+	if d := checkAuth(b0); len(d) != 1 || pathOf(d[0]) != "github.organization" || !strings.Contains(d[0].Detail(), "such as organization = \"acme-corp\"") {
+		t.Errorf("no organization: %v", d)
+	}
 	// An unknown value counts as set.
 	b := block("", 1, 0, testPEM, "")
 	b.InstallationID = types.Int64Unknown()
