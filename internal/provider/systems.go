@@ -3,6 +3,7 @@ package provider
 import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/aws"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/services/github"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/postgresql"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/services/saas"
@@ -19,6 +20,7 @@ func Systems() []framework.System {
 		kubernetes.System(),
 		aws.System(),
 		postgresql.System(),
+		github.System(),
 		saas.System(),
 	}
 }
