@@ -74,9 +74,12 @@ export NHI_TEST_KUBECONFIG="$DIR/kubeconfig" TF_ACC=1
 export TF_CLI_CONFIG_FILE="${TF_CLI_CONFIG_FILE:-$DIR/empty.tfrc}"
 touch "$TF_CLI_CONFIG_FILE"
 
+# tf_version prints a Terraform binary's version (read whole: no SIGPIPE).
+tf_version() { "$1" version -json | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p'; }
+
 log="$DIR/go-test.log"
 status=0
-echo "make test: the whole suite on $("$TF_BUILT" version | head -n1) ($TF_BUILT)"
+echo "make test: the whole suite on Terraform $(tf_version "$TF_BUILT") ($TF_BUILT)"
 TF_ACC_TERRAFORM_PATH="$TF_BUILT" go test ./... -count=1 -v -timeout "${GO_TEST_TIMEOUT:-40m}" 2>&1 | tee "$log" || status=$?
 if [[ $status -ne 0 ]]; then
   echo "make test: FAILED (logs of the cluster are in $DIR/logs)" >&2
@@ -85,7 +88,7 @@ fi
 
 # The compatibility subset on the oldest supported Terraform.
 compat_log="$DIR/go-test-compat.log"
-echo "make test: the compatibility subset on $("$TF_MIN" version | head -n1) ($TF_MIN)"
+echo "make test: the compatibility subset on Terraform $(tf_version "$TF_MIN") ($TF_MIN)"
 TF_ACC_TERRAFORM_PATH="$TF_MIN" go test ./internal/provider/ ./internal/services/kubernetes/ ./internal/services/inventory/ \
   -run "${NHI_COMPAT_TESTS:-^(TestAccProvider_|TestAccServiceAccount_basic$|TestAccIdentities_|TestAccUndeclared_|TestAccDataSources_)}" \
   -count=1 -v -timeout "${GO_TEST_TIMEOUT:-40m}" 2>&1 | tee "$compat_log" || status=$?
