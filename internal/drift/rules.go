@@ -93,7 +93,7 @@ const (
 // Catalog lists every rule, in ID order.
 var Catalog = []Rule{
 	{RuleUndeclared, "undeclared-identity", SeverityMedium, OWASPImproperOffboarding,
-		"An identity exists that no declaration covers: nobody owns it, and nothing ends it. High when it holds a privileged scope.",
+		"An identity exists that no declaration covers: nobody owns it, and nothing ends it. High when it holds a privileged scope or a critical risky capability.",
 		"Adopt it (terraform-provider-nhi drift --generate-imports writes the import and resource blocks; fill in owner, purpose and expiry) or delete it."},
 	{RuleMissing, "declared-identity-missing", SeverityHigh, OWASPImproperOffboarding,
 		"An identity in Terraform state no longer exists in the system: it was deleted out of band, or the state is stale. Where the state records the identity's uid or unique_id, an identity of the same name in another cluster or account, or a recreated one, does not count.",

@@ -162,7 +162,7 @@ func (p Policy) CheckCapabilities(subject, scope string, caps []Capability) *Vio
 	return &Violation{
 		Summary: "Scope grants a forbidden capability",
 		Detail: fmt.Sprintf("scopes contains %q, which lets %s %s; the provider's policy.forbidden_capabilities forbids %s. "+
-			"Remove the scope and grant a narrower role without these rules instead.", scope, subject, strings.Join(what, "; and "), strings.Join(quoted, ", ")),
+			"Remove the scope and grant a narrower role or policy without these grants instead.", scope, subject, strings.Join(what, "; and "), strings.Join(quoted, ", ")),
 	}
 }
 

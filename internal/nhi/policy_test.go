@@ -123,7 +123,7 @@ func TestCheckCapabilities(t *testing.T) {
 	v := Policy{ForbiddenCapabilities: []string{"secrets-read", "pods-exec"}}.CheckCapabilities("service account ci/a", "role:r", caps)
 	want := `scopes contains "role:r", which lets service account ci/a read Secrets in namespace ci ("secrets-read", through Role ci/r -> rule get on secrets); ` +
 		`and run commands in containers (pods/exec) cluster-wide ("pods-exec", through Role ci/r -> rule create on pods/exec); ` +
-		`the provider's policy.forbidden_capabilities forbids "pods-exec", "secrets-read". Remove the scope and grant a narrower role without these rules instead.`
+		`the provider's policy.forbidden_capabilities forbids "pods-exec", "secrets-read". Remove the scope and grant a narrower role or policy without these grants instead.`
 	if v == nil || v.Summary != "Scope grants a forbidden capability" || v.Detail != want {
 		t.Fatalf("got %+v\nwant detail %s", v, want)
 	}

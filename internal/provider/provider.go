@@ -122,7 +122,7 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Optional:    true,
 				ElementType: types.StringType,
 				MarkdownDescription: "Risky capabilities no declared scope may grant, by ID: " + strings.Join(quotedIDs, ", ") + ". " +
-					"A plan that declares a scope whose role grants one fails on `scopes`, naming the rule; other risky capabilities only warn when a scope is added.",
+					"A plan that declares a scope whose role or policy grants one fails on `scopes`, naming the rule or statement; other risky capabilities only warn when a scope is added.",
 				Validators: []validator.List{listvalidator.ValueStringsAre(capabilityID(capabilityIDs))},
 			},
 			"max_token_expiration": schema.StringAttribute{

@@ -143,9 +143,9 @@ func identitiesAttribute(systems []framework.System, desc string) schema.ListNes
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"id":       str("The capability's ID in its system's catalog, such as `secrets-read`."),
 					"title":    str("What the identity can do, for people."),
-					"severity": str("`critical`, `high`, `medium` or `low`; a cluster-wide grant ranks above the same grant in one namespace."),
-					"reach":    str("Where the grant applies: `cluster`, or `namespace <name>`."),
-					"path":     str("The grant it comes through, from binding to role to rule, such as `ClusterRoleBinding ci -> ClusterRole deployer -> rule get, list on secrets`."),
+					"severity": str("`critical`, `high`, `medium` or `low`; a grant of wide reach (a whole cluster or account) ranks above the same grant in one namespace or on named resources."),
+					"reach":    str("Where the grant applies, in its system's terms: `cluster` or `namespace <name>`; `the account` or `the named resources`."),
+					"path":     str("The grant it comes through, from binding to role to rule, such as `ClusterRoleBinding ci -> ClusterRole deployer -> rule get, list on secrets`, or from policy to statement to action and resource."),
 					"why":      str("What the capability lets the identity do."),
 				}},
 			},

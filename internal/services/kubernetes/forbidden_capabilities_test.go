@@ -71,7 +71,7 @@ func TestAccServiceAccount_forbiddenCapabilities(t *testing.T) {
 			// Adding a scope that grants a forbidden capability fails the plan.
 			{Config: config(t, forbid("secrets-read"), b), ExpectError: summaryThen("Scope grants a forbidden capability", fmt.Sprintf(
 				`scopes contains "role:secret-reader", which lets service account %s/%s read Secrets in namespace %s ("secrets-read", through Role %s/secret-reader -> rule get on secrets); `+
-					`the provider's policy.forbidden_capabilities forbids "secrets-read". Remove the scope and grant a narrower role without these rules instead.`, ns, name, ns, ns))},
+					`the provider's policy.forbidden_capabilities forbids "secrets-read". Remove the scope and grant a narrower role or policy without these grants instead.`, ns, name, ns, ns))},
 			// A scope already applied fails every plan once its capability is forbidden.
 			{Config: config(t, forbid("pods-exec"), a), PlanOnly: true, ExpectError: summaryThen("Scope grants a forbidden capability", fmt.Sprintf(
 				`scopes contains "role:exec", which lets service account %s/%s run commands in containers (pods/exec) in namespace %s ("pods-exec", through Role %s/exec -> rule create on pods/exec); `+
