@@ -19,6 +19,7 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	awsc "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/aws"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv"
 )
 
 const (
@@ -522,4 +523,66 @@ resource "terraform_data" "owner_left" {
 			},
 		},
 	})
+}
+
+// nhi_disable of an IAM role detaches its policy and tags it disabled but
+// keeps its trust policy; nhi_revoke_credentials of a role changes nothing
+// and says why (a role has no long-lived credentials).
+func TestAccDisable_invokeAWSRole(t *testing.T) {
+	acctest.AWS(t)
+	role := acctest.RandName("deployer")
+	cli := newCLI(t, acctest.ProviderBlock(t, "aws {}\n")+fmt.Sprintf(`
+resource "nhi_aws_iam_role" "r" {
+  name       = %q
+  owner      = "team:ci"
+  purpose    = "Deploys the payments service"
+  scopes     = ["policy:%s"]
+  expires_at = %q
+  trust_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::%s:root" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+action "nhi_disable" "x" {
+  config {
+    system = "aws"
+    id     = nhi_aws_iam_role.r.id
+  }
+}
+
+action "nhi_revoke_credentials" "x" {
+  config {
+    system = "aws"
+    id     = nhi_aws_iam_role.r.id
+  }
+}
+`, role, readOnly, acctest.Date(acctest.Days(90)), testenv.IAMAccountID))
+	cli.MustRun("apply", "-auto-approve", "-input=false", "-no-color")
+	before, err := acctest.AWSClient(t).GetRole(context.Background(), role)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := invoke(cli, "nhi_disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOutput(t, out, `removed grant policy:`+regexp.QuoteMeta(readOnly)+` from IAM role `+role, `tagged IAM role `+role+` disabled`,
+		`IAM role role/`+role+` disabled: 2 changes`, `sessions of IAM role `+role+` assumed before now keep their credentials until they expire`)
+	after, err := acctest.AWSClient(t).GetRole(context.Background(), role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.EffectiveScopes) != 0 || !after.Disabled || !awsc.EquivalentPolicies(after.TrustPolicy, before.TrustPolicy) {
+		t.Errorf("after nhi_disable: grants %v, disabled %v, trust policy %s (was %s); want no grants, disabled, the trust policy kept",
+			after.EffectiveScopes, after.Disabled, after.TrustPolicy, before.TrustPolicy)
+	}
+
+	out, err = invoke(cli, "nhi_revoke_credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOutput(t, out, `IAM role `+role+` has no long-lived credentials`, `IAM role role/`+role+` had no credentials to revoke: nothing changed`)
+	wantPlan(t, cli.PlannedActions(), map[string]string{"nhi_aws_iam_role.r": "update"})
 }
