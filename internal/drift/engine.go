@@ -400,6 +400,11 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 		case pol.CredentialOverdue(now, c.CreatedAt):
 			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has %s %s created %s ago, older than max_credential_age %s",
 				e.kindName(id.Kind), ref.ID, e.credentialName(c.Kind), c.ID, nhi.HumanDuration(now.Sub(c.CreatedAt)), nhi.FormatDuration(pol.MaxCredentialAge)), locOr(loc, id.Declared))
+		case !c.Declared && c.ExpiresAt != nil && pol.LifetimeExceeded(now, *c.ExpiresAt):
+			// A credential with an expiry of its own set further away than
+			// max_lifetime (a fine-grained token valid for years).
+			e.add(RuleLongLived, "", ref, "credential:"+c.ID, fmt.Sprintf("%s %s has %s %s that expires at %s, beyond max_lifetime %s",
+				e.kindName(id.Kind), ref.ID, e.credentialName(c.Kind), c.ID, nhi.FormatTime(*c.ExpiresAt), nhi.FormatDuration(pol.MaxLifetime)), locOr(loc, id.Declared))
 		}
 		if c.UsageKnown && pol.StaleAfter > 0 {
 			switch {

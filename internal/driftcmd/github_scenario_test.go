@@ -26,6 +26,7 @@ import (
 	gh "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/github"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/connectors/httpclient"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/driftcmd"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/provider"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/githubfake"
@@ -107,6 +108,8 @@ func seedGitHub(t *testing.T) githubScenario {
 		RepoPerms: map[string]string{"metadata": "read"}, GrantedAt: day(-150), LastUsedAt: ptr(day(-100))})
 	s.AddPAT(org, githubfake.PAT{ID: 33, TokenID: 303, TokenName: "admin", OwnerLogin: "alice", Selection: "all",
 		RepoPerms: map[string]string{"administration": "write"}, GrantedAt: day(-5), ExpiresAt: ptr(day(10)), LastUsedAt: ptr(day(-1))})
+	s.AddPAT(org, githubfake.PAT{ID: 35, TokenID: 305, TokenName: "long", OwnerLogin: "carol", Selection: "all",
+		RepoPerms: map[string]string{"metadata": "read"}, GrantedAt: day(-5), ExpiresAt: ptr(day(400)), LastUsedAt: ptr(day(-1))})
 	s.AddPAT(org, githubfake.PAT{ID: 34, TokenID: 304, TokenName: "gone", OwnerLogin: "dave", Selection: "all",
 		RepoPerms: map[string]string{"contents": "write"}, GrantedAt: day(-90), ExpiresAt: ptr(day(-1)), TokenExpired: true})
 
@@ -187,6 +190,8 @@ func TestGitHubScenarioFindingsExactly(t *testing.T) {
 		"NHI007 high " + old,
 		"NHI007 high actions/acme",
 		"NHI007 high token/carol/32",
+		"NHI001 medium token/carol/35",
+		"NHI007 high token/carol/35",
 		"NHI008 high " + push,
 		"NHI008 high installation/ci-bot",
 		"NHI008 high token/alice/33",
@@ -206,6 +211,7 @@ func TestGitHubScenarioFindingsExactly(t *testing.T) {
 		"NHI006 token/bob/31":        "token release of fine-grained personal access token token/bob/31 is owned by \"bob\", who is not in the owners directory " + filepath.Join(sc.dir, "owners.txt"),
 		"NHI007 " + old:              "deploy key " + old + " has SSH key old-mirror created 200 days ago, older than max_credential_age 90d",
 		"NHI007 actions/acme":        "Actions secret store actions/acme has Actions secret NPM_TOKEN created 200 days ago, older than max_credential_age 90d",
+		"NHI007 token/carol/35": "fine-grained personal access token token/carol/35 has token long that expires at " + nhi.FormatTime(sc.at.Add(400*24*time.Hour)) + ", beyond max_lifetime 365d",
 		"NHI007 token/carol/32":      "fine-grained personal access token token/carol/32 has a token forever that never expires",
 		"NHI009 " + unused:           "SSH key forgotten of deploy key " + unused + " was never used and was created 60 days ago (stale_after 45d)",
 		"NHI009 token/carol/32":      "token forever of fine-grained personal access token token/carol/32 was last used 100 days ago (stale_after 45d)",
