@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/githubfake"
 )
 
 // Expiry on the provider's clock, as for the other governed credentials:
@@ -160,5 +161,55 @@ import {
 				ResourceName: keyAddr, ImportState: true, ImportStateId: "acme/app", ExpectError: regexp.MustCompile(`(?s)Invalid import ID.*is not of the form <owner>/<repo>/<key ID>,\s+such\s+as\s+acme-corp/payments/123456`),
 			},
 		},
+	})
+}
+
+// Adopting a key someone added by hand, with the block drift's
+// --generate-imports writes (scopes and read_only as GitHub has them): its
+// private key is nowhere this provider can reach, so the plan imports it and
+// replaces it with a governed key delivered to the Secret; the hand-made key
+// is gone.
+func TestAccDeployKey_adoptHandMadeKey(t *testing.T) {
+	ns := acctest.Namespace(t)
+	s := fake(t)
+	byHand := s.AddDeployKey(org, "app", githubfake.FakeDeployKey{
+		Title: "release", Key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", AddedBy: "bob",
+	})
+	cfg := providerConfig(t, s, "") + fmt.Sprintf(`
+import {
+  to = nhi_github_deploy_key.test
+  id = "acme/app/%d"
+}
+resource "nhi_github_deploy_key" "test" {
+  repository = "acme/app"
+  title      = "release"
+  owner      = "team:release"
+  purpose    = "Pushes release tags"
+  expires_at = %q
+  scopes     = ["deploy_key:write@acme/app"]
+  read_only  = false
+  kubernetes_secret = {
+    namespace = %q
+    name      = %q
+  }
+}
+`, byHand, acctest.Date(acctest.Days(60)), ns, secretName)
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkGone(t, s, ns),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(keyAddr, plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+			Check: func(st *terraform.State) error {
+				keys := s.DeployKeys(org, "app")
+				if len(keys) != 1 || keys[0].ID == byHand || keys[0].Title != "release [nhi.dev]" || keys[0].ReadOnly {
+					return fmt.Errorf("after adoption the fake holds %+v; want one governed write key replacing %d", keys, byHand)
+				}
+				return nil
+			},
+		}},
 	})
 }
