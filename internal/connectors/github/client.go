@@ -58,6 +58,9 @@ type Config struct {
 	// MaxRetries bounds the retries of one request (0: httpclient's
 	// default).
 	MaxRetries int
+	// RetryWaitMin is the first step of the exponential backoff (0:
+	// httpclient's default); tests make it short.
+	RetryWaitMin time.Duration
 	// RetryWaitMax caps any single wait, including one GitHub asks for
 	// with Retry-After or X-RateLimit-Reset (0: httpclient's default).
 	RetryWaitMax time.Duration
@@ -108,6 +111,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	hc := httpclient.New(httpclient.Options{
 		MaxRetries:   cfg.MaxRetries,
+		RetryWaitMin: cfg.RetryWaitMin,
 		RetryWaitMax: cfg.RetryWaitMax,
 		Logger:       cfg.Logger,
 		Transport:    cfg.Transport,

@@ -114,3 +114,15 @@ func pubKey(n int) string {
 	b[0], b[1] = byte(n), byte(n>>8)
 	return "ssh-ed25519 " + b64(append([]byte("\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20"), b...))
 }
+
+func (r *recLogger) minWait() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var m time.Duration
+	for i, w := range r.waits {
+		if i == 0 || w < m {
+			m = w
+		}
+	}
+	return m
+}

@@ -192,14 +192,31 @@ func TestScanRateLimitedCompletesWithinTheCap(t *testing.T) {
 		name  string
 		cap   time.Duration
 		setup func(s *githubfake.Server)
+		// minWait: every retry waits at least min(60s, cap), GitHub's
+		// "wait at least a minute" for a secondary limit without
+		// retry-after, or the minute its retry-after asks for.
+		minWait bool
 	}{
 		// GitHub asks for a minute, or an hour: the client waits the cap.
-		{"secondary", 300 * time.Millisecond, func(s *githubfake.Server) { s.SecondaryEvery(9, time.Minute) }},
-		{"primary every n-th", 300 * time.Millisecond, func(s *githubfake.Server) { s.PrimaryEvery(11, time.Hour) }},
+		{"secondary", 300 * time.Millisecond, func(s *githubfake.Server) { s.SecondaryEvery(9, time.Minute) }, true},
+		// Only the message tells (no retry-after), as a 403 or a 429.
+		{"secondary 403 message only", 200 * time.Millisecond, func(s *githubfake.Server) {
+			s.SecondaryAnswer(403, false)
+			s.SecondaryEvery(20, 0)
+		}, true},
+		{"secondary 429 message only", 200 * time.Millisecond, func(s *githubfake.Server) {
+			s.SecondaryAnswer(429, false)
+			s.SecondaryEvery(20, 0)
+		}, true},
+		{"primary every n-th", 300 * time.Millisecond, func(s *githubfake.Server) { s.PrimaryEvery(11, time.Hour) }, true},
+		{"primary 429", 200 * time.Millisecond, func(s *githubfake.Server) {
+			s.PrimaryStatus(429)
+			s.PrimaryEvery(20, time.Hour)
+		}, true},
 		// A budget of 60 requests per 150ms window, whose reset GitHub
 		// gives in whole seconds: waits up to the next second, within
 		// the cap.
-		{"primary quota", 1500 * time.Millisecond, func(s *githubfake.Server) { s.SetQuota(60, 150*time.Millisecond) }},
+		{"primary quota", 1500 * time.Millisecond, func(s *githubfake.Server) { s.SetQuota(60, 150*time.Millisecond) }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := fake(t)
@@ -210,7 +227,10 @@ func TestScanRateLimitedCompletesWithinTheCap(t *testing.T) {
 			}
 			log := &recLogger{}
 			cap := tc.cap
-			c, _ := appClient(t, s, Config{PerPage: 30, MaxRetries: 4, RetryWaitMax: cap, Logger: log}, map[string]string{"metadata": "read"})
+			// The exponential backoff starts far below the cap, so a
+			// rate limit waited out on it instead of on what GitHub asks
+			// shows as a short wait.
+			c, _ := appClient(t, s, Config{PerPage: 30, MaxRetries: 4, RetryWaitMin: 2 * time.Millisecond, RetryWaitMax: cap, Logger: log}, map[string]string{"metadata": "read"})
 			tc.setup(s)
 			start := time.Now()
 			keys := 0
@@ -229,6 +249,9 @@ func TestScanRateLimitedCompletesWithinTheCap(t *testing.T) {
 			longest, retries := log.maxWait()
 			if s.Limited() == 0 || retries == 0 {
 				t.Fatalf("the fake limited %d answers and the client retried %d times: the test tests nothing", s.Limited(), retries)
+			}
+			if shortest := log.minWait(); tc.minWait && shortest < min(SecondaryLimitWait, cap) {
+				t.Errorf("a wait of %s, shorter than min(%s, cap %s): the rate limit was retried on the exponential backoff", shortest, SecondaryLimitWait, cap)
 			}
 			if longest > cap {
 				t.Errorf("a wait of %s, beyond the cap %s (the fake asked for a minute or an hour)", longest, cap)

@@ -69,7 +69,20 @@ type Options struct {
 
 type reqInfoKey struct{}
 
-type reqInfo struct{ idempotent bool }
+// reqInfo travels on a request's context from the marker to the retry
+// policy and the backoff. retryablehttp drains and closes an answer's body
+// before it calls Backoff, so a rate limit that only the body tells
+// (GitHub's secondary limit without retry-after) is decided once, in
+// checkRetry, and carried to backoff here. One logical request's attempts
+// run one after another, so the fields need no lock.
+type reqInfo struct {
+	idempotent bool
+	// decided is set by checkRetry for the latest answer: asked is the
+	// wait it asks for, when askedOK.
+	decided bool
+	asked   time.Duration
+	askedOK bool
+}
 
 type idempotentKey struct{}
 
@@ -156,7 +169,7 @@ type marker struct{ next http.RoundTripper }
 func (m *marker) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	idem := idempotentMethod(req.Method) || ctx.Value(idempotentKey{}) != nil
-	return m.next.RoundTrip(req.WithContext(context.WithValue(ctx, reqInfoKey{}, reqInfo{idempotent: idem})))
+	return m.next.RoundTrip(req.WithContext(context.WithValue(ctx, reqInfoKey{}, &reqInfo{idempotent: idem})))
 }
 
 // checkRetry stops when ctx ends; retries rate limits (429, or the
@@ -168,9 +181,17 @@ func (o Options) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if cerr := ctx.Err(); cerr != nil {
 		return false, cerr
 	}
-	info, _ := ctx.Value(reqInfoKey{}).(reqInfo)
+	info, _ := ctx.Value(reqInfoKey{}).(*reqInfo)
+	if info == nil {
+		info = &reqInfo{}
+	}
+	info.decided, info.asked, info.askedOK = false, 0, false
 	if resp != nil && err == nil {
-		if limited, _ := o.rateLimited(resp); limited {
+		// The body is still there: decide the rate limit and its wait
+		// now, for backoff (which runs after the body is drained).
+		limited, asked, ok := o.asked(resp)
+		info.decided, info.asked, info.askedOK = true, asked, ok
+		if limited {
 			return true, nil
 		}
 	}
@@ -232,7 +253,16 @@ func (e errReader) Read([]byte) (int, error) {
 // itself.
 func (o Options) backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
 	if resp != nil {
-		if asked, ok := o.asked(resp); ok {
+		var asked time.Duration
+		var ok bool
+		if info := requestInfo(resp); info != nil && info.decided {
+			asked, ok = info.asked, info.askedOK
+		} else {
+			// Not seen by checkRetry (a caller of Backoff alone): the
+			// headers only, as the body may be gone.
+			_, asked, ok = o.asked(resp)
+		}
+		if ok {
 			// Never before the time asked for, a little after it, and
 			// never longer than max.
 			return capAt(asked+time.Duration(rand.Int64N(int64(asked)/10+int64(min)/2+1)), max)
@@ -245,19 +275,30 @@ func (o Options) backoff(min, max time.Duration, n int, resp *http.Response) tim
 	return jitter(capAt(d, max))
 }
 
-// asked is the wait a rate-limited answer asks for.
-func (o Options) asked(resp *http.Response) (time.Duration, bool) {
+// requestInfo is the reqInfo of the request that resp answers, or nil.
+func requestInfo(resp *http.Response) *reqInfo {
+	if resp.Request == nil {
+		return nil
+	}
+	info, _ := resp.Request.Context().Value(reqInfoKey{}).(*reqInfo)
+	return info
+}
+
+// asked reports whether resp is a rate limit and the wait it asks for
+// (ok false: none said; the exponential backoff applies). It peeks at the
+// body, so it must run before retryablehttp drains it.
+func (o Options) asked(resp *http.Response) (limited bool, wait time.Duration, ok bool) {
 	limited, hookWait := o.rateLimited(resp)
 	if d, ok := RetryAfter(resp.Header, o.Now()); ok {
-		return d, true
+		return limited, d, true
 	}
 	if hookWait > 0 {
-		return hookWait, true
+		return limited, hookWait, true
 	}
 	if d, ok := RateLimitReset(resp.Header, o.Now()); ok && (limited || resp.StatusCode == http.StatusServiceUnavailable) {
-		return d, true
+		return limited, d, true
 	}
-	return 0, false
+	return limited, 0, false
 }
 
 func capAt(d, max time.Duration) time.Duration {

@@ -372,3 +372,47 @@ func TestBackoffBounds(t *testing.T) {
 		t.Errorf("%d attempts, want 9", n.Load())
 	}
 }
+
+// A rate limit that only the answer's body tells (GitHub's secondary limit
+// without retry-after) waits what the system's hook asks for, capped:
+// retryablehttp drains the body before Backoff runs, so the decision made
+// in the retry policy must reach the backoff.
+func TestBodyOnlyRateLimitWaitsWhatTheHookAsks(t *testing.T) {
+	var mu sync.Mutex
+	var at []time.Time
+	srv, n := counting(t, func(w http.ResponseWriter, _ *http.Request, i int) {
+		mu.Lock()
+		at = append(at, time.Now())
+		mu.Unlock()
+		if i == 1 {
+			w.WriteHeader(403)
+			fmt.Fprint(w, `{"message":"You have exceeded a secondary rate limit."}`)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})
+	const capWait = 300 * time.Millisecond
+	o := httpclient.Options{MaxRetries: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: capWait}
+	var bodies []string
+	o.RateLimited = func(resp *http.Response, body []byte) (bool, time.Duration) {
+		mu.Lock()
+		bodies = append(bodies, string(body))
+		mu.Unlock()
+		if resp.StatusCode == 403 && strings.Contains(string(body), "secondary rate limit") {
+			return true, time.Minute
+		}
+		return false, 0
+	}
+	resp, err := do(t, httpclient.New(o), context.Background(), http.MethodGet, srv.URL)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("got %v, %v", resp, err)
+	}
+	if n.Load() != 2 {
+		t.Fatalf("%d attempts, want 2", n.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if gap := at[1].Sub(at[0]); gap < capWait || gap > capWait+time.Second {
+		t.Errorf("retried after %s, want the cap %s (the hook asked for a minute; hook saw bodies %q)", gap, capWait, bodies)
+	}
+}

@@ -32,7 +32,9 @@
 // Fault switches: a primary rate limit (SetQuota: a budget of requests per
 // window; 403 with x-ratelimit-remaining 0 until x-ratelimit-reset), a
 // secondary rate limit on every n-th request (SecondaryEvery: 403 with
-// retry-after and GitHub's message), PrimaryEvery, the next n requests
+// retry-after and GitHub's message; SecondaryAnswer makes it a 429 and/or
+// leaves retry-after out, so that only the message tells), PrimaryEvery
+// (PrimaryStatus: 403 or 429), the next n requests
 // (LimitNext), a route that always
 // fails with 500 (FailRoute), and a write carried out whose answer is then
 // lost (DropAnswerAfterWrite: the connection is closed with no answer).
@@ -190,6 +192,9 @@ type Server struct {
 	windowEnd        time.Time
 	secondaryEvery   int
 	secondaryWait    time.Duration
+	secondaryStatus  int  // 403 (default) or 429
+	secondaryNoAfter bool // leave retry-after out: the message alone tells
+	primaryStatus    int  // 403 (default) or 429
 	primaryEvery     int
 	primaryReset     time.Duration
 	nextLimited      int
@@ -433,6 +438,25 @@ func (s *Server) SecondaryEvery(n int, wait time.Duration) {
 	s.secondaryEvery, s.secondaryWait, s.served = n, wait, 0
 }
 
+// SecondaryAnswer sets how the secondary rate limit answers from now on:
+// status 403 (the default) or 429, both of which GitHub documents, and
+// whether retry-after is sent. Without it only the message ("You have
+// exceeded a secondary rate limit") tells, and GitHub asks clients to wait
+// at least a minute.
+func (s *Server) SecondaryAnswer(status int, retryAfter bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secondaryStatus, s.secondaryNoAfter = status, !retryAfter
+}
+
+// PrimaryStatus sets the status of the primary rate limit's answers from
+// now on: 403 (the default) or 429, both of which GitHub documents.
+func (s *Server) PrimaryStatus(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.primaryStatus = status
+}
+
 // PrimaryEvery answers every n-th request (from now) with the primary
 // rate limit's answer: 403, x-ratelimit-remaining 0 and a reset that far
 // away. 0 turns it off.
@@ -561,6 +585,13 @@ func (s *Server) wrap(route string, h func(http.ResponseWriter, *http.Request, *
 			left, reset = 0, now.Add(primaryReset)
 		}
 		fail := s.failRoutes[route]
+		secondaryStatus, secondaryNoAfter, primaryStatus := s.secondaryStatus, s.secondaryNoAfter, s.primaryStatus
+		if secondaryStatus == 0 {
+			secondaryStatus = http.StatusForbidden
+		}
+		if primaryStatus == 0 {
+			primaryStatus = http.StatusForbidden
+		}
 		if secondary || primary || exhausted {
 			s.limited++
 		}
@@ -591,12 +622,14 @@ func (s *Server) wrap(route string, h func(http.ResponseWriter, *http.Request, *
 			if secs < 1 {
 				secs = 1
 			}
-			h2.Set("Retry-After", strconv.Itoa(secs))
-			writeErrorDoc(w, http.StatusForbidden, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID "+h2.Get("X-GitHub-Request-Id")+".", docSecondary)
+			if !secondaryNoAfter {
+				h2.Set("Retry-After", strconv.Itoa(secs))
+			}
+			writeErrorDoc(w, secondaryStatus, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID "+h2.Get("X-GitHub-Request-Id")+".", docSecondary)
 			return
 		case primary || exhausted:
 			h2.Set("X-RateLimit-Remaining", "0")
-			writeErrorDoc(w, http.StatusForbidden, "API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID "+h2.Get("X-GitHub-Request-Id")+".", docPrimary)
+			writeErrorDoc(w, primaryStatus, "API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID "+h2.Get("X-GitHub-Request-Id")+".", docPrimary)
 			return
 		case fail:
 			writeError(w, http.StatusInternalServerError, "Server Error")
