@@ -76,6 +76,7 @@ func System() framework.System {
 		Resources: []func() resource.Resource{
 			NewDeployKeyResource,
 		},
+		ListResources: ListResources(),
 		ScopeExamples: []string{"deploy_key:write*"},
 	}
 }
