@@ -77,7 +77,7 @@ func (p *nhiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 
 func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	var prefixChecks []validator.String
-	var scopeExamples, capabilityIDs []string
+	var scopeExamples, capabilityIDs, catalogs []string
 	blocks := map[string]schema.Block{}
 	for _, s := range p.systems {
 		if s.HasBlock() {
@@ -93,6 +93,9 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			scopeExamples = append(scopeExamples, fmt.Sprintf("`%q`", e))
 		}
 		capabilityIDs = append(capabilityIDs, s.Core.Capabilities...)
+		if len(s.Core.Capabilities) > 0 {
+			catalogs = append(catalogs, s.Core.Title+": "+strings.Join(nhi.SortedUnique(s.Core.Capabilities), ", "))
+		}
 	}
 	capabilityIDs = nhi.SortedUnique(capabilityIDs)
 	quotedIDs := make([]string, len(capabilityIDs))
@@ -123,7 +126,7 @@ func (p *nhiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				ElementType: types.StringType,
 				MarkdownDescription: "Risky capabilities no declared scope may grant, by ID: " + strings.Join(quotedIDs, ", ") + ". " +
 					"A plan that declares a scope whose role or policy grants one fails on `scopes`, naming the rule or statement; other risky capabilities only warn when a scope is added.",
-				Validators: []validator.List{listvalidator.ValueStringsAre(capabilityID(capabilityIDs))},
+				Validators: []validator.List{listvalidator.ValueStringsAre(capabilityID(capabilityIDs, catalogs))},
 			},
 			"max_token_expiration": schema.StringAttribute{
 				Optional:            true,
@@ -308,8 +311,8 @@ func (p *nhiProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 // capabilityID accepts an ID of a registered system's risky-capability
-// catalog.
-func capabilityID(ids []string) validator.String {
+// catalog; the error lists each system's catalog.
+func capabilityID(ids, catalogs []string) validator.String {
 	known := map[string]bool{}
 	for _, id := range ids {
 		known[id] = true
@@ -321,7 +324,7 @@ func capabilityID(ids []string) validator.String {
 			if known[s] {
 				return nil
 			}
-			return fmt.Errorf("%q is not a risky-capability ID; use one of %s", s, strings.Join(ids, ", "))
+			return fmt.Errorf("%q is not a risky-capability ID; use one of %s", s, strings.Join(catalogs, "; "))
 		},
 	}
 }

@@ -61,7 +61,7 @@ func TestAccServiceAccount_forbiddenCapabilities(t *testing.T) {
 		CheckDestroy:             checkDestroyed(t, ns, name),
 		Steps: []resource.TestStep{
 			{Config: config(t, forbid("secrets-read", "no-such-thing"), a), PlanOnly: true,
-				ExpectError: summaryThen("Unknown capability", `policy.forbidden_capabilities[1] "no-such-thing" is not a risky-capability ID; use one of csr-approve, impersonate,`)},
+				ExpectError: summaryThen("Unknown capability", `policy.forbidden_capabilities[1] "no-such-thing" is not a risky-capability ID; use one of Kubernetes: csr-approve, impersonate,`)},
 			// exec is risky but not forbidden: a warning, and the apply goes on.
 			{Config: config(t, forbid("secrets-read"), a), Check: expect(fmt.Sprintf(
 				`nhi_kubernetes_service_account AttributeName("scopes"): Scope grants a risky capability: scopes contains "role:exec", which lets service account %s/%s `+
