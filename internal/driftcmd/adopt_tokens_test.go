@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	corev1 "k8s.io/api/core/v1"
@@ -103,8 +104,12 @@ func TestScenarioAdoptKeepsLegacyTokens(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					expectImporting(addr),
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("legacy_tokens"), knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("legacy-user-token")})),
+					// Unknown while allow_legacy_tokens may adopt a token Secret in the same apply.
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("legacy_tokens")),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("legacy_tokens"), knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("legacy-user-token")})),
+				},
 				Check: secret(true),
 			},
 			{

@@ -34,7 +34,9 @@ func TestAWSCapabilityScenario(t *testing.T) {
 	srv, c, raw := acctest.PrivateIAMClients(t)
 	ctx := context.Background()
 	must := fatalOnError(t)
-	st := func(stmts ...string) string { return `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}` }
+	st := func(stmts ...string) string {
+		return `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
+	}
 	allow := func(action, resource string) string {
 		return `{"Effect":"Allow","Action":` + action + `,"Resource":` + resource + `}`
 	}
