@@ -211,7 +211,7 @@ func TestGitHubScenarioFindingsExactly(t *testing.T) {
 		"NHI006 token/bob/31":        "token release of fine-grained personal access token token/bob/31 is owned by \"bob\", who is not in the owners directory " + filepath.Join(sc.dir, "owners.txt"),
 		"NHI007 " + old:              "deploy key " + old + " has SSH key old-mirror created 200 days ago, older than max_credential_age 90d",
 		"NHI007 actions/acme":        "Actions secret store actions/acme has Actions secret NPM_TOKEN created 200 days ago, older than max_credential_age 90d",
-		"NHI007 token/carol/35": "fine-grained personal access token token/carol/35 has token long that expires at " + nhi.FormatTime(sc.at.Add(400*24*time.Hour)) + ", beyond max_lifetime 365d",
+		"NHI007 token/carol/35":      "fine-grained personal access token token/carol/35 has token long that expires at " + nhi.FormatTime(sc.at.Add(400*24*time.Hour)) + ", beyond max_lifetime 365d",
 		"NHI007 token/carol/32":      "fine-grained personal access token token/carol/32 has a token forever that never expires",
 		"NHI009 " + unused:           "SSH key forgotten of deploy key " + unused + " was never used and was created 60 days ago (stale_after 45d)",
 		"NHI009 token/carol/32":      "token forever of fine-grained personal access token token/carol/32 was last used 100 days ago (stale_after 45d)",
