@@ -2,7 +2,10 @@ package github
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,4 +102,96 @@ func TestLoggerNeverSeesCredentials(t *testing.T) {
 			t.Errorf("the logger saw a credential (%.8s...):\n%s", secret, all)
 		}
 	}
+}
+
+// gate holds requests to the token exchange until released.
+type gate struct {
+	next    http.RoundTripper
+	release chan struct{}
+}
+
+func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/access_tokens") {
+		select {
+		case <-g.release:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
+	return g.next.RoundTrip(req)
+}
+
+// Concurrent first uses of an App client share one token exchange; a
+// failed exchange is not repeated by every waiter; a waiter whose context
+// ends stops waiting. Run with -race.
+func TestAppAuthConcurrentFirstUseOneExchange(t *testing.T) {
+	const n = 8
+	run := func(t *testing.T, c *Client) []error {
+		t.Helper()
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = c.RepositoryExists(context.Background(), org, "api")
+			}()
+		}
+		wg.Wait()
+		return errs
+	}
+	t.Run("success", func(t *testing.T) {
+		s := fake(t)
+		s.AddRepository(org, "api")
+		g := &gate{next: http.DefaultTransport, release: make(chan struct{})}
+		c, _ := appClient(t, s, Config{Transport: g}, map[string]string{"metadata": "read"})
+		time.AfterFunc(100*time.Millisecond, func() { close(g.release) })
+		for i, err := range run(t, c) {
+			if err != nil {
+				t.Errorf("goroutine %d: %v", i, err)
+			}
+		}
+		if got := s.Issued(); got != 1 {
+			t.Errorf("%d installation tokens for %d concurrent first uses, want 1", got, n)
+		}
+	})
+	t.Run("failure", func(t *testing.T) {
+		s := fake(t)
+		s.AddRepository(org, "api")
+		g := &gate{next: http.DefaultTransport, release: make(chan struct{})}
+		c, _ := appClient(t, s, Config{Transport: g}, nil)
+		appClient(t, s, Config{}, nil) // another key for the same App ID: the exchange fails
+		time.AfterFunc(100*time.Millisecond, func() { close(g.release) })
+		for i, err := range run(t, c) {
+			if err == nil || !strings.Contains(err.Error(), "check app_id, installation_id") {
+				t.Errorf("goroutine %d: %v, want the exchange's error", i, err)
+			}
+		}
+		// And the next call soon after gets the remembered failure.
+		if _, err := c.RepositoryExists(context.Background(), org, "api"); err == nil {
+			t.Error("no error after a failed exchange")
+		}
+		if got := s.Count(githubfake.RouteInstallationAuth); got != 1 {
+			t.Errorf("%d exchanges for %d concurrent first uses and one more call, all failing, want 1 (shared, and the failure remembered)", got, n)
+		}
+	})
+	t.Run("a waiter's context", func(t *testing.T) {
+		s := fake(t)
+		s.AddRepository(org, "api")
+		g := &gate{next: http.DefaultTransport, release: make(chan struct{})}
+		defer close(g.release)
+		c, _ := appClient(t, s, Config{Transport: g}, nil)
+		go c.RepositoryExists(context.Background(), org, "api") // holds the exchange
+		time.Sleep(20 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.RepositoryExists(ctx, org, "api")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("got %v, want the waiter's deadline", err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("the waiter waited %s for another caller's exchange, past its own 50ms deadline", took)
+		}
+	})
 }

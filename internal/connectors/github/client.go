@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := &http.Client{Transport: &authTransport{next: hc.Transport, src: c.auth, host: u.Host}}
+	api := &http.Client{Transport: &authTransport{next: hc.Transport, src: c.auth, host: u.Host, scheme: u.Scheme}}
 	c.gh = gh.NewClient(api)
 	c.gh.BaseURL = u
 	c.gh.UploadURL = u
@@ -190,16 +190,17 @@ func (c *Client) Organization() string { return c.org }
 // the package's Descriptor).
 func (c *Client) Descriptor() system.Descriptor { return Descriptor() }
 
-// authTransport sets the credential on requests to the API's host only,
-// so a Link or redirect to another host never receives it.
+// authTransport sets the credential on requests to the API's host and
+// scheme only, so a Link or redirect to another host, or to http:// on the
+// API's host, never receives it.
 type authTransport struct {
-	next http.RoundTripper
-	src  *tokenSource
-	host string
+	next         http.RoundTripper
+	src          *tokenSource
+	host, scheme string
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Host != t.host {
+	if req.URL.Host != t.host || req.URL.Scheme != t.scheme {
 		return t.next.RoundTrip(req)
 	}
 	tok, err := t.src.token(req.Context())

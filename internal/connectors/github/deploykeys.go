@@ -226,5 +226,8 @@ func (c *Client) sameHost(link string) error {
 	if u.IsAbs() && u.Host != c.base.Host {
 		return errors.New("GitHub's Link header points to another host (" + u.Host + "); not following it")
 	}
+	if u.IsAbs() && u.Scheme != c.base.Scheme {
+		return errors.New("GitHub's Link header points to " + u.Scheme + ":// on the API's host, not " + c.base.Scheme + "://; not following it")
+	}
 	return nil
 }

@@ -50,14 +50,27 @@ func tokenClient(t *testing.T, s *githubfake.Server, cfg Config) *Client {
 // that installation.
 func appClient(t *testing.T, s *githubfake.Server, cfg Config, perms map[string]string) (*Client, int64) {
 	t.Helper()
+	return appClientFor(t, s, cfg, githubfake.Installation{Permissions: perms})
+}
+
+// appClientFor is appClient with the scanner's installation as given (App
+// 77, "nhi-scanner" unless set).
+func appClientFor(t *testing.T, s *githubfake.Server, cfg Config, in githubfake.Installation) (*Client, int64) {
+	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.AddApp(77, &key.PublicKey)
-	inst := s.AddInstallation(org, githubfake.Installation{AppID: 77, AppSlug: "nhi-scanner", Permissions: perms})
+	if in.AppID == 0 {
+		in.AppID = 77
+	}
+	if in.AppSlug == "" {
+		in.AppSlug = "nhi-scanner"
+	}
+	s.AddApp(in.AppID, &key.PublicKey)
+	inst := s.AddInstallation(org, in)
 	cfg.BaseURL, cfg.Organization = s.URL(), org
-	cfg.AppID, cfg.InstallationID = 77, inst
+	cfg.AppID, cfg.InstallationID = in.AppID, inst
 	cfg.PrivateKeyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	c, err := New(context.Background(), fast(cfg))
 	if err != nil {

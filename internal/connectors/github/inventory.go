@@ -165,11 +165,19 @@ func (c *Client) parts(locations []string) scanParts {
 // drift report is marked incomplete rather than silently short.
 func (c *Client) Scan(ctx context.Context, locations []string) ([]nhi.Identity, error) {
 	p := c.parts(locations)
+	// The App's installation token once, before the listings fan out: a
+	// failing exchange is one error, not one per listing.
+	if _, err := c.auth.token(ctx); err != nil {
+		return nil, fmt.Errorf("GitHub organisation %s was not scanned: %w", c.org, err)
+	}
 	var (
 		mu   sync.Mutex
 		out  []nhi.Identity
 		errs []error
 	)
+	if err := c.coverage(p); err != nil {
+		errs = append(errs, err)
+	}
 	add := func(ids []nhi.Identity, err error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -213,6 +221,21 @@ func (c *Client) Scan(ctx context.Context, locations []string) ([]nhi.Identity, 
 		return out, fmt.Errorf("GitHub organisation %s was not fully scanned: %w", c.org, errors.Join(errs...))
 	}
 	return out, nil
+}
+
+// coverage is an error when the scan is meant to read every repository
+// of the organisation (no repositories or topics filter, no repository
+// named) but the scanner is a GitHub App installed on selected
+// repositories only: the others are invisible to it, and the scan would
+// look complete while it is not.
+func (c *Client) coverage(p scanParts) error {
+	if !c.auth.app() || !(p.keys || p.secrets) || (p.repos != nil && !p.allRepos) || c.wantRepos != nil || c.wantTopics != nil {
+		return nil
+	}
+	if sel, _ := c.auth.installation(); sel == "selected" {
+		return fmt.Errorf("the repositories of organisation %s were only partly scanned: GitHub App installation %d (app_id %d) is installed on selected repositories only (repository_selection \"selected\"), so the deploy keys and Actions secrets of the repositories it was not given are not read; install the App on all repositories, or limit the source to the repositories it covers with repositories or topics", c.org, c.auth.installationID, c.auth.appID)
+	}
+	return nil
 }
 
 func (c *Client) perPage() int {

@@ -399,3 +399,33 @@ func TestListWithTokenAuthLeavesOutTokenGrants(t *testing.T) {
 		t.Errorf("declared only: %v, %v", page.Identities, err)
 	}
 }
+
+// A scanner App installed on selected repositories sees only those: an
+// unfiltered scan says it is incomplete and why; a scan limited to the
+// repositories it covers is complete.
+func TestScanIncompleteWhenTheAppCoversSelectedRepositories(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	in := githubfake.Installation{RepositorySelection: "selected", Repositories: []string{"api"}, Permissions: map[string]string{"metadata": "read"}}
+	c, inst := appClientFor(t, s, Config{}, in)
+	ids, err := c.Scan(context.Background(), nil)
+	if err == nil {
+		t.Fatal("an unfiltered scan by an App on selected repositories reported complete")
+	}
+	for _, want := range []string{"not fully scanned", "only partly scanned", fmt.Sprintf("installation %d", inst), `repository_selection "selected"`, "install the App on all repositories"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	got := byRef(ids)
+	if _, ok := got["deploy_key acme/api/11"]; !ok {
+		t.Errorf("the covered repository's key is missing: %v", ids)
+	}
+	if _, ok := got["deploy_key acme/web/12"]; ok {
+		t.Error("a key of a repository the installation does not cover")
+	}
+	limited, _ := appClientFor(t, s, Config{Repositories: []string{"api"}}, githubfake.Installation{AppID: 78, RepositorySelection: "selected", Repositories: []string{"api"}, Permissions: map[string]string{"metadata": "read"}})
+	if _, err := limited.Scan(context.Background(), nil); err != nil {
+		t.Errorf("a scan limited to the covered repositories: %v", err)
+	}
+}
