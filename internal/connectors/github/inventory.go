@@ -487,33 +487,44 @@ const (
 // things.
 func writeLevel(level string) bool { return level == "write" || level == "admin" }
 
+// installationJSON is an App installation as GitHub lists it, with its
+// permissions kept as GitHub names them: go-github's
+// InstallationPermissions drops any permission it does not know, a write
+// one included.
+type installationJSON struct {
+	gh.Installation
+	Permissions map[string]string `json:"permissions"`
+}
+
+type installationsJSON struct {
+	TotalCount    int                 `json:"total_count"`
+	Installations []*installationJSON `json:"installations"`
+}
+
 func (c *Client) scanInstallations(ctx context.Context) ([]nhi.Identity, error) {
-	var ins []*gh.Installation
-	err := pages(ctx, c, c.orgPath("installations"), func() any { return new(gh.OrganizationInstallations) },
-		func(v any) { ins = append(ins, v.(*gh.OrganizationInstallations).Installations...) })
+	var ins []*installationJSON
+	err := pages(ctx, c, c.orgPath("installations"), func() any { return new(installationsJSON) },
+		func(v any) { ins = append(ins, v.(*installationsJSON).Installations...) })
 	if err != nil {
-		return nil, c.listingError(err, "the GitHub App installations", "Administration (read) organisation permission (an organisation owner's token, or an App with it)")
+		return nil, c.listingError(err, "the GitHub App installations", "Administration (read) organisation permission (organization_administration; an organisation owner's token, or an App with it)")
 	}
 	out := make([]nhi.Identity, 0, len(ins))
 	for _, in := range ins {
-		out = append(out, installationIdentity(in))
+		out = append(out, installationIdentity(&in.Installation, in.Permissions))
 	}
 	return out, nil
 }
 
-// permissions turns go-github's InstallationPermissions into name/level
-// pairs (its JSON field names are GitHub's permission names).
-func permissions(p *gh.InstallationPermissions) map[string]string {
-	out := map[string]string{}
-	if p == nil {
-		return out
-	}
-	b, _ := json.Marshal(p)
-	_ = json.Unmarshal(b, &out)
-	return out
+// orgWidePermission reports whether an App permission applies to the
+// organisation itself rather than to the repositories the installation
+// was given (members, organization_administration, organization_secrets,
+// organization_hooks, organization_personal_access_tokens, ...): write on
+// one is privileged whatever the repository selection.
+func orgWidePermission(name string) bool {
+	return strings.HasPrefix(name, "organization_") || name == "members"
 }
 
-func installationIdentity(in *gh.Installation) nhi.Identity {
+func installationIdentity(in *gh.Installation, perms map[string]string) nhi.Identity {
 	id := nhi.Identity{
 		System: SystemName, Kind: KindAppInstallation, ID: strconv.FormatInt(in.GetID(), 10),
 		Ref:    nhi.Ref{Location: LocationInstallation, Name: in.GetAppSlug()},
@@ -527,13 +538,19 @@ func installationIdentity(in *gh.Installation) nhi.Identity {
 		id.Disabled = true
 		return id // a suspended installation can do nothing
 	}
-	perms := permissions(in.Permissions)
+	why := map[string]string{}
 	var writes []string
 	for _, name := range nhi.SortedKeys(perms) {
-		id.EffectiveScopes = append(id.EffectiveScopes, installationScopePrefix+name+":"+perms[name])
-		if writeLevel(perms[name]) && name != "metadata" {
-			writes = append(writes, name+":"+perms[name])
+		scope := installationScopePrefix + name + ":" + perms[name]
+		id.EffectiveScopes = append(id.EffectiveScopes, scope)
+		if !writeLevel(perms[name]) || name == "metadata" {
+			continue
 		}
+		if orgWidePermission(name) {
+			why[scope] = "an organisation permission: it applies to the whole organisation, whatever repositories the installation covers"
+			continue
+		}
+		writes = append(writes, name+":"+perms[name])
 	}
 	sel := in.GetRepositorySelection()
 	if sel == "" {
@@ -542,7 +559,10 @@ func installationIdentity(in *gh.Installation) nhi.Identity {
 	all := installationScopePrefix + "repositories:" + sel
 	id.EffectiveScopes = nhi.SortedUnique(append(id.EffectiveScopes, all))
 	if sel == "all" && len(writes) > 0 {
-		id.PrivilegedWhy = map[string]string{all: "with " + strings.Join(writes, ", ") + " on every repository of the organisation"}
+		why[all] = "with " + strings.Join(writes, ", ") + " on every repository of the organisation"
+	}
+	if len(why) > 0 {
+		id.PrivilegedWhy = why
 	}
 	return id
 }

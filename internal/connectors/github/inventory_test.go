@@ -429,3 +429,37 @@ func TestScanIncompleteWhenTheAppCoversSelectedRepositories(t *testing.T) {
 		t.Errorf("a scan limited to the covered repositories: %v", err)
 	}
 }
+
+// Write on an organisation permission is privileged whatever repositories
+// the installation covers; permissions go-github does not know are kept
+// (and a write one among them counts).
+func TestScanInstallationOrganisationPermissions(t *testing.T) {
+	s := fake(t)
+	s.AddRepository(org, "api")
+	s.AddInstallation(org, githubfake.Installation{ID: 51, AppID: 8, AppSlug: "org-admin", RepositorySelection: "selected", Repositories: []string{"api"},
+		Permissions: map[string]string{"organization_administration": "write", "members": "write", "organization_secrets": "read", "contents": "write", "metadata": "read"}})
+	s.AddInstallation(org, githubfake.Installation{ID: 52, AppID: 9, AppSlug: "future", RepositorySelection: "all",
+		Permissions: map[string]string{"organization_future_thing": "write", "repository_future_thing": "write", "metadata": "read"}})
+	c, _ := appClient(t, s, Config{}, map[string]string{"organization_administration": "read", "metadata": "read"})
+	ids, err := c.Scan(context.Background(), []string{LocationInstallation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byRef(ids)
+	admin := got["app_installation installation/org-admin"]
+	const orgWhy = "an organisation permission: it applies to the whole organisation, whatever repositories the installation covers"
+	if want := map[string]string{"installation:members:write": orgWhy, "installation:organization_administration:write": orgWhy}; !reflect.DeepEqual(admin.PrivilegedWhy, want) {
+		t.Errorf("selected installation with organisation write permissions: PrivilegedWhy = %v, want %v", admin.PrivilegedWhy, want)
+	}
+	future := got["app_installation installation/future"]
+	wantScopes := []string{"installation:metadata:read", "installation:organization_future_thing:write", "installation:repositories:all", "installation:repository_future_thing:write"}
+	if !reflect.DeepEqual(future.EffectiveScopes, wantScopes) {
+		t.Errorf("permissions unknown to go-github: scopes %v, want %v", future.EffectiveScopes, wantScopes)
+	}
+	if want := map[string]string{
+		"installation:organization_future_thing:write": orgWhy,
+		"installation:repositories:all":                "with repository_future_thing:write on every repository of the organisation",
+	}; !reflect.DeepEqual(future.PrivilegedWhy, want) {
+		t.Errorf("PrivilegedWhy = %v, want %v", future.PrivilegedWhy, want)
+	}
+}
