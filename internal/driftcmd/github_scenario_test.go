@@ -110,6 +110,14 @@ func seedGitHub(t *testing.T) githubScenario {
 		RepoPerms: map[string]string{"administration": "write"}, GrantedAt: day(-5), ExpiresAt: ptr(day(10)), LastUsedAt: ptr(day(-1))})
 	s.AddPAT(org, githubfake.PAT{ID: 35, TokenID: 305, TokenName: "long", OwnerLogin: "carol", Selection: "all",
 		RepoPerms: map[string]string{"metadata": "read"}, GrantedAt: day(-5), ExpiresAt: ptr(day(400)), LastUsedAt: ptr(day(-1))})
+	// carol's "quarterly" was granted 120 days ago (beyond
+	// max_credential_age) and expires within max_lifetime: GitHub gives the
+	// grant's date, not the token's creation, so no NHI007. Her "idle" was
+	// granted 60 days ago and never used.
+	s.AddPAT(org, githubfake.PAT{ID: 36, TokenID: 306, TokenName: "quarterly", OwnerLogin: "carol", Selection: "all",
+		RepoPerms: map[string]string{"metadata": "read"}, GrantedAt: day(-120), ExpiresAt: ptr(day(30)), LastUsedAt: ptr(day(-1))})
+	s.AddPAT(org, githubfake.PAT{ID: 37, TokenID: 307, TokenName: "idle", OwnerLogin: "carol", Selection: "all",
+		RepoPerms: map[string]string{"metadata": "read"}, GrantedAt: day(-60), ExpiresAt: ptr(day(30))})
 	s.AddPAT(org, githubfake.PAT{ID: 34, TokenID: 304, TokenName: "gone", OwnerLogin: "dave", Selection: "all",
 		RepoPerms: map[string]string{"contents": "write"}, GrantedAt: day(-90), ExpiresAt: ptr(day(-1)), TokenExpired: true})
 
@@ -191,6 +199,9 @@ func TestGitHubScenarioFindingsExactly(t *testing.T) {
 		"NHI007 high actions/acme",
 		"NHI007 high token/carol/32",
 		"NHI001 medium token/carol/35",
+		"NHI001 medium token/carol/36",
+		"NHI001 medium token/carol/37",
+		"NHI009 medium token/carol/37",
 		"NHI007 high token/carol/35",
 		"NHI008 high " + push,
 		"NHI008 high installation/ci-bot",
@@ -214,6 +225,7 @@ func TestGitHubScenarioFindingsExactly(t *testing.T) {
 		"NHI007 token/carol/35":      "fine-grained personal access token token/carol/35 has token long that expires at " + nhi.FormatTime(sc.at.Add(400*24*time.Hour)) + ", beyond max_lifetime 365d",
 		"NHI007 token/carol/32":      "fine-grained personal access token token/carol/32 has a token forever that never expires",
 		"NHI009 " + unused:           "SSH key forgotten of deploy key " + unused + " was never used and was created 60 days ago (stale_after 45d)",
+		"NHI009 token/carol/37":      "fine-grained personal access token token/carol/37 was never used and was created 60 days ago (stale_after 45d)",
 		"NHI009 token/carol/32":      "token forever of fine-grained personal access token token/carol/32 was last used 100 days ago (stale_after 45d)",
 		"NHI001 token/bob/31":        "fine-grained personal access token token/bob/31 exists in source \"gh\" but is not declared; it holds privileged scopes",
 		"NHI002 acme/api/999":        "acme/api/999 is declared in Terraform state as nhi_github_deploy_key.ghost but does not exist in source \"gh\"",

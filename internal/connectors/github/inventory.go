@@ -605,7 +605,13 @@ func tokenIdentity(p *gh.PersonalAccessToken) nhi.Identity {
 		Labels: map[string]string{"owner": owner, "token_name": p.GetTokenName(), "repository_selection": p.GetRepositorySelection()},
 	}
 	if p.AccessGrantedAt != nil {
+		// The grant's date, not the token's creation (GitHub does not
+		// give that): the identity (the grant) dates from it; the
+		// credential's age is unknown, so max_credential_age does not
+		// apply to the token, whose NHI007 is its own expiry (none, or
+		// beyond max_lifetime).
 		id.CreatedAt = p.AccessGrantedAt.UTC()
+		id.Labels["access_granted_at"] = nhi.FormatTime(id.CreatedAt)
 	}
 	if perms := p.GetPermissions(); perms != nil {
 		for _, m := range []map[string]string{perms.Org, perms.Repo, perms.Other} {
@@ -619,7 +625,7 @@ func tokenIdentity(p *gh.PersonalAccessToken) nhi.Identity {
 	}
 	id.EffectiveScopes = nhi.SortedUnique(id.EffectiveScopes)
 	cred := nhi.Credential{ID: p.GetTokenName(), Kind: CredentialFineGrainedToken, UID: strconv.FormatInt(p.GetTokenID(), 10),
-		Owner: owner, CreatedAt: id.CreatedAt, UsageKnown: true, Inactive: p.GetTokenExpired()}
+		Owner: owner, Inactive: p.GetTokenExpired()}
 	if cred.ID == "" {
 		cred.ID = cred.UID
 	}
@@ -630,8 +636,14 @@ func tokenIdentity(p *gh.PersonalAccessToken) nhi.Identity {
 		cred.NeverExpires = true
 	}
 	if p.TokenLastUsedAt != nil {
+		// Last use is judged on the token (NHI009 "last used").
 		t := p.TokenLastUsedAt.UTC()
-		cred.LastUsedAt, id.LastUsedAt = &t, &t
+		cred.LastUsedAt, cred.UsageKnown = &t, true
+	} else {
+		// Never used: judged on the grant, which dates from
+		// access_granted_at (the token's own age is unknown); the kind's
+		// LastUsedIsActivity reads the zero time as "no use recorded".
+		id.LastUsedAt = &time.Time{}
 	}
 	id.Credentials = []nhi.Credential{cred}
 	return id

@@ -101,11 +101,21 @@ func TestScanModel(t *testing.T) {
 		t.Errorf("token scopes %v, want %v", bob.EffectiveScopes, wantScopes)
 	}
 	bc := bob.Credentials[0]
-	if bc.ID != "release" || bc.UID != "301" || bc.Owner != "bob" || bc.ExpiresAt == nil || !bc.ExpiresAt.Equal(expiry) || bc.NeverExpires || !bc.UsageKnown || !bc.LastUsedAt.Equal(t1) || !bc.CreatedAt.Equal(t0) {
+	if bc.ID != "release" || bc.UID != "301" || bc.Owner != "bob" || bc.ExpiresAt == nil || !bc.ExpiresAt.Equal(expiry) || bc.NeverExpires || !bc.UsageKnown || !bc.LastUsedAt.Equal(t1) {
 		t.Errorf("token credential: %+v", bc)
 	}
-	if cc := got["fine_grained_token token/carol/32"].Credentials[0]; !cc.NeverExpires || cc.ExpiresAt != nil || cc.LastUsedAt != nil || !cc.UsageKnown {
+	// GitHub gives the grant's date, not the token's creation: the grant
+	// (the identity) dates from it, the token's age is unknown (so
+	// max_credential_age does not judge it).
+	if !bc.CreatedAt.IsZero() || !bob.CreatedAt.Equal(t0) || bob.Labels["access_granted_at"] != "2026-01-02T03:04:05Z" {
+		t.Errorf("token credential created %s, grant %s (label %q): want the grant's date on the identity only", bc.CreatedAt, bob.CreatedAt, bob.Labels["access_granted_at"])
+	}
+	carol := got["fine_grained_token token/carol/32"]
+	if cc := carol.Credentials[0]; !cc.NeverExpires || cc.ExpiresAt != nil || cc.LastUsedAt != nil || cc.UsageKnown || !cc.CreatedAt.IsZero() {
 		t.Errorf("token without expiry, never used: %+v", cc)
+	}
+	if carol.LastUsedAt == nil || !carol.LastUsedAt.IsZero() || !carol.CreatedAt.Equal(t0) {
+		t.Errorf("a grant never used: LastUsedAt %v (want the zero time: no use recorded), created %s", carol.LastUsedAt, carol.CreatedAt)
 	}
 
 	os := got["actions_secrets actions/acme"]

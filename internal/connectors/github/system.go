@@ -74,7 +74,10 @@ func Descriptor() system.Descriptor {
 			{Kind: KindDeployKey, Label: "deploy key", ResourceType: ResourceDeployKey, LocationAttr: "repository", NameAttr: "key_id",
 				UIDAttr: "key_id", GovernedInState: true, Adopt: adoption()},
 			{Kind: KindAppInstallation, Label: "GitHub App installation"},
-			{Kind: KindFineGrainedToken, Label: "fine-grained personal access token"},
+			// A grant never used is stale by its grant date (its
+			// LastUsedAt at the zero time); a used token's last use is
+			// on its credential.
+			{Kind: KindFineGrainedToken, Label: "fine-grained personal access token", LastUsedIsActivity: true},
 			{Kind: KindActionsSecrets, Label: "Actions secret store"},
 			{Kind: KindWebhook, Label: "organisation webhook"},
 		},
