@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	lschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/zclconf/go-cty/cty"
 
@@ -356,6 +358,21 @@ func SetAdoption(ctx context.Context, res *tfsdk.Resource, vals map[string]cty.V
 		if err != nil {
 			diags.AddAttributeError(p, "Writing the adoption failed", name+" "+err.Error()+"; this is a bug in the provider, please report it.")
 			continue
+		}
+		// An object attribute (a delivery Secret's namespace and name)
+		// takes the map as an object of strings.
+		if m, ok := v.(map[string]string); ok {
+			if a, d := res.Schema.AttributeAtPath(ctx, p); !d.HasError() {
+				if ot, isObj := a.GetType().(basetypes.ObjectType); isObj {
+					attrs := make(map[string]attr.Value, len(m))
+					for k, s := range m {
+						attrs[k] = types.StringValue(s)
+					}
+					obj, d := types.ObjectValue(ot.AttrTypes, attrs)
+					diags.Append(d...)
+					v = obj
+				}
+			}
 		}
 		diags.Append(res.SetAttribute(ctx, p, v)...)
 	}

@@ -157,6 +157,9 @@ func CheckFile(file string, src []byte, module string, systems []System) ([]Viol
 				if err != nil {
 					v = n.Value
 				}
+				// The project's own module path and repository URL
+				// (github.com/<owner>/<name>) name no system.
+				v = strings.ReplaceAll(v, module, "")
 				for _, l := range s.Literals {
 					if l != "" && (v == l || strings.Contains(v, l)) {
 						add(n.Pos(), s.Name, fmt.Sprintf("string %q", clip(v)))

@@ -20,6 +20,11 @@ var allowed = []struct{ File, System, Why string }{
 	{"internal/drift/rules.go", "postgresql", "rule descriptions cite PostgreSQL's VALID UNTIL, its privileged attributes and predefined roles, pg_stat_activity and nhi_postgresql_role"},
 	{"internal/services/aws/resource_iam_access_key.go", "kubernetes", "the access key delivers its secret into a Kubernetes Secret (kubernetes_secret); a secret-delivery seam (one interface for every store) is follow-up work"},
 	{"internal/services/github/resource_deploy_key.go", "kubernetes", "the deploy key's private key is delivered into a Kubernetes Secret (kubernetes_secret), as the access key's secret is; the same follow-up secret-delivery seam removes it"},
+	{"internal/connectors/aws/policydoc.go", "github", "GitHub Actions' OIDC issuer (token.actions.githubusercontent.com) is a federated principal of IAM trust policies, an AWS concept; the check that its subject is pinned is AWS's"},
+	{"internal/services/aws/resource_iam_role.go", "github", "the role's trust-policy advice for GitHub Actions' OIDC issuer (its sub condition), an AWS federation concern"},
+	{"internal/drift/rules.go", "github", "NHI014's catalog text cites GitHub Actions' OIDC issuer as the example of an issuer trusted without a subject condition"},
+	{"internal/provider/provider.go", "github", "require_oidc_subject's description cites GitHub Actions' OIDC issuer as the example"},
+	{"internal/connectors/github/adopt.go", "kubernetes", "the generated nhi_github_deploy_key block names its kubernetes_secret delivery attribute, as the access key's does; the secret-delivery seam removes it"},
 	{"internal/services/postgresql/resource_role.go", "kubernetes", "the role's generated password is delivered into a Kubernetes Secret (kubernetes_secret), as the access key's secret is; the same follow-up secret-delivery seam removes both"},
 }
 
@@ -83,7 +88,9 @@ type awsModel struct{}
 var typ = "nhi_aws_iam_user"
 var msg = "the Kubernetes connection failed"
 var ok = "draws no conclusion"
+var home = "https://` + module + `/blob/main/docs/guides/drift-rules.md"
 var _ = k8s.SystemName
+var elsewhere = "https://github.com/other/repo"
 `)
 	vs, err := seam.CheckFile("internal/drift/x.go", src, module, systems())
 	if err != nil {
@@ -98,6 +105,7 @@ var _ = k8s.SystemName
 		`internal/drift/x.go:9: names system "kubernetes" (string "the Kubernetes connection failed")`,
 		`internal/drift/x.go:6: names system "aws" (identifier awsModel)`,
 		`internal/drift/x.go:8: names system "aws" (string "nhi_aws_iam_user")`,
+		`internal/drift/x.go:13: names system "github" (string "https://github.com/other/repo")`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
