@@ -76,6 +76,8 @@ func seedGitHub(t *testing.T) githubScenario {
 
 	s := githubfake.New()
 	t.Cleanup(s.Close)
+	// The scanner App's installation token holds only its permissions.
+	s.RequirePermissions(true)
 	for _, r := range []string{"api", "web", "docs"} {
 		s.AddRepository(org, r)
 	}
@@ -94,7 +96,8 @@ func seedGitHub(t *testing.T) githubScenario {
 	must(err)
 	s.AddApp(900, &pk.PublicKey)
 	sc.scannerInstallation = s.AddInstallation(org, githubfake.Installation{ID: 9000, AppID: 900, AppSlug: "nhi-scanner", CreatedAt: day(-30),
-		Permissions: map[string]string{"administration": "read", "organization_personal_access_tokens": "read", "members": "read", "secrets": "read", "metadata": "read"}})
+		Permissions: map[string]string{"administration": "read", "secrets": "read", "metadata": "read", "organization_administration": "read",
+			"organization_personal_access_tokens": "read", "organization_secrets": "read", "organization_hooks": "read", "members": "read"}})
 	s.AddInstallation(org, githubfake.Installation{ID: 9001, AppID: 901, AppSlug: "ci-bot", CreatedAt: day(-30), Permissions: map[string]string{"contents": "write", "metadata": "read"}})
 	s.AddInstallation(org, githubfake.Installation{ID: 9002, AppID: 902, AppSlug: "reader", RepositorySelection: "selected", Repositories: []string{"docs"}, CreatedAt: day(-30), Permissions: map[string]string{"contents": "read"}})
 	s.AddInstallation(org, githubfake.Installation{ID: 9003, AppID: 903, AppSlug: "old-bot", CreatedAt: day(-300), SuspendedAt: ptr(day(-100)), Permissions: map[string]string{"contents": "write"}})

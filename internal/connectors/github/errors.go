@@ -125,3 +125,13 @@ func hasMessage(err error, s string) bool {
 	}
 	return false
 }
+
+// acceptedPermissions is GitHub's X-Accepted-GitHub-Permissions header of
+// a refused request ("organization_hooks=read"), or "".
+func acceptedPermissions(err error) string {
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return strings.TrimSpace(er.Response.Header.Get("X-Accepted-GitHub-Permissions"))
+	}
+	return ""
+}

@@ -32,7 +32,23 @@ func fake(t *testing.T) *githubfake.Server {
 	t.Helper()
 	s := githubfake.New()
 	t.Cleanup(s.Close)
+	// Installation tokens hold only their App's permissions, as on GitHub.
+	s.RequirePermissions(true)
 	return s
+}
+
+// scannerPerms are the read permissions a scanning App needs (the
+// connector's documented set), plus extra ones.
+func scannerPerms(extra map[string]string) map[string]string {
+	p := map[string]string{
+		"metadata": "read", "administration": "read", "secrets": "read",
+		"organization_administration": "read", "organization_personal_access_tokens": "read",
+		"organization_secrets": "read", "organization_hooks": "read", "members": "read",
+	}
+	for k, v := range extra {
+		p[k] = v
+	}
+	return p
 }
 
 func tokenClient(t *testing.T, s *githubfake.Server, cfg Config) *Client {

@@ -372,7 +372,7 @@ func (c *Client) listDeployKeysRaw(ctx context.Context, owner, repo string) ([]d
 		if status(err) == 404 {
 			return nil, fmt.Errorf("listing the deploy keys of repository %s/%s: %w: the credential may not see it or lacks the administration permission (read) on it (GitHub answers 404)", owner, repo, nhi.ErrNotFound)
 		}
-		return nil, wrap(err, fmt.Sprintf("listing the deploy keys of repository %s/%s", owner, repo))
+		return nil, readError(err, fmt.Sprintf("listing the deploy keys of repository %s/%s", owner, repo), "Administration (read) repository permission (administration)")
 	}
 	out := make([]deployKeyFound, 0, len(ks))
 	for _, k := range ks {
@@ -419,7 +419,7 @@ func (c *Client) repoSecrets(ctx context.Context, r *gh.Repository) (*nhi.Identi
 	path := fmt.Sprintf("repos/%s/%s/actions/secrets?per_page=%d", url.PathEscape(c.org), url.PathEscape(r.GetName()), c.perPage())
 	secs, err := c.listSecrets(ctx, path)
 	if err != nil {
-		return nil, wrap(err, fmt.Sprintf("listing the Actions secrets of repository %s/%s", c.org, r.GetName()))
+		return nil, readError(err, fmt.Sprintf("listing the Actions secrets of repository %s/%s", c.org, r.GetName()), "Secrets (read) repository permission (secrets)")
 	}
 	if len(secs) == 0 {
 		return nil, nil
@@ -458,7 +458,7 @@ func secretsIdentity(name, uid string, secs []*gh.Secret) nhi.Identity {
 func (c *Client) scanOrgSecrets(ctx context.Context) ([]nhi.Identity, error) {
 	secs, err := c.listSecrets(ctx, c.orgPath("actions/secrets"))
 	if err != nil {
-		return nil, c.listingError(err, "the organisation's Actions secrets", "Secrets (read) organisation permission")
+		return nil, c.listingError(err, "the organisation's Actions secrets", "Secrets (read) organisation permission (organization_secrets)")
 	}
 	if len(secs) == 0 {
 		return nil, nil
@@ -469,9 +469,19 @@ func (c *Client) scanOrgSecrets(ctx context.Context) ([]nhi.Identity, error) {
 // listingError explains a failed organisation listing; a 403 says which
 // permission the credential lacks.
 func (c *Client) listingError(err error, what, permission string) error {
-	doing := fmt.Sprintf("listing %s of organisation %s", what, c.org)
+	return readError(err, fmt.Sprintf("listing %s of organisation %s", what, c.org), permission)
+}
+
+// readError explains a failed read; a 403 that is not a rate limit says
+// which permission the credential lacks (and what GitHub's
+// X-Accepted-GitHub-Permissions header names, when it sends one).
+func readError(err error, doing, permission string) error {
 	if status(err) == 403 && !errors.Is(wrap(err, ""), ErrRateLimited) {
-		return fmt.Errorf("%s: %w: the credential may not read them (403: %v); give it the %s", doing, ErrForbidden, message(err), permission)
+		accepted := ""
+		if a := acceptedPermissions(err); a != "" {
+			accepted = " (GitHub accepts " + a + ")"
+		}
+		return fmt.Errorf("%s: %w: the credential may not read them (403: %v); give it the %s%s", doing, ErrForbidden, message(err), permission, accepted)
 	}
 	return wrap(err, doing)
 }
@@ -573,7 +583,7 @@ func (c *Client) scanTokens(ctx context.Context) ([]nhi.Identity, error) {
 		if status(err) == 403 && !c.auth.app() {
 			return nil, fmt.Errorf("listing the fine-grained personal access tokens of organisation %s: %w: only a GitHub App may list them (403: %v); authenticate the source as a GitHub App with the Personal access tokens (read) organisation permission (app_id, installation_id, private_key_file)", c.org, ErrForbidden, message(err))
 		}
-		return nil, c.listingError(err, "the fine-grained personal access tokens", "Personal access tokens (read) organisation permission")
+		return nil, c.listingError(err, "the fine-grained personal access tokens", "Personal access tokens (read) organisation permission (organization_personal_access_tokens)")
 	}
 	var out []nhi.Identity
 	var errs []error
@@ -652,7 +662,7 @@ func tokenIdentity(p *gh.PersonalAccessToken) nhi.Identity {
 func (c *Client) scanHooks(ctx context.Context) ([]nhi.Identity, error) {
 	hooks, err := listAll[*gh.Hook](ctx, c, c.orgPath("hooks"))
 	if err != nil {
-		return nil, c.listingError(err, "the webhooks", "Webhooks (read) organisation permission (admin:org_hook for a classic token)")
+		return nil, c.listingError(err, "the webhooks", "Webhooks (read) organisation permission (organization_hooks; admin:org_hook for a classic token)")
 	}
 	out := make([]nhi.Identity, 0, len(hooks))
 	for _, h := range hooks {

@@ -48,7 +48,7 @@ func byRef(ids []nhi.Identity) map[string]nhi.Identity {
 func TestScanModel(t *testing.T) {
 	s := fake(t)
 	seedOrg(s)
-	c, inst := appClient(t, s, Config{}, map[string]string{"administration": "read", "metadata": "read"})
+	c, inst := appClient(t, s, Config{}, scannerPerms(nil))
 	ids, err := c.Scan(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestScanModel(t *testing.T) {
 func TestScanWriteOnAllRepositoriesIsPrivileged(t *testing.T) {
 	s := fake(t)
 	s.AddRepository(org, "api")
-	c, _ := appClient(t, s, Config{}, map[string]string{"contents": "write", "administration": "write", "metadata": "read"})
+	c, _ := appClient(t, s, Config{}, map[string]string{"contents": "write", "administration": "write", "metadata": "read", "organization_administration": "read"})
 	id, err := c.Get(context.Background(), nhi.Ref{Location: LocationInstallation, Name: "nhi-scanner"})
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +240,11 @@ func TestScanRateLimitedCompletesWithinTheCap(t *testing.T) {
 			// The exponential backoff starts far below the cap, so a
 			// rate limit waited out on it instead of on what GitHub asks
 			// shows as a short wait.
-			c, _ := appClient(t, s, Config{PerPage: 30, MaxRetries: 4, RetryWaitMin: 2 * time.Millisecond, RetryWaitMax: cap, Logger: log}, map[string]string{"metadata": "read"})
+			cfg := Config{PerPage: 30, MaxRetries: 4, RetryWaitMax: cap, Logger: log}
+			if tc.minWait {
+				cfg.RetryWaitMin = 2 * time.Millisecond
+			}
+			c, _ := appClient(t, s, cfg, scannerPerms(nil))
 			tc.setup(s)
 			start := time.Now()
 			keys := 0
@@ -277,7 +281,7 @@ func TestScanRateLimitedCompletesWithinTheCap(t *testing.T) {
 func TestScanIncompleteWhenAListingFails(t *testing.T) {
 	s := fake(t)
 	seedOrg(s)
-	c, _ := appClient(t, s, Config{MaxRetries: 2}, nil)
+	c, _ := appClient(t, s, Config{MaxRetries: 2}, scannerPerms(nil))
 	s.FailRoute(githubfake.RouteOrgHooks, true)
 	s.FailRoute(githubfake.RouteRepoSecrets, true)
 	ids, err := c.Scan(context.Background(), nil)
@@ -416,7 +420,7 @@ func TestListWithTokenAuthLeavesOutTokenGrants(t *testing.T) {
 func TestScanIncompleteWhenTheAppCoversSelectedRepositories(t *testing.T) {
 	s := fake(t)
 	seedOrg(s)
-	in := githubfake.Installation{RepositorySelection: "selected", Repositories: []string{"api"}, Permissions: map[string]string{"metadata": "read"}}
+	in := githubfake.Installation{RepositorySelection: "selected", Repositories: []string{"api"}, Permissions: scannerPerms(nil)}
 	c, inst := appClientFor(t, s, Config{}, in)
 	ids, err := c.Scan(context.Background(), nil)
 	if err == nil {
@@ -434,7 +438,7 @@ func TestScanIncompleteWhenTheAppCoversSelectedRepositories(t *testing.T) {
 	if _, ok := got["deploy_key acme/web/12"]; ok {
 		t.Error("a key of a repository the installation does not cover")
 	}
-	limited, _ := appClientFor(t, s, Config{Repositories: []string{"api"}}, githubfake.Installation{AppID: 78, RepositorySelection: "selected", Repositories: []string{"api"}, Permissions: map[string]string{"metadata": "read"}})
+	limited, _ := appClientFor(t, s, Config{Repositories: []string{"api"}}, githubfake.Installation{AppID: 78, RepositorySelection: "selected", Repositories: []string{"api"}, Permissions: scannerPerms(nil)})
 	if _, err := limited.Scan(context.Background(), nil); err != nil {
 		t.Errorf("a scan limited to the covered repositories: %v", err)
 	}
@@ -471,5 +475,37 @@ func TestScanInstallationOrganisationPermissions(t *testing.T) {
 		"installation:repositories:all":                "with repository_future_thing:write on every repository of the organisation",
 	}; !reflect.DeepEqual(future.PrivilegedWhy, want) {
 		t.Errorf("PrivilegedWhy = %v, want %v", future.PrivilegedWhy, want)
+	}
+}
+
+// An App without the permissions a scan needs gets GitHub's 403 "Resource
+// not accessible by integration" per listing (the fake checks each route's
+// permission): the scan is incomplete and each error names the permission
+// to give.
+func TestScanPermissionHints(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	c, _ := appClient(t, s, Config{}, map[string]string{"metadata": "read"})
+	_, err := c.Scan(context.Background(), nil)
+	if err == nil {
+		t.Fatal("a scan without the permissions reported complete")
+	}
+	for _, want := range []string{
+		"listing the deploy keys of repository acme/api: access denied: the credential may not read them (403: GitHub: Resource not accessible by integration); give it the Administration (read) repository permission (administration) (GitHub accepts administration=read)",
+		"listing the Actions secrets of repository acme/web: access denied: the credential may not read them (403: GitHub: Resource not accessible by integration); give it the Secrets (read) repository permission (secrets) (GitHub accepts secrets=read)",
+		"listing the GitHub App installations of organisation acme: access denied", "(organization_administration; ",
+		"listing the fine-grained personal access tokens of organisation acme: access denied", "(GitHub accepts organization_personal_access_tokens=read)",
+		"listing the organisation's Actions secrets of organisation acme: access denied", "(GitHub accepts organization_secrets=read)",
+		"listing the webhooks of organisation acme: access denied", "(GitHub accepts organization_hooks=read)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if !errors.Is(err, ErrForbidden) || errors.Is(err, ErrRateLimited) {
+		t.Errorf("want ErrForbidden, not ErrRateLimited: %v", err)
+	}
+	if _, err := c.MembersDirectory().Lookup(context.Background(), []string{"alice"}); err == nil || !strings.Contains(err.Error(), "Members (read) organisation permission (members) (GitHub accepts members=read)") {
+		t.Errorf("members without the permission: %v", err)
 	}
 }

@@ -39,7 +39,7 @@ func (d *MembersDirectory) Name() string { return "GitHub organisation " + d.c.o
 func (c *Client) Members(ctx context.Context) ([]string, error) {
 	us, err := listAll[*gh.User](ctx, c, c.orgPath("members"))
 	if err != nil {
-		return nil, c.listingError(err, "the members", "Members (read) organisation permission")
+		return nil, c.listingError(err, "the members", "Members (read) organisation permission (members)")
 	}
 	out := make([]string, 0, len(us))
 	for _, u := range us {
@@ -98,7 +98,7 @@ func (d *MembersDirectory) team(ctx context.Context, slug string, members map[st
 		return nhi.UnknownOwner(nhi.OwnerTeam), nil
 	}
 	if err != nil {
-		return nhi.OwnerStatus{}, d.c.listingError(err, "the members of team "+slug, "Members (read) organisation permission")
+		return nhi.OwnerStatus{}, d.c.listingError(err, "the members of team "+slug, "Members (read) organisation permission (members)")
 	}
 	for _, u := range us {
 		if members[strings.ToLower(u.GetLogin())] {

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/githubfake"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -112,7 +113,10 @@ func TestSourceConnect(t *testing.T) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	app := &SourceConfig{Organization: org, BaseURL: s.URL(), AppID: 5, InstallationID: 21, PrivateKeyFile: path}
+	// An installation of App 5 with the scanner's permissions (the fake
+	// checks them).
+	inst := s.AddInstallation(org, githubfake.Installation{AppID: 5, AppSlug: "source-scanner", Permissions: scannerPerms(nil)})
+	app := &SourceConfig{Organization: org, BaseURL: s.URL(), AppID: 5, InstallationID: inst, PrivateKeyFile: path}
 	scanner, err = app.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)

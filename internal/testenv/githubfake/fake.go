@@ -29,6 +29,10 @@
 // (HideRepository) answers 404, as GitHub does, and is left out of
 // listings.
 //
+// App permissions: with RequirePermissions, an installation token lacking
+// a route's permission (RoutePermissions) is answered 403 "Resource not
+// accessible by integration", as GitHub does.
+//
 // Fault switches: a primary rate limit (SetQuota: a budget of requests per
 // window; 403 with x-ratelimit-remaining 0 until x-ratelimit-reset), a
 // secondary rate limit on every n-th request (SecondaryEvery: 403 with
@@ -74,6 +78,40 @@ const (
 	RouteInstallationAuth = "POST /app/installations/{installation_id}/access_tokens"
 	RouteTeamMembers      = "GET /orgs/{org}/teams/{team_slug}/members"
 )
+
+// RoutePermissions is the GitHub App permission (GitHub's name and the
+// least level) each route needs, as GitHub's REST reference lists them
+// ("Fine-grained access tokens for ..."); metadata (read), which every App
+// holds, is not listed. With RequirePermissions on, an installation token
+// without it is answered 403 "Resource not accessible by integration",
+// with the X-Accepted-GitHub-Permissions header GitHub sends.
+var RoutePermissions = map[string][2]string{
+	RouteListKeys:      {"administration", "read"},
+	RouteGetKey:        {"administration", "read"},
+	RouteCreateKey:     {"administration", "write"},
+	RouteDeleteKey:     {"administration", "write"},
+	RouteInstallations: {"organization_administration", "read"},
+	RoutePATs:          {"organization_personal_access_tokens", "read"},
+	RoutePATRepos:      {"organization_personal_access_tokens", "read"},
+	RouteOrgSecrets:    {"organization_secrets", "read"},
+	RouteRepoSecrets:   {"secrets", "read"},
+	RouteOrgHooks:      {"organization_hooks", "read"},
+	RouteOrgMembers:    {"members", "read"},
+	RouteTeamMembers:   {"members", "read"},
+}
+
+// levelRank orders permission levels: write includes read, admin both.
+func levelRank(l string) int {
+	switch l {
+	case "read":
+		return 1
+	case "write":
+		return 2
+	case "admin":
+		return 3
+	}
+	return 0
+}
 
 // FakeDeployKey is a deploy key the fake holds.
 type FakeDeployKey struct {
@@ -202,6 +240,7 @@ type Server struct {
 	nextWait         time.Duration
 	served           int
 	failRoutes       map[string]bool
+	requirePerms     bool
 	drop             map[string]int
 	counts           map[string]int
 	limited          int
@@ -475,6 +514,16 @@ func (s *Server) LimitNext(n int, secondary bool, wait time.Duration) {
 	s.nextLimited, s.nextSecondary, s.nextWait = n, secondary, wait
 }
 
+// RequirePermissions makes the fake check each route's App permission
+// (RoutePermissions) for installation tokens (on is false: stop). The
+// fake's own Token() is not limited. Off by default, so that tests
+// written before the check keep their App setups.
+func (s *Server) RequirePermissions(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requirePerms = on
+}
+
 // FailRoute makes every request of a route answer 500 (on is false:
 // stop).
 func (s *Server) FailRoute(route string, on bool) {
@@ -635,8 +684,21 @@ func (s *Server) wrap(route string, h func(http.ResponseWriter, *http.Request, *
 			writeError(w, http.StatusInternalServerError, "Server Error")
 			return
 		}
+		if need, ok := RoutePermissions[route]; ok && c.installation != nil && s.checking() {
+			h2.Set("X-Accepted-GitHub-Permissions", need[0]+"="+need[1])
+			if levelRank(c.installation.Permissions[need[0]]) < levelRank(need[1]) {
+				writeErrorDoc(w, http.StatusForbidden, "Resource not accessible by integration", docs)
+				return
+			}
+		}
 		h(w, r, c)
 	}
+}
+
+func (s *Server) checking() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requirePerms
 }
 
 func (s *Server) authenticate(r *http.Request) (*caller, bool) {
