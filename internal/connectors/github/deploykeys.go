@@ -179,22 +179,36 @@ func (c *Client) RepositoryExists(ctx context.Context, owner, repo string) (bool
 	return false, wrap(err, fmt.Sprintf("reading repository %s/%s", owner, repo))
 }
 
+// maxPages bounds one listing: 10,000 pages of 100 is a million objects,
+// far beyond any organisation; a server that keeps naming new pages fails
+// the listing instead of looping until the context ends.
+const maxPages = 10000
+
 // listAll reads every page of a listing whose answer is a JSON array,
 // following the Link header's rel="next" as GitHub gives it. A next link
 // seen before fails the listing instead of looping.
 func listAll[T any](ctx context.Context, c *Client, first string) ([]T, error) {
 	var out []T
-	err := pages(ctx, c, first, func() any { return new([]T) }, func(v any) { out = append(out, *(v.(*[]T))...) })
+	err := pages(ctx, c, first, func() any { return new([]T) }, func(v any) int {
+		page := *(v.(*[]T))
+		out = append(out, page...)
+		return len(page)
+	})
 	return out, err
 }
 
 // pages drives a Link-paginated listing: each page is decoded into a new
-// value of fresh() and handed to add.
-func pages(ctx context.Context, c *Client, next string, fresh func() any, add func(any)) error {
+// value of fresh() and handed to add, which returns how many items it
+// held. A next link seen before, an empty page that names a next one, or
+// more than maxPages pages fail the listing: it would never end.
+func pages(ctx context.Context, c *Client, next string, fresh func() any, add func(any) int) error {
 	seen := map[string]bool{}
-	for next != "" {
+	for n := 0; next != ""; n++ {
 		if seen[next] {
 			return fmt.Errorf("GitHub's Link header named page %s again; the listing would never end", httpclient.RedactURL(next))
+		}
+		if n >= maxPages {
+			return fmt.Errorf("GitHub's listing went on for more than %d pages; stopped reading it", maxPages)
 		}
 		seen[next] = true
 		req, err := c.gh.NewRequest("GET", next, nil)
@@ -206,9 +220,12 @@ func pages(ctx context.Context, c *Client, next string, fresh func() any, add fu
 		if err != nil {
 			return err
 		}
-		add(v)
+		items := add(v)
 		next = httpclient.NextLink(resp.Header)
 		if next != "" {
+			if items == 0 {
+				return fmt.Errorf("GitHub answered an empty page that names a next page (%s); the listing would never end", httpclient.RedactURL(next))
+			}
 			if err := c.sameHost(next); err != nil {
 				return err
 			}

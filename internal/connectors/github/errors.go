@@ -70,6 +70,10 @@ func wrap(err error, doing string) error {
 		return fmt.Errorf("%s: %w (GitHub or the network to it is failing; try again later)", doing, err)
 	}
 	switch st := status(err); {
+	case st == http.StatusTooManyRequests:
+		// go-github types only 403s as rate limits; GitHub documents 429
+		// for both limits.
+		return fmt.Errorf("%s: %w: GitHub still answered 429 (rate limited) after the retries; scan fewer repositories at once or try again later (%v)", doing, ErrRateLimited, message(err))
 	case st == http.StatusNotFound:
 		return fmt.Errorf("%s: %w: %v", doing, nhi.ErrNotFound, message(err))
 	case st == http.StatusUnauthorized:

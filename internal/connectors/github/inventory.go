@@ -430,7 +430,11 @@ func (c *Client) repoSecrets(ctx context.Context, r *gh.Repository) (*nhi.Identi
 
 func (c *Client) listSecrets(ctx context.Context, first string) ([]*gh.Secret, error) {
 	var out []*gh.Secret
-	err := pages(ctx, c, first, func() any { return new(gh.Secrets) }, func(v any) { out = append(out, v.(*gh.Secrets).Secrets...) })
+	err := pages(ctx, c, first, func() any { return new(gh.Secrets) }, func(v any) int {
+		page := v.(*gh.Secrets).Secrets
+		out = append(out, page...)
+		return len(page)
+	})
 	return out, err
 }
 
@@ -514,7 +518,11 @@ type installationsJSON struct {
 func (c *Client) scanInstallations(ctx context.Context) ([]nhi.Identity, error) {
 	var ins []*installationJSON
 	err := pages(ctx, c, c.orgPath("installations"), func() any { return new(installationsJSON) },
-		func(v any) { ins = append(ins, v.(*installationsJSON).Installations...) })
+		func(v any) int {
+			page := v.(*installationsJSON).Installations
+			ins = append(ins, page...)
+			return len(page)
+		})
 	if err != nil {
 		return nil, c.listingError(err, "the GitHub App installations", "Administration (read) organisation permission (organization_administration; an organisation owner's token, or an App with it)")
 	}

@@ -224,11 +224,14 @@ func TestContractJWT(t *testing.T) {
 	now := time.Now()
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
 	for name, tok := range map[string]string{
-		"wrong key":        appJWT(t, other, 42, now.Add(-time.Minute), now.Add(5*time.Minute)),
-		"expired":          appJWT(t, key, 42, now.Add(-20*time.Minute), now.Add(-10*time.Minute)),
-		"lives too long":   appJWT(t, key, 42, now, now.Add(time.Hour)),
-		"unknown app":      appJWT(t, key, 43, now, now.Add(5*time.Minute)),
-		"not a JWT at all": "abc",
+		"wrong key":      appJWT(t, other, 42, now.Add(-time.Minute), now.Add(5*time.Minute)),
+		"expired":        appJWT(t, key, 42, now.Add(-20*time.Minute), now.Add(-10*time.Minute)),
+		"lives too long": appJWT(t, key, 42, now, now.Add(time.Hour)),
+		// GitHub's rule is exp at most 10 minutes from its now, whatever
+		// iat says: iat a little ahead (within the skew) does not buy time.
+		"exp beyond now+10m": appJWT(t, key, 42, now.Add(50*time.Second), now.Add(10*time.Minute+40*time.Second)),
+		"unknown app":        appJWT(t, key, 43, now, now.Add(5*time.Minute)),
+		"not a JWT at all":   "abc",
 	} {
 		if _, r, err := client(t, s, tok).Apps.CreateInstallationToken(ctx, inst, nil); err == nil || r.StatusCode != 401 {
 			t.Errorf("%s: %v, want 401", name, err)

@@ -17,8 +17,8 @@ import (
 // verifyJWT checks a GitHub App JWT as GitHub documents it ("Generating a
 // JSON Web Token (JWT) for a GitHub App"): RS256, signed with the App's
 // private key, iss the App's ID (or client ID), iat not in the future
-// (60 s of skew allowed), exp in the future and at most 10 minutes after
-// iat. It returns the App ID.
+// (60 s of skew allowed), exp in the future and at most 10 minutes from
+// now. It returns the App ID.
 func (s *Server) verifyJWT(tok string) (int64, error) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
@@ -68,7 +68,8 @@ func (s *Server) verifyJWT(tok string) (int64, error) {
 		return 0, errors.New("'Issued at' claim ('iat') must be an Integer representing a time in the past")
 	case claims.Exp <= now:
 		return 0, errors.New("'Expiration time' claim ('exp') is too far in the past")
-	case claims.Exp-claims.Iat > 600+60:
+	case claims.Exp > now+600:
+		// GitHub's rule: exp no more than 10 minutes after its own now.
 		return 0, errors.New("'Expiration time' claim ('exp') is too far in the future")
 	}
 	return appID, nil
