@@ -131,14 +131,11 @@ func (c *Client) CreateDeployKey(ctx context.Context, owner, repo, name, publicK
 
 // GetDeployKey returns one key, or an error wrapping nhi.ErrNotFound.
 func (c *Client) GetDeployKey(ctx context.Context, owner, repo string, id int64) (DeployKey, error) {
-	k, _, err := c.gh.Repositories.GetKey(ctx, owner, repo, id)
-	if status(err) == 404 {
-		return DeployKey{}, fmt.Errorf("reading deploy key %d of repository %s/%s: %w: the key was deleted, or the repository does not exist or the credential may not see it (GitHub answers 404 for both)", id, owner, repo, nhi.ErrNotFound)
-	}
+	k, err := c.getDeployKeyRaw(ctx, owner, repo, id)
 	if err != nil {
-		return DeployKey{}, wrap(err, fmt.Sprintf("reading deploy key %d of repository %s/%s", id, owner, repo))
+		return DeployKey{}, err
 	}
-	return c.deployKey(owner, repo, k), nil
+	return k.DeployKey, nil
 }
 
 // DeleteDeployKey deletes a key; a key already gone (404) is success.

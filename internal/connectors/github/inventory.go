@@ -88,11 +88,11 @@ func (c *Client) Get(ctx context.Context, ref nhi.Ref) (nhi.Identity, error) {
 		if err != nil {
 			return nhi.Identity{}, fmt.Errorf("%q is not a deploy key reference: expected owner/repo/key_id: %w", ref.String(), nhi.ErrNotFound)
 		}
-		k, err := c.GetDeployKey(ctx, owner, repo, id)
+		k, err := c.getDeployKeyRaw(ctx, owner, repo, id)
 		if err != nil {
 			return nhi.Identity{}, err
 		}
-		return c.deployKeyIdentity(k, true), nil
+		return c.deployKeyIdentity(k.DeployKey, k.usageKnown), nil
 	}
 	ids, err := c.Scan(ctx, []string{ref.Location})
 	if err != nil {
@@ -376,17 +376,38 @@ func (c *Client) listDeployKeysRaw(ctx context.Context, owner, repo string) ([]d
 	}
 	out := make([]deployKeyFound, 0, len(ks))
 	for _, k := range ks {
-		k := k
-		raw := strings.TrimSpace(string(k.LastUsedRaw))
-		if raw != "" && raw != "null" {
-			var t gh.Timestamp
-			if json.Unmarshal(k.LastUsedRaw, &t) == nil {
-				k.Key.LastUsed = &t
-			}
-		}
-		out = append(out, deployKeyFound{DeployKey: c.deployKey(owner, repo, &k.Key), usageKnown: raw != ""})
+		out = append(out, c.deployKeyFound(owner, repo, k))
 	}
 	return out, nil
+}
+
+// deployKeyFound is a key as decoded by keyJSON: its last use, and
+// whether GitHub reports last use at all.
+func (c *Client) deployKeyFound(owner, repo string, k keyJSON) deployKeyFound {
+	raw := strings.TrimSpace(string(k.LastUsedRaw))
+	if raw != "" && raw != "null" {
+		var t gh.Timestamp
+		if json.Unmarshal(k.LastUsedRaw, &t) == nil {
+			k.Key.LastUsed = &t
+		}
+	}
+	return deployKeyFound{DeployKey: c.deployKey(owner, repo, &k.Key), usageKnown: raw != ""}
+}
+
+// getDeployKeyRaw reads one key with keyJSON, as listDeployKeysRaw does.
+func (c *Client) getDeployKeyRaw(ctx context.Context, owner, repo string, id int64) (deployKeyFound, error) {
+	req, err := c.gh.NewRequest("GET", fmt.Sprintf("%s/%d", keyPath(owner, repo), id), nil)
+	if err != nil {
+		return deployKeyFound{}, err
+	}
+	var k keyJSON
+	if _, err := c.gh.Do(ctx, req, &k); err != nil {
+		if status(err) == 404 {
+			return deployKeyFound{}, fmt.Errorf("reading deploy key %d of repository %s/%s: %w: the key was deleted, or the repository does not exist or the credential may not see it (GitHub answers 404 for both)", id, owner, repo, nhi.ErrNotFound)
+		}
+		return deployKeyFound{}, wrap(err, fmt.Sprintf("reading deploy key %d of repository %s/%s", id, owner, repo))
+	}
+	return c.deployKeyFound(owner, repo, k), nil
 }
 
 // deployKeyIdentity is a deploy key in the model; known says whether

@@ -509,3 +509,28 @@ func TestScanPermissionHints(t *testing.T) {
 		t.Errorf("members without the permission: %v", err)
 	}
 }
+
+// A server that does not report last_used (GitHub Enterprise Server before
+// the field) leaves a key's use unknown, in a scan and in Get alike: not
+// "never used".
+func TestDeployKeyUsageUnknownWithoutLastUsed(t *testing.T) {
+	s := fake(t)
+	seedOrg(s)
+	s.OmitLastUsed(true)
+	c := tokenClient(t, s, Config{})
+	id, err := c.Get(context.Background(), nhi.Ref{Location: "acme/web", Name: "12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr := id.Credentials[0]; cr.UsageKnown || cr.LastUsedAt != nil {
+		t.Errorf("Get without last_used: %+v, want usage unknown", cr)
+	}
+	ids, err := c.Scan(context.Background(), []string{"acme/web"})
+	if err != nil || len(ids) != 1 || ids[0].Credentials[0].UsageKnown {
+		t.Errorf("scan without last_used: %+v, %v", ids, err)
+	}
+	s.OmitLastUsed(false)
+	if id, err := c.Get(context.Background(), nhi.Ref{Location: "acme/web", Name: "12"}); err != nil || !id.Credentials[0].UsageKnown {
+		t.Errorf("Get with last_used null: %+v, %v, want usage known (never used)", id, err)
+	}
+}

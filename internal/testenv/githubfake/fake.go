@@ -241,6 +241,7 @@ type Server struct {
 	served           int
 	failRoutes       map[string]bool
 	requirePerms     bool
+	omitLastUsed     bool
 	drop             map[string]int
 	counts           map[string]int
 	limited          int
@@ -522,6 +523,14 @@ func (s *Server) RequirePermissions(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requirePerms = on
+}
+
+// OmitLastUsed leaves last_used out of deploy keys (on is false: send
+// it again), as GitHub Enterprise Server releases before the field do.
+func (s *Server) OmitLastUsed(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.omitLastUsed = on
 }
 
 // FailRoute makes every request of a route answer 500 (on is false:
@@ -878,6 +887,9 @@ func (s *Server) keyJSON(o *org, rp *repo, k *FakeDeployKey) map[string]any {
 		"id": k.ID, "key": k.Key, "url": fmt.Sprintf("%s/repos/%s/%s/keys/%d", s.srv.URL, o.login, rp.name, k.ID),
 		"title": k.Title, "verified": true, "created_at": ts(k.CreatedAt), "read_only": k.ReadOnly,
 		"added_by": k.AddedBy, "last_used": tsPtr(k.LastUsed),
+	}
+	if s.omitLastUsed {
+		delete(m, "last_used")
 	}
 	return m
 }
