@@ -230,3 +230,24 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func rewindable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
+
+// redacted stands for a secret in Config's printed forms.
+const redacted = "[redacted]"
+
+// String prints the configuration with Token and PrivateKeyPEM redacted,
+// so that a %v or %+v of a Config (in a log line, an error or a test's
+// failure) never shows a credential.
+func (cfg Config) String() string {
+	secret := func(set bool) string {
+		if set {
+			return redacted
+		}
+		return `""`
+	}
+	return fmt.Sprintf("github.Config{BaseURL:%q Organization:%q Token:%s AppID:%d InstallationID:%d PrivateKeyPEM:%s Repositories:%q Topics:%q Prefix:%q MaxRetries:%d RetryWaitMin:%s RetryWaitMax:%s PerPage:%d Workers:%d}",
+		cfg.BaseURL, cfg.Organization, secret(cfg.Token != ""), cfg.AppID, cfg.InstallationID, secret(len(cfg.PrivateKeyPEM) > 0),
+		cfg.Repositories, cfg.Topics, cfg.Prefix, cfg.MaxRetries, cfg.RetryWaitMin, cfg.RetryWaitMax, cfg.PerPage, cfg.Workers)
+}
+
+// GoString is String, for %#v.
+func (cfg Config) GoString() string { return cfg.String() }

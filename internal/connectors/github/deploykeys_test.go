@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,6 +150,16 @@ func TestNewValidates(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "not a key") {
 			t.Errorf("the error quotes the key: %v", err)
+		}
+	}
+}
+
+func TestConfigPrintsNoSecret(t *testing.T) {
+	cfg := Config{Organization: org, Token: "github_pat_SECRET1", AppID: 1, PrivateKeyPEM: []byte("-----BEGIN RSA PRIVATE KEY-----\nSECRET2")}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(f, cfg) + fmt.Sprintf(f, &cfg)
+		if strings.Contains(out, "SECRET") || !strings.Contains(out, "[redacted]") || !strings.Contains(out, `Organization:"acme"`) {
+			t.Errorf("%s of a Config: %s", f, out)
 		}
 	}
 }
