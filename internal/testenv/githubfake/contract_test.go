@@ -339,3 +339,24 @@ func TestLimitNext(t *testing.T) {
 		t.Errorf("Limited = %d, want 3", s.Limited())
 	}
 }
+
+// GitHub's reference for "Create a deploy key": read_only is optional, and
+// a key created without it "will be able to read and write".
+func TestCreateKeyReadOnlyDefault(t *testing.T) {
+	s := githubfake.New()
+	defer s.Close()
+	s.AddRepository(org, "api")
+	c := client(t, s, s.Token())
+	ctx := context.Background()
+	k, _, err := c.Repositories.CreateKey(ctx, org, "api", &gh.Key{Title: gh.Ptr("no flag"), Key: gh.Ptr("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJa")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.GetReadOnly() {
+		t.Errorf("a key created without read_only is read-only; GitHub makes it read-write")
+	}
+	k, _, err = c.Repositories.CreateKey(ctx, org, "api", &gh.Key{Title: gh.Ptr("ro"), Key: gh.Ptr("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJb"), ReadOnly: gh.Ptr(true)})
+	if err != nil || !k.GetReadOnly() {
+		t.Errorf("read_only true: %+v, %v", k, err)
+	}
+}

@@ -7,7 +7,7 @@
 //	GET    /orgs/{org}/repos                          repositories (topics included)
 //	GET    /repos/{owner}/{repo}                      one repository
 //	GET    /repos/{owner}/{repo}/keys                 deploy keys
-//	POST   /repos/{owner}/{repo}/keys                 201; 422 "key is already in use" for a key registered anywhere
+//	POST   /repos/{owner}/{repo}/keys                 201 (read_only omitted: a read-write key, as GitHub documents); 422 "key is already in use" for a key registered anywhere
 //	GET    /repos/{owner}/{repo}/keys/{key_id}
 //	DELETE /repos/{owner}/{repo}/keys/{key_id}        204
 //	GET    /orgs/{org}/installations                  {"total_count", "installations"}
@@ -946,7 +946,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *caller) {
 		validation(w, "key is already in use")
 		return
 	}
-	k := &FakeDeployKey{ID: s.id(), Key: mat, ReadOnly: body.ReadOnly == nil || *body.ReadOnly, CreatedAt: time.Now().UTC().Truncate(time.Second), AddedBy: "fake-app[bot]"}
+	k := &FakeDeployKey{ID: s.id(), Key: mat, ReadOnly: body.ReadOnly != nil && *body.ReadOnly, CreatedAt: time.Now().UTC().Truncate(time.Second), AddedBy: "fake-app[bot]"}
 	if body.Title != nil {
 		k.Title = *body.Title
 	}
