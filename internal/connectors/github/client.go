@@ -56,7 +56,7 @@ type Config struct {
 	// against its own.
 	Clock clock.Clock
 	// MaxRetries bounds the retries of one request (0: httpclient's
-	// default).
+	// default; negative: none).
 	MaxRetries int
 	// RetryWaitMin is the first step of the exponential backoff (0:
 	// httpclient's default); tests make it short.

@@ -29,6 +29,9 @@ func TestLiveScan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The App is preferred when both are set (it may list the
+		// fine-grained token grants; a token may not).
+		cfg.Token = ""
 		cfg.PrivateKeyPEM = b
 		cfg.AppID, _ = strconv.ParseInt(os.Getenv("NHI_GITHUB_APP_ID"), 10, 64)
 		cfg.InstallationID, _ = strconv.ParseInt(os.Getenv("NHI_GITHUB_INSTALLATION_ID"), 10, 64)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -36,11 +37,21 @@ type SourceConfig struct {
 	// AnnotationPrefix is the governance marker's prefix in deploy key
 	// titles; empty is the default.
 	AnnotationPrefix string
+	// MaxRetries bounds the retries of one request (max_retries, 0 to
+	// 20; nil: the client's default). RetryWaitMax caps a single wait
+	// (retry_wait_max, such as "30s"; 0: the client's default), including
+	// one GitHub asks for.
+	MaxRetries   *int
+	RetryWaitMax time.Duration
 }
+
+// maxSourceRetries bounds max_retries: a scan's requests stay bounded.
+const maxSourceRetries = 20
 
 var sourceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "organization", Required: true}, {Name: "base_url"}, {Name: "app_id"}, {Name: "installation_id"},
 	{Name: "private_key_file"}, {Name: "token_env"}, {Name: "repositories"}, {Name: "topics"}, {Name: "annotation_prefix"},
+	{Name: "max_retries"}, {Name: "retry_wait_max"},
 	// Accepted only to refuse them with a message that says what to do.
 	{Name: "token"}, {Name: "private_key"},
 }}
@@ -61,7 +72,7 @@ func source() system.Source {
 
 // decodeSource reads `source "github" "<name>" { organization, base_url,
 // app_id, installation_id, private_key_file | token_env, repositories,
-// topics, annotation_prefix }`.
+// topics, annotation_prefix, max_retries, retry_wait_max }`.
 func decodeSource(attrs hcl.Attributes, dir string) (system.SourceConfig, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	s := &SourceConfig{}
@@ -118,6 +129,25 @@ func decodeSource(attrs hcl.Attributes, dir string) (system.SourceConfig, hcl.Di
 	if a, ok := attrs["base_url"]; ok && s.BaseURL != "" {
 		if u, err := url.Parse(s.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			diags = append(diags, system.Errorf(a.Expr.Range(), "Invalid base_url", "base_url %q must be the REST API's http(s) URL, such as \"https://api.github.com/\" or \"https://github.example.com/api/v3/\".", s.BaseURL))
+		}
+	}
+	if a, ok := attrs["max_retries"]; ok {
+		n, d := boundedInt(a, "max_retries", 0, maxSourceRetries)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			s.MaxRetries = &n
+		}
+	}
+	if a, ok := attrs["retry_wait_max"]; ok {
+		v, d := system.String(a)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			w, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || w <= 0 || w > time.Hour {
+				diags = append(diags, system.Errorf(a.Expr.Range(), "Invalid retry_wait_max", "retry_wait_max %q must be a duration between 1ms and 1h, such as \"30s\": the longest single wait between retries, also when GitHub asks for longer.", v))
+			} else {
+				s.RetryWaitMax = w
+			}
 		}
 	}
 	if s.PrivateKeyFile != "" {
@@ -178,6 +208,23 @@ func positiveInt(a *hcl.Attribute, name string) (int64, hcl.Diagnostics) {
 	return n, nil
 }
 
+// boundedInt reads a whole number in [lo, hi].
+func boundedInt(a *hcl.Attribute, name string, lo, hi int) (int, hcl.Diagnostics) {
+	bad := hcl.Diagnostics{system.Errorf(a.Expr.Range(), "Invalid "+name, "%s", fmt.Sprintf("%s must be a whole number from %d to %d.", name, lo, hi))}
+	v, d := a.Expr.Value(nil)
+	if d.HasErrors() {
+		return 0, d
+	}
+	if v.IsNull() || !v.IsKnown() || !v.Type().Equals(cty.Number) {
+		return 0, bad
+	}
+	i, acc := v.AsBigFloat().Int64()
+	if acc != big.Exact || i < int64(lo) || i > int64(hi) {
+		return 0, bad
+	}
+	return int(i), nil
+}
+
 // Locations implements system.SourceConfig: the filter is the
 // repositories and topics attributes, applied by the connector.
 func (s *SourceConfig) Locations() []string { return nil }
@@ -200,7 +247,13 @@ func (s *SourceConfig) Connect(ctx context.Context) (nhi.Scanner, error) {
 func (s *SourceConfig) config() Config {
 	cfg := Config{
 		BaseURL: s.BaseURL, Organization: s.Organization, AppID: s.AppID, InstallationID: s.InstallationID,
-		Repositories: s.Repositories, Topics: s.Topics, Prefix: s.AnnotationPrefix,
+		Repositories: s.Repositories, Topics: s.Topics, Prefix: s.AnnotationPrefix, RetryWaitMax: s.RetryWaitMax,
+	}
+	if s.MaxRetries != nil {
+		cfg.MaxRetries = *s.MaxRetries
+		if cfg.MaxRetries == 0 {
+			cfg.MaxRetries = -1 // none (0 is the default in Config)
+		}
 	}
 	return cfg
 }

@@ -6,15 +6,17 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/githubfake"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/githubfake"
 )
 
 func decode(t *testing.T, src, dir string) (*SourceConfig, hcl.Diagnostics) {
@@ -50,6 +52,17 @@ base_url         = "https://github.example.com/api/v3/"
 	if !reflect.DeepEqual(sc, want) {
 		t.Errorf("decoded %+v\nwant %+v", sc, want)
 	}
+	sc, d = decode(t, `
+organization   = "acme"
+max_retries    = 0
+retry_wait_max = "250ms"
+`, "/tmp")
+	if d.HasErrors() || sc.MaxRetries == nil || *sc.MaxRetries != 0 || sc.RetryWaitMax != 250*time.Millisecond {
+		t.Fatalf("retry settings: %+v, %v", sc, d)
+	}
+	if cfg := sc.config(); cfg.MaxRetries != -1 || cfg.RetryWaitMax != 250*time.Millisecond {
+		t.Errorf("max_retries = 0 is no retry (Config.MaxRetries -1), got %d, %s", cfg.MaxRetries, cfg.RetryWaitMax)
+	}
 	if Descriptor().Source.Example == "" || !strings.Contains(Descriptor().Source.Example, "private_key_file") {
 		t.Error("no example")
 	}
@@ -78,6 +91,10 @@ repositories = ["acme/api"]`, "names within the organisation"},
 base_url = "api.github.com"`, "must be the REST API's http(s) URL"},
 		{`organization = ""`, "must be the login of a GitHub organisation"},
 		{`base_url = "https://api.github.com/"`, "organization"},
+		{`organization = "acme"
+max_retries = 50`, "max_retries must be a whole number from 0 to 20"},
+		{`organization = "acme"
+retry_wait_max = "forever"`, "retry_wait_max \"forever\" must be a duration between 1ms and 1h"},
 	} {
 		_, d := decode(t, tc.src, "/tmp")
 		if !d.HasErrors() || !strings.Contains(d.Error(), tc.want) {
