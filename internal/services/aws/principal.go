@@ -292,10 +292,6 @@ func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 func (r *principalResource) checkRiskyScopes(ctx context.Context, plan model, state tfsdk.State, scopes []string, diags *diag.Diagnostics) {
 	p := plan.common()
 	pol := r.pd.Policy
-	forbidden := map[string]bool{}
-	for _, id := range pol.ForbiddenCapabilities {
-		forbidden[id] = true
-	}
 	if p.Name.IsUnknown() || p.InlinePolicies.IsUnknown() || p.Path.IsUnknown() {
 		return // checked on the plan that knows them, or by the drift reporter
 	}
@@ -322,7 +318,7 @@ func (r *principalResource) checkRiskyScopes(ctx context.Context, plan model, st
 			added[s] = true
 		}
 	}
-	if len(added) == 0 && len(forbidden) == 0 {
+	if len(added) == 0 && len(pol.ForbiddenCapabilities) == 0 {
 		return
 	}
 	c, ok := iam(r.pd).ForPlan(ctx, diags) // not while the provider configuration is unknown: the drift reporter checks it
@@ -334,47 +330,17 @@ func (r *principalResource) checkRiskyScopes(ctx context.Context, plan model, st
 		principal.ARN = p.ARN.ValueString()
 	}
 	caps, err := c.ScopeCapabilities(ctx, principal, scopes, docs)
-	if err != nil {
-		if len(forbidden) > 0 {
-			diags.AddAttributeError(path.Root("scopes"), "Cannot check the scopes for forbidden capabilities",
-				err.Error()+". The provider's policy.forbidden_capabilities cannot be enforced without reading the policies; retry the plan once IAM answers.")
-			return
-		}
-		diags.AddAttributeWarning(path.Root("scopes"), "Cannot check the scopes for risky capabilities",
-			err.Error()+". The plan goes on; the drift reporter checks the grants (NHI008).")
-		return
-	}
-	byScope := map[string][]nhi.Capability{}
-	for _, cp := range caps {
+	for i, cp := range caps {
 		if cp.Scope == "" {
 			// A combination through two scopes: the first scope it names.
 			if m := scopeInPath.FindStringSubmatch(cp.Path); m != nil {
-				cp.Scope = m[1]
+				caps[i].Scope = m[1]
 			}
 		}
-		byScope[cp.Scope] = append(byScope[cp.Scope], cp)
 	}
-	subject := r.subject(p)
-	for _, s := range nhi.SortedKeys(byScope) {
-		if v := pol.CheckCapabilities(subject, s, byScope[s]); v != nil {
-			diags.AddAttributeError(path.Root("scopes"), v.Summary, v.Detail)
-		}
-		if !added[s] {
-			continue
-		}
-		var what []string
-		for _, cp := range byScope[s] {
-			if forbidden[cp.ID] {
-				continue // an error above
-			}
-			what = append(what, fmt.Sprintf("%s in %s (%s, %s): %s", cp.Title, cp.Reach, strings.TrimPrefix(cp.Path, fmt.Sprintf("scope %q -> ", s)), cp.Severity, cp.Why))
-		}
-		if len(what) > 0 {
-			diags.AddAttributeWarning(path.Root("scopes"), "Scope grants a risky capability",
-				fmt.Sprintf("scopes contains %q, which lets %s %s. If the identity does not need this, grant a narrower policy instead; the drift reporter reports it as NHI008.",
-					s, subject, strings.Join(what, "; and ")))
-		}
-	}
+	framework.ScopeCapabilityDiagnostics(pol, r.subject(p), caps, err, added, framework.CapabilityWords{
+		Grants: "policies", Source: "IAM", Holder: "identity", Narrower: "policy",
+	}, diags)
 }
 
 // scopeInPath finds the first scope a plan-time capability path names.

@@ -238,10 +238,6 @@ func (r *serviceAccountResource) ModifyPlan(ctx context.Context, req resource.Mo
 //     keeps reporting them (NHI008).
 func checkRiskyScopes(ctx context.Context, c *k8s.Client, pol nhi.Policy, plan *serviceAccountModel, scopes []string, state *framework.GovernanceValues, changed bool, diags *diag.Diagnostics) {
 	ns := plan.Namespace.ValueString()
-	forbidden := map[string]bool{}
-	for _, id := range pol.ForbiddenCapabilities {
-		forbidden[id] = true
-	}
 	had := map[string]bool{}
 	if state != nil {
 		for _, s := range state.Scopes {
@@ -261,49 +257,14 @@ func checkRiskyScopes(ctx context.Context, c *k8s.Client, pol nhi.Policy, plan *
 		if isNew {
 			added[sc.Canonical(ns)] = true
 		}
-		if isNew || len(forbidden) > 0 {
+		if isNew || len(pol.ForbiddenCapabilities) > 0 {
 			check = append(check, s)
 		}
 	}
 	caps, err := c.ScopeCapabilities(ctx, plan.ref(), check)
-	if err != nil {
-		if len(forbidden) > 0 {
-			diags.AddAttributeError(path.Root("scopes"), "Cannot check the scopes for forbidden capabilities",
-				err.Error()+". The provider's policy.forbidden_capabilities cannot be enforced without reading the roles; retry the plan once the cluster answers.")
-			return
-		}
-		diags.AddAttributeWarning(path.Root("scopes"), "Cannot check the scopes for risky capabilities",
-			err.Error()+". The plan goes on; the drift reporter checks the grants (NHI008).")
-		return
-	}
-	byScope := map[string][]nhi.Capability{}
-	for _, cp := range caps {
-		byScope[cp.Scope] = append(byScope[cp.Scope], cp)
-	}
-	for _, s := range nhi.SortedKeys(byScope) {
-		if v := pol.CheckCapabilities(plan.subject(), s, byScope[s]); v != nil {
-			diags.AddAttributeError(path.Root("scopes"), v.Summary, v.Detail)
-		}
-		if !added[s] {
-			continue
-		}
-		var what []string
-		for _, cp := range byScope[s] {
-			if forbidden[cp.ID] {
-				continue // an error above
-			}
-			reach := "cluster-wide"
-			if cp.Reach != nhi.ReachCluster {
-				reach = "in " + cp.Reach
-			}
-			what = append(what, fmt.Sprintf("%s %s (%s, %s): %s", cp.Title, reach, strings.TrimPrefix(cp.Path, fmt.Sprintf("scope %q -> ", cp.Scope)), cp.Severity, cp.Why))
-		}
-		if len(what) > 0 {
-			diags.AddAttributeWarning(path.Root("scopes"), "Scope grants a risky capability",
-				fmt.Sprintf("scopes contains %q, which lets %s %s. If the workload does not need this, grant a narrower role instead; the drift reporter reports it as NHI008.",
-					s, plan.subject(), strings.Join(what, "; and ")))
-		}
-	}
+	framework.ScopeCapabilityDiagnostics(pol, plan.subject(), caps, err, added, framework.CapabilityWords{
+		Grants: "roles", Source: "the cluster", Holder: "workload", Narrower: "role",
+	}, diags)
 }
 
 // removeLegacyTokens deletes the undeclared token Secrets of id, which was
