@@ -323,6 +323,24 @@ func TestGitHubScenarioIncomplete(t *testing.T) {
 			t.Errorf("complete = %v with %d findings: want an incomplete report of what was read", rep.Complete, len(rep.Findings))
 		}
 	})
+	t.Run("a scanner App on selected repositories", func(t *testing.T) {
+		// The same App's second installation covers only docs: an
+		// unfiltered scan is incomplete, and says why.
+		inst := sc.fake.AddInstallation("acme", githubfake.Installation{AppID: 900, AppSlug: "nhi-scanner-docs", RepositorySelection: "selected", Repositories: []string{"docs"},
+			Permissions: map[string]string{"administration": "read", "secrets": "read", "organization_administration": "read", "organization_personal_access_tokens": "read",
+				"organization_secrets": "read", "organization_hooks": "read", "members": "read"}})
+		b, err := os.ReadFile(sc.config)
+		fatalOnError(t)(err)
+		cfg := filepath.Join(sc.dir, "selected.hcl")
+		fatalOnError(t)(os.WriteFile(cfg, []byte(strings.Replace(string(b), fmt.Sprintf("installation_id  = %d", sc.scannerInstallation), fmt.Sprintf("installation_id  = %d", inst), 1)), 0o600))
+		r := runGitHub(t, "--config", cfg, "--format", "json", "--at", sc.at.Format(time.RFC3339))
+		if r.code != driftcmd.ExitIncomplete {
+			t.Fatalf("exit %d, want %d (incomplete)\nstderr: %s", r.code, driftcmd.ExitIncomplete, r.stderr)
+		}
+		if !strings.Contains(r.stderr, `is installed on selected repositories only (repository_selection "selected")`) {
+			t.Errorf("stderr does not say the App covers selected repositories only:\n%s", r.stderr)
+		}
+	})
 	t.Run("an endpoint failing after the retries", func(t *testing.T) {
 		sc.fake.FailRoute(githubfake.RouteOrgHooks, true)
 		defer sc.fake.FailRoute(githubfake.RouteOrgHooks, false)
