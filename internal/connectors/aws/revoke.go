@@ -52,14 +52,8 @@ func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.T
 
 func reportDisable(before, after nhi.Identity, changed func(string)) {
 	noun := kindNoun(before.Kind)
-	kept := map[string]bool{}
-	for _, s := range after.EffectiveScopes {
-		kept[s] = true
-	}
-	for _, s := range before.EffectiveScopes {
-		if !kept[s] {
-			changed(fmt.Sprintf("removed grant %s from %s %s", s, noun, before.Ref.Name))
-		}
+	for _, s := range nhi.RemovedScopes(before, after) {
+		changed(fmt.Sprintf("removed grant %s from %s %s", s, noun, before.Ref.Name))
 	}
 	off := map[string]bool{}
 	for _, k := range after.Credentials {

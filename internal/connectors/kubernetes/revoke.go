@@ -51,14 +51,8 @@ func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.T
 // reportDisable tells changed what differs between a service account before
 // and after a disable.
 func reportDisable(before, after nhi.Identity, changed func(string)) {
-	kept := map[string]bool{}
-	for _, s := range after.EffectiveScopes {
-		kept[s] = true
-	}
-	for _, s := range before.EffectiveScopes {
-		if !kept[s] {
-			changed(fmt.Sprintf("removed grant %s from service account %s", s, before.Ref))
-		}
+	for _, s := range nhi.RemovedScopes(before, after) {
+		changed(fmt.Sprintf("removed grant %s from service account %s", s, before.Ref))
 	}
 	if (before.AutomountToken == nil || *before.AutomountToken) && after.AutomountToken != nil && !*after.AutomountToken {
 		changed(fmt.Sprintf("turned token automount off for service account %s (new Pods get no token)", before.Ref))

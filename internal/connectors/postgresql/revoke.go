@@ -33,14 +33,8 @@ func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.T
 }
 
 func reportDisable(before, after nhi.Identity, changed func(string)) {
-	kept := map[string]bool{}
-	for _, s := range after.EffectiveScopes {
-		kept[s] = true
-	}
-	for _, s := range before.EffectiveScopes {
-		if !kept[s] {
-			changed(fmt.Sprintf("revoked %s from PostgreSQL role %s", s, before.Ref.Name))
-		}
+	for _, s := range nhi.RemovedScopes(before, after) {
+		changed(fmt.Sprintf("revoked %s from PostgreSQL role %s", s, before.Ref.Name))
 	}
 	if passwordLogin(before) && !passwordLogin(after) {
 		changed(fmt.Sprintf("set NOLOGIN on PostgreSQL role %s", before.Ref.Name))
