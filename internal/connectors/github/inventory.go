@@ -422,10 +422,10 @@ func (c *Client) deployKeyIdentity(d DeployKey, known bool) nhi.Identity {
 	if d.AddedBy != "" {
 		id.Labels["added_by"] = d.AddedBy
 	}
-	cred := nhi.Credential{ID: d.Name, Kind: CredentialDeployKey, UID: id.ID, Declared: d.Governed, CreatedAt: d.CreatedAt, UsageKnown: known}
-	if cred.ID == "" {
-		cred.ID = id.ID
-	}
+	// The credential's ID is the key's "<owner>/<repo>/<key_id>", the
+	// resource's id, which its delivery Secret records (NHI015 matches the
+	// two); a title is neither unique nor stable.
+	cred := nhi.Credential{ID: d.ImportID(), Kind: CredentialDeployKey, UID: id.ID, Declared: d.Governed, CreatedAt: d.CreatedAt, UsageKnown: known}
 	if !d.LastUsed.IsZero() {
 		t := d.LastUsed
 		cred.LastUsedAt, id.LastUsedAt = &t, &t

@@ -76,7 +76,7 @@ func TestScanModel(t *testing.T) {
 
 	k := got["deploy_key acme/api/11"]
 	if !k.Declared || k.ID != "11" || !reflect.DeepEqual(k.EffectiveScopes, []string{"deploy_key:write@acme/api"}) || k.Labels["title"] != "deploy" || k.Labels["added_by"] != "alice" ||
-		len(k.Credentials) != 1 || k.Credentials[0].ID != "deploy" || !k.Credentials[0].UsageKnown || k.Credentials[0].LastUsedAt == nil || !k.Credentials[0].LastUsedAt.Equal(t1) || !k.Credentials[0].CreatedAt.Equal(t0) {
+		len(k.Credentials) != 1 || k.Credentials[0].ID != "acme/api/11" || !k.Credentials[0].UsageKnown || k.Credentials[0].LastUsedAt == nil || !k.Credentials[0].LastUsedAt.Equal(t1) || !k.Credentials[0].CreatedAt.Equal(t0) {
 		t.Errorf("write key: %+v", k)
 	}
 	if k := got["deploy_key acme/web/12"]; k.Declared || k.EffectiveScopes[0] != "deploy_key:read@acme/web" || k.Credentials[0].LastUsedAt != nil || !k.Credentials[0].UsageKnown {

@@ -30,7 +30,8 @@ const (
 	KindWebhook = "org_webhook"
 
 	// CredentialDeployKey is a deploy key's SSH key pair (GitHub holds the
-	// public half); its ID is the key's title without the marker.
+	// public half); its ID is "<owner>/<repo>/<key_id>" (DeployKey.ImportID,
+	// as the delivery Secret records it), its UID the key ID.
 	CredentialDeployKey = "github_deploy_key"
 	// CredentialFineGrainedToken is the token of a fine-grained grant; its
 	// ID is the token's name, its Owner the owner's login.
