@@ -147,7 +147,7 @@ fi
   echo
   echo "Produced by \`make bench\` (\`scripts/bench.sh\`, sizes \`$SIZES\`, parallelism \`$PARALLELISM\`) on $(date -u +%F) against the project's own"
   echo "kube-apiserver $(basename "$BIN" | cut -d- -f2), on a machine with $(nproc) cores and $(free -g | awk '/Mem:/ {print $2}') GiB of memory"
-  echo "(shared with other work: load average $(cut -d' ' -f1-3 /proc/loadavg) when the run ended), Terraform $(terraform version | head -n1 | awk '{print $2}')."
+  echo "(shared with other work: load average $(cut -d' ' -f1-3 /proc/loadavg) when the run started), Terraform $(terraform version | head -n1 | awk '{print $2}')."
   echo
   echo "N declared service accounts over $NAMESPACES namespaces, half with one scope and half with two. The sizes and"
   echo "parallelisms run in order against one cluster, so each starts with the previous ones' objects in place."
