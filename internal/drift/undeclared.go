@@ -70,6 +70,18 @@ func Undeclared(ids []nhi.Identity, o UndeclaredOptions) (report []nhi.Identity,
 	return report, excluded
 }
 
+// Declarable reports whether a resource can declare the identity: false
+// for a kind its system marks system.Kind.Undeclarable, which is never
+// NHI001 (its credentials are checked all the same). A kind the registry
+// does not know is declarable.
+func Declarable(systems *system.Registry, id nhi.Identity) bool {
+	if systems == nil {
+		return true
+	}
+	k, ok := systems.Kind(id.System, id.Kind)
+	return !ok || !k.Undeclarable
+}
+
 func matchIgnore(patterns []string, ref string) string {
 	for _, p := range patterns {
 		if ok, err := path.Match(p, ref); err == nil && ok {

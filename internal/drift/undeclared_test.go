@@ -6,6 +6,7 @@ import (
 
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
 func sa(ns, name string, declared bool, scopes ...string) nhi.Identity {
@@ -69,5 +70,34 @@ func TestUndeclaredIgnorePatterns(t *testing.T) {
 		if err := ValidateIgnorePattern(p); err == nil {
 			t.Errorf("ValidateIgnorePattern(%q) accepted", p)
 		}
+	}
+}
+
+// storeSystems has a declarable kind and one no resource declares (a
+// store of secrets).
+var storeSystems = system.NewRegistry(system.Descriptor{Name: "store", Title: "Store",
+	Kinds: []system.Kind{
+		{Kind: "account", Label: "account", ResourceType: "nhi_store_account"},
+		{Kind: "vault", Label: "secret vault", Undeclarable: true},
+	},
+	Credentials: []system.CredentialKind{{Kind: "store_secret", Label: "secret"}},
+})
+
+func TestDeclarableHonoursUndeclarableKinds(t *testing.T) {
+	for _, c := range []struct {
+		id   nhi.Identity
+		want bool
+	}{
+		{nhi.Identity{System: "store", Kind: "account"}, true},
+		{nhi.Identity{System: "store", Kind: "vault"}, false},
+		{nhi.Identity{System: "store", Kind: "unknown"}, true},
+		{nhi.Identity{System: "other", Kind: "vault"}, true},
+	} {
+		if got := Declarable(storeSystems, c.id); got != c.want {
+			t.Errorf("Declarable(%s %s) = %v, want %v", c.id.System, c.id.Kind, got, c.want)
+		}
+	}
+	if !Declarable(nil, nhi.Identity{System: "store", Kind: "vault"}) {
+		t.Error("Declarable with no registry = false, want true")
 	}
 }

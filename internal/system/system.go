@@ -102,6 +102,9 @@ type Kind struct {
 	// unknown; pointing at the zero time, that the system records no use
 	// at all.
 	LastUsedIsActivity bool
+	// Undeclarable says that no resource declares it (a store of secrets,
+	// a webhook): drift checks its credentials but raises no NHI001.
+	Undeclarable bool
 }
 
 // Adoption writes the system-specific attributes of an adopted identity's

@@ -79,8 +79,10 @@ func Descriptor() system.Descriptor {
 			// LastUsedAt at the zero time); a used token's last use is
 			// on its credential.
 			{Kind: KindFineGrainedToken, Label: "fine-grained personal access token", LastUsedIsActivity: true},
-			{Kind: KindActionsSecrets, Label: "Actions secret store"},
-			{Kind: KindWebhook, Label: "organisation webhook"},
+			// No resource declares Actions secrets or webhooks: their
+			// credentials' age is checked (NHI007), with no NHI001.
+			{Kind: KindActionsSecrets, Label: "Actions secret store", Undeclarable: true},
+			{Kind: KindWebhook, Label: "organisation webhook", Undeclarable: true},
 		},
 		Credentials: []system.CredentialKind{
 			{Kind: CredentialDeployKey, Label: "SSH key"},
