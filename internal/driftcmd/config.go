@@ -17,7 +17,6 @@ import (
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/drift"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
-	"github.com/nhi-ops/terraform-provider-nhi/internal/owners"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/system"
 )
 
@@ -42,9 +41,9 @@ type Config struct {
 	Sources    []SourceConfig
 	Policy     drift.Policy
 	OwnersFile string
-	// Owners is the owners block: a file (also in OwnersFile) or an LDAP
-	// directory (owners.go).
-	Owners     owners.Config
+	// Owners is the owners block: a file (also in OwnersFile), an LDAP
+	// directory, or a source serving as one (owners.go).
+	Owners     OwnersConfig
 	Exceptions []drift.Exception
 }
 
@@ -140,6 +139,7 @@ func ParseConfig(filename string, src []byte, systems *system.Registry) (*Config
 		}
 	}
 	p.exceptionScopes(cfg, scopes)
+	p.resolveOwnersSource(cfg)
 	diags = append(diags, p.diags...)
 	if len(cfg.Sources) == 0 && !diags.HasErrors() {
 		detail := "The configuration declares no source to scan."
@@ -189,6 +189,9 @@ func (p *parser) blockSystem(typ string) (system.Descriptor, bool) {
 type parser struct {
 	diags   hcl.Diagnostics
 	sources []system.Descriptor
+	// ownersSource is the owners block's source attribute, resolved once
+	// every source block is read (resolveOwnersSource).
+	ownersSource *hcl.Attribute
 }
 
 func (p *parser) errorf(r hcl.Range, summary, format string, args ...any) {

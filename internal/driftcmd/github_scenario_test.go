@@ -133,9 +133,6 @@ func seedGitHub(t *testing.T) githubScenario {
 	dir := t.TempDir()
 	sc.dir = dir
 	must(os.WriteFile(filepath.Join(dir, "scanner.pem"), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(pk)}), 0o600))
-	// The organisation's members as the owners directory (an owners file
-	// until a github owners directory can be configured).
-	must(os.WriteFile(filepath.Join(dir, "owners.txt"), []byte("alice\ncarol\n"), 0o600))
 	sc.config = filepath.Join(dir, "nhi-drift.hcl")
 	must(os.WriteFile(sc.config, []byte(fmt.Sprintf(`source "github" "gh" {
   organization     = "acme"
@@ -149,8 +146,9 @@ func seedGitHub(t *testing.T) githubScenario {
   retry_wait_max = "50ms"
 }
 
+# The organisation's members (alice, carol) are the owners directory.
 owners {
-  file = "owners.txt"
+  source = "gh"
 }
 `, s.URL(), sc.scannerInstallation)), 0o600))
 	res := []string{
@@ -225,7 +223,7 @@ func TestGitHubScenarioFindingsExactly(t *testing.T) {
 		"NHI008 installation/ci-bot": "GitHub App installation installation/ci-bot holds privileged scopes: installation:repositories:all (with contents:write on every repository of the organisation)",
 		"NHI008 token/bob/31":        "fine-grained personal access token token/bob/31 holds privileged scopes: token:workflows:write",
 		"NHI008 token/alice/33":      "fine-grained personal access token token/alice/33 holds privileged scopes: token:administration:write",
-		"NHI006 token/bob/31":        "token release of fine-grained personal access token token/bob/31 is owned by \"bob\", who is not in the owners directory " + filepath.Join(sc.dir, "owners.txt"),
+		"NHI006 token/bob/31":        "token release of fine-grained personal access token token/bob/31 is owned by \"bob\", who is not in the owners directory GitHub organisation acme",
 		"NHI007 " + old:              "deploy key " + old + " has SSH key " + old + " created 200 days ago, older than max_credential_age 90d",
 		"NHI007 actions/acme":        "Actions secret store actions/acme has Actions secret NPM_TOKEN created 200 days ago, older than max_credential_age 90d",
 		"NHI007 token/carol/35":      "fine-grained personal access token token/carol/35 has token long that expires at " + nhi.FormatTime(sc.at.Add(400*24*time.Hour)) + ", beyond max_lifetime 365d",

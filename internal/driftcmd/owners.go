@@ -25,12 +25,33 @@ type FileOwners = file.Directory
 // LoadOwners reads an owners file.
 func LoadOwners(path string) (*FileOwners, error) { return file.Load(path) }
 
-// The owners block: `file = "owners.txt"`, or an `ldap { ... }` block with
-// the provider's attributes. bind_password is refused here (the file is
-// often committed): it comes from NHI_OWNERS_LDAP_BIND_PASSWORD.
+// The owners block: `file = "owners.txt"`, an `ldap { ... }` block with
+// the provider's attributes, or `source = "<source name>"`, a source whose
+// system serves as a directory of people (SourceOwnerDirectory).
+// bind_password is refused here (the file is often committed): it comes
+// from NHI_OWNERS_LDAP_BIND_PASSWORD.
 var ownersSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "file"}},
+	Attributes: []hcl.AttributeSchema{{Name: "file"}, {Name: "source"}},
 	Blocks:     []hcl.BlockHeaderSchema{{Type: "ldap"}},
+}
+
+// OwnersConfig is the owners block: a directory owners.Config opens (a
+// file or LDAP), or a source that serves as one.
+type OwnersConfig struct {
+	owners.Config
+	// Source names the source (`owners { source = "<name>" }`) whose
+	// decoded configuration serves the directory; empty for none.
+	Source string
+	dir    SourceOwnerDirectory
+}
+
+// SourceOwnerDirectory is implemented by a decoded source configuration
+// (system.SourceConfig) whose system holds a directory of people, such as
+// the members of the organisation it scans; `owners { source = "<name>" }`
+// judges owners (NHI006) by it. The directory is built when the command
+// starts and asked, in bulk, after the scans.
+type SourceOwnerDirectory interface {
+	OwnerDirectory(ctx context.Context) (nhi.OwnerDirectory, error)
 }
 
 var ldapStrings = []string{"url", "ca_certificate", "bind_dn", "base_dn", "user_filter", "disabled_filter",
@@ -61,11 +82,73 @@ func (p *parser) owners(b *hcl.Block, dir string, cfg *Config) {
 		}
 		cfg.Owners.LDAP = p.ldap(lb)
 	}
-	switch a, hasFile := c.Attributes["file"]; {
-	case hasFile && len(c.Blocks) > 0:
-		p.errorf(a.Range, "Two owner directories", "The owners block takes one directory: remove file, or the ldap block.")
-	case !hasFile && len(c.Blocks) == 0 && !d.HasErrors():
-		p.errorf(b.DefRange, "No owner directory", "The owners block needs a directory: file = \"owners.txt\", or an ldap block (docs/guides/when-someone-leaves.md).")
+	src, hasSource := c.Attributes["source"]
+	if hasSource {
+		if v, ok := p.str(src); ok {
+			cfg.Owners.Source, p.ownersSource = v, src
+		}
+	}
+	a, hasFile := c.Attributes["file"]
+	switch n := len(c.Blocks) + btoi(hasFile) + btoi(hasSource); {
+	case n > 1:
+		r := b.DefRange
+		if hasSource {
+			r = src.Range
+		} else if hasFile {
+			r = a.Range
+		}
+		p.errorf(r, "Two owner directories", "The owners block takes one directory: keep one of file, source and the ldap block.")
+	case n == 0 && !d.HasErrors():
+		p.errorf(b.DefRange, "No owner directory", "The owners block needs a directory: file = \"owners.txt\", an ldap block, or source = \"<source name>\" for a source whose system lists people, such as an organisation's members (docs/guides/when-someone-leaves.md).")
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// resolveOwnersSource finds the source the owners block names, once every
+// source block is read, and checks that it can serve as a directory.
+func (p *parser) resolveOwnersSource(cfg *Config) {
+	a := p.ownersSource
+	if a == nil || cfg.Owners.Source == "" {
+		return
+	}
+	name := cfg.Owners.Source
+	var found []SourceConfig
+	var names, able []string
+	for _, s := range cfg.Sources {
+		names = append(names, fmt.Sprintf("%q (%s)", s.Name, s.Type))
+		if _, ok := s.Config.(SourceOwnerDirectory); ok {
+			able = append(able, fmt.Sprintf("%q", s.Name))
+		}
+		if s.Name == name {
+			found = append(found, s)
+		}
+	}
+	serving := "No source of this configuration can: use file or an ldap block."
+	if len(able) > 0 {
+		serving = "Set it to a source that can (" + strings.Join(able, ", ") + "), or use file or an ldap block."
+	}
+	switch {
+	case len(found) == 0:
+		known := "The configuration has no source."
+		if len(names) > 0 {
+			known = "Its sources: " + strings.Join(names, ", ") + "."
+		}
+		p.errorf(a.Expr.Range(), "Unknown owners source", "owners.source %q names no source of this configuration. %s Set it to the name of a source block (the second label of source \"<type>\" \"<name>\").", name, known)
+	case len(found) > 1:
+		p.errorf(a.Expr.Range(), "Ambiguous owners source", "owners.source %q names %d sources of different types; give the one to serve as the owners directory a name of its own.", name, len(found))
+	default:
+		dir, ok := found[0].Config.(SourceOwnerDirectory)
+		if !ok {
+			p.errorf(a.Expr.Range(), "Source cannot serve as owners directory", "owners.source %q is a %s source, which keeps no directory of people to judge owners by. %s", name, found[0].Type, serving)
+			return
+		}
+		cfg.Owners.dir = dir
 	}
 }
 
@@ -114,8 +197,17 @@ func (p *parser) ldap(b *hcl.Block) *ldap.Config {
 }
 
 // openOwners opens the owners block's directory; nil without one. An LDAP
-// directory is contacted later, by lookupOwners.
-func openOwners(cfg owners.Config) (nhi.OwnerDirectory, error) {
+// directory, or a source's, is contacted later, by lookupOwners.
+func openOwners(cfg OwnersConfig) (nhi.OwnerDirectory, error) {
+	if cfg.dir != nil {
+		// Building the directory reads the source's credential; it asks
+		// its system nothing until lookupOwners.
+		d, err := cfg.dir.OwnerDirectory(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("owners.source %q: %w", cfg.Source, err)
+		}
+		return owners.NewCache(d), nil
+	}
 	if cfg.File == "" && cfg.LDAP == nil {
 		return nil, nil
 	}
@@ -126,7 +218,7 @@ func openOwners(cfg owners.Config) (nhi.OwnerDirectory, error) {
 		}
 		cfg.LDAP = &c
 	}
-	return cfg.Open()
+	return cfg.Config.Open()
 }
 
 // lookupOwners asks the directory, in bulk and once, about every owner the
