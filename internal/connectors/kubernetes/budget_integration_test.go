@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,6 +16,7 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/acctest"
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/testenv/faultproxy"
 )
 
 // requestLog counts a connector's API requests by method and resource
@@ -258,5 +260,66 @@ func TestIntegrationDeliveryNamespaceChecksFromSnapshot(t *testing.T) {
 	err := c.CheckDeliveryTarget(ctx, nhi.Ref{Location: "no-such-namespace-h20", Name: "creds"})
 	if err == nil || !strings.Contains(err.Error(), `namespace "no-such-namespace-h20" does not exist`) {
 		t.Fatalf("a missing namespace must be refused, got %v", err)
+	}
+}
+
+// A 429 from the API server holds the whole client, not only the request
+// that got it: through the fault proxy, the first request gets 429 with
+// Retry-After: 2, and ten other requests the same client starts after that
+// answer wait for the pause to pass instead of pressing on (before the
+// adaptive limit they were answered within milliseconds).
+func TestIntegrationA429HoldsTheWholeClient(t *testing.T) {
+	ctx := context.Background()
+	cfg := acctest.RESTConfig(t)
+	pcfg, err := faultproxy.ForKubernetes(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg.RetryAfter = 2
+	p, err := faultproxy.New(pcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	target, err := p.AddRule(faultproxy.Rule{Method: http.MethodGet, Path: "/apis/rbac.authorization.k8s.io/v1/clusterroles/view", Fault: faultproxy.TooManyRequests, Times: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := k8s.New(p.RESTConfig(cfg), k8s.DefaultPrefix) // no snapshots: a GET per check
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.MissingRoles(ctx, "default", []string{"clusterrole:view"})
+		first <- err
+	}()
+	for deadline := time.Now().Add(30 * time.Second); target.Applied() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the proxy never answered 429")
+		}
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if missing, err := c.MissingRoles(ctx, "default", []string{"clusterrole:edit"}); err != nil || len(missing) != 0 {
+				errs <- fmt.Errorf("MissingRoles = %v, %v", missing, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("ten requests started after the server's 429 (Retry-After: 2) were answered after %s; want them held for the pause", d)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("the throttled request must succeed on its retry: %v", err)
 	}
 }
