@@ -57,6 +57,20 @@ type System struct {
 	// ScopeExamples are scope globs the provider's policy documentation
 	// cites as examples of forbidden_scopes, such as an admin grant.
 	ScopeExamples []string
+	// Actions are the incident-response actions the system offers (see
+	// actions.go): only these systems are accepted, and documented, by
+	// each action. The client its Connector returns must implement the
+	// matching interface.
+	Actions Actions
+}
+
+// Actions are a system's incident-response actions (Terraform 1.14+).
+type Actions struct {
+	// Disable: nhi_disable; the client implements Disabler.
+	Disable bool
+	// RevokeCredentials: nhi_revoke_credentials; the client implements
+	// CredentialRevoker.
+	RevokeCredentials bool
 }
 
 // HasBlock reports whether the system has a provider configuration block.

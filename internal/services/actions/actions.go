@@ -10,20 +10,27 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
-// All returns the factories of every action over the registered systems
-// (only those with a connector can be acted on).
+// All returns the factories of every action over the registered systems.
 func All(systems []framework.System) []func() action.Action {
-	var withConnector []framework.System
-	for _, s := range systems {
-		if s.Configure != nil {
-			withConnector = append(withConnector, s)
-		}
-	}
-	return []func() action.Action{NewDisable(withConnector), NewRevokeCredentials(withConnector)}
+	return []func() action.Action{NewDisable(systems), NewRevokeCredentials(systems)}
 }
 
-// NewDisable returns the factory of nhi_disable.
+// supporting returns the systems with a connector that offer an action
+// (framework.System.Actions): the only ones it accepts and documents.
+func supporting(systems []framework.System, offers func(framework.Actions) bool) []framework.System {
+	var out []framework.System
+	for _, s := range systems {
+		if s.Configure != nil && offers(s.Actions) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// NewDisable returns the factory of nhi_disable, over the systems that
+// offer it.
 func NewDisable(systems []framework.System) func() action.Action {
+	systems = supporting(systems, func(a framework.Actions) bool { return a.Disable })
 	return func() action.Action {
 		return &identityAction{
 			systems: systems,
@@ -49,8 +56,10 @@ func NewDisable(systems []framework.System) func() action.Action {
 	}
 }
 
-// NewRevokeCredentials returns the factory of nhi_revoke_credentials.
+// NewRevokeCredentials returns the factory of nhi_revoke_credentials, over
+// the systems that offer it.
 func NewRevokeCredentials(systems []framework.System) func() action.Action {
+	systems = supporting(systems, func(a framework.Actions) bool { return a.RevokeCredentials })
 	var kinds, types []string
 	for _, s := range systems {
 		var labels []string

@@ -62,7 +62,9 @@ func (a *identityAction) Schema(_ context.Context, _ action.SchemaRequest, resp 
 		names = append(names, s.Core.Name)
 		var fs []string
 		for _, k := range s.Core.Kinds {
-			fs = append(fs, "`"+idForm(k)+"` ("+k.Label+")")
+			if f, ok := idForm(k); ok {
+				fs = append(fs, "`"+f+"` ("+k.Label+")")
+			}
 		}
 		forms = append(forms, "`"+s.Core.Name+"`: "+strings.Join(fs, ", "))
 	}
@@ -221,20 +223,33 @@ func (a *identityAction) names() string {
 }
 
 // parseID reads an identity ID of a system ("team-a/ci", "user/alice") into
-// its reference and kind.
+// its reference and kind. It accepts exactly the forms idForm documents: a
+// kind of a fixed location takes "<location>/<name>" (the name may hold a
+// slash), a kind whose location is an attribute "<location>/<name>" with
+// no slash in either; a kind with neither is not addressable.
 func parseID(d system.Descriptor, id string) (nhi.Ref, system.Kind, error) {
 	var forms []string
 	for _, k := range d.Kinds {
-		forms = append(forms, fmt.Sprintf("%q", idForm(k)))
+		if f, ok := idForm(k); ok {
+			forms = append(forms, fmt.Sprintf("%q", f))
+		}
 	}
-	expect := fmt.Sprintf("expected %s", strings.Join(forms, " or "))
+	bad := func() error {
+		if len(forms) == 0 {
+			return fmt.Errorf("%q: %s identities cannot be named by ID", id, d.Name)
+		}
+		return fmt.Errorf("%q is not a valid %s identity ID: expected %s", id, d.Name, strings.Join(forms, " or "))
+	}
 	loc, name, ok := strings.Cut(id, "/")
 	if !ok || loc == "" || name == "" {
-		return nhi.Ref{}, system.Kind{}, fmt.Errorf("%q is not a valid %s identity ID: %s", id, d.Name, expect)
+		return nhi.Ref{}, system.Kind{}, bad()
 	}
 	var free *system.Kind
 	for i, k := range d.Kinds {
-		if k.Location == loc {
+		if _, ok := idForm(k); !ok {
+			continue
+		}
+		if k.Location != "" && k.Location == loc {
 			return nhi.Ref{Location: loc, Name: name}, k, nil
 		}
 		if k.Location == "" && free == nil {
@@ -244,17 +259,23 @@ func parseID(d system.Descriptor, id string) (nhi.Ref, system.Kind, error) {
 	// A location of the identity's own (a namespace) holds names without
 	// a slash.
 	if free == nil || strings.Contains(name, "/") {
-		return nhi.Ref{}, system.Kind{}, fmt.Errorf("%q is not a valid %s identity ID: %s", id, d.Name, expect)
+		return nhi.Ref{}, system.Kind{}, bad()
 	}
 	return nhi.Ref{Location: loc, Name: name}, *free, nil
 }
 
-// idForm is the ID of identities of a kind: "namespace/name", "user/name".
-func idForm(k system.Kind) string {
-	if k.Location != "" {
-		return k.Location + "/" + k.NameAttr
+// idForm is the ID of identities of a kind: "namespace/name", "user/name";
+// false for a kind with no location or name attribute, which no ID names.
+func idForm(k system.Kind) (string, bool) {
+	switch {
+	case k.NameAttr == "":
+		return "", false
+	case k.Location != "":
+		return k.Location + "/" + k.NameAttr, true
+	case k.LocationAttr != "":
+		return k.LocationAttr + "/" + k.NameAttr, true
 	}
-	return k.LocationAttr + "/" + k.NameAttr
+	return "", false
 }
 
 func codes(values []string) string {

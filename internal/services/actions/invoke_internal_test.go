@@ -27,6 +27,7 @@ var fakeSystem = framework.System{
 	Configure: func(context.Context, framework.ConfigureRequest) (framework.Connector, diag.Diagnostics) {
 		return nil, nil
 	},
+	Actions: framework.Actions{Disable: true, RevokeCredentials: true},
 }
 
 // fakeInventory holds one identity and records what the actions asked.

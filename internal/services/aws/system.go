@@ -25,7 +25,8 @@ const hint = "Configure the provider's aws block (region, profile, assume_role, 
 // connector and its resources.
 func System() framework.System {
 	return framework.System{
-		Core: awsc.Descriptor(),
+		Core:    awsc.Descriptor(),
+		Actions: framework.Actions{Disable: true, RevokeCredentials: true},
 		Block: schema.SingleNestedBlock{
 			MarkdownDescription: "How to reach AWS IAM, for the `nhi_aws_*` resources and for AWS in the inventory data sources (which list AWS only when this block is present). " +
 				"Credentials come from the AWS SDK's standard chain: environment variables, the shared config and credentials files (`profile`), IAM Identity Center (SSO), " +

@@ -26,7 +26,8 @@ const hint = "Configure the provider's kubernetes block (config_path and config_
 func System() framework.System {
 	block := path.MatchRoot(k8s.SystemName)
 	return framework.System{
-		Core: k8s.Descriptor(),
+		Core:    k8s.Descriptor(),
+		Actions: framework.Actions{Disable: true, RevokeCredentials: true},
 		Block: schema.SingleNestedBlock{
 			MarkdownDescription: "How to reach the Kubernetes API server. With no block, the provider uses `KUBE_CONFIG_PATH`, `KUBECONFIG` or `~/.kube/config`.",
 			Attributes: map[string]schema.Attribute{

@@ -31,7 +31,8 @@ var SSLModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "v
 // block, its connector and its resources.
 func System() framework.System {
 	return framework.System{
-		Core: pg.Descriptor(),
+		Core:    pg.Descriptor(),
+		Actions: framework.Actions{Disable: true, RevokeCredentials: true},
 		Block: schema.SingleNestedBlock{
 			MarkdownDescription: "How to reach the PostgreSQL server, for `nhi_postgresql_role` and for PostgreSQL in the inventory data sources (which list PostgreSQL only when this block is present). " +
 				"Every attribute defaults to the standard libpq environment variable, so an existing `psql` setup works as is; the connecting role needs `CREATEROLE` " +
