@@ -14,9 +14,9 @@ import (
 )
 
 // DeliveredCredential is a credential of another system (an AWS access key)
-// handed to workloads through an Opaque Secret this provider manages. The
-// Secret records which credential it holds, never in a label or annotation
-// that carries the secret itself.
+// handed to workloads through a Secret this provider manages (Opaque
+// unless Type says otherwise). The Secret records which credential it
+// holds, never in a label or annotation that carries the secret itself.
 type DeliveredCredential struct {
 	Ref nhi.Ref
 	// CredentialID names the credential (an access key ID); not secret.
@@ -24,6 +24,19 @@ type DeliveredCredential struct {
 	// Data is the Secret's content; only set when writing.
 	Data       map[string][]byte
 	Governance nhi.Governance
+	// Type is the Secret's type, such as kubernetes.io/ssh-auth for an SSH
+	// key (Data must then hold the keys that type requires); empty means
+	// Opaque. Kubernetes never changes a Secret's type, so writing a
+	// provider-owned Secret of another type deletes it and creates it anew.
+	Type corev1.SecretType
+}
+
+// secretType is d's Secret type, Opaque by default.
+func (d DeliveredCredential) secretType() corev1.SecretType {
+	if d.Type == "" {
+		return corev1.SecretTypeOpaque
+	}
+	return d.Type
 }
 
 // CredentialID names the annotation recording which credential a delivery
@@ -40,13 +53,18 @@ func (m Markers) CredentialID() string { return m.Prefix + "/credential-id" }
 // resends it after a lost answer; a resend that meets the first one's work
 // answers 409, and the Secret is read and written again (the same content
 // again, which changes nothing a reader sees).
+//
+// A Secret's type cannot be changed, so a provider-owned Secret of another
+// type (one an earlier version wrote Opaque) is deleted, on the condition
+// that it is still the one read, and created again with the new type and
+// content; readers see no Secret for that moment.
 func (c *Client) PutDeliveredCredential(ctx context.Context, d DeliveredCredential) error {
 	m := c.markers
 	want := func() *corev1.Secret {
 		ann := map[string]string{m.CredentialID(): d.CredentialID, m.Owner(): d.Governance.Owner, m.Purpose(): d.Governance.Purpose}
 		return &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: d.Ref.Name, Namespace: d.Ref.Location, Labels: map[string]string{ManagedByLabel: ManagedByValue}, Annotations: ann},
-			Type:       corev1.SecretTypeOpaque,
+			Type:       d.secretType(),
 			Data:       d.Data,
 		}
 	}
@@ -60,6 +78,19 @@ func (c *Client) PutDeliveredCredential(ctx context.Context, d DeliveredCredenti
 			return wrap(err, "reading Secret "+d.Ref.String())
 		case cur.Labels[ManagedByLabel] != ManagedByValue || cur.Annotations[m.CredentialID()] == "":
 			return fmt.Errorf("Secret %s exists and is not a credential Secret of this provider; choose another name, or delete it first", d.Ref)
+		case cur.Type != d.secretType():
+			uid, rv := cur.UID, cur.ResourceVersion
+			err := secrets.Delete(ctx, d.Ref.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}})
+			if err != nil && !apierrors.IsNotFound(err) {
+				if apierrors.IsConflict(err) {
+					return err // changed meanwhile: read it again
+				}
+				return wrap(err, fmt.Sprintf("deleting Secret %s of type %s to write it as %s (a Secret's type cannot be changed)", d.Ref, cur.Type, d.secretType()))
+			}
+			if err := c.createDelivered(ctx, want()); err != nil {
+				return fmt.Errorf("%w (Secret %s of type %s was deleted to be written as %s, since a Secret's type cannot be changed; the next write creates it)", err, d.Ref, cur.Type, d.secretType())
+			}
+			return nil
 		}
 		s := want()
 		s.ResourceVersion = cur.ResourceVersion

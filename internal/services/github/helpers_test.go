@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"golang.org/x/crypto/ssh"
@@ -108,6 +109,9 @@ func delivered(t *testing.T, s *githubfake.Server, ns string, readOnly bool, got
 		sec, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), secretName, metav1.GetOptions{})
 		if err != nil {
 			return err
+		}
+		if sec.Type != corev1.SecretTypeSSHAuth {
+			return fmt.Errorf("the Secret is of type %s, want %s", sec.Type, corev1.SecretTypeSSHAuth)
 		}
 		priv := sec.Data["ssh-privatekey"]
 		signer, err := ssh.ParsePrivateKey(priv)

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/cleanup"
 	gh "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/github"
@@ -29,10 +30,10 @@ import (
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
-// Keys of the delivery Secret. ssh-privatekey is the key of Kubernetes'
-// kubernetes.io/ssh-auth Secrets, which tools that clone over SSH (Argo
-// CD, Flux, Tekton) read; the rest is metadata, and no known_hosts entry
-// is written (the host's key is the consumer's to pin).
+// Keys of the delivery Secret, a kubernetes.io/ssh-auth Secret:
+// ssh-privatekey is the key that type requires, which tools that clone over
+// SSH (Argo CD, Flux, Tekton) read; the rest is metadata, and no
+// known_hosts entry is written (the host's key is the consumer's to pin).
 const (
 	SecretKeyPrivateKey  = "ssh-privatekey"
 	SecretKeyPublicKey   = "ssh-publickey"
@@ -164,7 +165,7 @@ func (r *deployKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 		MarkdownDescription: "Replace the key this long after it was created, such as `\"30d\"`. Default and maximum: the provider's `policy.max_credential_age`. Plans warn before it is due.",
 		Validators:          []validator.String{framework.Duration()}}
 	attrs["kubernetes_secret"] = schema.SingleNestedAttribute{Required: true,
-		MarkdownDescription: "The Secret the private key is delivered to, which the provider creates and owns, through the provider's `kubernetes` connection; keys `ssh-privatekey` " +
+		MarkdownDescription: "The Secret the private key is delivered to, which the provider creates and owns, through the provider's `kubernetes` connection: a `kubernetes.io/ssh-auth` Secret (one an earlier version wrote `Opaque` is deleted and created again, since a Secret's type cannot change) with keys `ssh-privatekey` " +
 			"(the OpenSSH private key), `ssh-publickey`, `fingerprint` and `repository`. The plan checks that the namespace exists and that no Secret of that name made by someone else " +
 			"(or holding another resource's credential) is in the way, so no key is registered that cannot be delivered. Changing it replaces the key, since the private key cannot be read back. " +
 			"After an import the first plan keeps the key when this Secret already holds it, and replaces it otherwise.",
@@ -537,7 +538,7 @@ func (r *deployKeyResource) Create(ctx context.Context, req resource.CreateReque
 	}
 	r.setKey(&m, owner, repo, key)
 	err = k.PutDeliveredCredential(ctx, k8s.DeliveredCredential{
-		Ref: ref, CredentialID: credentialID(owner, repo, key.ID),
+		Ref: ref, CredentialID: credentialID(owner, repo, key.ID), Type: corev1.SecretTypeSSHAuth,
 		Governance: nhi.Governance{Owner: m.Owner.ValueString(), Purpose: m.Purpose.ValueString()},
 		Data: map[string][]byte{
 			SecretKeyPrivateKey: kp.PrivateKey, SecretKeyPublicKey: []byte(kp.PublicKey + "\n"),
