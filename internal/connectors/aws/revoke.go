@@ -18,7 +18,7 @@ import (
 // access keys are deactivated, every policy and group membership removed,
 // and the disabled-at tag records at; a role keeps its trust policy. The
 // governance and user tags stay as found.
-func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.Time, changed func(string)) ([]string, error) {
+func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.Time, changed func(string)) ([]string, []string, error) {
 	spec := PrincipalSpec{
 		Spec: nhi.Spec{Ref: id.Ref, Governance: id.Governance, Labels: id.Labels},
 		Path: id.Path, TrustPolicy: id.TrustPolicy,
@@ -34,20 +34,25 @@ func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.T
 		after, err = c.DisableRole(ctx, spec, at)
 		get = c.GetRole
 	default:
-		return nil, fmt.Errorf("disabling %s %s: only IAM users and roles can be disabled", id.Kind, id.Ref)
+		return nil, nil, fmt.Errorf("disabling %s %s: only IAM users and roles can be disabled", id.Kind, id.Ref)
 	}
 	if err != nil {
 		if cur, gerr := get(ctx, id.Ref.Name); gerr == nil {
 			reportDisable(id, cur.Identity, changed)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	reportDisable(id, after.Identity, changed)
+	// IAM evaluates a session's permissions at each request, so sessions
+	// issued before now lose what the identity lost: a note, not a usable
+	// credential.
 	var notes []string
 	if id.Kind == KindIAMRole {
 		notes = append(notes, fmt.Sprintf("sessions of IAM role %s assumed before now keep their credentials until they expire, but without the role's policies they can do nothing", id.Ref.Name))
+	} else {
+		notes = append(notes, fmt.Sprintf("sessions issued to IAM user %s before now (GetSessionToken, GetFederationToken) keep their credentials until they expire, but without the user's policies they can do nothing", id.Ref.Name))
 	}
-	return notes, nil
+	return nil, notes, nil
 }
 
 func reportDisable(before, after nhi.Identity, changed func(string)) {
@@ -70,31 +75,35 @@ func reportDisable(before, after nhi.Identity, changed func(string)) {
 }
 
 // RevokeCredentials deletes every access key of a user, active or not,
-// governed (nhi_aws_iam_access_key) or not: a leaked secret is dead once its
-// key is gone, and the next plan creates the governed keys again with new
-// secrets. Key creates of this process for the user wait meanwhile. A role
-// has no long-lived credentials; a note says so.
-func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed func(string)) ([]string, error) {
+// governed (nhi_aws_iam_access_key) or not: the key's own signatures fail
+// once it is gone, and the next plan creates the governed keys again with
+// new secrets. Key creates of this process for the user wait meanwhile.
+// Sessions already issued with a key (GetSessionToken, GetFederationToken),
+// or of a role (AssumeRole), outlive it until they expire: that is said as
+// still usable. The console password, SSH public keys, service-specific
+// credentials and signing certificates are not touched: a note says so. No
+// session-revoking deny policy (aws:TokenIssueTime) is attached.
+func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed func(string)) ([]string, []string, error) {
 	switch id.Kind {
 	case KindIAMRole:
-		return []string{fmt.Sprintf("IAM role %s has no long-lived credentials; sessions assumed before now keep theirs until they expire (nhi_disable removes what they can do)", id.Ref.Name)}, nil
+		return []string{fmt.Sprintf("IAM role %s has no long-lived credentials, but sessions assumed before now keep theirs, with the role's policies, until they expire (nhi_disable removes what they can do)", id.Ref.Name)}, nil, nil
 	case KindIAMUser:
 	default:
-		return nil, fmt.Errorf("revoking the credentials of %s %s: only IAM users and roles are known here", id.Kind, id.Ref)
+		return nil, nil, fmt.Errorf("revoking the credentials of %s %s: only IAM users and roles are known here", id.Kind, id.Ref)
 	}
 	user := id.Ref.Name
 	unlock, err := c.lockUserKeys(ctx, user)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer unlock()
 	keys, err := c.ListAccessKeys(ctx, user, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, k := range keys {
 		if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		state := "active"
 		if k.Inactive {
@@ -102,11 +111,13 @@ func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed
 		}
 		changed(fmt.Sprintf("deleted access key %s (%s) of IAM user %s", k.ID, state, user))
 	}
-	var notes []string
+	var usable []string
+	notes := []string{fmt.Sprintf("only access keys are revoked: the console password, SSH public keys, service-specific credentials and signing certificates of IAM user %s are not touched", user)}
 	if len(keys) > 0 {
+		usable = append(usable, fmt.Sprintf("sessions issued with the deleted keys of IAM user %s before now (GetSessionToken, GetFederationToken) stay valid until they expire, up to 36 hours, with the user's policies (nhi_disable removes what they can do)", user))
 		notes = append(notes, "the Secrets the keys were delivered to still hold the dead secrets until the next apply creates and delivers new keys")
 	}
-	return notes, nil
+	return usable, notes, nil
 }
 
 func kindNoun(kind string) string {

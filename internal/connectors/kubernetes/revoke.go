@@ -19,9 +19,9 @@ import (
 // off and the disabled-at annotation records at. The governance, labels and
 // other annotations stay as found. changed is told each change, from the
 // account as found before and after.
-func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.Time, changed func(string)) ([]string, error) {
+func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.Time, changed func(string)) ([]string, []string, error) {
 	if id.Kind != KindServiceAccount {
-		return nil, fmt.Errorf("disabling %s %s: only service accounts can be disabled", id.Kind, id.Ref)
+		return nil, nil, fmt.Errorf("disabling %s %s: only service accounts can be disabled", id.Kind, id.Ref)
 	}
 	spec := ServiceAccountSpec{
 		Spec:           nhi.Spec{Ref: id.Ref, Governance: id.Governance, Labels: id.Labels},
@@ -33,19 +33,27 @@ func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.T
 		if cur, gerr := c.Get(ctx, id.Ref); gerr == nil {
 			reportDisable(id, cur, changed)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	reportDisable(id, after, changed)
-	var notes []string
+	// Tokens (stored or not) still authenticate as the account; only
+	// what its groups grant is left to them.
+	var usable, notes []string
 	if len(after.EffectiveScopes) > 0 {
-		notes = append(notes, fmt.Sprintf("service account %s still has %s through bindings to groups it belongs to (system:serviceaccounts, system:authenticated), which the provider does not edit: %s",
+		usable = append(usable, fmt.Sprintf("service account %s still has %s through bindings to groups it belongs to (system:serviceaccounts, system:authenticated), which the provider does not edit: %s",
 			id.Ref, plural(len(after.EffectiveScopes), "grant"), strings.Join(after.EffectiveScopes, ", ")))
 	}
 	if n := len(after.Credentials); n > 0 {
 		notes = append(notes, fmt.Sprintf("service account %s keeps %s, which still authenticate as it, now without its grants; nhi_revoke_credentials deletes them",
 			id.Ref, plural(n, "token Secret")))
 	}
-	return notes, nil
+	return usable, notes, nil
+}
+
+// tokenRequestNote says that TokenRequest tokens outlive the action.
+func tokenRequestNote(ref nhi.Ref) string {
+	return fmt.Sprintf("tokens of service account %s issued through the TokenRequest API (projected Pod tokens, ephemeral tokens) are stored nowhere and stay valid until they expire; "+
+		"deleting and recreating the service account ends them all", ref)
 }
 
 // reportDisable tells changed what differs between a service account before
@@ -67,22 +75,22 @@ func reportDisable(before, after nhi.Identity, changed func(string)) {
 // Secret made again under the same name in the meantime is left alone. The
 // API server rejects a deleted Secret's token at once. Tokens from the
 // TokenRequest API are stored nowhere and cannot be revoked one by one: that
-// is said in a note.
-func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed func(string)) ([]string, error) {
+// is said as still usable.
+func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed func(string)) ([]string, []string, error) {
 	if id.Kind != KindServiceAccount {
-		return nil, fmt.Errorf("revoking the credentials of %s %s: only service accounts have credentials here", id.Kind, id.Ref)
+		return nil, nil, fmt.Errorf("revoking the credentials of %s %s: only service accounts have credentials here", id.Kind, id.Ref)
 	}
 	// A fresh list, never the command's snapshot: a Secret made since the
 	// snapshot must go too.
 	creds, err := c.listTokenSecretsNow(ctx, id.Ref.Location)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer c.tokensChanged()
 	for _, cred := range creds[id.Ref] {
 		ns, name, _ := strings.Cut(cred.ID, "/")
 		if err := c.DeleteTokenSecret(ctx, nhi.Ref{Location: ns, Name: name}, cred.UID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		what := "legacy token Secret"
 		if cred.Declared || cred.MarkersIncomplete {
@@ -90,8 +98,7 @@ func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed
 		}
 		changed(fmt.Sprintf("deleted %s %s of service account %s", what, cred.ID, id.Ref))
 	}
-	return []string{fmt.Sprintf("tokens of service account %s issued through the TokenRequest API (projected Pod tokens, ephemeral tokens) are stored nowhere and stay valid until they expire; "+
-		"deleting and recreating the service account ends them all", id.Ref)}, nil
+	return []string{tokenRequestNote(id.Ref)}, nil, nil
 }
 
 func plural(n int, noun string) string {

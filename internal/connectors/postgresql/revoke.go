@@ -16,9 +16,9 @@ import (
 // DisableIdentity disables a role now, as expiry does (Roles().Disable):
 // NOLOGIN, every grant, membership and attribute revoked, disabled_at in
 // its governance document; the password stays.
-func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.Time, changed func(string)) ([]string, error) {
+func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.Time, changed func(string)) ([]string, []string, error) {
 	if id.Kind != KindRole {
-		return nil, fmt.Errorf("disabling %s %s: only login roles can be disabled", id.Kind, id.Ref)
+		return nil, nil, fmt.Errorf("disabling %s %s: only login roles can be disabled", id.Kind, id.Ref)
 	}
 	spec := RoleSpec{Spec: nhi.Spec{Ref: id.Ref, Governance: id.Governance}}
 	after, err := c.Roles().Disable(ctx, spec, at)
@@ -26,10 +26,15 @@ func (c *Client) DisableIdentity(ctx context.Context, id nhi.Identity, at time.T
 		if cur, gerr := c.Get(ctx, id.Ref); gerr == nil {
 			reportDisable(id, cur, changed)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	reportDisable(id, after.Identity, changed)
-	return []string{fmt.Sprintf("sessions of PostgreSQL role %s opened before now stay open (pg_terminate_backend ends them), without its grants", id.Ref.Name)}, nil
+	return []string{openSessions(id.Ref.Name) + ", without its grants"}, nil, nil
+}
+
+// openSessions says that sessions outlive the action.
+func openSessions(role string) string {
+	return fmt.Sprintf("sessions of PostgreSQL role %s opened before now stay open (pg_terminate_backend ends them)", role)
 }
 
 func reportDisable(before, after nhi.Identity, changed func(string)) {
@@ -59,18 +64,19 @@ func passwordLogin(id nhi.Identity) bool {
 // role this provider manages, clears password_changed_at in its governance
 // document, in one transaction. The role keeps its grants; certificate,
 // peer or trust authentication, which no password governs, is not changed.
-func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed func(string)) ([]string, error) {
+func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed func(string)) ([]string, []string, error) {
 	if id.Kind != KindRole {
-		return nil, fmt.Errorf("revoking the credentials of %s %s: only login roles have passwords", id.Kind, id.Ref)
+		return nil, nil, fmt.Errorf("revoking the credentials of %s %s: only login roles have passwords", id.Kind, id.Ref)
 	}
 	name := id.Ref.Name
 	cur, err := c.lookup(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	notes := []string{fmt.Sprintf("sessions of PostgreSQL role %s opened before now stay open (pg_terminate_backend ends them)", name)}
+	usable := []string{openSessions(name),
+		fmt.Sprintf("logins of PostgreSQL role %s that pg_hba.conf admits without a password (trust, peer, ident, cert), if any, still work", name)}
 	if cur.password != nil && !*cur.password {
-		return append(notes, fmt.Sprintf("PostgreSQL role %s has no password; nothing to remove", name)), nil
+		return usable, []string{fmt.Sprintf("PostgreSQL role %s has no password; nothing to remove", name)}, nil
 	}
 	stmts := []string{"ALTER ROLE " + ident(name) + " PASSWORD NULL"}
 	if cur.managed {
@@ -81,8 +87,8 @@ func (c *Client) RevokeCredentials(ctx context.Context, id nhi.Identity, changed
 	}
 	defer c.forget(name)
 	if err := c.exec(ctx, "", "removing the password of PostgreSQL role "+name, stmts...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	changed(fmt.Sprintf("removed the password of PostgreSQL role %s", name))
-	return notes, nil
+	return usable, nil, nil
 }

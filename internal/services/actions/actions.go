@@ -44,13 +44,13 @@ func NewDisable(systems []framework.System) func() action.Action {
 			verb:    "disabling",
 			done:    "disabled",
 			nothing: "was already disabled",
-			run: func(ctx context.Context, inv nhi.Inventory, pd *framework.ProviderData, id nhi.Identity, changed func(string)) ([]string, bool, error) {
+			run: func(ctx context.Context, inv nhi.Inventory, pd *framework.ProviderData, id nhi.Identity, changed func(string)) ([]string, []string, bool, error) {
 				d, ok := inv.(framework.Disabler)
 				if !ok {
-					return nil, false, nil
+					return nil, nil, false, nil
 				}
-				notes, err := d.DisableIdentity(ctx, id, pd.Clock.Now(), changed)
-				return notes, true, err
+				usable, notes, err := d.DisableIdentity(ctx, id, pd.Clock.Now(), changed)
+				return usable, notes, true, err
 			},
 		}
 	}
@@ -79,8 +79,8 @@ func NewRevokeCredentials(systems []framework.System) func() action.Action {
 	if len(types) > 0 {
 		doc += " (such as " + codes(types) + ")"
 	}
-	doc += " to be created again, with new secrets. Credentials a system stores nowhere (short-lived tokens) " +
-		"stay valid until they expire; the run's notes say so."
+	doc += " to be created again, with new secrets. Credentials the action cannot end (tokens a system stores nowhere, " +
+		"sessions already issued or open) stay valid until they expire or are ended; the run raises a warning for each."
 	return func() action.Action {
 		return &identityAction{
 			systems: systems,
@@ -89,13 +89,13 @@ func NewRevokeCredentials(systems []framework.System) func() action.Action {
 			verb:    "revoking the credentials of",
 			done:    "credentials revoked",
 			nothing: "had no credentials to revoke",
-			run: func(ctx context.Context, inv nhi.Inventory, _ *framework.ProviderData, id nhi.Identity, changed func(string)) ([]string, bool, error) {
+			run: func(ctx context.Context, inv nhi.Inventory, _ *framework.ProviderData, id nhi.Identity, changed func(string)) ([]string, []string, bool, error) {
 				r, ok := inv.(framework.CredentialRevoker)
 				if !ok {
-					return nil, false, nil
+					return nil, nil, false, nil
 				}
-				notes, err := r.RevokeCredentials(ctx, id, changed)
-				return notes, true, err
+				usable, notes, err := r.RevokeCredentials(ctx, id, changed)
+				return usable, notes, true, err
 			},
 		}
 	}

@@ -196,8 +196,8 @@ func TestAccRevokeCredentials_invokeKubernetes(t *testing.T) {
 	wantOutput(t, out,
 		`deleted legacy token Secret `+ns+`/`+legacy.Name+` of service account `+ns+`/`+name,
 		`deleted governed token Secret `+ns+`/\S+ of service account `+ns+`/`+name,
-		`credentials revoked: 2 changes`,
-		`TokenRequest API .* stay valid until they expire`)
+		`service account `+ns+`/`+name+`: 2 changes made; some credentials are still usable \(see the warnings\)`,
+		`Warning: Warning when invoking action Credentials still usable after nhi_revoke_credentials: .*TokenRequest API .* stay valid until they expire`)
 	for _, c := range before.Credentials {
 		n := strings.TrimPrefix(c.ID, ns+"/")
 		if _, err := cs.CoreV1().Secrets(ns).Get(ctx, n, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
@@ -474,7 +474,9 @@ func TestAccRevokeCredentials_invokeAWS(t *testing.T) {
 	}
 	wantOutput(t, out,
 		`deleted access key `+before.Credentials[0].ID+` \(active\) of IAM user `+user,
-		`IAM user user/`+user+` credentials revoked: 1 change`)
+		`IAM user user/`+user+`: 1 change made; some credentials are still usable \(see the warnings\)`,
+		`Warning: Warning when invoking action Credentials still usable after nhi_revoke_credentials: .*sessions issued with the deleted keys of IAM user `+user+` .*stay valid until they expire`,
+		`console password, SSH public keys, service-specific credentials and signing certificates of IAM user `+user+` are not touched`)
 	after := awsUser(t, user)
 	if len(after.Credentials) != 0 || len(after.EffectiveScopes) != 1 || after.Disabled {
 		t.Errorf("after nhi_revoke_credentials: keys %v, grants %v, disabled %v; want no key and the user as it was", after.Credentials, after.EffectiveScopes, after.Disabled)
@@ -583,6 +585,7 @@ action "nhi_revoke_credentials" "x" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantOutput(t, out, `IAM role `+role+` has no long-lived credentials`, `IAM role role/`+role+` had no credentials to revoke: nothing changed`)
+	wantOutput(t, out, `Warning: Warning when invoking action Credentials still usable after nhi_revoke_credentials: .*IAM role `+role+` has no long-lived credentials, but sessions assumed before now keep theirs`,
+		`IAM role role/`+role+`: nothing changed; some credentials are still usable \(see the warnings\)`)
 	wantPlan(t, cli.PlannedActions(), map[string]string{"nhi_aws_iam_role.r": "update"})
 }

@@ -38,8 +38,9 @@ type identityAction struct {
 	// disabled").
 	nothing string
 	// run finds the connector's interface and runs it; ok false when the
-	// connector does not offer the action.
-	run func(ctx context.Context, inv nhi.Inventory, pd *framework.ProviderData, id nhi.Identity, changed func(string)) (notes []string, ok bool, err error)
+	// connector does not offer the action. usable and notes are the
+	// connector's (see framework.Disabler).
+	run func(ctx context.Context, inv nhi.Inventory, pd *framework.ProviderData, id nhi.Identity, changed func(string)) (usable, notes []string, ok bool, err error)
 }
 
 var (
@@ -169,7 +170,7 @@ func (a *identityAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 		progress(c)
 	}
 	progress(fmt.Sprintf("%s %s", a.verb, what))
-	notes, supported, err := a.run(ctx, inv, a.pd, id, changed)
+	usable, notes, supported, err := a.run(ctx, inv, a.pd, id, changed)
 	if !supported {
 		resp.Diagnostics.AddAttributeError(path.Root("system"), "Action not supported",
 			fmt.Sprintf("the %s connector does not implement nhi_%s, so nothing was changed; use the system's own tools for %s.", s.Core.Title, a.name, what))
@@ -186,11 +187,21 @@ func (a *identityAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 	for _, n := range notes {
 		progress("note: " + n)
 	}
-	if len(changes) == 0 {
-		progress(fmt.Sprintf("%s %s: nothing changed", what, a.nothing))
-		return
+	for _, u := range usable {
+		progress("still usable: " + u)
+		resp.Diagnostics.AddWarning("Credentials still usable after nhi_"+a.name,
+			fmt.Sprintf("nhi_%s on %s could not end every credential: %s.", a.name, what, strings.TrimSuffix(u, ".")))
 	}
-	progress(fmt.Sprintf("%s %s: %d %s", what, a.done, len(changes), pluralWord(len(changes), "change")))
+	switch {
+	case len(changes) == 0 && len(usable) == 0:
+		progress(fmt.Sprintf("%s %s: nothing changed", what, a.nothing))
+	case len(changes) == 0:
+		progress(fmt.Sprintf("%s: nothing changed; some credentials are still usable (see the warnings)", what))
+	case len(usable) == 0:
+		progress(fmt.Sprintf("%s %s: %d %s", what, a.done, len(changes), pluralWord(len(changes), "change")))
+	default:
+		progress(fmt.Sprintf("%s: %d %s made; some credentials are still usable (see the warnings)", what, len(changes), pluralWord(len(changes), "change")))
+	}
 }
 
 // inventory connects to the system, with the standard diagnostics of a

@@ -36,6 +36,8 @@ type fakeInventory struct {
 	changes []string
 	fail    error
 	at      time.Time
+	// usable is what DisableIdentity says still authenticates.
+	usable []string
 }
 
 func (f *fakeInventory) System() string { return "fake" }
@@ -52,12 +54,12 @@ func (f *fakeInventory) Get(_ context.Context, ref nhi.Ref) (nhi.Identity, error
 // disablingInventory also implements framework.Disabler.
 type disablingInventory struct{ *fakeInventory }
 
-func (f disablingInventory) DisableIdentity(_ context.Context, _ nhi.Identity, at time.Time, changed func(string)) ([]string, error) {
+func (f disablingInventory) DisableIdentity(_ context.Context, _ nhi.Identity, at time.Time, changed func(string)) ([]string, []string, error) {
 	f.at = at
 	for _, c := range f.changes {
 		changed(c)
 	}
-	return []string{"a note"}, f.fail
+	return f.usable, []string{"a note"}, f.fail
 }
 
 type fakeConnector struct{ inv nhi.Inventory }
@@ -112,6 +114,27 @@ func TestInvokeDisable(t *testing.T) {
 		}
 		if want := time.Date(2027, 3, 31, 12, 0, 0, 0, time.UTC); !inv.at.Equal(want) {
 			t.Errorf("disabled at %v, want the provider's evaluation time %v", inv.at, want)
+		}
+	})
+	t.Run("credentials still usable are warnings, and the summary claims no more than was done", func(t *testing.T) {
+		inv := managedRobot()
+		inv.changes = []string{"removed grant a"}
+		inv.usable = []string{"tokens of robot ns/r stay valid until they expire"}
+		progress, diags := invokeDisable(t, disablingInventory{inv}, "ns/r")
+		if diags.HasError() {
+			t.Fatal(diagText(diags))
+		}
+		if len(diags) != 1 || diags[0].Severity() != diag.SeverityWarning ||
+			diagText(diags) != "Credentials still usable after nhi_disable: nhi_disable on robot ns/r could not end every credential: tokens of robot ns/r stay valid until they expire.\n" {
+			t.Errorf("diagnostics %q, want one warning naming the tokens", diagText(diags))
+		}
+		if got, want := progress[len(progress)-1], "robot ns/r: 1 change made; some credentials are still usable (see the warnings)"; got != want {
+			t.Errorf("summary %q, want %q", got, want)
+		}
+		inv.changes = nil
+		progress, _ = invokeDisable(t, disablingInventory{inv}, "ns/r")
+		if got, want := progress[len(progress)-1], "robot ns/r: nothing changed; some credentials are still usable (see the warnings)"; got != want {
+			t.Errorf("summary with no change %q, want %q", got, want)
 		}
 	})
 	t.Run("nothing to change", func(t *testing.T) {
