@@ -332,11 +332,15 @@ func (e *evaluator) identity(src Source, id nhi.Identity, ref IdentityRef) {
 	e.srcLoc = src.Location
 
 	if !id.Declared {
-		sev, extra := SeverityMedium, ""
-		if len(priv) > 0 {
-			sev, extra = SeverityHigh, "; it holds privileged scopes"
+		// A kind no resource can declare is not NHI001: its credentials
+		// are judged below all the same.
+		if Declarable(e.in.Systems, id) {
+			sev, extra := SeverityMedium, ""
+			if len(priv) > 0 {
+				sev, extra = SeverityHigh, "; it holds privileged scopes"
+			}
+			e.add(RuleUndeclared, sev, ref, "", fmt.Sprintf("%s %s exists in source %q but is not declared%s", e.kindName(id.Kind), ref.ID, src.Name, extra), loc)
 		}
-		e.add(RuleUndeclared, sev, ref, "", fmt.Sprintf("%s %s exists in source %q but is not declared%s", e.kindName(id.Kind), ref.ID, src.Name, extra), loc)
 	} else {
 		declared := id.Governance.Scopes
 		if id.Disabled {

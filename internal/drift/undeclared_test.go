@@ -2,7 +2,9 @@ package drift
 
 import (
 	"reflect"
+	"sort"
 	"testing"
+	"time"
 
 	k8s "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/kubernetes"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
@@ -99,5 +101,27 @@ func TestDeclarableHonoursUndeclarableKinds(t *testing.T) {
 	}
 	if !Declarable(nil, nhi.Identity{System: "store", Kind: "vault"}) {
 		t.Error("Declarable with no registry = false, want true")
+	}
+}
+
+// An undeclared identity of a kind no resource declares is not NHI001;
+// its credentials are judged all the same (NHI007 for age). A declarable
+// one of the same system still is NHI001.
+func TestEvaluateUndeclarableKindIsNoNHI001(t *testing.T) {
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	old := now.Add(-200 * 24 * time.Hour)
+	ids := []nhi.Identity{
+		{System: "store", Kind: "vault", ID: "v1", Ref: nhi.Ref{Location: "vault", Name: "v1"}, CreatedAt: old,
+			Credentials: []nhi.Credential{{ID: "API_KEY", Kind: "store_secret", CreatedAt: old}}},
+		{System: "store", Kind: "account", ID: "a1", Ref: nhi.Ref{Location: "account", Name: "a1"}, CreatedAt: now.Add(-time.Hour)},
+	}
+	r := Evaluate(Input{Systems: storeSystems, Now: now, Policy: DefaultPolicy(storeSystems), Sources: []Source{{Name: "s", System: "store", Identities: ids}}})
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.RuleID+" "+f.Identity.ID)
+	}
+	sort.Strings(got)
+	if want := []string{"NHI001 account/a1", "NHI007 vault/v1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
 	}
 }
