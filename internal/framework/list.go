@@ -57,6 +57,13 @@ type ListKind struct {
 	// credential's when Credential is set, else the identity's).
 	Declared func(ListItem) bool
 	Owner    func(ListItem) string
+	// Govern, when set, settles the governance of a query's credential
+	// results before they are filtered, for credentials whose markers are
+	// not on them (an access key, governed when its delivery Secret
+	// records it): it may set each item's Credential.Declared and Owner,
+	// which Declared and Owner nil then read. Called once per query with
+	// every result of the location filter.
+	Govern func(ctx context.Context, pd *ProviderData, items []ListItem, diags *diag.Diagnostics)
 	// Resource fills the full resource object of a result, as a Read after
 	// an import would; it may read the system. res holds every attribute
 	// null: Get the model from it, fill it and Set it. For an undeclared result
@@ -252,7 +259,7 @@ func (l *listResource) items(ctx context.Context, q listQuery, diags *diag.Diagn
 		diags.AddError("Listing "+title+" identities failed", err.Error())
 		return nil
 	}
-	var out []ListItem
+	var cands []ListItem
 	for _, id := range ids {
 		if id.Kind != l.k.Kind {
 			continue
@@ -260,31 +267,36 @@ func (l *listResource) items(ctx context.Context, q listQuery, diags *diag.Diagn
 		if loc := l.k.Location; loc != nil && loc.Match != nil && q.location != "" && !loc.Match(id, q.location) {
 			continue
 		}
-		var cands []ListItem
 		if l.k.Credential == "" {
-			cands = []ListItem{{Identity: id}}
-		} else {
-			for i := range id.Credentials {
-				if id.Credentials[i].Kind == l.k.Credential {
-					cands = append(cands, ListItem{Identity: id, Credential: &id.Credentials[i]})
-				}
+			cands = append(cands, ListItem{Identity: id})
+			continue
+		}
+		for i := range id.Credentials {
+			if id.Credentials[i].Kind == l.k.Credential {
+				cands = append(cands, ListItem{Identity: id, Credential: &id.Credentials[i]})
 			}
 		}
-		for _, it := range cands {
-			dec := l.k.declared(it)
-			if q.declared != nil && dec != *q.declared {
-				continue
-			}
-			if q.owner != "" && l.k.owner(it) != q.owner {
-				continue
-			}
-			// What nhi_undeclared leaves out by default (a system's own
-			// identities) is left out here too.
-			if !dec && !q.includeSystem && l.pd.Systems.Exclusion(id) != "" {
-				continue
-			}
-			out = append(out, it)
+	}
+	if l.k.Govern != nil && len(cands) > 0 {
+		if l.k.Govern(ctx, l.pd, cands, diags); diags.HasError() {
+			return nil
 		}
+	}
+	var out []ListItem
+	for _, it := range cands {
+		dec := l.k.declared(it)
+		if q.declared != nil && dec != *q.declared {
+			continue
+		}
+		if q.owner != "" && l.k.owner(it) != q.owner {
+			continue
+		}
+		// What nhi_undeclared leaves out by default (a system's own
+		// identities) is left out here too.
+		if !dec && !q.includeSystem && l.pd.Systems.Exclusion(it.Identity) != "" {
+			continue
+		}
+		out = append(out, it)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		return strings.Join(l.k.Values(out[i]), "\x00") < strings.Join(l.k.Values(out[j]), "\x00")

@@ -74,20 +74,58 @@ func principalList(k kindSpec, kind string, newM func() model) framework.ListKin
 
 // accessKeyList lists the access keys of the account's users. A key has no
 // markers of its own: it is declared, with its user's owner, when its user
-// is.
+// is declared and nhi_aws_iam_access_key delivered it (governKeys); any
+// other key, such as one made by hand for a governed user, is undeclared,
+// and its resource has FILL-IN placeholders for the delivery Secret.
 func accessKeyList() framework.ListKind {
 	return framework.ListKind{
 		System: awsc.SystemName, Kind: awsc.KindIAMUser, Credential: awsc.CredentialAccessKey, Identity: accessKeyIdentity,
 		Location: pathFilter("keys of users"),
 		Values:   func(it framework.ListItem) []string { return []string{it.Identity.Ref.Name, it.Credential.ID} },
-		Declared: func(it framework.ListItem) bool { return it.Identity.Declared },
-		Owner:    func(it framework.ListItem) string { return it.Identity.Governance.Owner },
+		Govern:   governKeys,
 		Resource: func(ctx context.Context, pd *framework.ProviderData, it framework.ListItem, res *tfsdk.Resource) diag.Diagnostics {
 			var diags diag.Diagnostics
-			m := (&accessKeyResource{pd: pd}).listed(it, &diags)
+			// listed writes the placeholders of an undeclared key: the
+			// key's governance, not its user's.
+			key := it
+			key.Identity.Declared = it.Credential.Declared
+			m := (&accessKeyResource{pd: pd}).listed(key, &diags)
 			diags.Append(res.Set(ctx, &m)...)
 			return diags
 		},
 		Description: "The access keys of the account's IAM users (never their secrets), as `terraform query` lists them.",
 	}
+}
+
+// governKeys marks the keys this provider governs: those of declared users
+// that a delivery Secret of the provider records (the credential-id
+// annotation nhi_aws_iam_access_key writes), with their user's owner. The
+// keys of undeclared users are undeclared without a look at the cluster.
+func governKeys(ctx context.Context, pd *framework.ProviderData, items []framework.ListItem, diags *diag.Diagnostics) {
+	need := false
+	for _, it := range items {
+		need = need || it.Identity.Declared
+	}
+	if !need {
+		return
+	}
+	k, err := delivery(pd).Get(ctx)
+	if err == nil {
+		var dels map[string]string
+		if dels, err = k.ScanDeliveries(ctx, nil); err == nil {
+			delivered := make(map[string]bool, len(dels))
+			for _, id := range dels {
+				delivered[id] = true
+			}
+			for _, it := range items {
+				if it.Identity.Declared && delivered[it.Credential.ID] {
+					it.Credential.Declared, it.Credential.Owner = true, it.Identity.Governance.Owner
+				}
+			}
+			return
+		}
+	}
+	diags.AddError("Reading the delivered access keys failed",
+		"An access key carries no markers: nhi_aws_iam_access_key governs the keys it delivered, which the delivery Secrets in Kubernetes record, "+
+			"so listing access keys of declared users reads those Secrets: "+err.Error()+"\n\nCheck the provider's kubernetes configuration (or KUBECONFIG).")
 }

@@ -3,6 +3,7 @@ package aws_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,8 +19,11 @@ import (
 )
 
 // TestAccIAMList_query lists users, roles and access keys under a path of
-// the test's own (so other tests' identities stay out): a declared user,
-// and a user with a key and a role made out of band, with each filter.
+// the test's own (so other tests' identities stay out): a declared user
+// with a governed key and a key made by hand, and a user with a key and a
+// role made out of band, with each filter. The hand-made key of the
+// declared user is undeclared, with FILL-IN placeholders for its delivery
+// Secret.
 func TestAccIAMList_query(t *testing.T) {
 	raw := rawIAM(t)
 	ctx := context.Background()
@@ -43,7 +47,14 @@ func TestAccIAMList_query(t *testing.T) {
 	}
 	t.Cleanup(func() { _, _ = raw.DeleteRole(context.Background(), &iam.DeleteRoleInput{RoleName: aws.String(role)}) })
 
-	cfg := acctest.AWSProviderBlock(t, "") + fmt.Sprintf(`
+	ns := acctest.Namespace(t)
+	var handKey string // the key made by hand for the declared user, once made
+	t.Cleanup(func() {
+		if handKey != "" {
+			_, _ = raw.DeleteAccessKey(context.Background(), &iam.DeleteAccessKeyInput{UserName: aws.String(declared), AccessKeyId: aws.String(handKey)})
+		}
+	})
+	cfg := acctest.ProviderBlock(t, "  aws {}\n") + fmt.Sprintf(`
 resource "nhi_aws_iam_user" "test" {
   name       = %q
   path       = %q
@@ -52,7 +63,12 @@ resource "nhi_aws_iam_user" "test" {
   scopes     = []
   expires_at = %q
 }
-`, declared, p, acctest.Date(acctest.Days(30)))
+
+resource "nhi_aws_iam_access_key" "governed" {
+  user              = nhi_aws_iam_user.test.name
+  kubernetes_secret = { namespace = %q, name = "aws-creds" }
+}
+`, declared, p, acctest.Date(acctest.Days(30)), ns)
 	list := func(typ, name, filters string, include bool) string {
 		return fmt.Sprintf(`
 list %q %q {
@@ -69,6 +85,7 @@ list %q %q {
 		return map[string]knownvalue.Check{"name": knownvalue.StringExact(n)}
 	}
 	keyIdentity := map[string]knownvalue.Check{"user": knownvalue.StringExact(legacy), "access_key_id": knownvalue.StringExact(keyID)}
+	handIdentity := map[string]knownvalue.Check{"user": knownvalue.StringExact(declared), "access_key_id": later{value: &handKey}}
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.AWS(t) },
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_14_0)},
@@ -77,11 +94,19 @@ list %q %q {
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
+				PreConfig: func() {
+					out, err := raw.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(declared)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					handKey = aws.ToString(out.AccessKey.AccessKeyId)
+				},
 				Query: true,
 				Config: list("nhi_aws_iam_user", "all", "", false) + list("nhi_aws_iam_user", "undeclared", "declared = false", true) +
 					list("nhi_aws_iam_user", "declared", "declared = true", false) + list("nhi_aws_iam_user", "owner", `owner = "team:payments"`, false) +
 					list("nhi_aws_iam_role", "roles", "", true) + list("nhi_aws_iam_access_key", "keys", "", true) +
-					list("nhi_aws_iam_access_key", "declared_keys", "declared = true", false),
+					list("nhi_aws_iam_access_key", "declared_keys", "declared = true", false) +
+					list("nhi_aws_iam_access_key", "undeclared_keys", "declared = false", true),
 				QueryResultChecks: []querycheck.QueryResultCheck{
 					querycheck.ExpectLength("nhi_aws_iam_user.all", 2),
 					querycheck.ExpectIdentity("nhi_aws_iam_user.all", name(legacy)),
@@ -103,7 +128,7 @@ list %q %q {
 						{Path: tfjsonpath.New("purpose"), KnownValue: knownvalue.StringExact("FILL-IN: why this identity exists")},
 						{Path: tfjsonpath.New("trust_policy"), KnownValue: knownvalue.NotNull()},
 					}),
-					querycheck.ExpectLength("nhi_aws_iam_access_key.keys", 1),
+					querycheck.ExpectLength("nhi_aws_iam_access_key.keys", 3),
 					querycheck.ExpectIdentity("nhi_aws_iam_access_key.keys", keyIdentity),
 					querycheck.ExpectResourceDisplayName("nhi_aws_iam_access_key.keys", queryfilter.ByResourceIdentity(keyIdentity),
 						knownvalue.StringExact("access key "+keyID+" of IAM user user/"+legacy+" (undeclared)")),
@@ -111,9 +136,54 @@ list %q %q {
 						{Path: tfjsonpath.New("status"), KnownValue: knownvalue.StringExact("Active")},
 						{Path: tfjsonpath.New("kubernetes_secret").AtMapKey("name"), KnownValue: knownvalue.StringExact("FILL-IN: name of that Secret")},
 					}),
-					querycheck.ExpectLength("nhi_aws_iam_access_key.declared_keys", 0),
+					querycheck.ExpectLength("nhi_aws_iam_access_key.declared_keys", 1),
+					querycheck.ExpectResourceDisplayName("nhi_aws_iam_access_key.declared_keys",
+						queryfilter.ByResourceIdentity(map[string]knownvalue.Check{"user": knownvalue.StringExact(declared), "access_key_id": knownvalue.NotNull()}),
+						knownvalue.StringRegexp(regexp.MustCompile(`^access key \S+ of IAM user user/`+declared+` \(owner team:payments\)$`))),
+					querycheck.ExpectLength("nhi_aws_iam_access_key.undeclared_keys", 2),
+					querycheck.ExpectIdentity("nhi_aws_iam_access_key.undeclared_keys", keyIdentity),
+					querycheck.ExpectIdentity("nhi_aws_iam_access_key.undeclared_keys", handIdentity),
+					querycheck.ExpectResourceDisplayName("nhi_aws_iam_access_key.undeclared_keys", queryfilter.ByResourceIdentity(handIdentity),
+						later{value: &handKey, format: "access key %s of IAM user user/" + declared + " (undeclared)"}),
+					querycheck.ExpectResourceKnownValues("nhi_aws_iam_access_key.undeclared_keys", queryfilter.ByResourceIdentity(handIdentity), []querycheck.KnownValueCheck{
+						{Path: tfjsonpath.New("kubernetes_secret").AtMapKey("namespace"), KnownValue: knownvalue.StringExact("FILL-IN: namespace of the Secret that holds the key")},
+						{Path: tfjsonpath.New("kubernetes_secret").AtMapKey("name"), KnownValue: knownvalue.StringExact("FILL-IN: name of that Secret")},
+					}),
 				},
+			},
+			{
+				// The hand-made key goes before the user does.
+				PreConfig: func() {
+					if _, err := raw.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(declared), AccessKeyId: aws.String(handKey)}); err != nil {
+						t.Fatal(err)
+					}
+					handKey = ""
+				},
+				Config: cfg,
 			},
 		},
 	})
 }
+
+// later checks a string against a value known only when the check runs
+// (an ID made in a step's PreConfig), formatted into format when set.
+type later struct {
+	value  *string
+	format string
+}
+
+func (l later) want() string {
+	if l.format == "" {
+		return *l.value
+	}
+	return fmt.Sprintf(l.format, *l.value)
+}
+
+func (l later) CheckValue(other any) error {
+	if s, ok := other.(string); !ok || s != l.want() {
+		return fmt.Errorf("expected value %s for StringExact check, got: %v", l.want(), other)
+	}
+	return nil
+}
+
+func (l later) String() string { return l.want() }
