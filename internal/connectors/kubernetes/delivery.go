@@ -147,6 +147,24 @@ func (c *Client) DeliveredCredentialID(ctx context.Context, ref nhi.Ref) (string
 	return s.Annotations[c.markers.CredentialID()], nil
 }
 
+// ReadDeliveredCredential returns what a delivery Secret records: the
+// credential it holds, the governance (owner, purpose) of the resource that
+// delivered it, and its type; never its Data. An error wrapping
+// nhi.ErrNotFound means the Secret does not exist; a Secret this provider
+// did not write comes back with an empty CredentialID.
+func (c *Client) ReadDeliveredCredential(ctx context.Context, ref nhi.Ref) (DeliveredCredential, error) {
+	s, err := c.cs.CoreV1().Secrets(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
+	if err != nil {
+		return DeliveredCredential{}, wrap(err, "reading Secret "+ref.String())
+	}
+	m := c.markers
+	d := DeliveredCredential{Ref: ref, Type: s.Type, Governance: nhi.Governance{Owner: s.Annotations[m.Owner()], Purpose: s.Annotations[m.Purpose()]}}
+	if s.Labels[ManagedByLabel] == ManagedByValue {
+		d.CredentialID = s.Annotations[m.CredentialID()]
+	}
+	return d, nil
+}
+
 // DeleteDeliveredCredential deletes a delivery Secret only while it still
 // holds credentialID: after a create_before_destroy rotation the Secret
 // holds the new key, and deleting the old key must not remove it.

@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -258,6 +259,14 @@ func (r *deployKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if state != nil && resp.Private != nil && state.ID.ValueString() != "" {
+		// The key this instance holds. A replacement's create is planned
+		// again with no prior state but with this private state, and reads
+		// it so that the Secret holding this key is not taken for another
+		// resource's.
+		b, _ := json.Marshal(state.ID.ValueString())
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateHeldKey, b)...)
+	}
 	subject := plan.subject()
 	g := framework.PlanGovernance(ctx, r.pd, subject, plan.governance(), stateGov, &resp.Diagnostics)
 	period := framework.RotationPeriod(r.pd, plan.RotateAfter, &resp.Diagnostics)
@@ -303,6 +312,9 @@ func (r *deployKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		}
 		if ref, ok := plan.secretRef(); ok && resolved {
 			r.checkDelivery(ctx, ref, ownCredential(owner, repo), &resp.Diagnostics)
+			if !resp.Diagnostics.HasError() {
+				r.checkSharedSecret(ctx, c, ref, owner, repo, &plan, heldKey(ctx, req.Private, &resp.Diagnostics), &resp.Diagnostics)
+			}
 		}
 		plan.RotationDueAt = types.StringUnknown()
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
@@ -448,6 +460,74 @@ func (r *deployKeyResource) checkDelivery(ctx context.Context, ref nhi.Ref, ours
 	if err := k.CheckDeliveryTargetFor(ctx, ref, ours); err != nil {
 		diags.AddAttributeError(path.Root("kubernetes_secret"), "The deploy key cannot be delivered there",
 			fmt.Sprintf("kubernetes_secret %s: %v. The private key exists only in that Secret, so no key is registered until it has somewhere to go.", ref, err))
+	}
+}
+
+// privateHeldKey is the private state key recording the ID of the key a
+// resource instance holds, for the plan of its replacement.
+const privateHeldKey = "held_key"
+
+// privateData is the private state of a plan request.
+type privateData interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+// heldKey is the key the instance a plan replaces holds ("" for a new
+// resource).
+func heldKey(ctx context.Context, p privateData, diags *diag.Diagnostics) string {
+	if p == nil {
+		return ""
+	}
+	b, d := p.GetKey(ctx, privateHeldKey)
+	diags.Append(d...)
+	var id string
+	if len(b) > 0 && json.Unmarshal(b, &id) != nil {
+		return ""
+	}
+	return id
+}
+
+// checkSharedSecret refuses, for a new key, a Secret that holds a deploy
+// key of the same repository which still exists on GitHub and is not the
+// key this plan replaces: another nhi_github_deploy_key's, and two keys in
+// one Secret would overwrite each other's private key on every apply
+// (checkDelivery refuses other repositories' keys and other credentials).
+// A key since deleted on GitHub is a leftover the delivery replaces.
+//
+// replaced is known when the plan replaces a key. The apply plans a
+// create_before_destroy replacement again with neither the prior state nor
+// its private state, while the old key still exists, so without it the
+// old key is told from another resource's by what a replacement keeps: the
+// key's title (a rotation), or the owner and purpose the Secret records (a
+// new title).
+func (r *deployKeyResource) checkSharedSecret(ctx context.Context, c *gh.Client, ref nhi.Ref, owner, repo string, plan *deployKeyModel, replaced string, diags *diag.Diagnostics) {
+	k, ok := delivery(r.pd).ForPlan(ctx, diags)
+	if !ok {
+		return
+	}
+	d, err := k.ReadDeliveredCredential(ctx, ref)
+	held := d.CredentialID
+	if err != nil || held == "" || held == replaced || !ownCredential(owner, repo)(held) {
+		return // absent, or judged by checkDelivery
+	}
+	sameGovernance := replaced == "" && d.Governance.Owner == plan.Owner.ValueString() && d.Governance.Purpose == plan.Purpose.ValueString()
+	_, _, keyID, err := gh.ParseImportID(held)
+	if err != nil {
+		return // not a key this provider delivered: nothing to overwrite
+	}
+	key, err := c.GetDeployKey(ctx, owner, repo, keyID)
+	switch {
+	case errors.Is(err, nhi.ErrNotFound), err == nil && key.Governed && (key.Name == plan.Title.ValueString() || sameGovernance):
+	case err != nil:
+		diags.AddAttributeError(path.Root("kubernetes_secret"), "Cannot check the deploy key the Secret holds",
+			fmt.Sprintf("kubernetes_secret %s holds deploy key %s, and reading that key from GitHub failed: %v. The plan checks that the key is gone, "+
+				"or is the one this plan replaces, so that two resources do not share one Secret; run the plan again.", ref, held, err))
+	default:
+		diags.AddAttributeError(path.Root("kubernetes_secret"), "The Secret holds another deploy key",
+			fmt.Sprintf("kubernetes_secret %s already holds deploy key %s (title %q) of repository %s/%s, which another nhi_github_deploy_key delivered there. "+
+				"Two keys in one Secret would overwrite each other's private key on every apply. Give this key a Secret of its own (another name), "+
+				"or, if that key is no longer wanted, destroy its resource first. (Under create_before_destroy a replacement that changes the title and the owner or "+
+				"purpose at once cannot be told from another resource's key: change them in two applies.)", ref, held, key.Name, owner, repo))
 	}
 }
 
