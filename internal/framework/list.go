@@ -71,6 +71,10 @@ type ListKind struct {
 	Resource func(ctx context.Context, pd *ProviderData, it ListItem, res *tfsdk.Resource) diag.Diagnostics
 	// Description is the list resource's documentation (what it lists).
 	Description string
+	// DeclaredDoc says, for the `declared` filter's documentation, what
+	// makes a result governed when it is not the listed object's own
+	// markers ("its user is declared and ..."); empty for the default.
+	DeclaredDoc string
 }
 
 // ListLocation is a system's location filter of a list resource.
@@ -139,9 +143,13 @@ func (l *listResource) ListResourceConfigSchema(_ context.Context, _ list.ListRe
 	if l.k.Credential != "" {
 		what = "credentials"
 	}
+	rule := l.k.DeclaredDoc
+	if rule == "" {
+		rule = "they carry this provider's governance markers, as the `declared` of `nhi_identities` reports"
+	}
 	attrs := map[string]lschema.Attribute{
-		"declared": lschema.BoolAttribute{Optional: true, MarkdownDescription: "`true`: only " + what + " this provider governs (its managed-by marker under `annotation_prefix`); " +
-			"`false`: only those nobody declared, ready for `terraform query -generate-config-out`. Unset: both."},
+		"declared": lschema.BoolAttribute{Optional: true, MarkdownDescription: "`true`: only " + what + " this provider governs (" + rule + "); " +
+			"`false`: only those nobody declared, ready for `terraform query -generate-config-out`. Unset: both. Must be known when the query runs."},
 		"owner": lschema.StringAttribute{Optional: true, MarkdownDescription: "Only " + what + " with this owner.",
 			Validators: []validator.String{NotBlank("owner")}},
 		"include_system": lschema.BoolAttribute{Optional: true, MarkdownDescription: "List the system's own identities too (those `nhi_undeclared` leaves out by default, " +
@@ -169,19 +177,34 @@ type listQuery struct {
 func (l *listResource) query(ctx context.Context, cfg tfsdk.Config, diags *diag.Diagnostics) listQuery {
 	var q listQuery
 	var declared, includeSystem types.Bool
-	var owner types.String
+	var owner, location types.String
 	diags.Append(cfg.GetAttribute(ctx, path.Root("declared"), &declared)...)
 	diags.Append(cfg.GetAttribute(ctx, path.Root("owner"), &owner)...)
 	diags.Append(cfg.GetAttribute(ctx, path.Root("include_system"), &includeSystem)...)
+	filters := map[string]attr.Value{"declared": declared, "owner": owner, "include_system": includeSystem}
 	if loc := l.k.Location; loc != nil {
-		var v types.String
-		diags.Append(cfg.GetAttribute(ctx, path.Root(loc.Attr), &v)...)
-		q.location = v.ValueString()
+		diags.Append(cfg.GetAttribute(ctx, path.Root(loc.Attr), &location)...)
+		filters[loc.Attr] = location
 	}
-	if !declared.IsNull() && !declared.IsUnknown() {
+	if diags.HasError() {
+		return q
+	}
+	// An unknown filter would list more than asked for: refuse it.
+	for _, name := range nhi.SortedKeys(filters) {
+		if filters[name].IsUnknown() {
+			diags.AddAttributeError(path.Root(name), "Unknown list filter",
+				name+" is not known yet, and a list block's config must be known when `terraform query` runs, or the listing would ignore the filter. "+
+					"Use a literal, a variable or a local, not a value computed by a resource.")
+		}
+	}
+	if diags.HasError() {
+		return q
+	}
+	if !declared.IsNull() {
 		v := declared.ValueBool()
 		q.declared = &v
 	}
+	q.location = location.ValueString()
 	q.owner = owner.ValueString()
 	q.includeSystem = includeSystem.ValueBool()
 	return q
@@ -350,20 +373,28 @@ func (l *listResource) resource(ctx context.Context, it ListItem, res *tfsdk.Res
 		}
 		vals = av
 	} else {
+		// A credential's resource has the placeholders it has (an access
+		// key has no owner of its own); its Resource wrote the rest.
 		for _, p := range system.Placeholders {
-			vals[p.Attr] = cty.StringVal(p.Value)
+			if _, d := res.Schema.AttributeAtPath(ctx, path.Root(p.Attr)); !d.HasError() {
+				vals[p.Attr] = cty.StringVal(p.Value)
+			}
 		}
 	}
 	SetAdoption(ctx, res, vals, diags)
 }
 
-// SetAdoption sets the attributes of vals that res's schema has (a
-// credential has no labels, say) to those values: strings, bools, lists of
-// strings and maps of strings, as system.AdoptionValues returns them.
+// SetAdoption sets the attributes of vals in res to those values: strings,
+// bools, lists of strings and maps of strings, as system.AdoptionValues
+// returns them. An attribute res's schema lacks is an error (the adoption
+// and the resource schema disagree, a bug), never silently dropped: the
+// generated block would lose a setting, and the adopting apply change it.
 func SetAdoption(ctx context.Context, res *tfsdk.Resource, vals map[string]cty.Value, diags *diag.Diagnostics) {
 	for _, name := range nhi.SortedKeys(vals) {
 		p := path.Root(name)
 		if _, d := res.Schema.AttributeAtPath(ctx, p); d.HasError() {
+			diags.AddAttributeError(p, "Writing the adoption failed",
+				"the adoption sets "+name+", which the resource's schema does not have, so the generated block would lose it; this is a bug in the provider, please report it.")
 			continue
 		}
 		v, err := goValue(vals[name])

@@ -195,9 +195,76 @@ func TestListFilters(t *testing.T) {
 	if !slices.Equal(inv.opts.Locations, []string{"team-a"}) {
 		t.Errorf("the namespace filter was not passed to the inventory: %+v", inv.opts)
 	}
-	if got := runList(t, l, nil, false, 1); len(got) != 1 {
-		t.Errorf("Limit 1 listed %d", len(got))
+	// The limit keeps the first results in sort order.
+	if got := runList(t, l, nil, false, 1); idents(got) != "team-a/old" {
+		t.Errorf("Limit 1 listed %s, want team-a/old", idents(got))
 	}
+}
+
+// An unknown filter value is refused on its attribute, never read as unset
+// (which would list everything).
+func TestListUnknownFilter(t *testing.T) {
+	ctx := context.Background()
+	for name, typ := range map[string]tftypes.Type{"declared": tftypes.Bool, "owner": tftypes.String, "include_system": tftypes.Bool, "namespace": tftypes.String} {
+		t.Run(name, func(t *testing.T) {
+			l, _ := listFixture()
+			var sresp list.ListResourceSchemaResponse
+			l.ListResourceConfigSchema(ctx, list.ListResourceSchemaRequest{}, &sresp)
+			obj := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+			vals := map[string]tftypes.Value{}
+			for n, at := range obj.AttributeTypes {
+				vals[n] = tftypes.NewValue(at, nil)
+			}
+			vals[name] = tftypes.NewValue(typ, tftypes.UnknownValue)
+			req := list.ListRequest{Config: tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(obj, vals)},
+				ResourceSchema: listResourceSchema, ResourceIdentitySchema: l.k.Identity.Schema()}
+			var stream list.ListResultsStream
+			l.List(ctx, req, &stream)
+			var diags diag.Diagnostics
+			n := 0
+			for r := range stream.Results {
+				n++
+				diags.Append(r.Diagnostics...)
+			}
+			if n != 1 || !diags.HasError() {
+				t.Fatalf("%d results, diagnostics %v; want only an error", n, diags)
+			}
+			d, ok := diags.Errors()[0].(diag.DiagnosticWithPath)
+			if !ok || !d.Path().Equal(path.Root(name)) || d.Summary() != "Unknown list filter" || !strings.Contains(d.Detail(), name+" is not known yet") {
+				t.Errorf("diagnostic %v, want Unknown list filter on %s", diags.Errors()[0], name)
+			}
+		})
+	}
+}
+
+// An adoption value the resource schema lacks is an error, not dropped.
+func TestSetAdoptionRefusesAttributesTheSchemaLacks(t *testing.T) {
+	ctx := context.Background()
+	res := &tfsdk.Resource{Schema: listResourceSchema}
+	obj := listResourceSchema.Type().TerraformType(ctx).(tftypes.Object)
+	vals := map[string]tftypes.Value{}
+	for n, at := range obj.AttributeTypes {
+		vals[n] = tftypes.NewValue(at, nil)
+	}
+	res.Raw = tftypes.NewValue(obj, vals)
+	var diags diag.Diagnostics
+	SetAdoption(ctx, res, map[string]cty.Value{"automount": cty.True, "allow_legacy_tokens": cty.True}, &diags)
+	if !diags.HasError() || !strings.Contains(diagsText(diags), "sets allow_legacy_tokens, which the resource's schema does not have") {
+		t.Errorf("diagnostics %v; want an error naming allow_legacy_tokens", diags)
+	}
+	var automount types.Bool
+	res.GetAttribute(ctx, path.Root("automount"), &automount)
+	if !automount.ValueBool() {
+		t.Errorf("automount %v: the attributes the schema has are still set", automount)
+	}
+}
+
+func diagsText(d diag.Diagnostics) string {
+	var b strings.Builder
+	for _, x := range d {
+		b.WriteString(x.Summary() + ": " + x.Detail() + "\n")
+	}
+	return b.String()
 }
 
 func TestListDisplayNameAndAdoption(t *testing.T) {

@@ -83,6 +83,8 @@ func accessKeyList() framework.ListKind {
 		Location: pathFilter("keys of users"),
 		Values:   func(it framework.ListItem) []string { return []string{it.Identity.Ref.Name, it.Credential.ID} },
 		Govern:   governKeys,
+		DeclaredDoc: "an access key has no markers of its own: its user is declared, and a delivery Secret of `nhi_aws_iam_access_key` " +
+			"records the key",
 		Resource: func(ctx context.Context, pd *framework.ProviderData, it framework.ListItem, res *tfsdk.Resource) diag.Diagnostics {
 			var diags diag.Diagnostics
 			// listed writes the placeholders of an undeclared key: the
