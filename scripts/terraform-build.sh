@@ -20,6 +20,11 @@
 # Terraform's own "unsupported backend" error. The script fails, naming the
 # package, if any other non-test file still imports a dropped module, so a
 # future version that needs more than this is caught at build time.
+#
+# Concurrent runs are safe: each builds into a temporary file of its own, the
+# build and the move into the cache hold a lock ($OUT.lock, flock), and a
+# binary enters the cache (and a cached one is used) only when its
+# `version -json` says $TF_VERSION.
 set -euo pipefail
 
 TF_VERSION="${NHI_TERRAFORM_VERSION:-v1.15.0}"
@@ -28,25 +33,65 @@ OUT="$CACHE/bin/terraform-$TF_VERSION"
 
 log() { echo "terraform-build: $*" >&2; }
 
-if [[ -x "$OUT/terraform" ]]; then
+# is_version BINARY: the binary runs and reports $TF_VERSION.
+is_version() {
+  local got
+  [[ -x "$1" ]] || return 1
+  got="$(CHECKPOINT_DISABLE=1 "$1" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p')" || return 1
+  [[ "v$got" == "$TF_VERSION" ]]
+}
+
+if is_version "$OUT/terraform"; then
   echo "$OUT/terraform"
   exit 0
+fi
+if [[ -e "$OUT/terraform" ]]; then
+  log "$OUT/terraform does not report $TF_VERSION; building it again"
 fi
 
 # with_heartbeat runs a long, silent command and prints the elapsed time
 # every 30 seconds so that a first build visibly makes progress.
+# The background command is stopped if the script exits early (see cleanup).
+build_pid=""
 with_heartbeat() {
   local what="$1"; shift
   "$@" &
-  local pid=$! start=$SECONDS
-  while kill -0 "$pid" 2>/dev/null; do
+  build_pid=$!
+  local start=$SECONDS
+  while kill -0 "$build_pid" 2>/dev/null; do
     sleep 5
     if (( (SECONDS - start) % 30 < 5 && SECONDS - start >= 30 )); then
       log "still building $what ($(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s elapsed)"
     fi
   done
-  wait "$pid"
+  local rc=0
+  wait "$build_pid" || rc=$?
+  build_pid=""
+  return "$rc"
 }
+
+src="" tmp_bin=""
+cleanup() {
+  if [[ -n "$build_pid" ]]; then kill "$build_pid" 2>/dev/null || true; wait "$build_pid" 2>/dev/null || true; fi
+  if [[ -n "$tmp_bin" ]]; then rm -f "$tmp_bin"; fi
+  if [[ -n "$src" ]]; then chmod -R u+w "$src" 2>/dev/null || true; rm -rf "$src"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# One build per version at a time: a second run waits, then finds the first
+# one's binary in the cache.
+mkdir -p "$OUT"
+exec 9>"$OUT.lock"
+if ! flock -n 9; then
+  log "another run is building terraform $TF_VERSION; waiting for it"
+  flock 9
+fi
+if is_version "$OUT/terraform"; then
+  echo "$OUT/terraform"
+  exit 0
+fi
 
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 start=$SECONDS
@@ -59,7 +104,6 @@ if [[ -z "$mod_dir" || ! -f "$mod_dir/go.mod" ]]; then
 fi
 
 src="$(mktemp -d "${TMPDIR:-/tmp}/nhi-terraform-src.XXXXXX")"
-trap 'chmod -R u+w "$src" 2>/dev/null; rm -rf "$src"' EXIT
 cp -R "$mod_dir/." "$src/"
 chmod -R u+w "$src"
 cd "$src"
@@ -95,10 +139,15 @@ for path in "${missing[@]}"; do
 done
 
 log "building terraform $TF_VERSION (first time takes a few minutes on 2 cores)"
-mkdir -p "$OUT"
+tmp_bin="$(mktemp "$OUT/terraform.XXXXXX")"
 with_heartbeat terraform go build -trimpath \
   -ldflags "-s -w -X github.com/hashicorp/terraform/version.dev=no" \
-  -o "$OUT/terraform.tmp" .
-mv "$OUT/terraform.tmp" "$OUT/terraform"
+  -o "$tmp_bin" .
+if ! is_version "$tmp_bin"; then
+  log "the built binary does not report $TF_VERSION ($(CHECKPOINT_DISABLE=1 "$tmp_bin" version 2>&1 | head -n 1)); not caching it"
+  exit 1
+fi
+mv -f "$tmp_bin" "$OUT/terraform"
+tmp_bin=""
 log "terraform $TF_VERSION ready in $OUT ($(( SECONDS - start ))s)"
 echo "$OUT/terraform"
