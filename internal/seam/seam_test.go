@@ -25,6 +25,7 @@ var allowed = []struct{ File, System, Why string }{
 	{"internal/drift/rules.go", "github", "NHI014's catalog text cites GitHub Actions' OIDC issuer as the example of an issuer trusted without a subject condition"},
 	{"internal/provider/provider.go", "github", "require_oidc_subject's description cites GitHub Actions' OIDC issuer as the example"},
 	{"internal/connectors/github/adopt.go", "kubernetes", "the generated nhi_github_deploy_key block names its kubernetes_secret delivery attribute, as the access key's does; the secret-delivery seam removes it"},
+	{"internal/services/aws/list_aws.go", "kubernetes", "the access key list reads the delivery Secrets that record which keys the provider delivered, and its error says to check the kubernetes connection; the same follow-up secret-delivery seam removes it"},
 	{"internal/services/postgresql/resource_role.go", "kubernetes", "the role's generated password is delivered into a Kubernetes Secret (kubernetes_secret), as the access key's secret is; the same follow-up secret-delivery seam removes both"},
 }
 
