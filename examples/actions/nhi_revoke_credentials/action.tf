@@ -2,7 +2,9 @@
 # and nhi_kubernetes_service_account_token), keeping the account and its
 # grants:
 #   terraform apply -invoke=action.nhi_revoke_credentials.ci_deployer
-# The next plan creates the governed tokens again, with new values.
+# The next plan creates the governed tokens again, with new values. Tokens from
+# the TokenRequest API (projected Pod tokens) are stored nowhere and stay valid
+# until they expire: the run warns about what it could not end.
 action "nhi_revoke_credentials" "ci_deployer" {
   config {
     system = "kubernetes"
@@ -12,6 +14,8 @@ action "nhi_revoke_credentials" "ci_deployer" {
 
 # Delete every access key of an IAM user; the next plan creates the
 # nhi_aws_iam_access_key resources again and delivers the new secrets.
+# Sessions already issued with a deleted key (GetSessionToken) stay valid until
+# they expire, with the user's policies: nhi_disable takes those away.
 action "nhi_revoke_credentials" "image_pusher" {
   config {
     system = "aws"
@@ -20,7 +24,7 @@ action "nhi_revoke_credentials" "image_pusher" {
 }
 
 # Remove a PostgreSQL role's password; the next plan sets and delivers a new
-# one.
+# one. Open sessions stay open (pg_terminate_backend ends them).
 action "nhi_revoke_credentials" "orders_reader" {
   config {
     system = "postgresql"
