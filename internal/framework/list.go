@@ -315,8 +315,10 @@ func (l *listResource) items(ctx context.Context, q listQuery, diags *diag.Diagn
 			continue
 		}
 		// What nhi_undeclared leaves out by default (a system's own
-		// identities) is left out here too.
-		if !dec && !q.includeSystem && l.pd.Systems.Exclusion(it.Identity) != "" {
+		// identities) is left out here too; a credential is not: a
+		// long-lived token of an unused default account is still a
+		// credential somebody can use.
+		if !dec && !q.includeSystem && it.Credential == nil && l.pd.Systems.Exclusion(it.Identity) != "" {
 			continue
 		}
 		out = append(out, it)

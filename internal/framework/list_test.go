@@ -81,7 +81,8 @@ func listFixture() (*listResource, *fakeInventory) {
 		{System: "sys", Kind: "acct", Ref: nhi.Ref{Location: "team-a", Name: "old"}, AutomountToken: &yes,
 			EffectiveScopes: []string{"role:view", "owner:db"}, Labels: map[string]string{"app": "old"},
 			Credentials: []nhi.Credential{{ID: "team-a/old-key", Kind: "key"}}},
-		{System: "sys", Kind: "acct", Ref: nhi.Ref{Location: "kube-system", Name: "controller"}},
+		{System: "sys", Kind: "acct", Ref: nhi.Ref{Location: "kube-system", Name: "controller"},
+			Credentials: []nhi.Credential{{ID: "kube-system/controller-key", Kind: "key"}}},
 		{System: "sys", Kind: "other", Ref: nhi.Ref{Location: "team-a", Name: "not-listed"}},
 	}}
 	reg := system.NewRegistry(system.Descriptor{
@@ -303,8 +304,11 @@ func TestListCredentials(t *testing.T) {
 	if idents(got) != "team-a/web-key" || got[0].display != "key team-a/web-key of account team-a/web (owner team:keys)" {
 		t.Errorf("results %+v", got)
 	}
+	// A long-lived credential is listed even when its identity is one the
+	// system's exclusions leave out (a controller's, an unused default
+	// account's): the exclusions are about identities nobody needs to declare.
 	got = runList(t, l, map[string]tftypes.Value{"declared": tftypes.NewValue(tftypes.Bool, false)}, false, 0)
-	if idents(got) != "team-a/old-key" {
+	if idents(got) != "kube-system/controller-key,team-a/old-key" {
 		t.Errorf("undeclared keys %s", idents(got))
 	}
 }
