@@ -46,7 +46,9 @@ list "nhi_github_deploy_key" %q {
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_14_0)},
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
-		CheckDestroy:             checkGone(t, s, ns),
+		// The keys this test added by hand stay: only the governed one
+		// must be gone.
+		CheckDestroy: checkGone(t, s, ns, byHand),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{

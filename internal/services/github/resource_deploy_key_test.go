@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -17,11 +18,21 @@ import (
 )
 
 // checkGone checks, after destroy, that the fake holds no key on acme/app
-// and the Secret is gone.
-func checkGone(t *testing.T, s *githubfake.Server, ns string) resource.TestCheckFunc {
+// (but outOfBand) and the Secret is gone.
+//
+// outOfBand are the IDs of keys the test itself added to acme/app behind
+// Terraform's back (AddDeployKey): destroy leaves them, and the check
+// asks only that they be all that is left.
+func checkGone(t *testing.T, s *githubfake.Server, ns string, outOfBand ...int64) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		if keys := s.DeployKeys(org, "app"); len(keys) != 0 {
-			return fmt.Errorf("after destroy the fake holds %+v", keys)
+		var left []githubfake.FakeDeployKey
+		for _, k := range s.DeployKeys(org, "app") {
+			if !slices.Contains(outOfBand, k.ID) {
+				left = append(left, k)
+			}
+		}
+		if len(left) != 0 {
+			return fmt.Errorf("after destroy the fake holds %+v", left)
 		}
 		if _, err := acctest.Clientset(t).CoreV1().Secrets(ns).Get(context.Background(), secretName, metav1.GetOptions{}); err == nil {
 			return fmt.Errorf("after destroy Secret %s/%s still exists", ns, secretName)
