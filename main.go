@@ -12,6 +12,8 @@ import (
 	"runtime/pprof"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/nhi-ops/terraform-provider-nhi/internal/driftcmd"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/provider"
@@ -50,10 +52,24 @@ func main() {
 		}
 	}
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/nhi-ops/nhi",
-		Debug:   debug,
-	})
+	// NHI_MEMPROFILE=<file> watches this provider process's RSS and, at
+	// each new peak, writes the Go runtime's memory statistics and a heap
+	// profile to <file>.<pid>.txt and <file>.<pid>.heap (see BENCHMARKS.md).
+	if p := os.Getenv("NHI_MEMPROFILE"); p != "" {
+		stop := watchMemory(fmt.Sprintf("%s.%d", p, os.Getpid()))
+		defer stop()
+	}
+
+	// What providerserver.Serve does, with the framework's protocol server
+	// wrapped so that it does not keep every request's context (serve.go).
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	newServer := providerserver.NewProtocol6(provider.New(version)())
+	err := tf6server.Serve("registry.terraform.io/nhi-ops/nhi", func() tfprotov6.ProviderServer {
+		return releaseContexts(newServer())
+	}, opts...)
 	if err != nil {
 		pprof.StopCPUProfile()
 		log.Fatal(err.Error())
