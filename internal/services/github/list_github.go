@@ -6,20 +6,27 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	gh "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/github"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
+	"github.com/nhi-ops/terraform-provider-nhi/internal/nhi"
 )
 
 // ListResources are the GitHub list resources (Terraform 1.14+, `terraform
 // query`), on framework.NewList: the organization's deploy keys, optionally
 // of one repository. A deploy key's owner is recorded only in Terraform
 // state, so an owner filter finds none.
+//
+// The list reads deploy keys only (gh.Client.OrganizationDeployKeys): not
+// the App installations, token grants, Actions secrets and webhooks that
+// the inventory data sources read, so a credential that may administer
+// the repositories (their deploy keys) and nothing else can list them.
 func ListResources() []func() list.ListResource {
-	return []func() list.ListResource{framework.NewList(framework.ListKind{
+	kind := framework.NewList(framework.ListKind{
 		System: gh.SystemName, Kind: gh.KindDeployKey, Identity: deployKeyIdentity,
 		Location: &framework.ListLocation{Attr: "repository",
 			Description: "Only the deploy keys of this repository: `<owner>/<repo>` (of the provider's organization) or its name.",
@@ -27,7 +34,7 @@ func ListResources() []func() list.ListResource {
 		Values: func(it framework.ListItem) []string { return []string{it.Identity.Ref.Location, it.Identity.Ref.Name} },
 		Resource: func(ctx context.Context, pd *framework.ProviderData, it framework.ListItem, res *tfsdk.Resource) diag.Diagnostics {
 			var diags diag.Diagnostics
-			c, ok := conn(pd).OrDiag(ctx, &diags)
+			c, ok := framework.Connection[deployKeyInventory](pd, gh.SystemName).OrDiag(ctx, &diags)
 			if !ok {
 				return diags
 			}
@@ -53,6 +60,66 @@ func ListResources() []func() list.ListResource {
 			diags.Append(res.Set(ctx, &m)...)
 			return diags
 		},
-		Description: "The deploy keys of the GitHub organization's repositories, as `terraform query` lists them (a key's owner lives in Terraform state, so `owner` matches none).",
-	})}
+		Description: "The deploy keys of the GitHub organization's repositories, as `terraform query` lists them (a key's owner lives in Terraform state, so `owner` matches none). " +
+			"It reads the repositories and their deploy keys only, so the credential needs the Administration (read) repository permission and nothing else; " +
+			"a GitHub App installed on selected repositories lists the keys of those repositories.",
+	})
+	return []func() list.ListResource{func() list.ListResource {
+		return &deployKeyList{ListResourceWithConfigure: kind().(list.ListResourceWithConfigure)}
+	}}
+}
+
+// deployKeyList is the framework's list resource of deploy keys, given
+// provider data whose GitHub connector lists deploy keys only
+// (deployKeysOnly).
+type deployKeyList struct {
+	list.ListResourceWithConfigure
+}
+
+func (l *deployKeyList) Configure(ctx context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if pd := framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics); pd != nil {
+		req.ProviderData = deployKeysOnly(pd)
+	}
+	l.ListResourceWithConfigure.Configure(ctx, req, resp)
+}
+
+// deployKeysOnly is pd with a GitHub connector whose inventory lists deploy
+// keys only. It shares pd's connection (built once); pd without a GitHub
+// connector is returned as it is, for the framework's own message.
+func deployKeysOnly(pd *framework.ProviderData) *framework.ProviderData {
+	if pd.Connector(gh.SystemName) == nil {
+		return pd
+	}
+	c := conn(pd)
+	keys := &framework.Lazy[deployKeyInventory]{Name: c.Name, Title: c.Title, Hint: c.Hint, Block: c.Block, Auto: c.Auto, Unknown: c.Unknown,
+		Build: func(ctx context.Context) (deployKeyInventory, error) {
+			cl, err := c.Get(ctx)
+			return deployKeyInventory{cl}, err
+		}}
+	out := framework.NewProviderData(pd.Clock, pd.Policy, pd.Prefix, pd.Systems, keys)
+	out.RequireOIDCSubject, out.Owners = pd.RequireOIDCSubject, pd.Owners
+	return out
+}
+
+// deployKeyInventory is the client as an inventory of the organization's
+// deploy keys: List reads them alone, of the repositories its locations
+// name (all the client's repository filter keeps when none).
+type deployKeyInventory struct{ *gh.Client }
+
+func (d deployKeyInventory) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, error) {
+	ids, err := d.OrganizationDeployKeys(ctx, opts.Locations)
+	if err != nil {
+		return nhi.Page{}, err
+	}
+	var page nhi.Page
+	for _, id := range ids {
+		if opts.Declared != nil && id.Declared != *opts.Declared {
+			continue
+		}
+		if opts.Owner != "" && id.Governance.Owner != opts.Owner {
+			continue
+		}
+		page.Identities = append(page.Identities, id)
+	}
+	return page, nil
 }
