@@ -2,10 +2,13 @@ package github
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -71,16 +74,54 @@ func ListResources() []func() list.ListResource {
 
 // deployKeyList is the framework's list resource of deploy keys, given
 // provider data whose GitHub connector lists deploy keys only
-// (deployKeysOnly).
+// (deployKeysOnly), and refusing a repository of another owner.
 type deployKeyList struct {
 	list.ListResourceWithConfigure
+	// pd is the provider's own data, for the organization.
+	pd *framework.ProviderData
 }
 
 func (l *deployKeyList) Configure(ctx context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	if pd := framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics); pd != nil {
+		l.pd = pd
 		req.ProviderData = deployKeysOnly(pd)
 	}
 	l.ListResourceWithConfigure.Configure(ctx, req, resp)
+}
+
+func (l *deployKeyList) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
+	if diags := l.checkOwner(ctx, req.Config); diags.HasError() {
+		stream.Results = list.ListResultsStreamDiagnostics(diags)
+		return
+	}
+	l.ListResourceWithConfigure.List(ctx, req, stream)
+}
+
+// checkOwner refuses a repository filter "<owner>/<repo>" whose owner is
+// not the provider's organization: the connector reads that organization
+// only, so the query would list nothing. What it cannot judge (no
+// connection, an unreadable or unknown filter) it leaves to the shared
+// list code, which says what is wrong.
+func (l *deployKeyList) checkOwner(ctx context.Context, cfg tfsdk.Config) diag.Diagnostics {
+	var repo types.String
+	if d := cfg.GetAttribute(ctx, path.Root("repository"), &repo); d.HasError() || repo.IsNull() || repo.IsUnknown() || l.pd == nil || l.pd.Connector(gh.SystemName) == nil {
+		return nil
+	}
+	owner, name, ok := strings.Cut(repo.ValueString(), "/")
+	if !ok {
+		return nil
+	}
+	c, err := conn(l.pd).Get(ctx)
+	if err != nil || strings.EqualFold(owner, c.Organization()) {
+		return nil
+	}
+	org := c.Organization()
+	var diags diag.Diagnostics
+	diags.AddAttributeError(path.Root("repository"), "Repository of another organization",
+		fmt.Sprintf("repository %q is owned by %s, but the provider's github block reads organization %s only, so the query would list nothing. "+
+			"Name a repository of %s (%q, or just %q), or query with a provider whose github organization is %s (a provider alias).",
+			repo.ValueString(), owner, org, org, org+"/"+name, name, owner))
+	return diags
 }
 
 // deployKeysOnly is pd with a GitHub connector whose inventory lists deploy

@@ -146,3 +146,33 @@ list "nhi_github_deploy_key" "app" {
 		},
 	})
 }
+
+// A repository filter of another owner than the provider's organization is
+// refused on repository, naming the organization and the fix, rather than
+// listing nothing.
+func TestAccDeployKeyList_otherOwnerRefused(t *testing.T) {
+	s := fake(t)
+	s.AddRepository("someone-else", "app")
+	s.AddDeployKey("someone-else", "app", githubfake.FakeDeployKey{Title: "laptop", Key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"})
+	cfg := providerConfig(t, s, "")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_14_0)},
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Query: true,
+				Config: `
+list "nhi_github_deploy_key" "other" {
+  provider = nhi
+  config {
+    repository = "someone-else/app"
+  }
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Repository of another organization.*reads\s+organization\s+acme\s+only.*"acme/app"`),
+			},
+		},
+	})
+}
