@@ -194,7 +194,7 @@ shared_preload_libraries = 'pg_stat_statements'
 # Room for every distinct statement of a benchmark at N = 2000 (one-off
 # CREATE ROLE, COMMENT and GRANT texts each take an entry), so none is evicted.
 pg_stat_statements.max = 20000
-max_connections = 300
+max_connections = 500
 fsync = off
 synchronous_commit = off
 full_page_writes = off

@@ -54,8 +54,8 @@ func TestStartPostgres(t *testing.T) {
 	var maxConn, fsync string
 	_ = conn.QueryRow(ctx, "SHOW max_connections").Scan(&maxConn)
 	_ = conn.QueryRow(ctx, "SHOW fsync").Scan(&fsync)
-	if maxConn != "300" || fsync != "off" {
-		t.Errorf("max_connections = %s, fsync = %s; want 300, off", maxConn, fsync)
+	if maxConn != "500" || fsync != "off" {
+		t.Errorf("max_connections = %s, fsync = %s; want 500, off", maxConn, fsync)
 	}
 	conn.Close(ctx)
 

@@ -83,6 +83,13 @@ func New(ctx context.Context, c Connection, prefix string) (*Client, error) {
 		return nil, fmt.Errorf("postgresql connection settings: %s", redact(err.Error(), c.Password))
 	}
 	cfg.MaxConns = 4
+	// A Terraform command's reads and writes come in bursts; between them
+	// an idle connection holds one of the server's max_connections for
+	// nothing. Close idle ones soon, so clients that are never closed (a
+	// provider served in-process, as the acceptance tests do, or one that
+	// outlives its command) give their connections back.
+	cfg.MaxConnIdleTime = 10 * time.Second
+	cfg.HealthCheckPeriod = 5 * time.Second
 	cfg.ConnConfig.RuntimeParams["application_name"] = "terraform-provider-nhi"
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = 10 * time.Second
