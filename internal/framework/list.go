@@ -47,6 +47,10 @@ type ListKind struct {
 	Credential string
 	// Identity is the resource type's identity (TypeName names the type).
 	Identity Identity
+	// Inventory, when set, is the inventory the list reads instead of the
+	// connector's whole one (a kind a system can list on its own, with
+	// fewer reads and permissions than a full inventory needs).
+	Inventory func(ctx context.Context, inv nhi.Inventory) nhi.Inventory
 	// Location is the system's location filter attribute, if it has one.
 	Location *ListLocation
 	// Values are the identity's values of a result, in Identity.Attrs
@@ -265,6 +269,9 @@ func (l *listResource) items(ctx context.Context, q listQuery, diags *diag.Diagn
 	case err != nil:
 		diags.AddError(title+" connection is not configured", fmt.Sprintf("%v\n\n%s", err, conn.ConfigHint()))
 		return nil
+	}
+	if l.k.Inventory != nil {
+		inv = l.k.Inventory(ctx, inv)
 	}
 	opts := nhi.ListOptions{}
 	if k, ok := l.pd.Systems.Kind(l.k.System, l.k.Kind); ok && k.Location != "" {

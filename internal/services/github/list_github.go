@@ -24,20 +24,27 @@ import (
 // of one repository. A deploy key's owner is recorded only in Terraform
 // state, so an owner filter finds none.
 //
-// The list reads deploy keys only (gh.Client.OrganizationDeployKeys): not
+// The list reads deploy keys only (ListKind.Inventory:
+// gh.Client.OrganizationDeployKeys): not
 // the App installations, token grants, Actions secrets and webhooks that
 // the inventory data sources read, so a credential that may administer
 // the repositories (their deploy keys) and nothing else can list them.
 func ListResources() []func() list.ListResource {
 	kind := framework.NewList(framework.ListKind{
 		System: gh.SystemName, Kind: gh.KindDeployKey, Identity: deployKeyIdentity,
+		Inventory: func(_ context.Context, inv nhi.Inventory) nhi.Inventory {
+			if c, ok := inv.(*gh.Client); ok {
+				return deployKeyInventory{c}
+			}
+			return inv
+		},
 		Location: &framework.ListLocation{Attr: "repository",
 			Description: "Only the deploy keys of this repository: `<owner>/<repo>` (of the provider's organization) or its name.",
 			Validators:  []validator.String{framework.StringCheck{Summary: "Invalid repository", Desc: "\"owner/repo\" or a repository name", Check: validateRepository}}},
 		Values: func(it framework.ListItem) []string { return []string{it.Identity.Ref.Location, it.Identity.Ref.Name} },
 		Resource: func(ctx context.Context, pd *framework.ProviderData, it framework.ListItem, res *tfsdk.Resource) diag.Diagnostics {
 			var diags diag.Diagnostics
-			c, ok := framework.Connection[deployKeyInventory](pd, gh.SystemName).OrDiag(ctx, &diags)
+			c, ok := conn(pd).OrDiag(ctx, &diags)
 			if !ok {
 				return diags
 			}
@@ -84,7 +91,6 @@ type deployKeyList struct {
 func (l *deployKeyList) Configure(ctx context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	if pd := framework.ProviderDataFrom(req.ProviderData, &resp.Diagnostics); pd != nil {
 		l.pd = pd
-		req.ProviderData = deployKeysOnly(pd)
 	}
 	l.ListResourceWithConfigure.Configure(ctx, req, resp)
 }
@@ -122,24 +128,6 @@ func (l *deployKeyList) checkOwner(ctx context.Context, cfg tfsdk.Config) diag.D
 			"Name a repository of %s (%q, or just %q), or query with a provider whose github organization is %s (a provider alias).",
 			repo.ValueString(), owner, org, org, org+"/"+name, name, owner))
 	return diags
-}
-
-// deployKeysOnly is pd with a GitHub connector whose inventory lists deploy
-// keys only. It shares pd's connection (built once); pd without a GitHub
-// connector is returned as it is, for the framework's own message.
-func deployKeysOnly(pd *framework.ProviderData) *framework.ProviderData {
-	if pd.Connector(gh.SystemName) == nil {
-		return pd
-	}
-	c := conn(pd)
-	keys := &framework.Lazy[deployKeyInventory]{Name: c.Name, Title: c.Title, Hint: c.Hint, Block: c.Block, Auto: c.Auto, Unknown: c.Unknown,
-		Build: func(ctx context.Context) (deployKeyInventory, error) {
-			cl, err := c.Get(ctx)
-			return deployKeyInventory{cl}, err
-		}}
-	out := framework.NewProviderData(pd.Clock, pd.Policy, pd.Prefix, pd.Systems, keys)
-	out.RequireOIDCSubject, out.Owners = pd.RequireOIDCSubject, pd.Owners
-	return out
 }
 
 // deployKeyInventory is the client as an inventory of the organization's
