@@ -598,7 +598,7 @@ func newAccess(bindings bindingIndex, roles roleIndex) *access {
 // roles, listed once per command with snapshots (the provider writes no
 // roles, so the snapshot never goes stale under its own writes).
 func (c *Client) resolver(ctx context.Context, ix bindingIndex) (*access, error) {
-	roles, err := cached(c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
+	roles, err := cached(ctx, c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -688,7 +688,7 @@ func (c *Client) ScopeCapabilities(ctx context.Context, ref nhi.Ref, scopes []st
 	if len(scopes) == 0 {
 		return nil, nil
 	}
-	roles, err := cached(c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
+	roles, err := cached(ctx, c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
 	if err != nil {
 		return nil, err
 	}

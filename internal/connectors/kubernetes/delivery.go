@@ -229,7 +229,7 @@ func (c *Client) CheckDeliveryTargetFor(ctx context.Context, ref nhi.Ref, ours f
 // may not list namespaces gets the GETs.
 func (c *Client) namespaceExists(ctx context.Context, ns string) error {
 	if c.snap != nil && !c.namespacesUnlistable.Load() {
-		names, err := cached(c, "namespaces", func() (map[string]bool, error) {
+		names, err := cached(ctx, c, "namespaces", func() (map[string]bool, error) {
 			out := map[string]bool{}
 			lo := metav1.ListOptions{Limit: listPageSize}
 			for {

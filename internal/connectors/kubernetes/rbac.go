@@ -217,7 +217,7 @@ func (ix bindingIndex) effectiveScopes(ref nhi.Ref) []string {
 }
 
 func (c *Client) listBindings(ctx context.Context) (bindingIndex, error) {
-	return cached(c, "bindings", func() (bindingIndex, error) { return c.listBindingsNow(ctx) })
+	return cached(ctx, c, "bindings", func() (bindingIndex, error) { return c.listBindingsNow(ctx) })
 }
 
 // toBinding reduces an API object.
@@ -301,7 +301,7 @@ func BindingName(ref nhi.Ref, sc Scope) string {
 func (c *Client) MissingRoles(ctx context.Context, home string, scopes []string) ([]string, error) {
 	var roles *roleIndex
 	if c.snap != nil && !c.rolesUnlistable.Load() {
-		ix, err := cached(c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
+		ix, err := cached(ctx, c, "roles", func() (roleIndex, error) { return c.listRoles(ctx) })
 		switch {
 		case err == nil:
 			roles = &ix

@@ -128,7 +128,7 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 // listTokenSecrets indexes legacy service-account token Secrets by the
 // service account they belong to. An empty namespace means all namespaces.
 func (c *Client) listTokenSecrets(ctx context.Context, namespace string) (map[nhi.Ref][]nhi.Credential, error) {
-	return cached(c, "tokens/"+namespace, func() (map[nhi.Ref][]nhi.Credential, error) { return c.listTokenSecretsNow(ctx, namespace) })
+	return cached(ctx, c, "tokens/"+namespace, func() (map[nhi.Ref][]nhi.Credential, error) { return c.listTokenSecretsNow(ctx, namespace) })
 }
 
 func (c *Client) listTokenSecretsNow(ctx context.Context, namespace string) (map[nhi.Ref][]nhi.Credential, error) {

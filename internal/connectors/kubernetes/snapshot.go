@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,31 +36,45 @@ type snapEntry struct {
 	err   error
 }
 
-func (s *snapshot) get(key string, load func() (any, error)) (any, error) {
-	s.mu.Lock()
-	if s.entries == nil {
-		s.entries = map[string]*snapEntry{}
-	}
-	e, ok := s.entries[key]
-	if !ok {
-		e = &snapEntry{ready: make(chan struct{})}
-		s.entries[key] = e
-	}
-	s.mu.Unlock()
-	if !ok {
-		e.val, e.err = load()
-		close(e.ready)
-	}
-	<-e.ready
-	if e.err != nil {
-		// Do not keep failures: the next caller retries.
+func (s *snapshot) get(ctx context.Context, key string, load func() (any, error)) (any, error) {
+	for {
 		s.mu.Lock()
-		if s.entries[key] == e {
-			delete(s.entries, key)
+		if s.entries == nil {
+			s.entries = map[string]*snapEntry{}
+		}
+		e, ok := s.entries[key]
+		if !ok {
+			e = &snapEntry{ready: make(chan struct{})}
+			s.entries[key] = e
 		}
 		s.mu.Unlock()
+		if !ok {
+			e.val, e.err = load()
+			close(e.ready)
+		} else {
+			// Another request is loading it: wait, but no longer than
+			// this request may.
+			select {
+			case <-e.ready:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if e.err != nil {
+			// Do not keep failures: the next caller retries.
+			s.mu.Lock()
+			if s.entries[key] == e {
+				delete(s.entries, key)
+			}
+			s.mu.Unlock()
+			// The loading request ended (cancelled, or out of time)
+			// while this one goes on: load it with this one's own.
+			if ok && ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+				continue
+			}
+		}
+		return e.val, e.err
 	}
-	return e.val, e.err
 }
 
 // invalidate drops the snapshots whose key starts with prefix.
@@ -166,11 +181,11 @@ func (c *Client) deletedServiceAccount(ref nhi.Ref) {
 }
 
 // cached returns load's result, through the snapshot when enabled.
-func cached[T any](c *Client, key string, load func() (T, error)) (T, error) {
+func cached[T any](ctx context.Context, c *Client, key string, load func() (T, error)) (T, error) {
 	if c.snap == nil {
 		return load()
 	}
-	v, err := c.snap.get(key, func() (any, error) { return load() })
+	v, err := c.snap.get(ctx, key, func() (any, error) { return load() })
 	if err != nil {
 		var zero T
 		return zero, err
@@ -186,7 +201,7 @@ func (c *Client) serviceAccount(ctx context.Context, ref nhi.Ref) (*corev1.Servi
 	if c.snap == nil {
 		return c.cs.CoreV1().ServiceAccounts(ref.Location).Get(ctx, ref.Name, metav1.GetOptions{})
 	}
-	ix, err := cached(c, "serviceaccounts", func() (saIndex, error) {
+	ix, err := cached(ctx, c, "serviceaccounts", func() (saIndex, error) {
 		out := saIndex{mu: &sync.RWMutex{}, byRf: map[nhi.Ref]*corev1.ServiceAccount{}}
 		lo := metav1.ListOptions{Limit: listPageSize}
 		for {
