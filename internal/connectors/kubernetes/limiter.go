@@ -107,6 +107,11 @@ func (l *adaptiveLimiter) advance(now time.Time) {
 		return
 	}
 	l.last = now
+	if now.Before(l.pausedUntil) {
+		// Held for the server's Retry-After: nothing is saved up for
+		// the moment the pause ends.
+		return
+	}
 	// Refill at the rate of the interval's start: the conservative choice.
 	l.tokens += dt * l.rate
 	if b := float64(l.cfg.Burst); l.tokens > b {
@@ -132,10 +137,8 @@ func (l *adaptiveLimiter) reserve() time.Duration {
 		d = time.Duration(-l.tokens / l.rate * float64(time.Second))
 	}
 	if p := l.pausedUntil.Sub(now); p > 0 {
-		p += time.Duration(l.jitter() * float64(l.cfg.Spread))
-		if p > d {
-			d = p
-		}
+		// After the pause, in turn at the rate (the debt), not all at once.
+		d = p + d + time.Duration(l.jitter()*float64(l.cfg.Spread))
 	}
 	return d
 }
@@ -177,8 +180,8 @@ func (l *adaptiveLimiter) throttled(retryAfter time.Duration) {
 		}
 		// The tokens saved up at the old rate are not a licence to burst
 		// into an overloaded server.
-		if b := l.rate; l.tokens > b {
-			l.tokens = b
+		if l.tokens > 0 {
+			l.tokens = 0
 		}
 	}
 	if retryAfter > l.maxRetryAfter {

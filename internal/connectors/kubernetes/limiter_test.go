@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -62,11 +63,17 @@ func TestLimiter429HalvesOncePerWindowAndPauses(t *testing.T) {
 	if r := f.current(); r != 500 {
 		t.Fatalf("rate after one overload's 429s = %v; want 500 (halved once)", r)
 	}
-	f.waitN(t, 1)
-	// Paused until Retry-After, spread by half of Spread (jitter 0.5).
-	if want := 2*time.Second + DefaultRateLimit.Spread/2; len(f.waits) != 1 || f.waits[0] != want {
-		t.Fatalf("a request during the pause waited %v; want %v", f.waits, want)
+	f.waitN(t, 3)
+	// Paused until Retry-After, spread by half of Spread (jitter 0.5), and
+	// then in turn at the halved rate (2 ms apart at 500/s): the cut left no
+	// tokens saved up, and the pause saves none, so the requests held by
+	// the pause do not all go out together when it ends.
+	pause := 2*time.Second + DefaultRateLimit.Spread/2
+	want := []time.Duration{pause + 2*time.Millisecond, pause + 4*time.Millisecond, pause + 6*time.Millisecond}
+	if fmt.Sprint(f.waits) != fmt.Sprint(want) {
+		t.Fatalf("requests during the pause waited %v; want %v", f.waits, want)
 	}
+	f.waits = nil
 	f.t = f.t.Add(DefaultRateLimit.CutWindow)
 	f.throttled(-1)
 	if r := f.current(); r < 250 || r > 271 {
