@@ -66,6 +66,21 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 	if err != nil {
 		return nhi.Page{}, err
 	}
+	return filterPage(ids, opts), nil
+}
+
+// ListOrganizationDeployKeys is List of the deploy keys alone (OrganizationDeployKeys),
+// of the repositories opts.Locations name.
+func (c *Client) ListOrganizationDeployKeys(ctx context.Context, opts nhi.ListOptions) (nhi.Page, error) {
+	ids, err := c.OrganizationDeployKeys(ctx, opts.Locations)
+	if err != nil {
+		return nhi.Page{}, err
+	}
+	return filterPage(ids, opts), nil
+}
+
+// filterPage keeps the identities opts' declared and owner filters keep.
+func filterPage(ids []nhi.Identity, opts nhi.ListOptions) nhi.Page {
 	var page nhi.Page
 	for _, id := range ids {
 		if opts.Declared != nil && id.Declared != *opts.Declared {
@@ -76,7 +91,7 @@ func (c *Client) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, erro
 		}
 		page.Identities = append(page.Identities, id)
 	}
-	return page, nil
+	return page
 }
 
 // Get returns one identity by reference, or an error wrapping

@@ -136,19 +136,5 @@ func (l *deployKeyList) checkOwner(ctx context.Context, cfg tfsdk.Config) diag.D
 type deployKeyInventory struct{ *gh.Client }
 
 func (d deployKeyInventory) List(ctx context.Context, opts nhi.ListOptions) (nhi.Page, error) {
-	ids, err := d.OrganizationDeployKeys(ctx, opts.Locations)
-	if err != nil {
-		return nhi.Page{}, err
-	}
-	var page nhi.Page
-	for _, id := range ids {
-		if opts.Declared != nil && id.Declared != *opts.Declared {
-			continue
-		}
-		if opts.Owner != "" && id.Governance.Owner != opts.Owner {
-			continue
-		}
-		page.Identities = append(page.Identities, id)
-	}
-	return page, nil
+	return d.ListOrganizationDeployKeys(ctx, opts)
 }
