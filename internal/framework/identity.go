@@ -52,6 +52,11 @@ type Identity struct {
 	// ID returns the resource's id for the identity's values (in Attrs
 	// order); nil when the id is one of the attributes (StateAttr "id").
 	ID func(vals []string) string
+	// FromID, when set, derives the identity's values from the resource's
+	// id instead of reading Attrs from state (an attribute that may be
+	// written in several forms, such as a bare repository name); false when
+	// the id is not one.
+	FromID func(id string) ([]string, bool)
 }
 
 // Schema is the identity schema: every attribute a string, every one
@@ -101,6 +106,20 @@ func (i Identity) Set(ctx context.Context, ident *tfsdk.ResourceIdentity, vals [
 // all of it.
 func (i Identity) sync(ctx context.Context, st tfsdk.State, ident *tfsdk.ResourceIdentity, diags *diag.Diagnostics) {
 	if ident == nil || st.Raw.IsNull() {
+		return
+	}
+	if i.FromID != nil {
+		var id types.String
+		if d := st.GetAttribute(ctx, path.Root("id"), &id); d.HasError() {
+			diags.Append(d...)
+			return
+		}
+		if id.IsNull() || id.IsUnknown() {
+			return
+		}
+		if vals, ok := i.FromID(id.ValueString()); ok {
+			i.Set(ctx, ident, vals, diags)
+		}
 		return
 	}
 	if vals, ok := i.FromState(ctx, st.GetAttribute, diags); ok {

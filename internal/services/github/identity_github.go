@@ -6,11 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	gh "github.com/nhi-ops/terraform-provider-nhi/internal/connectors/github"
 	"github.com/nhi-ops/terraform-provider-nhi/internal/framework"
@@ -35,6 +31,13 @@ var deployKeyIdentity = framework.Identity{
 		}},
 	},
 	ID: func(vals []string) string { return vals[0] + "/" + vals[1] },
+	FromID: func(id string) ([]string, bool) {
+		owner, repo, keyID, err := gh.ParseImportID(id)
+		if err != nil {
+			return nil, false // Read reports an id that is not one
+		}
+		return []string{owner + "/" + repo, strconv.FormatInt(keyID, 10)}, true
+	},
 }
 
 // fullRepository accepts "<owner>/<repo>" only.
@@ -47,22 +50,4 @@ func fullRepository(s string) error {
 
 func (r *deployKeyResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
 	deployKeyIdentity.IdentitySchema(resp)
-}
-
-// syncIdentity writes the identity of the key a state records (from its
-// id), when it records one.
-func syncIdentity(ctx context.Context, st tfsdk.State, ident *tfsdk.ResourceIdentity, diags *diag.Diagnostics) {
-	if ident == nil || st.Raw.IsNull() {
-		return
-	}
-	var id types.String
-	if d := st.GetAttribute(ctx, path.Root("id"), &id); d.HasError() {
-		diags.Append(d...)
-		return
-	}
-	owner, repo, keyID, err := gh.ParseImportID(id.ValueString())
-	if err != nil {
-		return
-	}
-	deployKeyIdentity.Set(ctx, ident, []string{owner + "/" + repo, strconv.FormatInt(keyID, 10)}, diags)
 }

@@ -575,7 +575,7 @@ func (r *deployKeyResource) adopt(ctx context.Context, plan, state *deployKeyMod
 }
 
 func (r *deployKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	defer func() { syncIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics) }()
+	defer deployKeyIdentity.AfterCreate(ctx, resp)
 	var m deployKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	c, _ := conn(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -696,14 +696,7 @@ func (m *deployKeyModel) location() (owner, repo string, id int64, ok bool) {
 }
 
 func (r *deployKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	defer func() {
-		// A key gone from GitHub still answers with its prior identity.
-		st := resp.State
-		if st.Raw.IsNull() {
-			st = req.State
-		}
-		syncIdentity(ctx, st, resp.Identity, &resp.Diagnostics)
-	}()
+	defer deployKeyIdentity.AfterRead(ctx, req, resp) // a key gone from GitHub keeps its prior identity
 	var m deployKeyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	c, _ := conn(r.pd).OrDiag(ctx, &resp.Diagnostics)
@@ -752,7 +745,7 @@ func (r *deployKeyResource) Read(ctx context.Context, req resource.ReadRequest, 
 }
 
 func (r *deployKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	defer func() { syncIdentity(ctx, resp.State, resp.Identity, &resp.Diagnostics) }()
+	defer deployKeyIdentity.AfterUpdate(ctx, resp)
 	var m, prior deployKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
